@@ -1,0 +1,151 @@
+"""The project file and the department file as pydantic models (PROJECT_FILE.md).
+
+A model says what the data is; ``scoring`` says what it is worth. Unknown keys are
+errors (a typo must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from .values import format_number, parse_number, parse_percent
+
+
+def _number(value: object) -> object:
+    return value if value is None else parse_number(value)
+
+
+def _percent(value: object) -> object:
+    if value is None:
+        return None
+    fraction = parse_percent(value)
+    if not Decimal(0) <= fraction <= Decimal(1):
+        raise ValueError(f"完成程度 {value} 不在 0–100% 之间")
+    return fraction
+
+
+def _cell_text(value: object) -> object:
+    """A cell typed as a number in YAML (``actual: 582``) is still a cell: keep it as text."""
+    if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
+        return format_number(parse_number(value))
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(_number)]
+Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0)]
+Percent = Annotated[Decimal, BeforeValidator(_number)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Cell = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Indicator(_Model):
+    """三级指标: one row of the indicator table."""
+
+    level1: Name = Field(description="一级指标")
+    level2: Text = Field("", description="二级指标")
+    name: Name = Field(description="三级指标")
+    target: Cell | None = Field(None, description="指标值: operator + value + unit in one string")
+    operator: Text | None = Field(None, description="运算符号 (split form)")
+    value: Annotated[Decimal, BeforeValidator(_number), Field(ge=0)] | None = Field(None, description="指标值 (split form)")
+    unit: Text | None = Field(None, description="度量单位 (split form)")
+    target_initial: Cell | None = Field(None, description="年初指标值")
+    actual: Cell = Field(description="全年完成值")
+    completion: Annotated[Decimal | None, BeforeValidator(_percent)] = Field(None, description="完成程度 (qualitative)")
+    weight: Amount | None = Field(None, description="分值")
+    cause: Text | None = Field(None, description="偏差原因")
+    remedy: Text | None = Field(None, description="改进措施")
+    reported_score: Number | None = Field(None, description="得分 as printed")
+    reported_completion: Percent | None = Field(None, description="完成程度 as printed, percent")
+
+    @model_validator(mode="after")
+    def _one_target_form(self) -> "Indicator":
+        split = self.operator is not None or self.value is not None or self.unit is not None
+        if self.target is not None and split:
+            raise ValueError("target 与 operator/value/unit 只能二选一")
+        if self.target is None and self.value is None:
+            raise ValueError("缺少指标值（target，或 operator/value/unit 中的 value）")
+        return self
+
+
+class Budget(_Model):
+    """预算 in 万元."""
+
+    initial: Amount = Field(description="年初预算数")
+    adjusted: Amount | None = Field(None, description="全年预算数")
+    executed: Amount = Field(description="全年执行数")
+
+    @property
+    def effective(self) -> Decimal:
+        return self.initial if self.adjusted is None else self.adjusted
+
+
+class Reported(_Model):
+    """What the source sheet printed, for audit."""
+
+    execution_rate: Number | None = Field(None, description="执行率, percent")
+    execution_score: Number | None = Field(None, description="预算执行率得分")
+    indicator_score: Number | None = Field(None, description="指标自评得分小计")
+    total: Number | None = Field(None, description="总分")
+    grade: Literal["优", "良", "中", "差"] | None = Field(None, description="等级")
+
+
+class Task(_Model):
+    """年度主要任务 of a department sheet."""
+
+    name: Name = Field(description="任务名称")
+    budget: Amount = Field(description="项目下达金额")
+    executed: Amount = Field(description="项目执行金额")
+    weight: Amount = Field(description="分值")
+    reported_rate: Number | None = Field(None, description="执行率 as printed, percent")
+    reported_score: Number | None = Field(None, description="得分 as printed")
+
+
+class _Sheet(_Model):
+    name: Name = Field(description="项目(政策)名称 / 部门(单位)名称")
+    department: Text | None = Field(None, description="主管部门")
+    unit: Text | None = Field(None, description="实施单位")
+    year: int | None = Field(None, ge=1900, le=2200, description="年度")
+    deduction: Amount = Field(Decimal(0), description="减分项")
+    goal: Text | None = Field(None, description="年度总体目标")
+    achieved: Text | None = Field(None, description="全年实际完成情况")
+    indicators: list[Indicator] = Field(min_length=1, description="绩效指标")
+    reported: Reported = Reported()
+
+
+class Project(_Sheet):
+    """预算项目(政策)绩效自评表."""
+
+    kind: Literal["project"] = "project"
+    budget: Budget
+    execution_weight: Amount | None = Field(None, le=100, description="预算执行率分值")
+
+
+class Department(_Sheet):
+    """部门(单位)整体绩效自评表."""
+
+    kind: Literal["department"]
+    tasks: list[Task] = Field(min_length=1, description="年度主要任务")
+
+
+Sheet = Union[Project, Department]
+
+FIELD_LABELS = {
+    "kind": "表类型", "name": "名称", "department": "主管部门", "unit": "实施单位", "year": "年度",
+    "budget": "预算", "initial": "年初预算数", "adjusted": "全年预算数", "executed": "执行数",
+    "execution_weight": "预算执行率分值", "deduction": "减分项", "goal": "年度总体目标",
+    "achieved": "全年实际完成情况", "indicators": "绩效指标", "level1": "一级指标", "level2": "二级指标",
+    "target": "指标值", "operator": "运算符号", "value": "指标值", "target_initial": "年初指标值",
+    "actual": "全年完成值", "completion": "完成程度", "weight": "分值", "cause": "偏差原因",
+    "remedy": "改进措施", "reported_score": "原表得分", "reported_completion": "原表完成程度",
+    "reported": "原表数值", "execution_rate": "执行率", "execution_score": "执行率得分",
+    "indicator_score": "指标得分小计", "total": "总分", "grade": "等级", "tasks": "年度主要任务",
+    "reported_rate": "原表执行率",
+}

@@ -1,0 +1,562 @@
+"""The scoring rules (SCORING.md §3–8): execution rate, completion, scores, total,
+grade, warnings, audit cross-checks and discrepancies against printed values.
+
+``score_sheet(sheet, policy)`` never touches files; every number a province may
+change comes from ``policy``. All problems of a sheet are collected and raised
+together as one ``InputError`` (``perfscore check`` lists them all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .errors import InputError
+from .model import Department, Indicator, Project, Sheet
+from .policy import SHARE_ORDER, Policy, preset_policy
+from .values import (
+    EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
+    parse_value, quantize, to_unit, units_compatible,
+)
+
+HUNDRED = Decimal(100)
+ONE = Decimal(1)
+ZERO = Decimal(0)
+WEIGHT_TOLERANCE = Decimal("0.01")
+RATE_TOLERANCE = Decimal("0.05")  # percentage points: amounts print rounded to 0.01 万元
+
+GRADE_TEXTS = {"A": "全部或基本达成预期指标", "B": "部分达成预期指标并具有一定效果", "C": "未达成预期指标且效果较差"}
+STANDARD_PAIRS = {
+    "产出指标": {"数量指标", "质量指标", "时效指标", "成本指标"},
+    "效益指标": {"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"},
+    "满意度指标": {"服务对象满意度指标"},
+}
+
+
+def canonical_level(name: str) -> str:
+    """社会效益 and 社会效益指标 are one name (阳城's sheets drop the suffix)."""
+    name = compact(name)
+    return name if not name or name.endswith("指标") else name + "指标"
+
+
+@dataclass
+class IndicatorScore:
+    """One scored 三级指标."""
+
+    index: int  # 1-based, as users count
+    level1: str
+    level2: str
+    name: str
+    kind: str  # quantitative | qualitative
+    operator: str | None
+    target: Decimal | str
+    unit: str
+    actual: Decimal | str
+    target_text: str
+    actual_text: str
+    completion: Decimal  # exact fraction in [0, 1]
+    completion_pct: Decimal  # 完成程度, percent, 2 decimals
+    weight: Decimal
+    score: Decimal
+    grade: str | None
+    needs_explanation: bool
+    explanation: str
+    cause: str | None = None
+    remedy: str | None = None
+    reported_score: Decimal | None = None
+    reported_completion: Decimal | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskScore:
+    """One 年度主要任务 of a department sheet."""
+
+    index: int
+    name: str
+    budget: Decimal
+    executed: Decimal
+    execution_rate: Decimal
+    weight: Decimal
+    score: Decimal
+    explanation: str
+    reported_rate: Decimal | None = None
+    reported_score: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A printed value that the sheet's own numbers do not give."""
+
+    field: str  # JSON path, 0-based: indicators[3].score
+    reported: Decimal | str
+    computed: Decimal | str
+    label: str  # Chinese: 第4个指标「…」得分
+
+
+@dataclass
+class SheetScore:
+    """A scored 绩效自评表 (project or department)."""
+
+    kind: str
+    name: str
+    department: str | None
+    unit: str | None
+    year: int | None
+    policy: str
+    budget_initial: Decimal
+    budget_adjusted: Decimal
+    budget_executed: Decimal
+    execution_rate: Decimal
+    execution_weight: Decimal
+    execution_score: Decimal
+    indicator_score: Decimal
+    deduction: Decimal
+    total: Decimal
+    grade: str
+    indicators: list[IndicatorScore]
+    tasks: list[TaskScore]
+    warnings: list[str]
+    discrepancies: list[Discrepancy]
+    execution_explanation: str
+    goal: str | None = None
+    achieved: str | None = None
+    source: str = ""
+
+    @property
+    def weights_given(self) -> bool:
+        return True
+
+    def needing_explanation(self) -> list[IndicatorScore]:
+        return [i for i in self.indicators if i.needs_explanation]
+
+
+def grade_for(total: Decimal, policy: Policy) -> str:
+    """等级 by the policy's bands (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差 by default)."""
+    for grade, floor in policy.grade_bands.items():
+        if total >= floor:
+            return grade
+    return "差"
+
+
+def pct(value: Decimal) -> str:
+    return f"{format_number(quantize(value, 2))}%"
+
+
+class _Scorer:
+    """Scores one sheet, collecting every problem before raising."""
+
+    def __init__(self, sheet: Sheet, policy: Policy, source: str):
+        self.sheet = sheet
+        self.policy = policy
+        self.source = source or "<输入>"
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.sd = policy.score_decimals
+
+    # -- locations ---------------------------------------------------------------------
+    def where(self, indicator: Indicator | None = None, index: int | None = None, fieldname: str | None = None) -> str:
+        text = f"文件 {self.source}「{self.sheet.name}」"
+        if indicator is not None:
+            text += f"第{index}个指标「{indicator.name}」"
+        if fieldname:
+            from .model import FIELD_LABELS
+
+            text += f" 字段 {fieldname}（{FIELD_LABELS.get(fieldname, fieldname)}）"
+        return text
+
+    def problem(self, message: str, indicator: Indicator | None = None, index: int | None = None, fieldname: str | None = None) -> None:
+        self.problems.append(f"{self.where(indicator, index, fieldname)}: {message}")
+
+    # -- execution (§3) ------------------------------------------------------------------
+    def execution_rate(self, executed: Decimal, budget: Decimal, decimals: int, what: str) -> Decimal:
+        if budget == 0:
+            if executed > 0:
+                self.problem(f"{what}执行数 {format_number(executed)} 万元，但预算数为 0", fieldname="budget")
+            else:
+                self.warnings.append(f"{what}预算数为 0（预算被调整为 0）：执行率按 0 计，得分 0")
+            return ZERO
+        return quantize(executed / budget * HUNDRED, decimals)
+
+    def execution_score(self, rate: Decimal, weight: Decimal) -> Decimal:
+        capped = min(rate, HUNDRED) if self.policy.execution_cap else rate
+        return quantize(weight * capped / HUNDRED, self.sd)
+
+    # -- one indicator (§4, §5) -----------------------------------------------------------
+    def parse_cell(self, raw: str, ind: Indicator, index: int, fieldname: str) -> Quantity | Text | None:
+        try:
+            return parse_value(raw)
+        except CellValueError as exc:
+            self.problem(str(exc), ind, index, fieldname)
+            return None
+
+    def target_of(self, ind: Indicator, index: int) -> Quantity | Text | None:
+        if ind.target is not None:
+            return self.parse_cell(ind.target, ind, index, "target")
+        operator = normalize_text(ind.operator or "")
+        if operator:
+            parsed = self.parse_cell(f"{operator}0", ind, index, "operator")
+            if not isinstance(parsed, Quantity) or parsed.label or parsed.operator is None:
+                self.problem(f"运算符号「{ind.operator}」无法识别（可用 ≥ > ≤ < = 及 不低于、不超过 等）", ind, index, "operator")
+                return None
+            operator = parsed.operator
+        unit = self.parse_cell(f"0{ind.unit}", ind, index, "unit") if ind.unit else Quantity(None, ZERO)
+        return Quantity(operator or None, ind.value, unit.unit if isinstance(unit, Quantity) else "")
+
+    def grade_of_text(self, actual: str, target: str | None) -> str | None:
+        text = compact(actual)
+        for grade in ("B", "C", "A"):  # 未达成 contains 达成: B and C first
+            if text in self.policy.grade_exact.get(grade, []):
+                return grade
+            if any(text.startswith(p) for p in self.policy.grade_prefixes.get(grade, [])):
+                return grade
+        if target is not None and text == compact(target):
+            return "A"
+        return None
+
+    def band_of(self, completion: Decimal) -> str:
+        value = completion * HUNDRED
+        for grade in ("A", "B", "C"):
+            low, high = self.policy.qualitative_bands[grade]
+            if low <= value < high or (high == HUNDRED and value == HUNDRED):
+                return grade
+        return "C"
+
+    def in_band(self, grade: str, completion: Decimal) -> bool:
+        low, high = self.policy.qualitative_bands[grade]
+        value = completion * HUNDRED
+        return low <= value < high or (high == HUNDRED and value == HUNDRED)
+
+    def score_indicator(self, ind: Indicator, index: int, weight: Decimal) -> IndicatorScore | None:
+        target = self.target_of(ind, index)
+        actual = self.parse_cell(ind.actual, ind, index, "actual")
+        if target is None or actual is None:
+            return None
+        target_text = ind.target if ind.target is not None else target.show()
+        warnings: list[str] = []
+        if isinstance(target, Quantity) and isinstance(actual, Quantity):
+            return self.quantitative(ind, index, weight, target, actual, target_text, warnings)
+        return self.qualitative(ind, index, weight, target, actual, target_text, warnings)
+
+    def quantitative(self, ind, index, weight, target: Quantity, actual: Quantity, target_text, warnings) -> IndicatorScore | None:
+        if ind.completion is not None:
+            self.problem("定量指标不能填写完成程度 completion（完成程度由指标值和完成值计算）", ind, index, "completion")
+            return None
+        if not units_compatible(actual.unit, target.unit):
+            self.problem(f"实际值单位「{actual.unit}」与目标单位「{target.unit}」不一致", ind, index, "actual")
+            return None
+        operator = target.operator
+        if operator is None:
+            bare = self.policy.cost_bare_operator if canonical_level(ind.level2) == "成本指标" else EQ
+            operator = bare
+        if actual.operator and actual.operator != operator:
+            warnings.append(f"完成值中的运算符「{actual.operator}」与指标值的运算符「{operator}」不同")
+        a = to_unit(actual, target.unit)
+        t = target.number
+        unit = target.unit or actual.unit
+        exceeded = False
+        if operator in (GE, GT):
+            if t == 0 or a >= t:
+                c, how = ONE, "已达成"
+                if operator == GT and a == t and t != 0:
+                    warnings.append(f"完成值 {format_number(a)}{unit} 等于指标值，未严格满足「>」，按达成计分")
+            else:
+                c, how = a / t, f"{format_number(a)}/{format_number(t)}"
+        elif operator in (LE, LT):
+            if t == 0:
+                c, how = (ONE, "已达成") if a == 0 else (ZERO, "应保持为 0，未达成")
+            elif a <= t:
+                c, how = ONE, "已达成"
+                if operator == LT and a == t:
+                    warnings.append(f"完成值 {format_number(a)}{unit} 等于指标值，未严格满足「<」，按达成计分")
+            elif self.policy.reverse_formula == "linear":
+                c = max(ZERO, ONE - (a - t) / t)
+                how = f"1 − ({format_number(a)} − {format_number(t)})/{format_number(t)}"
+            else:
+                c, how = t / a, f"{format_number(t)}/{format_number(a)}"
+        else:  # EQ
+            if t == 0:
+                c, how = (ONE, "已达成") if a == 0 else (ZERO, "应保持为 0，未达成")
+            elif a == t:
+                c, how = ONE, "已达成"
+            elif a < t:
+                c, how = a / t, f"{format_number(a)}/{format_number(t)}"
+            else:
+                c, how, exceeded = ONE, "超过指标值，按达成计分", True
+                warnings.append(f"完成值 {format_number(a)}{unit} 超过「=」指标值 {format_number(t)}{unit}，请说明偏差原因")
+        if operator in (GE, GT, EQ) and t > 0 and a >= t * self.policy.overachievement_warn_ratio:
+            warnings.append(
+                f"完成值 {format_number(a)}{unit} 达到指标值的 {format_number(quantize(a / t, 2))} 倍，指标值可能设置偏低"
+            )
+        return self.finish(ind, index, weight, "quantitative", operator, t, unit, a, target_text, c, how, None, exceeded, warnings)
+
+    def qualitative(self, ind, index, weight, target, actual, target_text, warnings) -> IndicatorScore | None:
+        actual_text = ind.actual
+        grade = self.grade_of_text(actual_text, target_text)
+        completion = ind.completion
+        if grade is None:
+            if isinstance(actual, Quantity) and completion is not None:
+                grade = self.band_of(completion)
+            elif isinstance(actual, Quantity):
+                self.problem(
+                    f"完成值「{actual_text}」是数值，而指标值「{target_text}」不是单一数值，无法计算完成程度：请填写完成程度 completion",
+                    ind, index, "completion",
+                )
+                return None
+            else:
+                accepted = "；".join(f"{g} {GRADE_TEXTS[g]}（以 {'、'.join(self.policy.grade_prefixes[g])} 开头）" for g in ("A", "B", "C"))
+                self.problem(f"完成值「{actual_text}」不是可识别的定性等级。可用: {accepted}；或与指标值相同", ind, index, "actual")
+                return None
+        if completion is None:
+            if grade != "A":
+                low, high = self.policy.qualitative_bands[grade]
+                self.problem(
+                    f"等级 {grade}（{GRADE_TEXTS[grade]}）须填写完成程度 completion（{format_number(low)}%–{format_number(high)}%）",
+                    ind, index, "completion",
+                )
+                return None
+            completion = ONE
+        elif not self.in_band(grade, completion):
+            low, high = self.policy.qualitative_bands[grade]
+            closing = "]" if high == HUNDRED else ")"
+            self.problem(
+                f"完成程度 {pct(completion * HUNDRED)} 不在等级 {grade}（{GRADE_TEXTS[grade]}）的区间 [{format_number(low)}%, {format_number(high)}%{closing} 内",
+                ind, index, "completion",
+            )
+            return None
+        how = f"等级 {grade}（{GRADE_TEXTS[grade]}）"
+        shown_target = target_text
+        shown_actual = actual_text
+        return self.finish(ind, index, weight, "qualitative", None, shown_target, "", shown_actual, target_text, completion, how, grade, False, warnings)
+
+    def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
+        score = quantize(weight * c, self.sd)
+        completion_pct = quantize(c * HUNDRED, 2)
+        needs = c < ONE or exceeded
+        if needs and not (ind.cause or "").strip():
+            warnings.append("需说明偏差（未完全达成或超过「=」指标值），但未填写偏差原因（cause）")
+        if ind.target_initial is not None and _differs(ind.target_initial, target_text):
+            warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
+        if kind == "quantitative":
+            shown = f"{ind.name}: {target_text}，实际 {ind.actual} → {how}"
+            if how != "已达成" and not exceeded:
+                shown += f" = {pct(completion_pct)}"
+        else:
+            shown = f"{ind.name}: {target_text}，实际「{ind.actual}」→ {how}，完成程度 {pct(completion_pct)}"
+        shown += f" → {format_number(weight)} × {pct(completion_pct)} = {format_number(score)}"
+        return IndicatorScore(
+            index=index, level1=ind.level1, level2=ind.level2, name=ind.name, kind=kind, operator=operator,
+            target=target, unit=unit, actual=actual, target_text=target_text, actual_text=ind.actual,
+            completion=c, completion_pct=completion_pct, weight=weight, score=score, grade=grade,
+            needs_explanation=needs, explanation=shown, cause=ind.cause, remedy=ind.remedy,
+            reported_score=ind.reported_score, reported_completion=ind.reported_completion, warnings=warnings,
+        )
+
+    # -- weights (§6) ----------------------------------------------------------------------
+    def weights(self, execution_weight: Decimal) -> list[Decimal] | None:
+        indicators = self.sheet.indicators
+        given = [i.weight is not None for i in indicators]
+        if all(given):
+            weights = [i.weight for i in indicators]
+            total = execution_weight + sum(weights, ZERO)
+            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
+                what = "年度主要任务" if isinstance(self.sheet, Department) else "预算执行率"
+                self.problem(
+                    f"分值合计 {format_number(total)}（{what} {format_number(execution_weight)} + 指标 {format_number(sum(weights, ZERO))}），应为 100",
+                    fieldname="weight",
+                )
+                return None
+            return weights
+        if any(given):
+            missing = [str(n) for n, g in enumerate(given, 1) if not g]
+            self.problem(f"第 {'、'.join(missing)} 个指标没有分值，其余指标有分值：分值要么全部填写，要么全部不填", fieldname="weight")
+            return None
+        if isinstance(self.sheet, Department):
+            self.problem("整体绩效自评表的一级指标不固定，每个指标都须填写分值", fieldname="weight")
+            return None
+        return self.default_split(execution_weight)
+
+    def default_split(self, execution_weight: Decimal) -> list[Decimal] | None:
+        shares = dict(self.policy.shares)
+        preset_total = sum(shares.values(), ZERO)
+        if execution_weight + preset_total != HUNDRED:
+            # Scale the 一级 shares so execution + shares = 100; the last takes the remainder.
+            room, scaled = HUNDRED - execution_weight, {}
+            for level in SHARE_ORDER[:-1]:
+                scaled[level] = quantize(shares[level] * room / preset_total, 2) if preset_total else ZERO
+            scaled[SHARE_ORDER[-1]] = room - sum(scaled.values(), ZERO)
+            shares = scaled
+        groups: dict[str, list[int]] = {level: [] for level in SHARE_ORDER}
+        for n, ind in enumerate(self.sheet.indicators):
+            level = canonical_level(ind.level1)
+            if level not in groups:
+                self.problem(
+                    f"未设分值时一级指标须为 {'、'.join(SHARE_ORDER)} 之一，而不是「{ind.level1}」", ind, n + 1, "level1"
+                )
+                continue
+            groups[level].append(n)
+        if self.problems:
+            return None
+        for level in SHARE_ORDER:
+            if not groups[level] and shares[level]:
+                target, seen = level, {level}
+                while not groups[target]:
+                    target = self.policy.share_fallback.get(target)
+                    if target is None or target in seen:
+                        break
+                    seen.add(target)
+                if target is None or not groups[target]:
+                    continue
+                shares[target] += shares[level]
+                shares[level] = ZERO
+        weights = [ZERO] * len(self.sheet.indicators)
+        for level, members in groups.items():
+            if not members:
+                continue
+            each = quantize(shares[level] / len(members), 2)
+            for n in members[:-1]:
+                weights[n] = each
+            weights[members[-1]] = shares[level] - each * (len(members) - 1)
+        return weights
+
+    # -- the sheet -----------------------------------------------------------------------------
+    def run(self) -> SheetScore:
+        sheet, policy = self.sheet, self.policy
+        tasks: list[TaskScore] = []
+        if isinstance(sheet, Department):
+            decimals = policy.rate_decimals_for("department")
+            for n, task in enumerate(sheet.tasks, 1):
+                rate = self.execution_rate(task.executed, task.budget, decimals, f"第{n}个任务「{task.name}」")
+                score = self.execution_score(rate, task.weight)
+                tasks.append(TaskScore(
+                    n, task.name, task.budget, task.executed, rate, task.weight, score,
+                    f"{task.name}: {format_number(task.executed)} / {format_number(task.budget)} = {format_number(rate)}% → "
+                    f"{format_number(task.weight)} × {format_number(min(rate, HUNDRED) if policy.execution_cap else rate)}% = {format_number(score)}",
+                    task.reported_rate, task.reported_score,
+                ))
+            budget = sum((t.budget for t in sheet.tasks), ZERO)
+            executed = sum((t.executed for t in sheet.tasks), ZERO)
+            initial = adjusted = budget
+            execution_weight = sum((t.weight for t in sheet.tasks), ZERO)
+            execution_rate = quantize(executed / budget * HUNDRED, decimals) if budget else ZERO
+            execution_score = sum((t.score for t in tasks), ZERO)
+            execution_explanation = f"年度主要任务执行得分 = {' + '.join(format_number(t.score) for t in tasks)} = {format_number(execution_score)}"
+        else:
+            initial, adjusted, executed = sheet.budget.initial, sheet.budget.effective, sheet.budget.executed
+            execution_weight = sheet.execution_weight if sheet.execution_weight is not None else policy.execution_weight
+            execution_rate = self.execution_rate(executed, adjusted, policy.rate_decimals_for("project"), "")
+            execution_score = self.execution_score(execution_rate, execution_weight)
+            shown_rate = min(execution_rate, HUNDRED) if policy.execution_cap else execution_rate
+            execution_explanation = (
+                f"预算执行率: {format_number(executed)} / {format_number(adjusted)} = {format_number(execution_rate)}% → "
+                f"{format_number(execution_weight)} × {format_number(shown_rate)}% = {format_number(execution_score)}"
+            )
+            if sheet.budget.adjusted is not None and adjusted != initial:
+                self.warnings.append(_budget_change(initial, adjusted, executed))
+        weights = self.weights(execution_weight)
+        indicators: list[IndicatorScore] = []
+        if weights is not None:
+            for n, (ind, weight) in enumerate(zip(sheet.indicators, weights), 1):
+                scored = self.score_indicator(ind, n, weight)
+                if scored is not None:
+                    indicators.append(scored)
+        if self.problems:
+            raise InputError(self.problems)
+        self.cross_checks(indicators, executed, adjusted if not tasks else sum((t.budget for t in tasks), ZERO))
+        indicator_score = sum((i.score for i in indicators), ZERO)
+        total = execution_score + indicator_score - sheet.deduction
+        total = quantize(min(max(total, ZERO), HUNDRED), self.sd)
+        grade = grade_for(total, policy)
+        warnings = list(self.warnings)
+        for ind in indicators:
+            warnings.extend(f"第{ind.index}个指标「{ind.name}」: {w}" for w in ind.warnings)
+        result = SheetScore(
+            kind=sheet.kind, name=sheet.name, department=sheet.department, unit=sheet.unit, year=sheet.year,
+            policy=policy.name, budget_initial=initial, budget_adjusted=adjusted, budget_executed=executed,
+            execution_rate=execution_rate, execution_weight=execution_weight, execution_score=execution_score,
+            indicator_score=indicator_score, deduction=sheet.deduction, total=total, grade=grade,
+            indicators=indicators, tasks=tasks, warnings=warnings, discrepancies=[],
+            execution_explanation=execution_explanation, goal=sheet.goal, achieved=sheet.achieved, source=self.source,
+        )
+        result.discrepancies = discrepancies(sheet, result)
+        return result
+
+    def cross_checks(self, indicators: list[IndicatorScore], executed: Decimal, budget: Decimal) -> None:
+        seen: dict[str, int] = {}
+        for ind in indicators:
+            key = compact(ind.name)
+            if key in seen:
+                ind.warnings.append(f"指标名称与第{seen[key]}个指标重复")
+            seen.setdefault(key, ind.index)
+            if isinstance(self.sheet, Project):
+                level1, level2 = canonical_level(ind.level1), canonical_level(ind.level2)
+                allowed = STANDARD_PAIRS.get(level1)
+                if allowed is None or (level2 and level2 not in allowed):
+                    ind.warnings.append(f"一级/二级指标「{ind.level1}/{ind.level2}」不在常用指标体系内")
+            if "预算执行率" in ind.name and ind.kind == "quantitative" and ind.unit in ("%", "") and budget:
+                rate = executed / budget * HUNDRED
+                if abs(Decimal(ind.actual) - rate) > RATE_TOLERANCE:
+                    ind.warnings.append(
+                        f"填报的预算执行率 {format_number(ind.actual)}% 与按预算计算的执行率 {pct(rate)} 不符"
+                    )
+
+
+def _differs(initial: str, target: str) -> bool:
+    try:
+        a, b = parse_value(initial), parse_value(target)
+    except CellValueError:
+        return compact(initial) != compact(target)
+    if isinstance(a, Quantity) and isinstance(b, Quantity):
+        return (a.operator, a.number, a.unit) != (b.operator, b.number, b.unit)
+    return compact(initial) != compact(target)
+
+
+def _budget_change(initial: Decimal, adjusted: Decimal, executed: Decimal) -> str:
+    if initial == 0:
+        return f"年初预算数为 0，全年预算数调整为 {format_number(adjusted)} 万元"
+    change = (adjusted - initial) / initial * HUNDRED
+    direction = "低" if change < 0 else "高"
+    against = quantize(executed / initial * HUNDRED, 2)
+    return (
+        f"全年预算数 {format_number(adjusted)} 万元比年初预算数 {format_number(initial)} 万元{direction} "
+        f"{format_number(quantize(abs(change), 1))}%；按年初预算计算执行率为 {format_number(against)}%"
+    )
+
+
+def _q2(value: Decimal) -> Decimal:
+    return quantize(Decimal(value), 2)
+
+
+def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
+    """Every printed value that differs from what the rules give (SCORING.md §8)."""
+    found: list[Discrepancy] = []
+
+    def exact(path: str, label: str, reported, computed) -> None:
+        if reported is not None and _q2(reported) != _q2(computed):
+            found.append(Discrepancy(path, reported, _q2(computed), label))
+
+    def rate(path: str, label: str, reported, computed) -> None:
+        if reported is not None and abs(Decimal(reported) - computed) > RATE_TOLERANCE:
+            found.append(Discrepancy(path, reported, computed, label))
+
+    for ind in result.indicators:
+        where = f"第{ind.index}个指标「{ind.name}」"
+        exact(f"indicators[{ind.index - 1}].score", f"{where}得分", ind.reported_score, ind.score)
+        exact(f"indicators[{ind.index - 1}].completion", f"{where}完成程度", ind.reported_completion, ind.completion_pct)
+    for task in result.tasks:
+        where = f"第{task.index}个任务「{task.name}」"
+        rate(f"tasks[{task.index - 1}].execution_rate", f"{where}执行率", task.reported_rate, task.execution_rate)
+        exact(f"tasks[{task.index - 1}].score", f"{where}得分", task.reported_score, task.score)
+    reported = sheet.reported
+    rate("execution_rate", "预算执行率", reported.execution_rate, result.execution_rate)
+    exact("execution_score", "预算执行率得分", reported.execution_score, result.execution_score)
+    exact("indicator_score", "指标自评得分小计", reported.indicator_score, result.indicator_score)
+    exact("total", "总分", reported.total, result.total)
+    if reported.grade is not None and reported.grade != result.grade:
+        found.append(Discrepancy("grade", reported.grade, result.grade, "等级"))
+    return found
+
+
+def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "") -> SheetScore:
+    """Score a project or department sheet under ``policy`` (default: the default preset)."""
+    return _Scorer(sheet, policy or preset_policy("default"), source).run()
