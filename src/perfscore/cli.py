@@ -64,7 +64,7 @@ def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy) -> N
                 click.echo(dumps(payload[0]))
         else:
             click.echo(dumps(payload))
-    else:
+    elif results:
         click.echo("\n\n".join(format_text(r, explain) for r in results))
     sys.exit(1 if failed else 0)
 

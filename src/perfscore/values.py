@@ -28,6 +28,7 @@ _PREFIX_WORDS = sorted(
 )
 _SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("以内", LE), ("及以下", LE), ("以下", LE))
 _NUMBER = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+_SCIENTIFIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
 _PREFIX_SYMBOL = re.compile(r"(>=|=>|<=|=<|==|≥|≤|>|<|=)\s*$")
 _TRANSLATE = str.maketrans({"≧": "≥", "≦": "≤", "﹤": "<", "﹥": ">", "−": "-", "－": "-", "\u3000": " "})
 
@@ -122,7 +123,11 @@ def parse_value(raw: object) -> Quantity | Text:
     lowered = text.lower()
     if lowered in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
         raise CellValueError(f"「{text}」不是有效数值")
+    if _SCIENTIFIC.match(text):
+        return parse_value(parse_number(text))
     matches = list(_NUMBER.finditer(text))
+    if not matches and (_PREFIX_SYMBOL.fullmatch(text) or text in dict(_PREFIX_WORDS) or text in dict(_SUFFIX_WORDS)):
+        raise CellValueError(f"「{text}」只有运算符，没有数值")
     if len(matches) != 1:
         return Text(text, len(matches))
     match = matches[0]

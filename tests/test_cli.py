@@ -1,0 +1,187 @@
+"""The CLI as a user runs it: output, exit codes, and one clear line per bad input."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from perfscore.cli import main
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
+
+GOOD = """\
+kind: project
+name: 培训项目
+budget: {initial: 10, executed: 9}
+indicators:
+  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
+  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
+"""
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+def write(tmp_path, text, name="x.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_score_table_shows_tree_totals_and_wide_alignment():
+    result = run("score", GOUMAI, "--policy", "liaoning")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for heading in ("一级指标", "二级指标", "三级指标", "完成程度", "得分", "总分 98.32", "等级 优", "预算执行率 83.16%"):
+        assert heading in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("一级指标"))
+    rule = lines[lines.index(header) + 1]
+    from perfscore.output import display_width
+
+    # the rule under the header is as wide as the header's columns (wide characters count 2)
+    assert display_width(header) <= display_width(rule)
+
+
+def test_score_json_matches_the_contract():
+    result = run("score", GOUMAI, "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output, parse_float=Decimal)
+    assert set(data) == {"kind", "name", "execution_rate", "execution_score", "indicator_score", "deduction",
+                         "total", "grade", "indicators", "tasks", "warnings", "discrepancies"}
+    assert (data["execution_rate"], data["execution_score"], data["total"], data["grade"]) == (
+        Decimal("83.16"), Decimal("8.32"), Decimal("98.32"), "优")
+    first = data["indicators"][0]
+    assert set(first) == {"level1", "level2", "name", "operator", "target", "unit", "actual", "completion",
+                          "weight", "score", "needs_explanation", "warnings"}
+    assert (first["operator"], first["target"], first["unit"], first["actual"]) == ("=", 4, "条", 5)
+    assert first["needs_explanation"] is True
+
+
+def test_score_json_department_lists_tasks():
+    data = json.loads(run("score", ZHENGTI, "--format", "json", "--policy", "liaoning").output, parse_float=Decimal)
+    assert [t["execution_rate"] for t in data["tasks"]] == [84, 89, 76, 94]
+    assert data["execution_score"] == Decimal("34.3") and data["total"] == Decimal("94.3")
+
+
+def test_explain_prints_the_arithmetic(tmp_path):
+    result = run("score", write(tmp_path, GOOD), "--explain")
+    assert result.exit_code == 0
+    assert "培训场次: ≥10次，实际 8次 → 8/10 = 80% → 50 × 80% = 40" in result.output
+    assert "预算执行率: 9 / 10 = 90% → 10 × 90% = 9" in result.output
+    assert "总分 = 9.00 + 80.00 − 0 = 89.00 → 良" in result.output
+
+
+def test_several_files_json_array_and_bad_one_left_out(tmp_path):
+    bad = write(tmp_path, GOOD.replace("weight: 40", "weight: 30"), "bad.yaml")
+    result = run("score", GOUMAI, bad, write(tmp_path, GOOD), "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [d["name"] for d in data] == ["政府购买法律服务", "培训项目"]
+    assert "bad.yaml" in result.stderr and "分值合计 90" in result.stderr
+
+
+def test_check_lists_every_problem(tmp_path):
+    text = GOOD.replace('actual: "8次"', 'actual: "8人"').replace('actual: "120人"', 'actual: "很好"')
+    result = run("check", write(tmp_path, text))
+    assert result.exit_code == 1
+    assert "2 个问题" in result.stderr
+    assert "第1个指标「培训场次」 字段 actual（全年完成值）: 实际值单位「人」与目标单位「次」不一致" in result.stderr
+    assert "第2个指标「参训人数」" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_ok(tmp_path):
+    result = run("check", write(tmp_path, GOOD))
+    assert result.exit_code == 0 and "无问题" in result.output
+
+
+def test_usage_error_exits_2():
+    assert run("score").exit_code == 2
+    assert run("score", GOUMAI, "--format", "xml").exit_code == 2
+    result = run("score", GOUMAI, "--policy", "shanghai")
+    assert result.exit_code == 2 and "既不是预设" in result.stderr
+
+
+BAD = [
+    ("unit 元 vs 件", GOOD.replace('"8次"', '"8元"'), "第1个指标「培训场次」 字段 actual（全年完成值）: 实际值单位「元」与目标单位「次」不一致"),
+    ("unit % vs 人", GOOD.replace('"120人"', '"95%"'), "第2个指标「参训人数」 字段 actual（全年完成值）: 实际值单位「%」与目标单位「人」不一致"),
+    ("weights sum", GOOD.replace("weight: 40", "weight: 45"), "分值合计 105（预算执行率 10 + 指标 95），应为 100"),
+    ("mixed weights", GOOD.replace(", weight: 40", ""), "第 2 个指标没有分值"),
+    ("unknown grade", GOOD.replace('"≥100人", actual: "120人"', '规范执行, actual: 挺好'), "完成值「挺好」不是可识别的定性等级"),
+    ("B without completion", GOOD.replace('"≥100人", actual: "120人"', '规范执行, actual: 部分达成'), "须填写完成程度"),
+    ("completion outside band", GOOD.replace('"≥100人", actual: "120人"', '规范执行, actual: 部分达成, completion: "85%"'), "不在等级 B"),
+    ("negative amount", GOOD.replace("executed: 9", "executed: -9"), "字段 budget.executed（执行数）: 不能为负数"),
+    ("negative value", GOOD.replace('"8次"', '"-8次"'), "字段 actual（全年完成值）: 「-8次」为负数"),
+    ("executed with no budget", GOOD.replace("initial: 10", "initial: 0"), "执行数 9 万元，但预算数为 0"),
+    ("target without number", GOOD.replace('"≥10次"', '"≥"'), "字段 target（指标值）: 「≥」只有运算符，没有数值"),
+    ("NaN", GOOD.replace("initial: 10", "initial: .nan"), "字段 budget.initial（年初预算数）: 数值不能是 NaN 或无穷大"),
+    ("Infinity", GOOD.replace("weight: 50", "weight: .inf"), "字段 weight（分值）: 数值不能是 NaN 或无穷大"),
+    ("empty indicators", GOOD.split("indicators:")[0] + "indicators: []\n", "字段 indicators（绩效指标）: 不能为空"),
+    ("unknown key", GOOD.replace("cause: 疫情", "casue: 疫情"), "第1个指标「培训场次」 字段 casue: 未知字段（拼写错误？）"),
+    ("not yaml", "name: [a\n  b: c", "不是有效的 YAML"),
+    ("not a mapping", "- a\n- b\n", "顶层应为键值映射"),
+]
+
+
+@pytest.mark.parametrize("what, text, message", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_one_clear_line(tmp_path, what, text, message):
+    path = write(tmp_path, text)
+    result = run("score", path)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert f"文件 {path}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_json_and_missing_file(tmp_path):
+    result = run("score", write(tmp_path, '{"name": "x", "budget": {"initial": NaN', "x.json"))
+    assert result.exit_code == 1 and "不是有效的 JSON" in result.stderr
+    result = run("score", tmp_path / "nope.yaml")
+    assert result.exit_code == 1 and "不存在" in result.stderr
+    result = run("score", write(tmp_path, "x", "x.txt"))
+    assert result.exit_code == 1 and "不支持的文件类型" in result.stderr
+
+
+def test_json_input_nan_is_rejected(tmp_path):
+    data = {"name": "x", "budget": {"initial": 1, "executed": 1},
+            "indicators": [{"level1": "产出指标", "name": "a", "target": "1", "actual": "1", "weight": 90}]}
+    text = json.dumps(data).replace('"initial": 1', '"initial": NaN')
+    result = run("score", write(tmp_path, text, "x.json"))
+    assert result.exit_code == 1 and "NaN" in result.stderr
+
+
+def test_gbk_file_fails_with_an_encoding_error(tmp_path):
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(GOOD.encode("gbk"))
+    result = run("score", path)
+    assert result.exit_code == 1 and "不是 UTF-8 编码" in result.stderr
+
+
+def test_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert run("score", path).exit_code == 0
+
+
+def test_policy_file_overrides_a_preset(tmp_path):
+    policy = write(tmp_path, "preset: hubei\nexecution_weight: 10\n", "p.yaml")
+    result = run("score", SAMPLES / "hubei_qiaokou_2024" / "01_bawu_pufa.yaml", "--policy", policy, "--format", "json")
+    data = json.loads(result.output, parse_float=Decimal)
+    # hubei shares 40/30/10 scaled to 90: 45 / 33.75 / 11.25 → 效益 + 满意度 = 45 over three
+    assert [i["weight"] for i in data["indicators"]] == [45, 15, 15, 15]
+
+
+def test_policy_file_unknown_setting(tmp_path):
+    policy = write(tmp_path, "preset: default\nexecution_wieght: 20\nrate_decimals: {projekt: 1}\n", "p.yaml")
+    result = run("score", GOUMAI, "--policy", policy)
+    assert result.exit_code == 2
+    assert "execution_wieght" in result.output and "projekt" in result.output
