@@ -87,5 +87,133 @@ def check(files: tuple[Path, ...], policy: Policy) -> None:
     sys.exit(1 if failed else 0)
 
 
+def _out_option(help_text: str):
+    return click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help=help_text)
+
+
+@main.command()
+@FILES
+@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="模板 (.xlsx，旁边有同名 .map.yaml)；默认为内置的项目表/整体表模板。")
+@_out_option("输出文件 (.xlsx)；多个输入时为输出目录。")
+@POLICY_OPTION
+def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: Policy) -> None:
+    """评分并填入自评表模板 (Excel)。"""
+    from .sheets.fill import check_output, fill_sheet
+
+    failed = False
+    for path in files:
+        out = output if len(files) == 1 and output.suffix.lower() == ".xlsx" else output / f"{path.stem}.xlsx"
+        try:
+            check_output(out, list(files))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fill_sheet(score_sheet(read_sheet(path), policy, str(path)), out, template)
+            click.echo(f"已写入 {out}")
+        except PerfscoreError as exc:
+            _fail(str(exc))
+            failed = True
+    sys.exit(1 if failed else 0)
+
+
+@main.command("import")
+@click.argument("sheet", type=click.Path(path_type=Path))
+@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="模板 (.xlsx)。")
+@_out_option("输出的项目文件 (.yaml 或 .json)。")
+def import_(sheet: Path, template: Path | None, output: Path) -> None:
+    """把自评表 (.xlsx) 读回为项目文件，原表得分记为 reported。"""
+    from .sheets.importing import write_project_file
+
+    try:
+        write_project_file(sheet, output, template)
+    except PerfscoreError as exc:
+        _fail(str(exc))
+        sys.exit(1)
+    click.echo(f"已写入 {output}")
+
+
+@main.command()
+@click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="模板 (.xlsx)。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+@POLICY_OPTION
+def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Policy) -> None:
+    """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
+    from .sheets.audit import audit_sheet
+
+    found, failed, payload = False, False, []
+    for path in sheets:
+        try:
+            result = audit_sheet(path, policy, template)
+        except PerfscoreError as exc:
+            _fail(str(exc))
+            failed = True
+            continue
+        found = found or bool(result.findings)
+        if fmt == "json":
+            payload.append(result.as_dict())
+        elif result.findings:
+            click.echo("\n".join(f.line() for f in result.findings))
+        else:
+            click.echo(f"{path}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
+    if fmt == "json":
+        click.echo(dumps(payload if len(sheets) > 1 else (payload[0] if payload else [])))
+    sys.exit(1 if found or failed else 0)
+
+
+@main.command()
+@_out_option("输出文件: .xlsx 空白自评表，或 .yaml 带注释的项目文件。")
+@click.option("--kind", type=click.Choice(["project", "department"]), default="project", help="项目表或整体表。")
+def init(output: Path, kind: str) -> None:
+    """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
+    from .sheets.fill import write_blank
+
+    try:
+        write_blank(output, kind)
+    except PerfscoreError as exc:
+        _fail(str(exc))
+        sys.exit(1)
+    click.echo(f"已写入 {output}")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_out_option("输出目录。")
+@click.option("--sheets", is_flag=True, help="同时为每个项目生成填好的自评表。")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="并行进程数（默认: CPU 核数）。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
+@POLICY_OPTION
+def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy) -> None:
+    """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
+    from .batch import discover, run_batch
+
+    files, _ = discover(inputs)
+    show = not quiet and sys.stderr.isatty()
+    try:
+        with click.progressbar(length=len(files), label="评分中", file=sys.stderr if show else _Null()) as bar:
+            outcome = run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=bar.update)
+    except PerfscoreError as exc:
+        _fail(str(exc))
+        sys.exit(1)
+    for failure in outcome.failures:
+        _fail("\n".join(failure.problems))
+    grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in ("优", "良", "中", "差")}
+    click.echo(
+        f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
+        + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {output}"
+    )
+    sys.exit(1 if outcome.failures else 0)
+
+
+class _Null:
+    def write(self, _text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,6 +8,7 @@ together as one ``InputError`` (``perfscore check`` lists them all).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ STANDARD_PAIRS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_level(name: str) -> str:
     """社会效益 and 社会效益指标 are one name (阳城's sheets drop the suffix)."""
     name = compact(name)
@@ -60,12 +62,25 @@ class IndicatorScore:
     score: Decimal
     grade: str | None
     needs_explanation: bool
-    explanation: str
+    how: str  # how the completion came about: "582/1100", "已达成", "等级 A（…）"
+    exceeded: bool = False  # an '=' target exceeded
     cause: str | None = None
     remedy: str | None = None
     reported_score: Decimal | None = None
     reported_completion: Decimal | None = None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        """The arithmetic of the score (``--explain``), built only when asked for."""
+        shown_pct = pct(self.completion_pct)
+        if self.kind == "quantitative":
+            text = f"{self.name}: {self.target_text}，实际 {self.actual_text} → {self.how}"
+            if self.how != "已达成" and not self.exceeded:
+                text += f" = {shown_pct}"
+        else:
+            text = f"{self.name}: {self.target_text}，实际「{self.actual_text}」→ {self.how}，完成程度 {shown_pct}"
+        return text + f" → {format_number(self.weight)} × {shown_pct} = {format_number(self.score)}"
 
 
 @dataclass
@@ -337,18 +352,11 @@ class _Scorer:
             warnings.append("需说明偏差（未完全达成或超过「=」指标值），但未填写偏差原因（cause）")
         if ind.target_initial is not None and _differs(ind.target_initial, target_text):
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
-        if kind == "quantitative":
-            shown = f"{ind.name}: {target_text}，实际 {ind.actual} → {how}"
-            if how != "已达成" and not exceeded:
-                shown += f" = {pct(completion_pct)}"
-        else:
-            shown = f"{ind.name}: {target_text}，实际「{ind.actual}」→ {how}，完成程度 {pct(completion_pct)}"
-        shown += f" → {format_number(weight)} × {pct(completion_pct)} = {format_number(score)}"
         return IndicatorScore(
             index=index, level1=ind.level1, level2=ind.level2, name=ind.name, kind=kind, operator=operator,
             target=target, unit=unit, actual=actual, target_text=target_text, actual_text=ind.actual,
             completion=c, completion_pct=completion_pct, weight=weight, score=score, grade=grade,
-            needs_explanation=needs, explanation=shown, cause=ind.cause, remedy=ind.remedy,
+            needs_explanation=needs, how=how, exceeded=exceeded, cause=ind.cause, remedy=ind.remedy,
             reported_score=ind.reported_score, reported_completion=ind.reported_completion, warnings=warnings,
         )
 

@@ -7,6 +7,7 @@ A cell that does not hold exactly one number is ``Text``. Units are kept as type
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ _PREFIX_WORDS = sorted(
     key=lambda kv: -len(kv[0]),
 )
 _SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("以内", LE), ("及以下", LE), ("以下", LE))
+_PREFIX_LAST = {word[-1] for word, _ in _PREFIX_WORDS}
+_SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
 _NUMBER = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
 _SCIENTIFIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
 _PREFIX_SYMBOL = re.compile(r"(>=|=>|<=|=<|==|≥|≤|>|<|=)\s*$")
@@ -40,19 +43,29 @@ class CellValueError(ValueError):
     (the caller adds file / indicator / field)."""
 
 
-def normalize_text(text: str) -> str:
-    """Full-width → half-width (NFKC), ≧/≦ → ≥/≤, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", str(text)).translate(_TRANSLATE)
+@functools.lru_cache(maxsize=65536)
+def _normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     return " ".join(text.split())
 
 
+def normalize_text(text: str) -> str:
+    """Full-width → half-width (NFKC), ≧/≦ → ≥/≤, whitespace collapsed."""
+    return _normalize(str(text))
+
+
+@functools.lru_cache(maxsize=65536)
 def compact(text: str) -> str:
     """Text for comparisons: normalised and without any whitespace (sheets wrap cells)."""
     return "".join(normalize_text(text).split())
 
 
 def normalize_unit(unit: str) -> str:
-    unit = "".join(normalize_text(unit).split())
+    return _unit("".join(normalize_text(unit).split()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit(unit: str) -> str:
     # '≥ 95% %' prints the unit twice: keep one.
     while len(unit) >= 2 and len(unit) % 2 == 0 and unit[: len(unit) // 2] == unit[len(unit) // 2 :]:
         unit = unit[: len(unit) // 2]
@@ -112,11 +125,18 @@ def parse_number(raw: object, what: str = "数值") -> Decimal:
 
 def parse_value(raw: object) -> Quantity | Text:
     """Parse one target or actual cell (SCORING.md §9)."""
+    if isinstance(raw, str):
+        return _parse_text(raw)
     if isinstance(raw, (int, Decimal, float)) and not isinstance(raw, bool):
         number = parse_number(raw)
         if number < 0:
             raise CellValueError(f"数值 {raw} 为负数")
         return Quantity(None, number)
+    return _parse_text(str(raw))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_text(raw: str) -> Quantity | Text:
     text = normalize_text(raw)
     if not text:
         raise CellValueError("内容为空")
@@ -136,24 +156,28 @@ def parse_value(raw: object) -> Quantity | Text:
         raise CellValueError(f"「{text}」为负数")
     operator = None
     prefix = prefix.strip()
-    symbol = _PREFIX_SYMBOL.search(prefix)
-    if symbol:
-        operator = _SYMBOLS[symbol.group(1)]
-        prefix = prefix[: symbol.start()].strip()
-    else:
-        for word, op in _PREFIX_WORDS:
-            if prefix.endswith(word):
-                operator = op
-                prefix = prefix[: -len(word)].strip()
-                break
+    if prefix:
+        symbol = _PREFIX_SYMBOL.search(prefix)
+        if symbol:
+            operator = _SYMBOLS[symbol.group(1)]
+            prefix = prefix[: symbol.start()].strip()
+        elif prefix[-1] in _PREFIX_LAST:
+            for word, op in _PREFIX_WORDS:
+                if prefix.endswith(word):
+                    operator = op
+                    prefix = prefix[: -len(word)].strip()
+                    break
     suffix = suffix.strip()
-    for word, op in _SUFFIX_WORDS:
-        if suffix.endswith(word):
-            operator = operator or op
-            suffix = suffix[: -len(word)].strip()
-            break
-    number = parse_number(match.group(0))
-    return Quantity(operator, number, normalize_unit(suffix), prefix)
+    if suffix and suffix[-1] in _SUFFIX_LAST:
+        for word, op in _SUFFIX_WORDS:
+            if suffix.endswith(word):
+                operator = operator or op
+                suffix = suffix[: -len(word)].strip()
+                break
+    number = Decimal(match.group(0).replace(",", ""))
+    if number >= MAX_ABS:
+        raise CellValueError(f"数值 {match.group(0)} 过大")
+    return Quantity(operator, number, _unit(suffix.replace(" ", "")), prefix)
 
 
 def to_unit(quantity: Quantity, unit: str) -> Decimal:

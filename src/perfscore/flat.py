@@ -1,0 +1,139 @@
+"""The flat workbook a finance office exports from its budget system.
+
+Sheet 项目: one row per project — 项目名称, 主管部门, 实施单位, 年度, 年初预算数, 全年预算数,
+全年执行数, 减分项 (optional: 执行率分值).
+Sheet 指标: one row per indicator — 项目名称, 一级指标, 二级指标, 三级指标, 指标值, 全年完成值,
+分值, 偏差原因, 改进措施 (optional: 完成程度, 年初指标值).
+
+Each project is validated on its own: a bad row fails its project, never the workbook.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from .errors import InputError, PerfscoreError, SheetError
+from .model import Sheet
+from .projectfile import sheet_from_mapping
+
+PROJECT_SHEET, INDICATOR_SHEET = "项目", "指标"
+PROJECT_COLUMNS = {
+    "项目名称": "name", "主管部门": "department", "实施单位": "unit", "年度": "year",
+    "年初预算数": "initial", "全年预算数": "adjusted", "全年执行数": "executed", "减分项": "deduction",
+    "执行率分值": "execution_weight",
+}
+INDICATOR_COLUMNS = {
+    "项目名称": "project", "一级指标": "level1", "二级指标": "level2", "三级指标": "name",
+    "指标值": "target", "全年完成值": "actual", "分值": "weight", "偏差原因": "cause", "改进措施": "remedy",
+    "完成程度": "completion", "年初指标值": "target_initial",
+}
+REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
+REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
+
+
+def _cell(value: object) -> object:
+    """calamine gives floats for numbers: take their shortest text, never the binary value."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # float-ok: NaN check on a read cell
+            return "NaN"
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if value is None:
+        return None
+    return str(value)  # dates, times
+
+
+def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path) -> list[tuple[int, dict]]:
+    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not rows:
+        raise SheetError(f"文件 {path} 工作表「{sheet}」: 是空的")
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SheetError(f"文件 {path} 工作表「{sheet}」: 缺少列 {'、'.join(missing)}（第 1 行为列名）")
+    index = {columns[h]: i for i, h in enumerate(header) if h in columns}
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        values = {key: _cell(row[i]) if i < len(row) else None for key, i in index.items()}
+        if any(v is not None for v in values.values()):
+            out.append((number, values))
+    return out
+
+
+def is_flat_workbook(path: Path) -> bool:
+    from .sheets.template import sheet_names
+
+    names = sheet_names(path)
+    return PROJECT_SHEET in names and INDICATOR_SHEET in names
+
+
+def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | "Failure"]]:  # noqa: F821
+    """Every project of a flat workbook, each a model or a Failure."""
+    from python_calamine import CalamineWorkbook
+
+    from .batch import Failure
+    from .sheets.template import check_workbook
+
+    path = Path(path)
+    check_workbook(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        projects = _rows(workbook, PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)
+        indicators = _rows(workbook, INDICATOR_SHEET, INDICATOR_COLUMNS, REQUIRED_INDICATOR, path)
+    except PerfscoreError:
+        raise
+    except Exception as exc:  # calamine's own errors: a corrupt workbook
+        raise SheetError(f"文件 {path}: 无法读取（{type(exc).__name__}: {exc}）") from None
+    by_project: dict[str, list[tuple[int, dict]]] = {}
+    for number, row in indicators:
+        by_project.setdefault(str(row.get("project") or ""), []).append((number, row))
+    out: list[tuple[str, Sheet | Failure]] = []
+    seen: set[str] = set()
+    for number, row in projects:
+        name = str(row.get("name") or "")
+        source = f"{path} 项目表第{number}行"
+        if name in seen:
+            out.append((source, Failure(source, name, _text(row.get("unit")), (f"文件 {source}「{name}」: 项目名称重复，指标无法对应",))))
+            continue
+        seen.add(name)
+        data = {
+            "kind": "project", "name": name, "department": _text(row.get("department")), "unit": _text(row.get("unit")),
+            "year": _year(row.get("year")), "deduction": row.get("deduction"),
+            "execution_weight": row.get("execution_weight"),
+            "budget": {k: row.get(k) for k in ("initial", "adjusted", "executed") if row.get(k) is not None},
+            "indicators": [
+                {k: _text(v) if k not in ("weight",) else v for k, v in ind.items() if k != "project" and v is not None}
+                for _, ind in by_project.pop(name, [])
+            ],
+        }
+        data = {k: v for k, v in data.items() if v is not None}
+        try:
+            out.append((source, sheet_from_mapping(data, source)))
+        except InputError as exc:
+            out.append((source, Failure(source, name or None, _text(row.get("unit")), tuple(exc.problems))))
+    for name, rows in sorted(by_project.items()):
+        source = f"{path} 指标表第{rows[0][0]}行"
+        out.append((source, Failure(source, name or None, None, (f"文件 {source}: 项目「{name}」在项目表中不存在，{len(rows)} 个指标无法评分",))))
+    return out
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        from .values import format_number
+
+        return format_number(value)
+    return str(value)
+
+
+def _year(value: object) -> object:
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value

@@ -1,0 +1,182 @@
+"""Filled sheets (.xlsx in a template's layout) → project files (``perfscore import``).
+
+The sheet's printed scores become ``reported`` values, so scoring an imported sheet
+lists where the sheet's own numbers are wrong (``perfscore audit``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from ..errors import SheetError
+from ..model import Sheet
+from ..projectfile import sheet_from_mapping
+from ..values import format_number
+from .fill import template_for
+from .template import CellValue, ReadSheet
+
+HUNDRED = Decimal(100)
+
+
+def _value(cell: CellValue | None) -> Decimal | str | None:
+    if cell is None or cell.value is None:
+        return None
+    value = cell.value
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _text(cell: CellValue | None) -> str | None:
+    value = _value(cell)
+    return format_number(value) if isinstance(value, Decimal) else value
+
+
+def _percent(cell: CellValue | None) -> Decimal | str | None:
+    """A 0.00% cell holds a fraction; a typed '83.17%' or '83.17' is a percent already."""
+    value = _value(cell)
+    if isinstance(value, Decimal):
+        return value * HUNDRED if value <= 1 else value
+    if isinstance(value, str) and value.endswith("%"):
+        return value[:-1].strip()
+    return value
+
+
+def _target(row: dict[str, CellValue]) -> str | None:
+    target, operator, unit = _text(row.get("target")), _text(row.get("operator")), _text(row.get("unit"))
+    if target is None:
+        return None
+    if isinstance(_value(row.get("target")), Decimal) or target[:1].isdigit():
+        return f"{operator or ''}{target}{unit or ''}"
+    return f"{operator}{target}" if operator and operator in "≥>≤<=>=<=" else target
+
+
+def _is_quantitative(row: dict[str, CellValue]) -> bool:
+    return isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal)
+
+
+def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None) -> dict:
+    data: dict[str, object] = {
+        "level1": _text(row.get("level1")) or level1,
+        "level2": _text(row.get("level2")) or level2 or "",
+        "name": _text(row.get("name")),
+        "target": _target(row),
+        "actual": _text(row.get("actual")),
+        "weight": _value(row.get("weight")),
+        "cause": _text(row.get("cause")),
+        "remedy": _text(row.get("remedy")),
+        "reported_score": _value(row.get("score")),
+    }
+    completion = _percent(row.get("completion"))
+    if _is_quantitative(row):
+        data["reported_completion"] = completion
+    elif completion is not None:
+        data["completion"] = f"{format_number(Decimal(completion))}%" if isinstance(completion, Decimal) else completion
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def sheet_mapping(read: ReadSheet, kind: str) -> dict:
+    """A read sheet as a project/department file mapping (PROJECT_FILE.md keys)."""
+    f = read.fields
+    data: dict[str, object] = {"kind": kind, "name": _text(f.get("name"))}
+    for key in ("department", "unit", "goal", "achieved"):
+        if _text(f.get(key)):
+            data[key] = _text(f.get(key))
+    year = _value(f.get("year"))
+    if isinstance(year, Decimal):
+        data["year"] = int(year)
+    elif isinstance(year, str) and year.strip("年度 ()（）").isdigit():
+        data["year"] = int(year.strip("年度 ()（）"))
+    if _value(f.get("deduction")) is not None:
+        data["deduction"] = _value(f.get("deduction"))
+    if kind == "project":
+        initial, adjusted = _value(f.get("budget_initial")), _value(f.get("budget_adjusted"))
+        budget = {"initial": initial if initial is not None else adjusted, "executed": _value(f.get("budget_executed"))}
+        if adjusted is not None and adjusted != initial:
+            budget["adjusted"] = adjusted
+        data["budget"] = {k: v for k, v in budget.items() if v is not None}
+        if _value(f.get("execution_weight")) is not None:
+            data["execution_weight"] = _value(f.get("execution_weight"))
+    else:
+        data["tasks"] = [
+            {k: v for k, v in {
+                "name": _text(row.get("name")), "budget": _value(row.get("budget")),
+                "executed": _value(row.get("executed")), "weight": _value(row.get("weight")),
+                "reported_rate": _percent(row.get("rate")), "reported_score": _value(row.get("score")),
+            }.items() if v is not None}
+            for row in read.tables.get("tasks", [])
+            if _text(row.get("name"))
+        ]
+    indicators, level1, level2 = [], None, None
+    for row in read.tables.get("indicators", []):
+        level1 = _text(row.get("level1")) or level1
+        level2 = _text(row.get("level2")) or level2
+        if not _text(row.get("name")):
+            continue  # a blank row of a sheet filled by hand
+        indicators.append(_indicator(row, level1, level2))
+    data["indicators"] = indicators
+    reported = {
+        "execution_rate": _percent(f.get("execution_rate")),
+        "execution_score": _value(f.get("execution_score")),
+        "indicator_score": _value(f.get("indicator_score")),
+        "total": _value(f.get("total")),
+        "grade": _text(f.get("grade")),
+    }
+    reported = {k: v for k, v in reported.items() if v is not None}
+    if reported:
+        data["reported"] = reported
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def read_filled(path: Path | str, template: Path | str | None = None) -> tuple[str, ReadSheet]:
+    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet)."""
+    path = Path(path)
+    errors = []
+    for kind in ("project", "department"):
+        compiled = template_for(kind, template if template else None)
+        if not compiled.has_sheet(path):
+            errors.append(compiled.sheet_name)
+            if template:
+                break
+            continue
+        return kind, compiled.read(path)
+    raise SheetError(f"文件 {path}: 找不到工作表「{'」或「'.join(errors)}」，不是 perfscore 模板格式的自评表")
+
+
+def import_sheet(path: Path | str, template: Path | str | None = None) -> Sheet:
+    """A filled .xlsx sheet → a validated project/department model."""
+    kind, read = read_filled(path, template)
+    return sheet_from_mapping(sheet_mapping(read, kind), str(path))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Decimals as plain numbers; Chinese text unescaped."""
+
+
+_Dumper.add_representer(Decimal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:float", format_number(value)))
+
+
+def write_project_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
+    """``perfscore import``: a filled sheet → a project file (YAML or JSON), atomically."""
+    from ..output import dumps
+    from ..report import atomic_write_bytes
+    from .fill import check_output
+
+    sheet, output = Path(sheet), Path(output)
+    check_output(output, [sheet])
+    kind, read = read_filled(sheet, template)
+    mapping = sheet_mapping(read, kind)
+    sheet_from_mapping(mapping, str(sheet))  # the same validation ``score`` applies
+    if output.suffix.lower() == ".json":
+        text = dumps(mapping) + "\n"
+    elif output.suffix.lower() in (".yaml", ".yml"):
+        body = yaml.dump(mapping, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+        text = f"# 由 perfscore import 从 {sheet.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。\n{body}"
+    else:
+        raise SheetError(f"输出文件 {output}: 请使用 .yaml 或 .json 扩展名")
+    atomic_write_bytes(output, text.encode("utf-8"))
+    return output

@@ -1,0 +1,345 @@
+"""A minimal streaming .xlsx writer for large plain tables (summary.xlsx).
+
+openpyxl builds every cell as an object and needs minutes for 170,000 indicator rows;
+this writer emits each row's XML as it comes. What it supports is what the batch
+summary needs and nothing more:
+
+- sheets of rows; ``str`` cells are inline strings (so ``=1+1`` or ``@x`` stays text,
+  never a formula), ``Decimal`` cells are numbers shown as ``0.00``, ``int`` cells are
+  numbers in the general format, ``None`` is an empty cell;
+- a bold header style with a fill, a frozen first row, one autoFilter per sheet,
+  column widths that fit the longest text (wide CJK characters count 2).
+
+Rows are spooled to a temporary file while the column widths are measured (``<cols>``
+precedes ``<sheetData>`` in the sheet XML); the zip is written on ``close()``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+import zipfile
+from decimal import Decimal
+from typing import IO, Iterable, Sequence
+
+# Measured on 10,000 projects × 17 indicators: level 1 writes ~30% larger files than 6
+# in well under half the time.
+COMPRESS_LEVEL = 1
+MAX_WIDTH = 60  # characters; longer text is cut off on screen, not in the cell
+MIN_WIDTH = 6
+FLUSH_ROWS = 2000
+
+PLAIN, HEADER, NUMBER = 0, 1, 2  # indices into cellXfs of STYLES
+
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ESCAPED = re.compile("(_x[0-9A-Fa-f]{4}_)")
+_NEEDS_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+_LETTERS = [column_letter(i) for i in range(256)]
+
+
+def display_width(text: str) -> int:
+    """Width in columns: East Asian wide and full-width characters count 2."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def escape_text(text: str) -> str:
+    """Cell text as XML character data: illegal control characters dropped, a literal
+    ``_xHHHH_`` kept literal (Excel reads it as an escape), ``& < >`` escaped."""
+    if not _NEEDS_WORK.search(text):
+        return text
+    text = _ILLEGAL.sub("", text)
+    text = _ESCAPED.sub(r"_x005F\1", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return escape_text(text).replace('"', "&quot;")
+
+
+def _number_text(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    return format(value, "f")
+
+
+STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<fonts count="2">
+<font><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>
+<font><b/><sz val="11"/><name val="等线"/><family val="2"/><charset val="134"/></font>
+</fonts>
+<fills count="3">
+<fill><patternFill patternType="none"/></fill>
+<fill><patternFill patternType="gray125"/></fill>
+<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill>
+</fills>
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
+<cellXfs count="3">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
+<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
+<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+</cellXfs>
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
+</styleSheet>
+"""
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+class Sheet:
+    """One worksheet; add rows with ``write_row`` (in order, top to bottom)."""
+
+    def __init__(self, name: str, tmpdir: str | None, freeze_header: bool):
+        self.name = name
+        self.freeze_header = freeze_header
+        self.rows = 0
+        self.columns = 0
+        self.widths: list[int] = []
+        self.autofilter: tuple[int, int, int, int] | None = None  # first row, last row, first col, last col (0-based)
+        self._spool: IO[bytes] = tempfile.TemporaryFile(dir=tmpdir, prefix=".perfscore-tmp-")
+        self._pending: list[str] = []
+
+    def write_row(self, values: Sequence[object], style: int | None = None) -> None:
+        """Append one row. ``style`` (e.g. ``HEADER``) applies to every cell of the row;
+        otherwise strings are plain and Decimals use the 0.00 number format."""
+        r = self.rows + 1
+        rn = str(r)
+        widths = self.widths
+        if len(values) > len(widths):
+            widths.extend([0] * (len(values) - len(widths)))
+            self.columns = len(widths)
+        forced = f' s="{style}"' if style else ""
+        parts = [f'<row r="{rn}">']
+        append = parts.append
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            ref = _LETTERS[col] + rn
+            if isinstance(value, str):
+                if not value:
+                    continue
+                if 2 * len(value) > widths[col] and widths[col] < MAX_WIDTH:
+                    w = display_width(value)
+                    if w > widths[col]:
+                        widths[col] = w
+                text = escape_text(value)
+                space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+                append(f'<c r="{ref}"{forced} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif isinstance(value, Decimal):
+                text = _number_text(value)
+                w = len(text.partition(".")[0]) + 3  # shown as 0.00
+                if w > widths[col]:
+                    widths[col] = w
+                append(f'<c r="{ref}" s="{style or NUMBER}"><v>{text}</v></c>')
+            elif isinstance(value, int) and not isinstance(value, bool):
+                text = str(value)
+                if len(text) > widths[col]:
+                    widths[col] = len(text)
+                append(f'<c r="{ref}"{forced}><v>{text}</v></c>')
+            else:
+                raise TypeError(f"cannot write {type(value).__name__} to a cell")
+        append("</row>")
+        self._pending.append("".join(parts))
+        self.rows = r
+        if len(self._pending) >= FLUSH_ROWS:
+            self._flush()
+
+    def write_rows(self, rows: Iterable[Sequence[object]]) -> None:
+        for row in rows:
+            self.write_row(row)
+
+    def set_autofilter(self, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+        """Filter buttons on a table (0-based, inclusive); Excel allows one per sheet."""
+        self.autofilter = (first_row, last_row, first_col, last_col)
+
+    def filter_ref(self, absolute: bool = False) -> str | None:
+        if self.autofilter is None:
+            return None
+        r1, r2, c1, c2 = self.autofilter
+        d = "$" if absolute else ""
+        return f"{d}{_LETTERS[c1]}{d}{r1 + 1}:{d}{_LETTERS[c2]}{d}{r2 + 1}"
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._spool.write("".join(self._pending).encode("utf-8"))
+            self._pending.clear()
+
+    def _head(self) -> str:
+        dimension = f"A1:{_LETTERS[max(self.columns, 1) - 1]}{max(self.rows, 1)}"
+        if self.freeze_header and self.rows > 1:
+            view = (
+                '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>'
+            )
+        else:
+            view = '<sheetView workbookViewId="0"/>'
+        cols = "".join(
+            f'<col min="{i + 1}" max="{i + 1}" width="{min(max(w, MIN_WIDTH), MAX_WIDTH) + 2}" customWidth="1"/>'
+            for i, w in enumerate(self.widths)
+        )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS} {_NS_R}>'
+            f'<dimension ref="{dimension}"/><sheetViews>{view}</sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+        )
+
+    def _tail(self) -> str:
+        ref = self.filter_ref()
+        return "</sheetData>" + (f'<autoFilter ref="{ref}"/>' if ref else "") + "</worksheet>"
+
+    def _write_into(self, zf: zipfile.ZipFile, name: str, compresslevel: int) -> None:
+        self._flush()
+        head, tail = self._head().encode("utf-8"), self._tail().encode("utf-8")
+        info = _zip_info(name, compresslevel)
+        info.file_size = len(head) + self._spool.tell() + len(tail)  # lets zipfile decide on ZIP64
+        self._spool.seek(0)
+        with zf.open(info, "w") as out:
+            out.write(head)
+            while chunk := self._spool.read(1 << 20):
+                out.write(chunk)
+            out.write(tail)
+
+    def discard(self) -> None:
+        self._spool.close()
+
+
+class Workbook:
+    """An .xlsx written to ``fileobj`` (a binary file opened for writing) on ``close()``.
+
+    ``tmpdir`` is where rows are spooled (unlinked temporary files); by default the
+    system's temporary directory."""
+
+    def __init__(self, fileobj: IO[bytes], tmpdir: str | None = None, compresslevel: int = COMPRESS_LEVEL):
+        self.fileobj = fileobj
+        self.tmpdir = tmpdir
+        self.compresslevel = compresslevel
+        self.sheets: list[Sheet] = []
+
+    def add_sheet(self, name: str, freeze_header: bool = True) -> Sheet:
+        if not name or len(name) > 31 or re.search(r"[\[\]:*?/\\]", name):
+            raise ValueError(f"invalid sheet name: {name!r}")
+        if any(s.name.casefold() == name.casefold() for s in self.sheets):
+            raise ValueError(f"duplicate sheet name: {name!r}")
+        sheet = Sheet(name, self.tmpdir, freeze_header)
+        self.sheets.append(sheet)
+        return sheet
+
+    def close(self) -> None:
+        try:
+            with zipfile.ZipFile(self.fileobj, "w", zipfile.ZIP_DEFLATED, compresslevel=self.compresslevel) as zf:
+                level = self.compresslevel
+                zf.writestr(_zip_info("[Content_Types].xml", level), self._content_types())
+                zf.writestr(_zip_info("_rels/.rels", level), _ROOT_RELS)
+                zf.writestr(_zip_info("xl/workbook.xml", level), self._workbook())
+                zf.writestr(_zip_info("xl/_rels/workbook.xml.rels", level), self._workbook_rels())
+                zf.writestr(_zip_info("xl/styles.xml", level), STYLES)
+                for n, sheet in enumerate(self.sheets, 1):
+                    sheet._write_into(zf, f"xl/worksheets/sheet{n}.xml", level)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for sheet in self.sheets:
+            sheet.discard()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
+
+    def _content_types(self) -> str:
+        sheets = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for n in range(1, len(self.sheets) + 1)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            f"{sheets}</Types>"
+        )
+
+    def _workbook(self) -> str:
+        sheets = "".join(
+            f'<sheet name="{_attr(s.name)}" sheetId="{n}" r:id="rId{n}"/>' for n, s in enumerate(self.sheets, 1)
+        )
+        names = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
+            f"{_attr(_quote_sheet(s.name))}!{s.filter_ref(absolute=True)}</definedName>"
+            for n, s in enumerate(self.sheets)
+            if s.autofilter is not None
+        )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'
+            '<bookViews><workbookView/></bookViews>'
+            f"<sheets>{sheets}</sheets>" + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>"
+        )
+
+    def _workbook_rels(self) -> str:
+        rels = "".join(
+            f'<Relationship Id="rId{n}" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+            f'Target="worksheets/sheet{n}.xml"/>'
+            for n in range(1, len(self.sheets) + 1)
+        )
+        styles = len(self.sheets) + 1
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f"{rels}"
+            f'<Relationship Id="rId{styles}" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            "</Relationships>"
+        )
+
+
+def _zip_info(name: str, compresslevel: int) -> zipfile.ZipInfo:
+    """A deflated entry with a fixed timestamp, so the same data gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    if hasattr(zipfile.ZipInfo, "compress_level"):  # Python ≥ 3.13
+        info.compress_level = compresslevel
+    else:
+        info._compresslevel = compresslevel
+    return info
+
+
+def _quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>'
+)
