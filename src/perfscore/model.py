@@ -37,8 +37,8 @@ def _cell_text(value: object) -> object:
 Number = Annotated[Decimal, BeforeValidator(_number)]
 Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0)]
 Percent = Annotated[Decimal, BeforeValidator(_number)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Name = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True)]
 Cell = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True, min_length=1)]
 
 

@@ -40,12 +40,13 @@ def result_dict(result: SheetScore) -> dict:
         "execution_rate": _number(result.execution_rate),
         "execution_score": result.execution_score,
         "indicator_score": result.indicator_score,
-        "deduction": result.deduction,
+        "deduction": _number(result.deduction),
         "total": result.total,
         "grade": result.grade,
         "indicators": [indicator_dict(i) for i in result.indicators],
         "tasks": [
-            {"name": t.name, "budget": t.budget, "executed": t.executed, "execution_rate": _number(t.execution_rate),
+            {"name": t.name, "budget": _number(t.budget), "executed": _number(t.executed),
+             "execution_rate": _number(t.execution_rate),
              "weight": t.weight, "score": t.score}
             for t in result.tasks
         ],

@@ -34,6 +34,11 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     seen = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            shown = "空" if key is None else str(key)[:40]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"键「{shown}」不是字段名（字段名应为文本，如 name、budget）", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"键「{key}」重复", key_node.start_mark
@@ -50,6 +55,8 @@ def decode(data: bytes, source: str) -> str:
     """UTF-8 (with or without BOM); anything else fails clearly, never as mojibake."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data[:8192]:
+        raise InputError(f"文件 {source}: 不是文本文件（含二进制内容），请提供 YAML 或 JSON 项目文件")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -60,23 +67,55 @@ def decode(data: bytes, source: str) -> str:
 
 def load_mapping(text: str, source: str, fmt: str) -> dict:
     """Parse YAML or JSON text into a dict; syntax errors name the line."""
+    if not text.strip() or (fmt == "yaml" and all(
+            not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())):
+        raise InputError(f"文件 {source}: 文件为空")
     try:
         if fmt == "json":
-            data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+            data = json.loads(text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_json_object)
         else:
             data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
         raise InputError(f"文件 {source}: 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列: {exc.msg}）") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置未知"
-        problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):
+            where, problem = f"第 {exc.position + 1} 个字符", f"不允许的控制字符 #x{exc.character:04x}"
+        else:
+            where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "位置未知"
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"文件 {source}: 不是有效的 YAML（{where}: {problem}）") from None
+    except _DuplicateKey as exc:
+        raise InputError(f"文件 {source}: 不是有效的 JSON（键「{exc.args[0]}」重复）") from None
     except RecursionError:
         raise InputError(f"文件 {source}: 嵌套层数过深") from None
     if not isinstance(data, dict):
-        raise InputError(f"文件 {source}: 顶层应为键值映射（kind、name、budget、indicators …），而不是 {type(data).__name__}")
+        raise InputError(f"文件 {source}: 顶层应为键值映射（kind、name、budget、indicators …），而不是{type_name(data)}")
     return data
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict:
+    data: dict = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def type_name(value: object) -> str:
+    """What a user typed, in their words: 列表, 文本, 数字 …"""
+    if isinstance(value, bool):
+        return "真假值"
+    if isinstance(value, (int, float, Decimal)):
+        return f"数字 {value}"
+    if isinstance(value, str):
+        return f"文本「{value[:40]}」"
+    return {list: "列表", dict: "键值映射", type(None): "空值"}.get(type(value), type(value).__name__)
 
 
 def read_mapping(path: Path) -> dict:
@@ -106,6 +145,7 @@ _MESSAGES = {
     "too_short": "不能为空",
     "string_too_short": "不能为空",
     "string_too_long": "过长",
+    "too_long": "过长",
     "string_type": "应为文本",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
@@ -135,16 +175,24 @@ def describe_error(error: dict) -> str:
     if kind in ("missing", "extra_forbidden", "too_short", "string_too_short") or "input" not in error:
         return message
     shown = error["input"]
+    if shown is None:
+        return "不能为空（缺少值）"
     if isinstance(shown, (dict, list)):
         return message
-    return f"{message}（值: {str(shown)[:60]!s}）"
+    return f"{message}（值: {short(shown)}）"
+
+
+def short(text: object, limit: int = 40) -> str:
+    """A user's name shortened for a message line."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def locate(source: str, project: str | None, loc: tuple, data: dict | None = None) -> str:
     """'文件 a.yaml「项目」第3个指标「培训场次」字段 weight（分值）'."""
     parts = [f"文件 {source}"]
     if project:
-        parts.append(f"「{project}」")
+        parts.append(f"「{short(project)}」")
     field_parts: list[str] = []
     loc = list(loc)
     i = 0
@@ -158,7 +206,7 @@ def locate(source: str, project: str | None, loc: tuple, data: dict | None = Non
                 if isinstance(rows, list) and index < len(rows) and isinstance(rows[index], dict):
                     name = str(rows[index].get("name") or "")
             what = "指标" if key == "indicators" else "任务"
-            parts.append(f"第{index + 1}个{what}" + (f"「{name}」" if name else ""))
+            parts.append(f"第{index + 1}个{what}" + (f"「{short(name)}」" if name else ""))
             i += 2
             continue
         if isinstance(key, str):
@@ -173,7 +221,7 @@ def locate(source: str, project: str | None, loc: tuple, data: dict | None = Non
 
 
 def validation_problems(exc: ValidationError, source: str, data: dict) -> list[str]:
-    project = data.get("name") if isinstance(data.get("name"), str) else None
+    project = data.get("name") if isinstance(data.get("name"), (str, int, Decimal)) else None
     problems = []
     for error in exc.errors():
         loc = tuple(p for p in error["loc"] if p not in ("function-after[_one_target_form(), Indicator]",))
@@ -184,8 +232,9 @@ def validation_problems(exc: ValidationError, source: str, data: dict) -> list[s
 def sheet_from_mapping(data: dict, source: str) -> Sheet:
     """Validate a mapping as a project or department file; all problems at once."""
     kind = data.get("kind", "project")
-    model = {"project": Project, "department": Department}.get(kind)
+    model = {"project": Project, "department": Department}.get(kind) if isinstance(kind, str) else None
     if model is None:
+        kind = kind if isinstance(kind, str) else type_name(kind)
         raise InputError(f"{locate(source, data.get('name'), ('kind',))}: 取值「{kind}」无效（可用: project、department）")
     try:
         return model.model_validate(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from .errors import InputError
 from .model import Department, Indicator, Project, Sheet
@@ -138,10 +138,6 @@ class SheetScore:
     achieved: str | None = None
     source: str = ""
 
-    @property
-    def weights_given(self) -> bool:
-        return True
-
     def needing_explanation(self) -> list[IndicatorScore]:
         return [i for i in self.indicators if i.needs_explanation]
 
@@ -177,7 +173,8 @@ class _Scorer:
         if fieldname:
             from .model import FIELD_LABELS
 
-            text += f" 字段 {fieldname}（{FIELD_LABELS.get(fieldname, fieldname)}）"
+            label = FIELD_LABELS.get(fieldname.rsplit(".", 1)[-1])
+            text += f" 字段 {fieldname}" + (f"（{label}）" if label else "")
         return text
 
     def problem(self, message: str, indicator: Indicator | None = None, index: int | None = None, fieldname: str | None = None) -> None:
@@ -187,7 +184,7 @@ class _Scorer:
     def execution_rate(self, executed: Decimal, budget: Decimal, decimals: int, what: str) -> Decimal:
         if budget == 0:
             if executed > 0:
-                self.problem(f"{what}执行数 {format_number(executed)} 万元，但预算数为 0", fieldname="budget")
+                self.problem(f"{what}执行数 {format_number(executed)} 万元，但预算数为 0", fieldname="budget.executed" if not what else "tasks")
             else:
                 self.warnings.append(f"{what}预算数为 0（预算被调整为 0）：执行率按 0 计，得分 0")
             return ZERO
@@ -273,7 +270,7 @@ class _Scorer:
         if operator in (GE, GT):
             if t == 0 or a >= t:
                 c, how = ONE, "已达成"
-                if operator == GT and a == t and t != 0:
+                if operator == GT and a == t:
                     warnings.append(f"完成值 {format_number(a)}{unit} 等于指标值，未严格满足「>」，按达成计分")
             else:
                 c, how = a / t, f"{format_number(a)}/{format_number(t)}"
@@ -414,7 +411,8 @@ class _Scorer:
                         break
                     seen.add(target)
                 if target is None or not groups[target]:
-                    continue
+                    # the fallback chain ends in empty groups: the first group that has indicators
+                    target = next(lv for lv in SHARE_ORDER if groups[lv])
                 shares[target] += shares[level]
                 shares[level] = ZERO
         weights = [ZERO] * len(self.sheet.indicators)
@@ -422,6 +420,9 @@ class _Scorer:
             if not members:
                 continue
             each = quantize(shares[level] / len(members), 2)
+            if each * (len(members) - 1) > shares[level]:
+                # many indicators: half-up would leave the last a negative remainder
+                each = (shares[level] / len(members)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
             for n in members[:-1]:
                 weights[n] = each
             weights[members[-1]] = shares[level] - each * (len(members) - 1)
