@@ -78,10 +78,10 @@ def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | "Failure"]]:  # no
     from python_calamine import CalamineWorkbook
 
     from .batch import Failure
-    from .sheets.template import check_workbook
 
     path = Path(path)
-    check_workbook(path)
+    if not is_flat_workbook(path):
+        raise SheetError(f"文件 {path}: 不是平铺工作簿（需要工作表「{PROJECT_SHEET}」和「{INDICATOR_SHEET}」）")
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         projects = _rows(workbook, PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)

@@ -16,7 +16,7 @@ from ..model import Sheet
 from ..projectfile import sheet_from_mapping
 from ..values import format_number
 from .fill import template_for
-from .template import CellValue, ReadSheet
+from .template import CellValue, ReadSheet, sheet_names
 
 HUNDRED = Decimal(100)
 
@@ -133,18 +133,17 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
 
 
 def read_filled(path: Path | str, template: Path | str | None = None) -> tuple[str, ReadSheet]:
-    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet)."""
+    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
+    A template's kind is ``department`` when its map has a ``tasks`` table."""
     path = Path(path)
-    errors = []
-    for kind in ("project", "department"):
-        compiled = template_for(kind, template if template else None)
-        if not compiled.has_sheet(path):
-            errors.append(compiled.sheet_name)
-            if template:
-                break
-            continue
-        return kind, compiled.read(path)
-    raise SheetError(f"文件 {path}: 找不到工作表「{'」或「'.join(errors)}」，不是 perfscore 模板格式的自评表")
+    names = {name.casefold() for name in sheet_names(path)}
+    candidates = [template_for("project", template)] if template else [template_for(k) for k in ("project", "department")]
+    for compiled in candidates:
+        if compiled.map.sheet.casefold() in names:
+            kind = "department" if "tasks" in compiled.map.tables else "project"
+            return kind, compiled.read(path)
+    wanted = "」或「".join(c.map.sheet for c in candidates)
+    raise SheetError(f"文件 {path}: 找不到工作表「{wanted}」，不是 perfscore 模板格式的自评表")
 
 
 def import_sheet(path: Path | str, template: Path | str | None = None) -> Sheet:
@@ -154,10 +153,18 @@ def import_sheet(path: Path | str, template: Path | str | None = None) -> Sheet:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Decimals as plain numbers; Chinese text unescaped."""
+    """Decimals as plain numbers, no anchors/aliases, Chinese text unescaped."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
-_Dumper.add_representer(Decimal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:float", format_number(value)))
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+    tag = "int" if value == value.to_integral_value() else "float"
+    return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", format_number(value))
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
 
 
 def write_project_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
@@ -174,7 +181,7 @@ def write_project_file(sheet: Path | str, output: Path | str, template: Path | s
     if output.suffix.lower() == ".json":
         text = dumps(mapping) + "\n"
     elif output.suffix.lower() in (".yaml", ".yml"):
-        body = yaml.dump(mapping, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+        body = yaml.dump(mapping, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**9)
         text = f"# 由 perfscore import 从 {sheet.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。\n{body}"
     else:
         raise SheetError(f"输出文件 {output}: 请使用 .yaml 或 .json 扩展名")

@@ -1,0 +1,216 @@
+"""Excel end to end: fill → import → score, audit of hand-edited sheets, init, and the
+CLI's refusals (never overwrite an input, clear errors for bad workbooks)."""
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from perfscore.cli import main
+from perfscore.policy import load_policy
+from perfscore.projectfile import read_sheet_file
+from perfscore.scoring import score_sheet
+from perfscore.sheets.audit import audit_sheet
+from perfscore.sheets.fill import fill_sheet
+from perfscore.sheets.importing import import_sheet
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+ALL_SAMPLES = sorted(SAMPLES.glob("*/*.yaml"))
+D = Decimal
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def policy_for(path: Path) -> str:
+    return "liaoning" if "liaoning" in str(path) else "hubei"
+
+
+def numbers(result):
+    return (
+        result.execution_rate, result.execution_score, result.indicator_score, result.total, result.grade,
+        [(i.name, i.weight, i.completion_pct, i.score) for i in result.indicators],
+        [(t.name, t.execution_rate, t.score) for t in result.tasks],
+    )
+
+
+@pytest.mark.parametrize("path", ALL_SAMPLES, ids=[p.stem for p in ALL_SAMPLES])
+def test_fill_import_score_round_trip(tmp_path, path):
+    policy = load_policy(policy_for(path))
+    first = score_sheet(read_sheet_file(path), policy)
+    out = fill_sheet(first, tmp_path / "sheet.xlsx")
+    again = score_sheet(import_sheet(out), policy)
+    assert numbers(again) == numbers(first)
+    assert again.discrepancies == []  # the filled sheet agrees with itself
+
+
+def test_filled_sheet_holds_numbers_formats_and_merges(tmp_path):
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    result = run("fill", path, "-o", tmp_path / "out.xlsx", "--policy", "liaoning")
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["项目绩效自评表"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    assert cells["政府购买法律服务"].data_type == "s"
+    total = [c for c in ws["J"] if c.value == 98.32]
+    assert total and total[0].number_format == "0.00"
+    rate = [c for row in ws.iter_rows() for c in row if c.value == 0.8316]
+    assert rate and rate[0].number_format == "0.00%"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert "A10:A13" in merged  # 产出指标 over its four rows
+    assert "B10:B11" in merged and "B12:B13" in merged
+
+
+def test_audit_reports_exactly_the_edited_cell(tmp_path):
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    sheet = tmp_path / "handed_in.xlsx"
+    fill_sheet(score_sheet(read_sheet_file(path), load_policy("liaoning")), sheet)
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["项目绩效自评表"]
+    ws["J12"] = 10  # 得分 of 资金使用合规率, printed as 10 instead of 12.5
+    wb.save(sheet)
+    found = audit_sheet(sheet, load_policy("liaoning")).findings
+    assert [(f.cell, f.discrepancy.field, f.discrepancy.reported, f.discrepancy.computed) for f in found] == [
+        ("J12", "indicators[2].score", D(10), D("12.5"))
+    ]
+    result = run("audit", sheet, "--policy", "liaoning")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"{sheet} J12 第3个指标「资金使用合规率」得分: 原表 10，应为 12.5"
+    data = json.loads(run("audit", sheet, "--policy", "liaoning", "--format", "json").output)
+    assert data["findings"][0]["cell"] == "J12"
+
+
+def test_audit_clean_sheet_exits_0(tmp_path):
+    sheet = tmp_path / "ok.xlsx"
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
+    fill_sheet(score_sheet(read_sheet_file(path), load_policy("liaoning")), sheet)
+    result = run("audit", sheet, "--policy", "liaoning")
+    assert result.exit_code == 0 and "94.30" in result.output
+    # under the default policy the whole-percent task rates are differences, cell by cell
+    result = run("audit", sheet)
+    assert result.exit_code == 1
+    assert "J6 第1个任务「部门预算基本支出公用经费（刚性）」执行率: 原表 84，应为 83.87" in result.output
+
+
+def test_score_check_explain_accept_xlsx(tmp_path):
+    sheet = tmp_path / "s.xlsx"
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    assert run("fill", path, "-o", sheet).exit_code == 0
+    result = run("score", sheet, "--explain")
+    assert result.exit_code == 0 and "总分 98.32" in result.output and "计算过程" in result.output
+    assert run("check", sheet).exit_code == 0
+
+
+def test_import_writes_yaml_and_json(tmp_path):
+    sheet = tmp_path / "s.xlsx"
+    assert run("fill", SAMPLES / "hubei_qiaokou_2024" / "05_anzhi_bangjiao.yaml", "-o", sheet, "--policy", "hubei").exit_code == 0
+    for suffix in ("yaml", "json"):
+        out = tmp_path / f"p.{suffix}"
+        result = run("import", sheet, "-o", out)
+        assert result.exit_code == 0, result.output
+        scored = json.loads(run("score", out, "--format", "json", "--policy", "hubei").output)
+        assert scored["total"] == 100 and scored["name"] == "安置帮教工作经费"
+
+
+def test_init_blank_sheet_and_yaml(tmp_path):
+    assert run("init", "-o", tmp_path / "blank.xlsx").exit_code == 0
+    ws = openpyxl.load_workbook(tmp_path / "blank.xlsx").active
+    values = [c.value for row in ws.iter_rows() for c in row if c.value]
+    assert "服务对象满意度指标" in values and "三级指标" in values
+    assert run("init", "-o", tmp_path / "p.yaml").exit_code == 0
+    result = run("score", tmp_path / "p.yaml")
+    assert result.exit_code == 0 and "项目名称" in result.output
+    assert run("init", "-o", tmp_path / "d.yaml", "--kind", "department").exit_code == 0
+    assert run("score", tmp_path / "d.yaml").exit_code == 0
+    assert run("init", "-o", tmp_path / "d.xlsx", "--kind", "department").exit_code == 0
+
+
+def test_text_from_users_is_never_a_formula(tmp_path):
+    data = {
+        "name": "=HYPERLINK(\"http://x\",\"点我\")", "department": "+86 123", "unit": "-1", "goal": "@SUM(A1)",
+        "achieved": "\t=1+1", "budget": {"initial": 1, "executed": 1},
+        "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "=1+2", "target": "规范执行",
+                        "actual": "全部或基本达成预期指标", "cause": "\r=cmd", "remedy": "@x"}],
+    }
+    src = tmp_path / "inj.json"
+    src.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "inj.xlsx"
+    assert run("fill", src, "-o", out).exit_code == 0
+    ws = openpyxl.load_workbook(out).active
+    texts = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(c.value.startswith("=HYPERLINK") for c in texts)
+    assert all(c.data_type == "s" for c in texts)
+    with zipfile.ZipFile(out) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_fill_never_overwrites_an_input(tmp_path):
+    src = tmp_path / "s.xlsx"
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    assert run("fill", path, "-o", src).exit_code == 0
+    before = src.read_bytes()
+    result = run("fill", src, "-o", src)
+    assert result.exit_code == 1 and "不会覆盖输入" in result.stderr
+    assert src.read_bytes() == before
+    result = run("import", src, "-o", src)
+    assert result.exit_code == 1 and src.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "旧版 .xls"),
+        (b"PK\x03\x04garbage" * 10, "已损坏"),
+        (b"just text", "不是 .xlsx 文件"),
+    ],
+)
+def test_bad_workbooks(tmp_path, content, message):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    for command in ("score", "audit"):
+        result = run(command, path)
+        assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_workbook_without_the_sheet(tmp_path):
+    path = tmp_path / "other.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "别的表"
+    wb.save(path)
+    result = run("score", path)
+    assert result.exit_code == 1 and "找不到工作表「项目绩效自评表」或「整体绩效自评表」" in result.stderr
+
+
+def test_zip_bomb_is_refused_before_reading(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (150 * 1024 * 1024) + b"/>")
+    assert path.stat().st_size < 1024 * 1024
+    result = run("score", path)
+    assert result.exit_code == 1 and "zip 炸弹" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice (libreoffice-calc-nogui) and poppler-utils are not installed")
+def test_filled_sheet_prints_on_one_page(tmp_path):
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    sheet = tmp_path / "goumai.xlsx"
+    assert run("fill", path, "-o", sheet, "--policy", "liaoning").exit_code == 0
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(sheet)],
+        check=True, capture_output=True, timeout=180,
+    )
+    pdf = tmp_path / "goumai.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "政府购买法律服务" in text and "98.32" in text and "预算项目(政策)绩效自评表" in text
