@@ -11,12 +11,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfscore import report
+from perfscore import report, writing
 from perfscore.batch import Failure
 from perfscore.errors import OutputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_mapping, read_sheet_file, sheet_from_mapping
-from perfscore.report import atomic_write_bytes, render_report, summary_figures, write_summary
+from perfscore.report import render_report, summary_figures, write_summary
+from perfscore.writing import atomic_write_bytes
 from perfscore.scoring import score_sheet
 from perfscore.values import format_number
 from perfscore.xlsxwriter import HEADER, Workbook, escape_text
@@ -332,7 +333,7 @@ def test_permission_denied_names_the_path(tmp_path, monkeypatch):
     def denied(**kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(report.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(writing.tempfile, "mkstemp", denied)
     with pytest.raises(OutputError) as caught:
         atomic_write_bytes(tmp_path / "report.md", b"x")
     assert str(caught.value) == f"无法写入 {tmp_path / 'report.md'}: 没有写入权限"

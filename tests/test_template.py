@@ -16,7 +16,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from perfscore.errors import SheetError
+from perfscore.errors import OutputError, SheetError
 from perfscore.sheets import template as tm
 from perfscore.sheets.template import CellValue, SheetData, compile_template, load_map
 
@@ -646,10 +646,10 @@ def test_write_atomic_success(project, tmp_path):
 def test_write_failure_leaves_nothing(project, tmp_path):
     target = tmp_path / "is_a_dir.xlsx"
     target.mkdir()
-    with pytest.raises((SheetError, OSError)):
+    with pytest.raises(OutputError):
         project.write(project_data(2), target)
     assert _leftovers(tmp_path) == ["is_a_dir.xlsx"] and list(target.iterdir()) == []
-    with pytest.raises((SheetError, OSError)):
+    with pytest.raises(OutputError):
         project.write(project_data(2), tmp_path / "no_such_dir" / "x.xlsx")
     assert _leftovers(tmp_path) == ["is_a_dir.xlsx"]
 
@@ -659,7 +659,7 @@ def test_write_fsync_failure_leaves_nothing(project, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tm.os, "fsync", boom)
-    with pytest.raises(SheetError, match="无法写入文件 .*x.xlsx: No space left on device"):
+    with pytest.raises(OutputError, match="无法写入 .*x.xlsx: 磁盘已满"):
         project.write(project_data(2), tmp_path / "x.xlsx")
     assert _leftovers(tmp_path) == []
 

@@ -24,9 +24,9 @@ from .model import Sheet
 from .policy import Policy
 from .projectfile import read_sheet_file
 from .scoring import SheetScore, score_sheet
+from .writing import TEMP_PREFIX
 
 INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm"}
-TEMP_PREFIX = ".perfscore-tmp-"
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
 
 
@@ -165,8 +165,12 @@ def clean_temp_files(outdir: Path) -> None:
 
 
 def sort_key(item: SheetScore | Failure) -> tuple[str, str, str]:
-    unit = (item.unit or getattr(item, "department", None) or "") if isinstance(item, SheetScore) else (item.unit or "")
-    return (unit, item.name or "", item.source)
+    """By unit, then project name (a department sheet is its own unit), then source."""
+    if isinstance(item, SheetScore):
+        from .report import unit_of
+
+        return (unit_of(item), item.name, item.source)
+    return (item.unit or "", item.name or "", item.source)
 
 
 def run_batch(
@@ -179,7 +183,8 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the outputs into ``outdir``."""
-    from .report import render_report, write_summary, atomic_write_bytes
+    from .report import render_report, write_summary
+    from .writing import atomic_write_bytes
 
     started = time.perf_counter()
     outdir = Path(outdir)

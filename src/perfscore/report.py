@@ -8,29 +8,23 @@ target directory, fsync, ``os.replace``.
 
 from __future__ import annotations
 
-import errno
 import functools
 import importlib.resources
-import os
 import re
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Iterator
 
 import jinja2
 
 from .batch import Failure
-from .errors import OutputError
+from .writing import atomic_file
 from .scoring import IndicatorScore, SheetScore
 from .values import format_fixed, format_number, quantize
 from .output import fit
 from .xlsxwriter import HEADER, Workbook
 
 GRADES = ("优", "良", "中", "差")
-TEMP_PREFIX = ".perfscore-tmp-"
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 NO_UNIT = "（未填写单位）"
@@ -135,79 +129,6 @@ def _grade_counts(results: list[SheetScore]) -> dict[str, int]:
 
 # -- atomic writes ----------------------------------------------------------------------------
 
-def _reason(exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "磁盘已满"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "没有写入权限"
-    if exc.errno == errno.EROFS:
-        return "没有写入权限（只读文件系统）"
-    if exc.errno == errno.ENOENT:
-        return "目录不存在"
-    if exc.errno == errno.EISDIR:
-        return "已有同名目录"
-    if exc.errno == errno.ENOTDIR:
-        return "上级路径不是目录"
-    return exc.strerror or str(exc)
-
-
-def _new_file_mode(path: Path) -> int:
-    """Keep an existing file's mode; a new file gets 0666 less the umask (mkstemp's 0600
-    would hide the report from colleagues on a shared folder)."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
-@contextmanager
-def _atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that replaces ``path`` when the block ends without error; on any
-    error the temporary file is removed, and OS errors become ``OutputError``."""
-    path = Path(path)
-    try:
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path}: {_reason(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, _new_file_mode(path))
-        os.replace(temp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutputError(f"无法写入 {path}: {_reason(exc)}") from None
-        raise
-    try:  # make the rename itself durable; not every file system allows it
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (readers see the old file or the new one)."""
-    with _atomic_file(path) as fh:
-        fh.write(data)
-
-
 # -- summary.xlsx ------------------------------------------------------------------------------
 
 PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "全年预算数", "全年执行数", "执行率(%)", "执行率得分",
@@ -225,7 +146,7 @@ def _kind_label(result: SheetScore) -> str:
 def write_summary(results: list[SheetScore], failures: list[Failure], path: Path) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically."""
     path = Path(path)
-    with _atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
+    with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
         sheet = book.add_sheet("项目")
         sheet.write_row(PROJECT_HEADERS, HEADER)
         for r in results:

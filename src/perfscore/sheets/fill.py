@@ -118,7 +118,7 @@ def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None 
 
 def write_blank(out: Path | str, kind: str = "project") -> Path:
     """``perfscore init``: a blank .xlsx sheet, or a commented .yaml project file."""
-    from ..report import atomic_write_bytes
+    from ..writing import atomic_write_bytes
 
     out = Path(out)
     suffix = out.suffix.lower()

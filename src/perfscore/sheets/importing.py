@@ -170,7 +170,7 @@ _Dumper.add_representer(Decimal, _represent_decimal)
 def write_project_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
     """``perfscore import``: a filled sheet → a project file (YAML or JSON), atomically."""
     from ..output import dumps
-    from ..report import atomic_write_bytes
+    from ..writing import atomic_write_bytes
     from .fill import check_output
 
     sheet, output = Path(sheet), Path(output)

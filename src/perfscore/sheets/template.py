@@ -31,7 +31,6 @@ import os
 import posixpath
 import re
 import struct
-import tempfile
 import threading
 import unicodedata
 import zipfile
@@ -45,6 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from perfscore.errors import SheetError
+from perfscore.writing import atomic_write_bytes
 
 __all__ = [
     "CellValue",
@@ -1964,7 +1964,7 @@ class CompiledTemplate:
     def write(self, data: SheetData, out_path: str | os.PathLike[str]) -> None:
         """Render and write atomically (temp file in the same directory, fsync, rename)."""
         body = self.render(data)
-        _atomic_write(Path(out_path), body)
+        atomic_write_bytes(Path(out_path), body)
 
     # ---- read ----------------------------------------------------------------------
 
@@ -1976,37 +1976,6 @@ class CompiledTemplate:
 def _override_part(tag: str) -> str:
     m = re.search(r'PartName="([^"]*)"', tag)
     return m.group(1).lstrip("/") if m else ""
-
-
-def _atomic_write(path: Path, body: bytes) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            tmp = None
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-        try:  # make the rename durable; not possible on every platform
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise SheetError(f"无法写入文件 {path}: {reason}") from exc
 
 
 # --------------------------------------------------------------------------- compile cache
