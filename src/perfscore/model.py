@@ -18,6 +18,17 @@ def _number(value: object) -> object:
     return value if value is None else parse_number(value)
 
 
+def _amount(value: object) -> object:
+    """A non-negative number; the check lives here rather than in a pydantic constraint,
+    which would wrap every field in a slow Python validator."""
+    if value is None:
+        return None
+    number = parse_number(value)
+    if number < 0:
+        raise ValueError(f"不能为负数（值: {format_number(number)}）")
+    return number
+
+
 def _percent(value: object) -> object:
     if value is None:
         return None
@@ -27,23 +38,18 @@ def _percent(value: object) -> object:
     return fraction
 
 
-def _cell_text(value: object) -> object:
-    """A cell typed as a number in YAML (``actual: 582``) is still a cell: keep it as text."""
-    if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
-        return format_number(parse_number(value))
-    return value
-
-
 Number = Annotated[Decimal, BeforeValidator(_number)]
-Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
 Percent = Annotated[Decimal, BeforeValidator(_number)]
-Name = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Text = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True)]
-Cell = Annotated[str, BeforeValidator(_cell_text), StringConstraints(strip_whitespace=True, min_length=1)]
+# Numbers typed where text goes (a project named 2024, ``actual: 582``) are coerced to
+# text by the model config; the constraints then run in pydantic's core.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Cell = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
 class Indicator(_Model):
@@ -54,7 +60,7 @@ class Indicator(_Model):
     name: Name = Field(description="三级指标")
     target: Cell | None = Field(None, description="指标值: operator + value + unit in one string")
     operator: Text | None = Field(None, description="运算符号 (split form)")
-    value: Annotated[Decimal, BeforeValidator(_number), Field(ge=0)] | None = Field(None, description="指标值 (split form)")
+    value: Amount | None = Field(None, description="指标值 (split form)")
     unit: Text | None = Field(None, description="度量单位 (split form)")
     target_initial: Cell | None = Field(None, description="年初指标值")
     actual: Cell = Field(description="全年完成值")
@@ -117,7 +123,7 @@ class _Sheet(_Model):
     goal: Text | None = Field(None, description="年度总体目标")
     achieved: Text | None = Field(None, description="全年实际完成情况")
     indicators: list[Indicator] = Field(min_length=1, description="绩效指标")
-    reported: Reported = Reported()
+    reported: Reported = Field(default_factory=Reported)
 
 
 class Project(_Sheet):
@@ -125,7 +131,13 @@ class Project(_Sheet):
 
     kind: Literal["project"] = "project"
     budget: Budget
-    execution_weight: Amount | None = Field(None, le=100, description="预算执行率分值")
+    execution_weight: Amount | None = Field(None, description="预算执行率分值")
+
+    @model_validator(mode="after")
+    def _execution_weight_at_most_100(self) -> "Project":
+        if self.execution_weight is not None and self.execution_weight > 100:
+            raise ValueError(f"execution_weight（预算执行率分值）{format_number(self.execution_weight)} 超过 100")
+        return self
 
 
 class Department(_Sheet):

@@ -1,0 +1,197 @@
+"""Batch scoring: every input kind, isolated failures, deterministic output, safe file
+names, and nothing lost when a run is killed or cannot write."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from perfscore import writing
+from perfscore.batch import assign_file_names, run_batch, safe_file_name
+from perfscore.cli import main
+from perfscore.errors import OutputError
+from perfscore.policy import load_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+sys.path.insert(0, str(ROOT / "bench"))
+from synthetic import write_files  # noqa: E402
+
+D = Decimal
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_batch_samples_writes_everything_and_matches_score(tmp_path):
+    out = tmp_path / "out"
+    result = run("batch", SAMPLES, "-o", out, "--sheets", "--policy", "liaoning")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "sheets"}
+    assert len(list((out / "sheets").glob("*.xlsx"))) == 16
+    report = (out / "report.md").read_text(encoding="utf-8")
+    # every project's total in report.md is what `perfscore score` gives for its file
+    for path in sorted(SAMPLES.glob("*/*.yaml")):
+        scored = json.loads(run("score", path, "--format", "json", "--policy", "liaoning").output)
+        if scored["kind"] == "project":
+            assert f"{scored['name']}项目自评综述：**根据年初设定的绩效目标，项目自评得分{scored['total']}分" in report
+    assert "2024年项目绩效自评个数15个，涉及资金988.14万元" in report
+    wb = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
+    assert wb.sheetnames == ["项目", "指标", "问题", "汇总"]
+    rows = list(wb["项目"].iter_rows(values_only=True))
+    assert len(rows) == 17 and rows[0][:3] == ("实施单位", "主管部门", "项目名称")
+    # sorted by unit, then name
+    keys = [(r[0], r[2]) for r in rows[1:]]
+    assert keys == sorted(keys)
+    # a filled sheet from the batch audits clean
+    audit = run("audit", out / "sheets" / "政府购买法律服务.xlsx", "--policy", "liaoning")
+    assert audit.exit_code == 0, audit.output
+
+
+def test_one_broken_file_does_not_stop_the_batch(tmp_path):
+    inputs = tmp_path / "in"
+    shutil.copytree(SAMPLES / "liaoning_chaoyang_2024", inputs)
+    (inputs / "broken.yaml").write_text("name: 坏项目\nbudget: {initial: 1, executed: 1}\nindicators: []\n", encoding="utf-8")
+    (inputs / "garbage.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "out"
+    result = run("batch", inputs, "-o", out, "--policy", "liaoning", "--sheets")
+    assert result.exit_code == 1
+    assert "broken.yaml" in result.stderr and "garbage.xlsx" in result.stderr
+    assert (out / "summary.xlsx").exists() and (out / "report.html").exists()
+    assert len(list((out / "sheets").glob("*.xlsx"))) == 5
+    problems = list(openpyxl.load_workbook(out / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))
+    errors = [r for r in problems if r[0] == "错误"]
+    assert {Path(r[-1]).name for r in errors} == {"broken.yaml", "garbage.xlsx"}
+    assert "另有2个项目未能评分" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_output_identical_whatever_jobs_and_order(tmp_path):
+    files = sorted(SAMPLES.glob("*/*.yaml"))
+    a = run_batch(files, tmp_path / "a", load_policy("hubei"), sheets=True, jobs=1)
+    b = run_batch(list(reversed(files)), tmp_path / "b", load_policy("hubei"), sheets=True, jobs=2)
+    assert [r.name for r in a.results] == [r.name for r in b.results]
+    assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")
+
+
+def test_flat_workbook_input(tmp_path):
+    result = run("batch", FLAT, "-o", tmp_path / "out", "--policy", "hubei")
+    assert result.exit_code == 0, result.stderr
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "2024年项目绩效自评个数11个" in report
+    # the flat workbook scores exactly like the project files it was built from
+    from_files = run_batch(sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml")), tmp_path / "f", load_policy("hubei"))
+    from_flat = run_batch([FLAT], tmp_path / "g", load_policy("hubei"))
+    assert [(r.name, r.total, r.warnings) for r in from_flat.results] == [
+        (r.name, r.total, r.warnings) for r in from_files.results]
+
+
+def test_flat_workbook_bad_rows_fail_alone(tmp_path):
+    from perfscore.flat import read_flat_workbook, write_flat_workbook
+    from perfscore.projectfile import read_sheet_file
+
+    sheets = [read_sheet_file(p) for p in sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml"))]
+    bad = sheets[0].model_copy(deep=True)
+    bad.indicators[0].actual = "100人"  # 人 against %
+    path = write_flat_workbook([bad] + sheets[1:], tmp_path / "flat.xlsx")
+    items = read_flat_workbook(path)
+    outcome = run_batch([path], tmp_path / "out", load_policy("hubei"))
+    assert len(items) == 11 and len(outcome.results) == 10 and len(outcome.failures) == 1
+    failure = outcome.failures[0]
+    assert "项目表第2行" in failure.source and "单位「人」与目标单位「%」不一致" in failure.problems[0]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("法治/建设", "法治_建设"), ("../../etc/passwd", "etc_passwd"), ("a\\b", "a_b"), ("培训\0项目", "培训_项目"),
+     ("  ..  ", "未命名项目"), ("长" * 300, "长" * 60), ("CON:", "CON")],
+)
+def test_safe_file_names(name, expected):
+    assert safe_file_name(name) == expected
+    assert "/" not in safe_file_name(name) and ".." not in safe_file_name(name)
+
+
+def test_same_names_both_survive():
+    class R:
+        def __init__(self, name):
+            self.name = name
+
+    assert assign_file_names([R("项目"), R("项目"), R("项目"), R("Abc"), R("abc")]) == [
+        "项目.xlsx", "项目（2）.xlsx", "项目（3）.xlsx", "Abc.xlsx", "abc（2）.xlsx"]
+
+
+def test_hostile_names_end_to_end(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    base = (SAMPLES / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml").read_text(encoding="utf-8")
+    for n, name in enumerate(["../../逃逸", "法治/建设", "法治/建设", "a\\\\b", "x" * 300]):
+        (inputs / f"{n}.yaml").write_text(base.replace("name: 法治建设", f'name: "{name}"'), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run("batch", inputs, "-o", out, "--sheets").exit_code == 0
+    written = sorted(p.name for p in (out / "sheets").iterdir())
+    assert len(written) == 5
+    assert all((out / "sheets" / w).resolve().parent == (out / "sheets").resolve() for w in written)
+    assert not (tmp_path / "逃逸.xlsx").exists()
+
+
+def test_unwritable_outdir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("batch", SAMPLES / "liaoning_chaoyang_2024", "-o", blocker / "out")
+    assert result.exit_code == 1 and "无法创建输出目录" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_batch([SAMPLES / "liaoning_chaoyang_2024"], out, load_policy("liaoning"), jobs=1)
+    before = _outputs(out)
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writing.os, "fsync", full)
+    with pytest.raises(OutputError, match="磁盘已满"):
+        run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1)
+    assert _outputs(out) == before  # the old summary is intact: replaced only when complete
+    assert not [p for p in out.rglob(".perfscore-tmp-*")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_batch_leaves_no_partial_file(tmp_path, sig):
+    files = write_files(3000, tmp_path / "in")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "perfscore.cli", "batch", str(tmp_path / "in"), "-o", str(out), "--sheets", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "sheets").exists() and len(list((out / "sheets").iterdir())) >= 20:
+            break  # in the middle of writing sheets
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be killed"
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=30)
+    for path in out.rglob("*"):
+        if path.is_file() and not path.name.startswith(writing.TEMP_PREFIX):
+            # every file not marked temporary is complete: a readable workbook or report
+            if path.suffix == ".xlsx":
+                openpyxl.load_workbook(path, read_only=True).close()
+    assert not (out / "summary.xlsx").exists() or openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
+    # the next run cleans the temp files and completes
+    outcome = run_batch([tmp_path / "in"], out, load_policy("default"), sheets=False, jobs=2)
+    assert not list(out.rglob(f"{writing.TEMP_PREFIX}*"))
+    assert len(outcome.results) + len(outcome.failures) == len(files)
+    assert (out / "summary.xlsx").exists() and (out / "report.md").exists()
