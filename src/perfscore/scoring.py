@@ -41,7 +41,7 @@ def canonical_level(name: str) -> str:
     return name if not name or name.endswith("指标") else name + "指标"
 
 
-@dataclass
+@dataclass(slots=True)
 class IndicatorScore:
     """One scored 三级指标."""
 
@@ -83,7 +83,7 @@ class IndicatorScore:
         return text + f" → {format_number(self.weight)} × {shown_pct} = {format_number(self.score)}"
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskScore:
     """One 年度主要任务 of a department sheet."""
 
@@ -99,7 +99,7 @@ class TaskScore:
     reported_score: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
     """A printed value that the sheet's own numbers do not give."""
 
@@ -109,7 +109,7 @@ class Discrepancy:
     label: str  # Chinese: 第4个指标「…」得分
 
 
-@dataclass
+@dataclass(slots=True)
 class SheetScore:
     """A scored 绩效自评表 (project or department)."""
 

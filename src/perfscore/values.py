@@ -195,9 +195,13 @@ def units_compatible(a: str, b: str) -> bool:
     return not a or not b or a == b or {a, b} == {"元", "万元"}
 
 
+_EXPONENTS = {d: Decimal(1).scaleb(-d) for d in range(0, 7)}
+
+
 def quantize(value: Decimal, decimals: int) -> Decimal:
     """四舍五入 (ROUND_HALF_UP) to ``decimals`` places — never round()."""
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    exponent = _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals)
+    return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def format_number(value: Decimal | int | None) -> str:
