@@ -195,3 +195,82 @@ def test_killed_batch_leaves_no_partial_file(tmp_path, sig):
     assert not list(out.rglob(f"{writing.TEMP_PREFIX}*"))
     assert len(outcome.results) + len(outcome.failures) == len(files)
     assert (out / "summary.xlsx").exists() and (out / "report.md").exists()
+
+
+def _flat(tmp_path, projects_rows, indicator_rows, project_header=None, indicator_header=None):
+    """A hand-made flat workbook (openpyxl, as an office's export would be)."""
+    from perfscore.flat import INDICATOR_COLUMNS, PROJECT_COLUMNS
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目"
+    ws.append(project_header or list(PROJECT_COLUMNS))
+    for row in projects_rows:
+        ws.append(row)
+    ws = wb.create_sheet("指标")
+    ws.append(indicator_header or list(INDICATOR_COLUMNS))
+    for row in indicator_rows:
+        ws.append(row)
+    path = tmp_path / "flat.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_flat_workbook_row_problems_are_isolated(tmp_path):
+    from perfscore.flat import read_flat_workbook
+
+    ind = ["甲", "产出指标", "数量指标", "培训", "≥10次", "10次", 90, None, None, None, None]
+    path = _flat(
+        tmp_path,
+        [["甲", "局", "局", 2024, 10, None, 10, 0, None],
+         ["甲", "局", "局", 2024, 10, None, 10, 0, None],  # duplicate name
+         ["乙", "局", "局", 2024.0, 10.5, 10.5, 9.25, None, 20]],
+        [ind, ["乙", "产出指标", "数量指标", "培训", "≥10次", 8, None, "原因", None, None, None],
+         ["丙", "产出指标", "数量指标", "x", "1", "1", None, None, None, None, None]],  # 丙 has no project row
+    )
+    items = read_flat_workbook(path)
+    kinds = [(Path(src).name, type(item).__name__) for src, item in items]
+    assert kinds == [("flat.xlsx 项目表第2行", "Project"), ("flat.xlsx 项目表第3行", "Failure"),
+                     ("flat.xlsx 项目表第4行", "Project"), ("flat.xlsx 指标表第4行", "Failure")]
+    assert "项目名称重复" in items[1][1].problems[0]
+    assert "项目「丙」在项目表中不存在" in items[3][1].problems[0]
+    second = items[2][1]
+    assert (second.budget.initial, second.budget.executed, second.execution_weight, second.year) == (
+        D("10.5"), D("9.25"), D(20), 2024)
+    assert second.indicators[0].actual == "8"
+
+
+def test_flat_workbook_missing_columns_and_sheets(tmp_path):
+    from perfscore.errors import SheetError
+    from perfscore.flat import read_flat_workbook
+
+    path = _flat(tmp_path, [], [], project_header=["项目名称", "主管部门"])
+    with pytest.raises(SheetError, match="缺少列 年初预算数、全年执行数"):
+        read_flat_workbook(path)
+    wb = openpyxl.Workbook()
+    wb.active.title = "项目"
+    wb.save(tmp_path / "one.xlsx")
+    with pytest.raises(SheetError, match="不是平铺工作簿"):
+        read_flat_workbook(tmp_path / "one.xlsx")
+    outcome = run_batch([tmp_path / "one.xlsx", tmp_path / "missing.yaml"], tmp_path / "out", load_policy("default"))
+    messages = sorted(f.problems[0] for f in outcome.failures)
+    assert len(messages) == 2
+    assert any("missing.yaml: 不存在" in m for m in messages)
+    assert any("找不到工作表" in m for m in messages)  # not flat, and not a template sheet either
+
+
+@pytest.mark.parametrize(
+    "err, message",
+    [(30, "没有写入权限（只读文件系统）"), (13, "没有写入权限"), (28, "磁盘已满"), (2, "目录不存在"), (20, "上级路径不是目录")],
+)
+def test_read_only_or_full_outdir_is_a_clear_error(tmp_path, monkeypatch, err, message):
+    # As root a chmod'ed directory stays writable, so the OS error is simulated where it would arise.
+    def refuse(*args, **kwargs):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(writing.tempfile, "mkstemp", refuse)
+    result = run("batch", SAMPLES / "liaoning_chaoyang_2024", "-o", tmp_path / "out", "-j", "1")
+    assert result.exit_code == 1
+    assert f"无法写入 {tmp_path / 'out' / 'summary.xlsx'}: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").iterdir())
