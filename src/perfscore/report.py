@@ -9,7 +9,6 @@ target directory, fsync, ``os.replace``.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from .batch import Failure
+from .resources import templates_dir
 from .writing import atomic_file
 from .scoring import IndicatorScore, SheetScore
 from .values import format_fixed, format_number, quantize
@@ -391,11 +391,7 @@ def md_code(value: object) -> str:
 
 
 def _template_source(name: str) -> str:
-    try:
-        return importlib.resources.files("perfscore.templates").joinpath(name).read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        # A development checkout (src layout): templates/ sits at the top of the repo.
-        return (Path(__file__).resolve().parents[2] / "templates" / name).read_text("utf-8")
+    return (templates_dir() / name).read_text("utf-8")
 
 
 @functools.lru_cache(maxsize=1)

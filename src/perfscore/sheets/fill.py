@@ -7,10 +7,10 @@ template machinery (``template.py``) writes the workbook and never computes a sc
 from __future__ import annotations
 
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from ..errors import OutputError
+from ..resources import templates_dir
 from ..scoring import SheetScore
 from .template import CompiledTemplate, SheetData, compile_template
 
@@ -23,14 +23,6 @@ BLANK_ROWS = [
     ("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"),
     ("效益指标", "可持续影响指标"), ("满意度指标", "服务对象满意度指标"),
 ]
-
-
-def templates_dir() -> Path:
-    """The shipped templates: the package ``perfscore.templates`` (repo: templates/)."""
-    try:
-        return Path(str(resources.files("perfscore.templates")))
-    except ModuleNotFoundError:  # a source checkout without install
-        return Path(__file__).resolve().parents[3] / "templates"
 
 
 def default_template(kind: str) -> Path:
