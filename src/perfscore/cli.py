@@ -87,14 +87,29 @@ def check(files: tuple[Path, ...], policy: Policy) -> None:
     sys.exit(1 if failed else 0)
 
 
+def _write_or_fail(write, *args) -> None:
+    """Run a library function that writes one file; report it, or the error and exit 1."""
+    try:
+        written = write(*args)
+    except PerfscoreError as exc:
+        _fail(str(exc))
+        sys.exit(1)
+    click.echo(f"已写入 {written}")
+
+
+TEMPLATE_OPTION = click.option(
+    "--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="模板 (.xlsx，旁边有同名 .map.yaml)；默认为内置的项目表/整体表模板。",
+)
+
+
 def _out_option(help_text: str):
     return click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help=help_text)
 
 
 @main.command()
 @FILES
-@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="模板 (.xlsx，旁边有同名 .map.yaml)；默认为内置的项目表/整体表模板。")
+@TEMPLATE_OPTION
 @_out_option("输出文件 (.xlsx)；多个输入时为输出目录。")
 @POLICY_OPTION
 def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: Policy) -> None:
@@ -117,23 +132,18 @@ def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: P
 
 @main.command("import")
 @click.argument("sheet", type=click.Path(path_type=Path))
-@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="模板 (.xlsx)。")
+@TEMPLATE_OPTION
 @_out_option("输出的项目文件 (.yaml 或 .json)。")
 def import_(sheet: Path, template: Path | None, output: Path) -> None:
     """把自评表 (.xlsx) 读回为项目文件，原表得分记为 reported。"""
     from .sheets.importing import write_project_file
 
-    try:
-        write_project_file(sheet, output, template)
-    except PerfscoreError as exc:
-        _fail(str(exc))
-        sys.exit(1)
-    click.echo(f"已写入 {output}")
+    _write_or_fail(write_project_file, sheet, output, template)
 
 
 @main.command()
 @click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="模板 (.xlsx)。")
+@TEMPLATE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 @POLICY_OPTION
 def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Policy) -> None:
@@ -167,12 +177,7 @@ def init(output: Path, kind: str) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
     from .sheets.fill import write_blank
 
-    try:
-        write_blank(output, kind)
-    except PerfscoreError as exc:
-        _fail(str(exc))
-        sys.exit(1)
-    click.echo(f"已写入 {output}")
+    _write_or_fail(write_blank, output, kind)
 
 
 @main.command()

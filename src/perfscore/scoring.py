@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from .errors import InputError
-from .model import Department, Indicator, Project, Sheet
+from .model import FIELD_LABELS, Department, Indicator, Project, Sheet
 from .policy import SHARE_ORDER, Policy, preset_policy
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
@@ -171,8 +171,6 @@ class _Scorer:
         if indicator is not None:
             text += f"第{index}个指标「{indicator.name}」"
         if fieldname:
-            from .model import FIELD_LABELS
-
             label = FIELD_LABELS.get(fieldname.rsplit(".", 1)[-1])
             text += f" 字段 {fieldname}" + (f"（{label}）" if label else "")
         return text
