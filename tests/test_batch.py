@@ -274,3 +274,22 @@ def test_read_only_or_full_outdir_is_a_clear_error(tmp_path, monkeypatch, err, m
     assert f"无法写入 {tmp_path / 'out' / 'summary.xlsx'}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "out").iterdir())
+
+
+def test_outdir_inside_an_input_directory_is_not_read_again(tmp_path):
+    inputs = tmp_path / "in"
+    shutil.copytree(SAMPLES / "liaoning_chaoyang_2024", inputs)
+    first = run_batch([inputs], inputs / "out", load_policy("liaoning"), sheets=True, jobs=1)
+    again = run_batch([inputs], inputs / "out", load_policy("liaoning"), sheets=True, jobs=1)
+    assert len(first.results) == len(again.results) == 5 and not again.failures
+
+
+def test_an_input_named_like_an_output_is_never_overwritten(tmp_path):
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    summary = outdir / "summary.xlsx"
+    shutil.copy(FLAT, summary)  # a flat workbook that happens to sit where summary.xlsx goes
+    before = summary.read_bytes()
+    result = run("batch", summary, "-o", outdir)
+    assert result.exit_code == 1 and "不会覆盖输入" in result.stderr
+    assert summary.read_bytes() == before

@@ -50,15 +50,18 @@ class BatchOutcome:
 
 # -- inputs -------------------------------------------------------------------------------
 
-def discover(paths: Iterable[Path | str]) -> tuple[list[Path], list[Failure]]:
-    """Files to read: project files and workbooks, directories searched recursively."""
+def discover(paths: Iterable[Path | str], skip: Path | None = None) -> tuple[list[Path], list[Failure]]:
+    """Files to read: project files and workbooks, directories searched recursively
+    (hidden files and anything under ``skip`` left out; files named explicitly are kept)."""
     found: list[Path] = []
     missing: list[Failure] = []
+    skipped = skip.resolve() if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
-                        and not any(part.startswith(".") for part in child.relative_to(path).parts)):
+                        and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                        and (skipped is None or skipped not in child.resolve().parents)):
                     found.append(child)
         elif path.is_file():
             found.append(path)
@@ -188,7 +191,8 @@ def run_batch(
 
     started = time.perf_counter()
     outdir = Path(outdir)
-    files, failures = discover(inputs)
+    # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs
+    files, failures = discover(inputs, skip=outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         sheets_dir = outdir / "sheets" if sheets else None
@@ -199,6 +203,9 @@ def run_batch(
     if not os.access(outdir, os.W_OK):
         raise OutputError(f"无法写入输出目录 {outdir}: 没有写入权限")
     inputs_resolved = {f.resolve() for f in files}
+    for name in ("summary.xlsx", "report.md", "report.html"):
+        if (outdir / name).resolve() in inputs_resolved:
+            raise OutputError(f"输出文件 {outdir / name} 是输入文件：不会覆盖输入，请换一个输出目录")
     clean_temp_files(outdir)
     jobs = jobs or os.cpu_count() or 1
     results: list[tuple[SheetScore, str | None]] = []
