@@ -24,8 +24,10 @@ Properties (hypothesis max_examples each; the whole file runs in a few seconds):
   9. test_scores_quantized_to_score_decimals ........ 150  every score, the execution score, the
                                                            subtotal and the total carry exactly
                                                            score_decimals places
+ 10. test_score_fill_import_score_is_identical ......  60  score → fill (.xlsx) → import → score gives
+                                                           the same numbers; the sheet audits clean
                                                    -----
-                                                    1 250 examples in all
+                                                    1 310 examples in all
 
 Policies: the presets default, liaoning, hubei; tests/policies/linear.yaml (reverse_formula:
 linear); and "hebei0" (default with score_decimals 0 and whole-percent rates, as a 河北 sheet).
@@ -426,6 +428,25 @@ def test_json_round_trip_gives_the_same_numbers(proj):
         assert out["needs_explanation"] is ind.needs_explanation
         assert out["warnings"] == ind.warnings
     assert data["warnings"] == result.warnings
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(projects(policies=ALL_NAMES))
+def test_score_fill_import_score_is_identical(tmp_path_factory, proj):
+    """score → fill (Excel) → import → score gives the same numbers, and the filled sheet
+    audits clean (its printed values are what the rules give)."""
+    from perfscore.sheets.fill import fill_sheet
+    from perfscore.sheets.importing import import_sheet
+
+    first = proj.score()
+    path = tmp_path_factory.mktemp("rt") / "sheet.xlsx"
+    fill_sheet(first, path)
+    again = score_sheet(import_sheet(path), POLICIES[proj.policy], "sheet.xlsx")
+    assert (again.execution_rate, again.execution_score, again.indicator_score, again.total, again.grade) == (
+        first.execution_rate, first.execution_score, first.indicator_score, first.total, first.grade)
+    assert [(i.name, i.weight, i.completion_pct, i.score) for i in again.indicators] == [
+        (i.name, i.weight, i.completion_pct, i.score) for i in first.indicators]
+    assert again.discrepancies == []
 
 
 @settings(max_examples=150, **SETTINGS)

@@ -191,7 +191,7 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     from .batch import discover, run_batch
 
-    files, _ = discover(inputs)
+    files, _ = discover(inputs, skip=output)
     show = not quiet and sys.stderr.isatty()
     try:
         with click.progressbar(length=len(files), label="评分中", file=sys.stderr if show else _Null()) as bar:

@@ -37,10 +37,11 @@ def _text(cell: CellValue | None) -> str | None:
 
 
 def _percent(cell: CellValue | None) -> Decimal | str | None:
-    """A 0.00% cell holds a fraction; a typed '83.17%' or '83.17' is a percent already."""
+    """A number in a percent column (0.00% format) is a fraction, whatever its size:
+    1.2355 is an over-executed 123.55%. Text such as '83.17%' or '83.17' is a percent."""
     value = _value(cell)
     if isinstance(value, Decimal):
-        return value * HUNDRED if value <= 1 else value
+        return value * HUNDRED
     if isinstance(value, str) and value.endswith("%"):
         return value[:-1].strip()
     return value
