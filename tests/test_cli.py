@@ -185,3 +185,10 @@ def test_policy_file_unknown_setting(tmp_path):
     result = run("score", GOUMAI, "--policy", policy)
     assert result.exit_code == 2
     assert "execution_wieght" in result.output and "projekt" in result.output
+
+
+def test_check_lists_weight_and_indicator_problems_together(tmp_path):
+    text = GOOD.replace("weight: 40", "weight: 45").replace('actual: "8次"', 'actual: "8人"')
+    result = run("check", write(tmp_path, text))
+    assert result.exit_code == 1 and "2 个问题" in result.stderr
+    assert "分值合计 105" in result.stderr and "实际值单位「人」与目标单位「次」不一致" in result.stderr

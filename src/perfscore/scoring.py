@@ -225,14 +225,11 @@ class _Scorer:
         return None
 
     def band_of(self, completion: Decimal) -> str:
-        value = completion * HUNDRED
-        for grade in ("A", "B", "C"):
-            low, high = self.policy.qualitative_bands[grade]
-            if low <= value < high or (high == HUNDRED and value == HUNDRED):
-                return grade
-        return "C"
+        """The grade whose band holds an explicit completion (C below every band)."""
+        return next((grade for grade in ("A", "B", "C") if self.in_band(grade, completion)), "C")
 
     def in_band(self, grade: str, completion: Decimal) -> bool:
+        """[low, high), and 100% belongs to the band that ends at 100."""
         low, high = self.policy.qualitative_bands[grade]
         value = completion * HUNDRED
         return low <= value < high or (high == HUNDRED and value == HUNDRED)
@@ -335,9 +332,7 @@ class _Scorer:
             )
             return None
         how = f"等级 {grade}（{GRADE_TEXTS[grade]}）"
-        shown_target = target_text
-        shown_actual = actual_text
-        return self.finish(ind, index, weight, "qualitative", None, shown_target, "", shown_actual, target_text, completion, how, grade, False, warnings)
+        return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
 
     def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
         score = quantize(weight * c, self.sd)
@@ -460,16 +455,16 @@ class _Scorer:
             )
             if sheet.budget.adjusted is not None and adjusted != initial:
                 self.warnings.append(_budget_change(initial, adjusted, executed))
-        weights = self.weights(execution_weight)
+        # with the weights in error, the indicators are still read, so every problem is listed
+        weights = self.weights(execution_weight) or [ZERO] * len(sheet.indicators)
         indicators: list[IndicatorScore] = []
-        if weights is not None:
-            for n, (ind, weight) in enumerate(zip(sheet.indicators, weights), 1):
-                scored = self.score_indicator(ind, n, weight)
-                if scored is not None:
-                    indicators.append(scored)
+        for n, (ind, weight) in enumerate(zip(sheet.indicators, weights), 1):
+            scored = self.score_indicator(ind, n, weight)
+            if scored is not None:
+                indicators.append(scored)
         if self.problems:
             raise InputError(self.problems)
-        self.cross_checks(indicators, executed, adjusted if not tasks else sum((t.budget for t in tasks), ZERO))
+        self.cross_checks(indicators, executed, adjusted)
         indicator_score = sum((i.score for i in indicators), ZERO)
         total = execution_score + indicator_score - sheet.deduction
         total = quantize(min(max(total, ZERO), HUNDRED), self.sd)
