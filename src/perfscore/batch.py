@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .errors import OutputError, PerfscoreError
 from .model import Sheet
@@ -25,6 +26,9 @@ from .policy import Policy
 from .projectfile import read_sheet_file
 from .scoring import SheetScore, score_sheet
 from .writing import TEMP_PREFIX
+
+if TYPE_CHECKING:
+    from .report import Digest, Results
 
 INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm"}
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
@@ -42,7 +46,8 @@ class Failure:
 
 @dataclass
 class BatchOutcome:
-    results: list[SheetScore]
+    results: "Results"  # digests of the scored sheets, sorted by unit, name, source (details are
+    # spooled during the run only: after it, the figures remain, the details are in the outputs)
     failures: list[Failure]
     outputs: list[Path] = field(default_factory=list)
     seconds: float = 0.0  # float-ok: wall time, not money
@@ -101,14 +106,20 @@ def _sheet_temp_name(source: str, name: str) -> str:
     return f"{TEMP_PREFIX}{digest}.xlsx"
 
 
-def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[SheetScore | Failure, str | None]]:
-    """One input file, in a worker: read, score, and render the filled sheet to a temp file."""
+def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure, str | None]]:
+    """One input file, in a worker: read, score, render the filled sheet to a temp file,
+    and reduce each result to its digest (the detail pickled here, not in the main process)."""
+    from .report import digest
+
     path, policy, sheets_dir = args
-    out = []
+    out: list[tuple[Digest | Failure, str | None]] = []
     for source, item in read_units(path):
         scored = _score_one(source, item, policy)
+        if isinstance(scored, Failure):
+            out.append((scored, None))
+            continue
         temp = None
-        if sheets_dir is not None and isinstance(scored, SheetScore):
+        if sheets_dir is not None:
             from .sheets.fill import fill_sheet
 
             temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
@@ -116,8 +127,11 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[SheetScore | Fai
                 fill_sheet(scored, temp_path)
                 temp = temp_path.name
             except PerfscoreError as exc:
-                scored = Failure(source, scored.name, scored.unit, (str(exc),))
-        out.append((scored, temp))
+                out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))
+                continue
+        summary = digest(scored)
+        summary.detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
+        out.append((summary, temp))
     return out
 
 
@@ -167,13 +181,13 @@ def clean_temp_files(outdir: Path) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def sort_key(item: SheetScore | Failure) -> tuple[str, str, str]:
+def sort_key(item: Digest | SheetScore | Failure) -> tuple[str, str, str]:
     """By unit, then project name (a department sheet is its own unit), then source."""
-    if isinstance(item, SheetScore):
-        from .report import unit_of
+    if isinstance(item, Failure):
+        return (item.unit or "", item.name or "", item.source)
+    from .report import unit_of
 
-        return (unit_of(item), item.name, item.source)
-    return (item.unit or "", item.name or "", item.source)
+    return (unit_of(item), item.name, item.source)
 
 
 def run_batch(
@@ -186,8 +200,7 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the outputs into ``outdir``."""
-    from .report import render_report, write_summary
-    from .writing import atomic_write_bytes
+    from .report import Results, write_report, write_summary
 
     started = time.perf_counter()
     outdir = Path(outdir)
@@ -208,32 +221,44 @@ def run_batch(
             raise OutputError(f"输出文件 {outdir / name} 是输入文件：不会覆盖输入，请换一个输出目录")
     clean_temp_files(outdir)
     jobs = jobs or os.cpu_count() or 1
-    results: list[tuple[SheetScore, str | None]] = []
-    for batch in _iterate([(f, policy, sheets_dir) for f in files], jobs):
-        for scored, temp in batch:
-            if isinstance(scored, Failure):
-                failures.append(scored)
-            else:
-                results.append((scored, temp))
-        if progress:
-            progress(1)
-    results.sort(key=lambda pair: sort_key(pair[0]))
-    failures.sort(key=sort_key)
-    scored = [r for r, _ in results]
-    outcome = BatchOutcome(scored, failures)
-    if sheets_dir is not None:
-        for (result, temp), name in zip(results, assign_file_names(scored)):
-            target = sheets_dir / name
-            if target.resolve() in inputs_resolved:
-                raise OutputError(f"输出文件 {target} 是输入文件：不会覆盖输入")
-            os.replace(sheets_dir / temp, target)
-            outcome.outputs.append(target)
-    summary = outdir / "summary.xlsx"
-    write_summary(scored, failures, summary)
-    outcome.outputs.append(summary)
-    for fmt in ("md", "html"):
-        path = outdir / f"report.{fmt}"
-        atomic_write_bytes(path, render_report(scored, failures, fmt).encode("utf-8"))
-        outcome.outputs.append(path)
+    # Each result's detail goes to a spool file as it arrives: memory holds only the figures.
+    spool_path = outdir / f"{TEMP_PREFIX}results-{os.getpid()}"
+    scored: list[tuple[Digest, str | None]] = []
+    try:
+        with open(spool_path, "wb") as spool:
+            for batch in _iterate([(f, policy, sheets_dir) for f in files], jobs):
+                for item, temp in batch:
+                    if isinstance(item, Failure):
+                        failures.append(item)
+                        continue
+                    offset = spool.tell()
+                    spool.write(item.detail)
+                    item.detail = (offset, len(item.detail))
+                    scored.append((item, temp))
+                if progress:
+                    progress(1)
+        scored.sort(key=lambda pair: sort_key(pair[0]))
+        failures.sort(key=sort_key)
+        results = Results([d for d, _ in scored], spool_path)
+        outcome = BatchOutcome(results, failures)
+        if sheets_dir is not None:
+            for (result, temp), name in zip(scored, assign_file_names(results.digests)):
+                target = sheets_dir / name
+                if target.resolve() in inputs_resolved:
+                    raise OutputError(f"输出文件 {target} 是输入文件：不会覆盖输入")
+                os.replace(sheets_dir / temp, target)
+                outcome.outputs.append(target)
+        summary = outdir / "summary.xlsx"
+        write_summary(results, failures, summary)
+        outcome.outputs.append(summary)
+        for fmt in ("md", "html"):
+            path = outdir / f"report.{fmt}"
+            write_report(results, failures, fmt, path)
+            outcome.outputs.append(path)
+        results.close()
+    except OSError as exc:
+        raise OutputError(f"无法写入输出目录 {outdir}: {exc.strerror or exc}") from None
+    finally:
+        spool_path.unlink(missing_ok=True)
     outcome.seconds = time.perf_counter() - started
     return outcome

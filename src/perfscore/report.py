@@ -9,6 +9,7 @@ target directory, fsync, ``os.replace``.
 from __future__ import annotations
 
 import functools
+import pickle
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -79,6 +80,100 @@ class SummaryFigures:
         return self.projects + self.departments
 
 
+@dataclass(slots=True)
+class Detail:
+    """The bulky part of a scored sheet that the outputs need: read once per output."""
+
+    review: str  # the 自评综述 body
+    indicators: tuple[tuple, ...]  # rows of the 指标 sheet, after 实施单位 and 项目名称
+    discrepancies: tuple[tuple[str, object, object], ...]  # (label, reported, computed)
+    warnings: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Digest:
+    """One scored sheet as the batch outputs need it: its figures stay in memory, its
+    ``detail`` may be a ``Detail``, its pickled bytes, or an (offset, length) in a spool
+    file — so a batch of any size holds only the figures."""
+
+    kind: str
+    name: str
+    unit: str | None
+    department: str | None
+    year: int | None
+    source: str
+    budget_adjusted: Decimal
+    budget_executed: Decimal
+    execution_rate: Decimal
+    execution_score: Decimal
+    indicator_score: Decimal
+    deduction: Decimal
+    total: Decimal
+    grade: str
+    warning_count: int
+    discrepancy_count: int
+    detail: Detail | bytes | tuple[int, int]
+
+
+def digest(result: SheetScore) -> Digest:
+    """A scored sheet → its digest, with the review text written out."""
+    review = department_review(result) if result.kind == "department" else project_review(result)
+    detail = Detail(
+        review=review,
+        indicators=tuple(
+            (i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight, i.score,
+             "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
+            for i in result.indicators
+        ),
+        discrepancies=tuple((d.label, d.reported, d.computed) for d in result.discrepancies),
+        warnings=tuple(result.warnings),
+    )
+    return Digest(
+        result.kind, result.name, result.unit, result.department, result.year, result.source,
+        result.budget_adjusted, result.budget_executed, result.execution_rate, result.execution_score,
+        result.indicator_score, result.deduction, result.total, result.grade,
+        len(result.warnings), len(result.discrepancies), detail,
+    )
+
+
+class Results:
+    """Digests in output order; each ``detail`` is loaded when an output reaches it."""
+
+    def __init__(self, digests: list[Digest], spool: Path | None = None):
+        self.digests = digests
+        self.spool = spool
+        self._file = None
+
+    @classmethod
+    def of(cls, results: "Results | list[SheetScore] | list[Digest]") -> "Results":
+        if isinstance(results, Results):
+            return results
+        return cls([r if isinstance(r, Digest) else digest(r) for r in results])
+
+    def __iter__(self):
+        return iter(self.digests)
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def detail(self, item: Digest) -> Detail:
+        found = item.detail
+        if isinstance(found, Detail):
+            return found
+        if isinstance(found, bytes):
+            return pickle.loads(found)
+        offset, length = found
+        if self._file is None:
+            self._file = open(self.spool, "rb")  # noqa: SIM115 - closed by close()
+        self._file.seek(offset)
+        return pickle.loads(self._file.read(length))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 def _average(total: Decimal, count: int) -> Decimal | None:
     return quantize(total / count, 2) if count else None
 
@@ -91,7 +186,8 @@ def unit_of(result: SheetScore) -> str:
     return unit or NO_UNIT
 
 
-def summary_figures(results: list[SheetScore], failures: list[Failure]) -> SummaryFigures:
+def summary_figures(results: Results | list[SheetScore], failures: list[Failure]) -> SummaryFigures:
+    results = Results.of(results)
     projects = [r for r in results if r.kind != "department"]
     departments = [r for r in results if r.kind == "department"]
     units: dict[str, UnitFigures] = {}
@@ -143,42 +239,39 @@ def _kind_label(result: SheetScore) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
-def write_summary(results: list[SheetScore], failures: list[Failure], path: Path) -> None:
-    """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically."""
+def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path) -> None:
+    """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
+    sheet's detail once."""
+    results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
-        sheet = book.add_sheet("项目")
-        sheet.write_row(PROJECT_HEADERS, HEADER)
+        projects, indicators, problems = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
+        projects.write_row(PROJECT_HEADERS, HEADER)
         for r in results:
-            sheet.write_row([
+            projects.write_row([
                 unit_of(r), r.department or "", r.name, _kind_label(r), r.year, r.budget_adjusted, r.budget_executed,
                 r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade,
-                len(r.warnings), len(r.discrepancies), r.source,
+                r.warning_count, r.discrepancy_count, r.source,
             ])
-        sheet.set_autofilter(0, sheet.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+        projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
 
-        sheet = book.add_sheet("指标")
-        sheet.write_row(INDICATOR_HEADERS, HEADER)
-        write = sheet.write_row
-        for r in results:
-            unit, name = unit_of(r), r.name
-            for i in r.indicators:
-                write([unit, name, i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight,
-                       i.score, "是" if i.needs_explanation else "否", i.cause or "", i.remedy or ""])
-        sheet.set_autofilter(0, sheet.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
-
-        sheet = book.add_sheet("问题")
-        sheet.write_row(PROBLEM_HEADERS, HEADER)
+        indicators.write_row(INDICATOR_HEADERS, HEADER)
+        problems.write_row(PROBLEM_HEADERS, HEADER)
         for f in failures:
             for problem in f.problems:
-                sheet.write_row(["错误", f.unit or "", f.name or "", problem, None, None, f.source])
+                problems.write_row(["错误", f.unit or "", f.name or "", problem, None, None, f.source])
+        write = indicators.write_row
         for r in results:
-            unit = unit_of(r)
-            for d in r.discrepancies:
-                sheet.write_row(["不一致", unit, r.name, d.label, d.reported, d.computed, r.source])
-            for w in r.warnings:
-                sheet.write_row(["提示", unit, r.name, w, None, None, r.source])
-        sheet.set_autofilter(0, sheet.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
+            unit, name = unit_of(r), r.name
+            detail = results.detail(r)
+            for row in detail.indicators:
+                write([unit, name, *row])
+            for label, reported, computed in detail.discrepancies:
+                problems.write_row(["不一致", unit, name, label, reported, computed, r.source])
+            for w in detail.warnings:
+                problems.write_row(["提示", unit, name, w, None, None, r.source])
+        indicators.set_autofilter(0, indicators.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
+        problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
         _write_overview(book.add_sheet("汇总"), summary_figures(results, failures))
 
@@ -413,32 +506,45 @@ def _who(unit: str | None, name: str | None) -> str:
     return (unit or "") + (f"「{name}」" if name else "") or "（未能读出项目名称）"
 
 
-def report_context(results: list[SheetScore], failures: list[Failure], year: int | None = None) -> dict:
+def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None) -> dict:
+    """What the report templates render. The long parts (each 自评综述, the findings) are
+    generators that load one sheet's detail at a time."""
+    results = Results.of(results)
     figures = summary_figures(results, failures)
     year = year if year is not None else _common_year(results)
     projects = [r for r in results if r.kind != "department"]
     departments = [r for r in results if r.kind == "department"]
+
+    def entries(items: list[Digest], kind: str):
+        for n, r in enumerate(items, 1):
+            lead = f"（{n}）{_titled(r.name, '项目')}自评综述：" if kind == "project" else f"（{n}）{r.name}整体绩效自评综述："
+            yield {"lead": lead, "text": results.detail(r).review}
+
+    def discrepancy_items():
+        for r in results:
+            if r.discrepancy_count:
+                for label, reported, computed in results.detail(r).discrepancies:
+                    yield {"who": _who(unit_of(r), r.name), "source": r.source,
+                           "line": f"{label}：原表 {_plain(reported)}，应为 {_plain(computed)}"}
+
+    def warning_items():
+        for r in results:
+            if r.warning_count:
+                yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
+
     sections = [
-        {"title": "项目绩效自评结果", "entries": [
-            {"lead": f"（{n}）{_titled(r.name, '项目')}自评综述：", "text": project_review(r), "result": r}
-            for n, r in enumerate(projects, 1)]},
-        {"title": "部门（单位）整体绩效自评结果", "entries": [
-            {"lead": f"（{n}）{r.name}整体绩效自评综述：", "text": department_review(r), "result": r}
-            for n, r in enumerate(departments, 1)]},
+        {"title": "项目绩效自评结果", "entries": entries(projects, "project"), "count": len(projects)},
+        {"title": "部门（单位）整体绩效自评结果", "entries": entries(departments, "department"), "count": len(departments)},
     ]
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": list(f.problems)} for f in failures]
-    discrepancy_items = [
-        {"who": _who(unit_of(r), r.name), "source": r.source,
-         "line": f"{d.label}：原表 {_plain(d.reported)}，应为 {_plain(d.computed)}"}
-        for r in results for d in r.discrepancies
-    ]
-    warning_items = [{"who": _who(unit_of(r), r.name), "source": r.source, "lines": r.warnings}
-                     for r in results if r.warnings]
+    discrepancies = sum(r.discrepancy_count for r in results)
+    warnings = sum(r.warning_count for r in results)
     problems = [
-        {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items},
-        {"kind": "discrepancies", "title": f"与原表不一致（{len(discrepancy_items)}处）", "items": discrepancy_items},
-        {"kind": "warnings", "title": f"提示（{sum(len(w['lines']) for w in warning_items)}条，不影响评分）",
-         "items": warning_items},
+        {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items,
+         "count": len(failure_items)},
+        {"kind": "discrepancies", "title": f"与原表不一致（{discrepancies}处）", "items": discrepancy_items(),
+         "count": discrepancies},
+        {"kind": "warnings", "title": f"提示（{warnings}条，不影响评分）", "items": warning_items(), "count": warnings},
     ]
     return {
         "title": "预算绩效情况说明",
@@ -449,14 +555,14 @@ def report_context(results: list[SheetScore], failures: list[Failure], year: int
         "units": [{"unit": u.unit, "projects": u.projects, "funds": format_number(u.funds),
                    "average": format_number(u.average), "grades": [u.grades.get(g, 0) for g in GRADES]}
                   for u in figures.units],
-        "sections": [s for s in sections if s["entries"]],
-        "problems": [p for p in problems if p["items"]],
+        "sections": [s for s in sections if s["count"]],
+        "problems": [p for p in problems if p["count"]],
         "numerals": "〇一二三四五六七八九十",
         "charts": {
             "grades": grade_chart(_grade_counts(results)),
             "scores": score_chart(results),
             "caption": _chart_caption(figures),
-        } if results else None,
+        } if len(results) else None,
     }
 
 
@@ -471,9 +577,22 @@ def _plain(value: Decimal | str) -> str:
     return format_number(value) if isinstance(value, Decimal) else str(value)
 
 
-def render_report(results: list[SheetScore], failures: list[Failure], fmt: str, year: int | None = None) -> str:
+def render_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str,
+                  year: int | None = None) -> str:
     """report.md (``fmt="md"``) or report.html (``fmt="html"``): the 预算绩效情况说明."""
+    return "".join(_report_chunks(results, failures, fmt, year))
+
+
+def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
+                 year: int | None = None) -> None:
+    """The same, streamed into ``path`` atomically (never the whole text in memory)."""
+    with atomic_file(Path(path)) as fh:
+        for chunk in _report_chunks(results, failures, fmt, year):
+            fh.write(chunk.encode("utf-8"))
+
+
+def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.render(**report_context(results, failures, year))
+    return template.generate(**report_context(results, failures, year))
