@@ -53,7 +53,8 @@ def sheet_data(result: SheetScore) -> SheetData:
         "deduction": result.deduction,
         "total": result.total,
         "grade": result.grade,
-        "budget_initial": result.budget_initial,
+        # a department file has no 部门年初预算支出金额 (only its tasks' amounts): leave it to the unit
+        "budget_initial": result.budget_initial if result.kind == "project" else None,
         "budget_adjusted": result.budget_adjusted,
         "budget_executed": result.budget_executed,
     }
