@@ -62,7 +62,7 @@ class IndicatorScore:
     score: Decimal
     grade: str | None
     needs_explanation: bool
-    how: str  # how the completion came about: "582/1100", "已达成", "等级 A（…）"
+    how: str | tuple  # how the completion came about: "已达成", "等级 A（…）", or ("{}/{}", 582, 1100)
     exceeded: bool = False  # an '=' target exceeded
     cause: str | None = None
     remedy: str | None = None
@@ -74,12 +74,13 @@ class IndicatorScore:
     def explanation(self) -> str:
         """The arithmetic of the score (``--explain``), built only when asked for."""
         shown_pct = pct(self.completion_pct)
+        how = self.how if isinstance(self.how, str) else self.how[0].format(*map(format_number, self.how[1:]))
         if self.kind == "quantitative":
-            text = f"{self.name}: {self.target_text}，实际 {self.actual_text} → {self.how}"
-            if self.how != "已达成" and not self.exceeded:
+            text = f"{self.name}: {self.target_text}，实际 {self.actual_text} → {how}"
+            if how != "已达成" and not self.exceeded:
                 text += f" = {shown_pct}"
         else:
-            text = f"{self.name}: {self.target_text}，实际「{self.actual_text}」→ {self.how}，完成程度 {shown_pct}"
+            text = f"{self.name}: {self.target_text}，实际「{self.actual_text}」→ {how}，完成程度 {shown_pct}"
         return text + f" → {format_number(self.weight)} × {shown_pct} = {format_number(self.score)}"
 
 
@@ -268,7 +269,7 @@ class _Scorer:
                 if operator == GT and a == t:
                     warnings.append(f"完成值 {format_number(a)}{unit} 等于指标值，未严格满足「>」，按达成计分")
             else:
-                c, how = a / t, f"{format_number(a)}/{format_number(t)}"
+                c, how = a / t, ("{}/{}", a, t)
         elif operator in (LE, LT):
             if t == 0:
                 c, how = (ONE, "已达成") if a == 0 else (ZERO, "应保持为 0，未达成")
@@ -278,16 +279,16 @@ class _Scorer:
                     warnings.append(f"完成值 {format_number(a)}{unit} 等于指标值，未严格满足「<」，按达成计分")
             elif self.policy.reverse_formula == "linear":
                 c = max(ZERO, ONE - (a - t) / t)
-                how = f"1 − ({format_number(a)} − {format_number(t)})/{format_number(t)}"
+                how = ("1 − ({} − {})/{}", a, t, t)
             else:
-                c, how = t / a, f"{format_number(t)}/{format_number(a)}"
+                c, how = t / a, ("{}/{}", t, a)
         else:  # EQ
             if t == 0:
                 c, how = (ONE, "已达成") if a == 0 else (ZERO, "应保持为 0，未达成")
             elif a == t:
                 c, how = ONE, "已达成"
             elif a < t:
-                c, how = a / t, f"{format_number(a)}/{format_number(t)}"
+                c, how = a / t, ("{}/{}", a, t)
             else:
                 c, how, exceeded = ONE, "超过指标值，按达成计分", True
                 warnings.append(f"完成值 {format_number(a)}{unit} 超过「=」指标值 {format_number(t)}{unit}，请说明偏差原因")
