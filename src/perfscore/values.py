@@ -60,10 +60,6 @@ def compact(text: str) -> str:
     return "".join(normalize_text(text).split())
 
 
-def normalize_unit(unit: str) -> str:
-    return _unit("".join(normalize_text(unit).split()))
-
-
 @functools.lru_cache(maxsize=4096)
 def _unit(unit: str) -> str:
     # '≥ 95% %' prints the unit twice: keep one.

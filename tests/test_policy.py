@@ -1,0 +1,69 @@
+"""Policy files (SCORING.md §11): presets, overrides that merge key by key, and every
+unknown or malformed setting refused with the file and the key."""
+
+from decimal import Decimal
+
+import pytest
+
+from perfscore.errors import InputError
+from perfscore.policy import PRESETS, load_policy, preset_policy
+
+D = Decimal
+
+
+def write(tmp_path, text, name="p.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_presets():
+    assert PRESETS == ("default", "liaoning", "hubei")
+    default, liaoning, hubei = (preset_policy(p) for p in PRESETS)
+    assert (default.execution_weight, default.rate_decimals.department, default.score_decimals) == (D(10), 2, 2)
+    assert liaoning.rate_decimals.department == 0 and liaoning.rate_decimals.project == 2
+    assert hubei.execution_weight == D(20)
+    assert hubei.shares == {"产出指标": D(40), "效益指标": D(30), "满意度指标": D(10)}
+    assert hubei.qualitative_bands["B"] == (D(50), D(80))
+    assert list(default.grade_bands) == ["优", "良", "中"]
+
+
+def test_override_merges_mappings_key_by_key(tmp_path):
+    policy = load_policy(write(tmp_path, "preset: hubei\nshares: {产出指标: 50}\ngrade_bands: {良: 75}\n"))
+    assert policy.shares == {"产出指标": D(50), "效益指标": D(30), "满意度指标": D(10)}
+    assert policy.grade_bands == {"优": D(90), "良": D(75), "中": D(60)}
+    assert policy.execution_weight == D(20) and policy.name == "p"
+
+
+def test_json_policy_without_preset_starts_from_default(tmp_path):
+    policy = load_policy(write(tmp_path, '{"reverse_formula": "linear"}', "p.json"))
+    assert policy.reverse_formula == "linear" and policy.execution_weight == D(10)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("preset: shanghai\n", "未知的评分规则预设「shanghai」"),
+        ("preset: [hubei]\n", "字段 preset 应为预设名称"),
+        ("shares: {产出指标: -5}\n", "产出指标 不能为负数"),
+        ("shares: {产出: 50}\n", "未知的键 产出"),
+        ("share_fallback: {满意度指标: 成本指标}\n", "去向「成本指标」"),
+        ("qualitative_bands: {D: [0, 10]}\n", "未知的键 D"),
+        ("grade_bands: {特优: 95}\n", "未知的键 特优"),
+        ("reverse_formula: quadratic\n", "reverse_formula"),
+        ("score_decimals: 9\n", "score_decimals"),
+        ("rate_decimals: {projekt: 1}\n", "projekt"),
+        ("execution_cap: maybe\n", "execution_cap"),
+    ],
+)
+def test_bad_policy_files(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_policy(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value) or "预设" in str(info.value)
+
+
+def test_missing_policy_file():
+    with pytest.raises(InputError, match="既不是预设"):
+        load_policy("no/such/policy.yaml")
