@@ -214,3 +214,14 @@ def test_filled_sheet_prints_on_one_page(tmp_path):
     assert re.search(r"^Pages:\s+1$", info, re.M), info
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "政府购买法律服务" in text and "98.32" in text and "预算项目(政策)绩效自评表" in text
+
+
+def test_fill_many_files_into_a_directory(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    src = SAMPLES / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+    shutil.copy(src, a / "x.yaml")
+    shutil.copy(src, b / "x.yaml")
+    result = run("fill", a / "x.yaml", b / "x.yaml", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.xlsx", "x（2）.xlsx"]

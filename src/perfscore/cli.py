@@ -116,9 +116,14 @@ def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: P
     """评分并填入自评表模板 (Excel)。"""
     from .sheets.fill import check_output, fill_sheet
 
-    failed = False
+    failed, taken = False, set()
     for path in files:
         out = output if len(files) == 1 and output.suffix.lower() == ".xlsx" else output / f"{path.stem}.xlsx"
+        n = 1
+        while out in taken:  # two inputs with one stem (a/x.yaml, b/x.yaml) both survive
+            n += 1
+            out = output / f"{path.stem}（{n}）.xlsx"
+        taken.add(out)
         try:
             check_output(out, list(files))
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -651,7 +651,7 @@ def _number_text(v: object, where: Callable[[], str]) -> str:
             raise ValueError(f"{where()}: {v} 不是有效数字（NaN/Infinity 不能写入 Excel）")
         return str(v)
     if t is float:
-        if v != v or v in (float("inf"), float("-inf")):
+        if v != v or v in (float("inf"), float("-inf")):  # float-ok: rejecting NaN and ∞ from a Python caller
             raise ValueError(f"{where()}: {v} 不是有效数字（NaN/Infinity 不能写入 Excel）")
         return repr(v)
     if isinstance(v, bool):
@@ -1379,7 +1379,7 @@ class _Compiler:
             # wrapped text columns: estimate each cloned row's height
             mt = self.metrics
             ra = dict(row.attrs)
-            spec.base_ht = float(ra["ht"]) if ra.get("ht") else mt.default_row
+            spec.base_ht = float(ra["ht"]) if ra.get("ht") else mt.default_row  # float-ok: geometry (points, character widths), not money
             spec.row_head_fit = ('<row r="' + _ROW_MARK + '"' + _attrs_text([(k, v) for k, v in row.attrs if k not in ("ht", "customHeight")])
                                  + ' ht="\x02" customHeight="1">')
             for c in row.cells:
@@ -1426,7 +1426,7 @@ class _Compiler:
         fit = self._field_fit(row, field_at)
         if fit:
             ra = dict(row.attrs)
-            base = float(ra["ht"]) if ra.get("ht") else self.metrics.default_row
+            base = float(ra["ht"]) if ra.get("ht") else self.metrics.default_row  # float-ok: geometry (points, character widths), not money
             keep = [(k, v) for k, v in row.attrs if k not in ("ht", "customHeight")]
             orig = "".join(f' {k}="{v}"' for k, v in row.attrs if k in ("ht", "customHeight"))
             b.add('"')
@@ -1662,7 +1662,7 @@ class _Metrics:
         sizes = []
         for fm in re.finditer(r"<font\b[^>]*?(?:/>|>(.*?)</font>)", fonts.group(1) if fonts else "", re.S):
             sz = re.search(r'<sz\b[^>]*\bval="([0-9.]+)"', fm.group(1) or "")
-            sizes.append(float(sz.group(1)) if sz else 11.0)
+            sizes.append(float(sz.group(1)) if sz else 11.0)  # float-ok: geometry (points, character widths), not money
         self.default_size = sizes[0] if sizes else 11.0
         self.xfs: list[tuple[float, bool]] = []
         xfs = re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles_xml, re.S)
@@ -1674,14 +1674,14 @@ class _Metrics:
             self.xfs.append((size, wrap))
         fmt = re.search(r"<sheetFormatPr\b([^>]*)/?>", sheet_xml)
         fa = dict(_attrs(fmt.group(1))) if fmt else {}
-        self.default_row = float(fa.get("defaultRowHeight", "15") or 15)
-        self.default_col = float(fa.get("defaultColWidth") or (float(fa.get("baseColWidth", "8") or 8) + 0.71))
+        self.default_row = float(fa.get("defaultRowHeight", "15") or 15)  # float-ok: geometry (points, character widths), not money
+        self.default_col = float(fa.get("defaultColWidth") or (float(fa.get("baseColWidth", "8") or 8) + 0.71))  # float-ok: geometry (points, character widths), not money
         self.widths: dict[int, float] = {}
         for cm in re.finditer(r"<col\b([^>]*?)/?>", sheet_xml):
             a = dict(_attrs(cm.group(1)))
             if "width" in a and "min" in a and "max" in a:
                 for c in range(int(a["min"]), min(int(a["max"]), MAX_COL) + 1):
-                    self.widths[c] = float(a["width"])
+                    self.widths[c] = float(a["width"])  # float-ok: geometry (points, character widths), not money
 
     def style(self, s: str | None) -> tuple[float, bool]:
         try:
