@@ -543,6 +543,8 @@ def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
             found.append(Discrepancy(path, reported, computed, label))
 
     for ind in result.indicators:
+        if ind.reported_score is None and ind.reported_completion is None:
+            continue
         where = f"第{ind.index}个指标「{ind.name}」"
         exact(f"indicators[{ind.index - 1}].score", f"{where}得分", ind.reported_score, ind.score)
         exact(f"indicators[{ind.index - 1}].completion", f"{where}完成程度", ind.reported_completion, ind.completion_pct)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
@@ -29,6 +29,8 @@ _PREFIX_WORDS = sorted(
 )
 _SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("以内", LE), ("及以下", LE), ("以下", LE))
 _PREFIX_LAST = {word[-1] for word, _ in _PREFIX_WORDS}
+_OPERATOR_WORDS = {word for word, _ in _PREFIX_WORDS} | {word for word, _ in _SUFFIX_WORDS}
+_NOT_NUMBERS = {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}
 _SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
 _NUMBER = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
 _SCIENTIFIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
@@ -45,8 +47,9 @@ class CellValueError(ValueError):
 
 @functools.lru_cache(maxsize=65536)
 def _normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-    return " ".join(text.split())
+    if not unicodedata.is_normalized("NFKC", text):  # most cells already are: skip the copy
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.translate(_TRANSLATE).split())
 
 
 def normalize_text(text: str) -> str:
@@ -70,8 +73,7 @@ def _unit(unit: str) -> str:
     return unit
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     """One number with its operator (None when the cell gave none), unit and label."""
 
     operator: str | None
@@ -84,8 +86,7 @@ class Quantity:
         return f"{self.label}{op}{format_number(self.number)}{self.unit}"
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A cell that does not hold exactly one number: a qualitative target or a grade."""
 
     text: str
@@ -133,20 +134,20 @@ def parse_value(raw: object) -> Quantity | Text:
 
 @functools.lru_cache(maxsize=65536)
 def _parse_text(raw: str) -> Quantity | Text:
-    text = normalize_text(raw)
+    text = _normalize(raw)
     if not text:
         raise CellValueError("内容为空")
-    lowered = text.lower()
-    if lowered in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
-        raise CellValueError(f"「{text}」不是有效数值")
-    if _SCIENTIFIC.match(text):
-        return parse_value(parse_number(text))
-    matches = list(_NUMBER.finditer(text))
-    if not matches and (_PREFIX_SYMBOL.fullmatch(text) or text in dict(_PREFIX_WORDS) or text in dict(_SUFFIX_WORDS)):
-        raise CellValueError(f"「{text}」只有运算符，没有数值")
+    matches = _NUMBER.findall(text)
     if len(matches) != 1:
+        if not matches:
+            if text.lower() in _NOT_NUMBERS:
+                raise CellValueError(f"「{text}」不是有效数值")
+            if _PREFIX_SYMBOL.fullmatch(text) or text in _OPERATOR_WORDS:
+                raise CellValueError(f"「{text}」只有运算符，没有数值")
+        elif len(matches) == 2 and _SCIENTIFIC.match(text):
+            return parse_value(parse_number(text))
         return Text(text, len(matches))
-    match = matches[0]
+    match = _NUMBER.search(text)
     prefix, suffix = text[: match.start()], text[match.end() :]
     if prefix.rstrip().endswith("-") and not prefix.rstrip()[:-1].rstrip().endswith(tuple("0123456789")):
         raise CellValueError(f"「{text}」为负数")
