@@ -912,3 +912,27 @@ def test_comments_and_drawings_move(tmp_path):
     ws2 = load_workbook(io.BytesIO(body))["S"]
     assert ws2["B7"].comment.text == "单位盖章处" and ws2["A1"].comment.text == "表头"
     assert z.testzip() is None
+
+
+def test_foreign_template_links_breaks_and_filters_shift(tmp_path):
+    """Hyperlinks, page breaks and an autofilter below the template row move with the rows;
+    above it they stay."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    src = _foreign_template(tmp_path)
+    wb = load_workbook(src)
+    ws = wb["A12表"]
+    ws["A16"] = "盖章"
+    ws["A16"].hyperlink = "https://example.invalid/盖章"
+    ws["B3"].hyperlink = "https://example.invalid/项目"
+    ws.row_breaks.append(Break(id=13))
+    ws.auto_filter.ref = "A11:E12"
+    wb.save(src)
+    t = compile_template(src)
+    rows = [dict(l1="产出指标", l2="数量指标", name=f"指标{i}", weight=D(10), score=D(i)) for i in range(5)]
+    body = t.render(SheetData(fields={"project": "法治建设", "grade": "优"}, tables={"rows": rows}))
+    out = load_workbook(io.BytesIO(body))["A12表"]
+    links = {c.coordinate for row in out.iter_rows() for c in row if c.hyperlink}
+    assert links == {"B3", "A20"}  # row 16 + 4 inserted rows
+    assert [b.id for b in out.row_breaks.brk] == [17]
+    assert out.auto_filter.ref == "A11:E16"
