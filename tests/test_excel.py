@@ -225,3 +225,19 @@ def test_fill_many_files_into_a_directory(tmp_path):
     result = run("fill", a / "x.yaml", b / "x.yaml", "-o", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.xlsx", "x（2）.xlsx"]
+
+
+def test_sheet_with_empty_required_cells_names_each_cell(tmp_path):
+    sheet = tmp_path / "s.xlsx"
+    path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    fill_sheet(score_sheet(read_sheet_file(path), load_policy("liaoning")), sheet)
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["项目绩效自评表"]
+    ws["C3"] = None  # 项目名称
+    ws["G11"] = None  # 全年完成值 of the 2nd indicator
+    wb.save(sheet)
+    result = run("check", sheet)
+    assert result.exit_code == 1
+    assert f"文件 {sheet}: 单元格 C3（项目名称）为空" in result.stderr
+    assert f"文件 {sheet}: 单元格 G11（全年完成值，「法律建议稿及说明数量」）为空" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -80,8 +80,45 @@ def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None
     return {k: v for k, v in data.items() if v is not None}
 
 
+# cells a sheet must fill in, with the words a user sees
+_REQUIRED_FIELDS = {"project": {"name": "项目名称", "budget_executed": "全年执行数"}, "department": {"name": "部门（单位）名称"}}
+_REQUIRED_COLUMNS = {
+    "indicators": {"level1": "一级指标", "target": "指标值", "actual": "全年完成值"},
+    "tasks": {"budget": "下达金额", "executed": "执行金额", "weight": "分值"},
+}
+
+
+def missing_cells(read: ReadSheet, kind: str) -> list[str]:
+    """Every required cell left empty, by address: '单元格 C3（项目名称）为空'."""
+    def empty(cell: CellValue | None) -> bool:
+        return cell is None or _value(cell) is None
+
+    out = [f"单元格 {read.fields[key].ref}（{label}）为空" for key, label in _REQUIRED_FIELDS[kind].items()
+           if key in read.fields and empty(read.fields[key])]
+    if kind == "project" and all(empty(read.fields.get(k)) for k in ("budget_initial", "budget_adjusted")):
+        cell = read.fields.get("budget_initial") or read.fields.get("budget_adjusted")
+        if cell is not None:
+            out.append(f"单元格 {cell.ref}（年初预算数）为空")
+    level1 = None
+    for table, columns in _REQUIRED_COLUMNS.items():
+        for row in read.tables.get(table, []):
+            if empty(row.get("name")):
+                continue  # a blank row of a sheet filled by hand
+            level1 = _text(row.get("level1")) or level1 if table == "indicators" else None
+            for key, label in columns.items():
+                if key == "level1" and level1:
+                    continue
+                if key in row and empty(row[key]):
+                    out.append(f"单元格 {row[key].ref}（{label}，「{_text(row['name'])}」）为空")
+    return out
+
+
 def sheet_mapping(read: ReadSheet, kind: str) -> dict:
-    """A read sheet as a project/department file mapping (PROJECT_FILE.md keys)."""
+    """A read sheet as a project/department file mapping (PROJECT_FILE.md keys); required
+    cells left empty are one error naming every such cell."""
+    missing = missing_cells(read, kind)
+    if missing:
+        raise SheetError([f"文件 {read.path}: {problem}" for problem in missing])
     f = read.fields
     data: dict[str, object] = {"kind": kind, "name": _text(f.get("name"))}
     for key in ("department", "unit", "goal", "achieved"):
