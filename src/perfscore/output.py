@@ -101,8 +101,11 @@ def pad(text: str, width: int, right: bool = False) -> str:
     return space + text if right else text + space
 
 
-def render_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), max_width: int = 24) -> str:
-    widths = [min(max_width, max([display_width(h)] + [display_width(r[i]) for r in rows])) for i, h in enumerate(headers)]
+def render_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), max_width: int = 24,
+                 wide: dict[int, int] | None = None) -> str:
+    """Columns aligned by display width (wide characters count 2), cut with … at their limit."""
+    limits = [(wide or {}).get(i, max_width) for i in range(len(headers))]
+    widths = [min(limits[i], max([display_width(h)] + [display_width(r[i]) for r in rows])) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(pad(c, w, i in right) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()  # noqa: E731
     rule = "  ".join("─" * w for w in widths)
     return "\n".join([line(headers), rule] + [line(r) for r in rows])
@@ -130,7 +133,9 @@ def format_text(result: SheetScore, explain: bool = False) -> str:
         mark = " *" if ind.needs_explanation else ""
         rows.append([l1, l2, ind.name + mark, ind.target_text, ind.actual_text, f"{format_fixed(ind.completion_pct)}%",
                      format_number(ind.weight), format_fixed(ind.score)])
-    out.append(render_table(["一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度", "分值", "得分"], rows, {5, 6, 7}))
+    # 三级指标 names are what a reader looks for: they get the widest column
+    out.append(render_table(["一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度", "分值", "得分"], rows, {5, 6, 7},
+                            max_width=24, wide={2: 40}))
     out.append("")
     if result.kind == "project":
         budget = f"年初预算数 {format_number(result.budget_initial)} 万元"
