@@ -149,7 +149,9 @@ def format_text(result: SheetScore, explain: bool = False) -> str:
     if needing:
         out.append("")
         out.append("需填写偏差原因和改进措施（* 标记）:")
-        out.extend(f"  第{i.index}个指标「{i.name}」完成程度 {format_fixed(i.completion_pct)}%" + ("" if i.cause else "，尚未填写偏差原因") for i in needing)
+        for i in needing:
+            why = "完成值超过「=」指标值" if i.exceeded else f"完成程度 {format_fixed(i.completion_pct)}%"
+            out.append(f"  第{i.index}个指标「{i.name}」{why}" + ("" if i.cause else "，尚未填写偏差原因"))
     if explain:
         out.append("")
         out.append("计算过程:")
