@@ -192,3 +192,15 @@ def test_check_lists_weight_and_indicator_problems_together(tmp_path):
     result = run("check", write(tmp_path, text))
     assert result.exit_code == 1 and "2 个问题" in result.stderr
     assert "分值合计 105" in result.stderr and "实际值单位「人」与目标单位「次」不一致" in result.stderr
+
+
+def test_check_lists_format_and_scoring_problems_at_once(tmp_path):
+    # an unknown key (found by validation) and a unit mismatch and an unknown grade (found by scoring)
+    text = (GOOD.replace("cause: 疫情", "casue: 疫情")
+            .replace('"≥100人", actual: "120人"', '"≥100人", actual: "120次"'))
+    text += "  - {level1: 效益指标, name: 意识, target: 有所提升, actual: 挺好, weight: 0}\n"
+    result = run("check", write(tmp_path, text))
+    assert result.exit_code == 1 and "3 个问题" in result.stderr
+    assert "第1个指标「培训场次」 字段 casue: 未知字段" in result.stderr
+    assert "第2个指标「参训人数」 字段 actual（全年完成值）: 实际值单位「次」与目标单位「人」不一致" in result.stderr
+    assert "第3个指标「意识」 字段 actual（全年完成值）: 完成值「挺好」不是可识别的定性等级" in result.stderr

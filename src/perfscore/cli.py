@@ -15,7 +15,7 @@ from . import __version__
 from .errors import PerfscoreError
 from .output import dumps, format_text, result_dict
 from .policy import Policy, load_policy
-from .reading import read_sheet
+from .reading import check_sheet, read_sheet
 from .scoring import score_sheet
 
 
@@ -77,13 +77,15 @@ def check(files: tuple[Path, ...], policy: Policy) -> None:
     failed = False
     for path in files:
         try:
-            score_sheet(read_sheet(path), policy, str(path))
-            click.echo(f"{path}: 无问题")
+            problems = check_sheet(path, policy)
         except PerfscoreError as exc:
             problems = getattr(exc, "problems", [str(exc)])
+        if problems:
             click.echo(f"{path}: {len(problems)} 个问题", err=True)
-            _fail(str(exc))
+            _fail("\n".join(problems))
             failed = True
+        else:
+            click.echo(f"{path}: 无问题")
     sys.exit(1 if failed else 0)
 
 

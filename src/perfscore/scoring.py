@@ -12,6 +12,8 @@ import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from pydantic import ValidationError
+
 from .errors import InputError
 from .model import FIELD_LABELS, Department, Indicator, Project, Sheet
 from .policy import SHARE_ORDER, Policy, preset_policy
@@ -560,6 +562,23 @@ def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
     if reported.grade is not None and reported.grade != result.grade:
         found.append(Discrepancy("grade", reported.grade, result.grade, "等级"))
     return found
+
+
+def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
+    """The scoring problems of each indicator that is well-formed on its own, in a file
+    whose other parts failed validation — so ``perfscore check`` lists everything at once."""
+    rows = data.get("indicators")
+    if not isinstance(rows, list):
+        return []
+    name = data.get("name")
+    scorer = _Scorer(Project.model_construct(name=str(name) if name is not None else "?"), policy, source)
+    for n, row in enumerate(rows, 1):
+        try:
+            indicator = Indicator.model_validate(row)
+        except ValidationError:
+            continue  # already reported by the file's validation
+        scorer.score_indicator(indicator, n, ZERO)
+    return scorer.problems
 
 
 def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "") -> SheetScore:
