@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import InputError, PerfscoreError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
+from .sheets.template import cell_value
 
 PROJECT_SHEET, INDICATOR_SHEET = "项目", "指标"
 PROJECT_COLUMNS = {
@@ -32,23 +33,6 @@ REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
 REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
 
 
-def _cell(value: object) -> object:
-    """calamine gives floats for numbers: take their shortest text, never the binary value."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):  # float-ok: NaN check on a read cell
-            return "NaN"
-        return Decimal(repr(value))
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        return value.strip() or None
-    if value is None:
-        return None
-    return str(value)  # dates, times
-
-
 def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path) -> list[tuple[int, dict]]:
     rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not rows:
@@ -60,7 +44,7 @@ def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ..
     index = {columns[h]: i for i, h in enumerate(header) if h in columns}
     out = []
     for number, row in enumerate(rows[1:], start=2):
-        values = {key: _cell(row[i]) if i < len(row) else None for key, i in index.items()}
+        values = {key: cell_value(row[i]) if i < len(row) else None for key, i in index.items()}
         if any(v is not None for v in values.values()):
             out.append((number, values))
     return out

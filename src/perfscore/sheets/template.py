@@ -55,6 +55,7 @@ __all__ = [
     "SheetMap",
     "TableMap",
     "compile_template",
+    "cell_value",
     "load_map",
     "sheet_names",
 ]
@@ -2047,7 +2048,9 @@ def _scan_sheet(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], s
 _FLOAT_CACHE: dict[float, Decimal] = {}
 
 
-def _to_value(v: object) -> str | Decimal | None:
+def cell_value(v: object) -> str | Decimal | None:
+    """A value as python-calamine returns it → text or Decimal: numbers at Excel's 15
+    significant digits (never the binary float), blank text as None."""
     if v.__class__ is str:
         s = v.strip()  # type: ignore[union-attr]
         return s or None
@@ -2055,7 +2058,7 @@ def _to_value(v: object) -> str | Decimal | None:
         d = _FLOAT_CACHE.get(v)  # type: ignore[arg-type]
         if d is not None:
             return d
-        if v != v or v in (float("inf"), float("-inf")):
+        if v != v or v in (float("inf"), float("-inf")):  # float-ok: NaN/∞ check on a read cell
             return None
         d = Decimal(format(v, ".15g"))  # Excel keeps 15 significant digits
         d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
@@ -2147,7 +2150,7 @@ def _read(tpl: CompiledTemplate, path: Path) -> ReadSheet:
         sr, sc = src
         if 0 < sr <= nrows:
             row = grid[sr - 1]
-            v = _to_value(row[sc - 1]) if 0 < sc <= len(row) else None
+            v = cell_value(row[sc - 1]) if 0 < sc <= len(row) else None
         else:
             v = None
         if errors or no_cache:
