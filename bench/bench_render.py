@@ -2,7 +2,7 @@
 
     python bench/bench_render.py [--quick]
 
-* compiled  : perfscore.sheets.template (layout cached per row count, as in a batch)
+* compiled  : perfscore.xlsx.template (layout cached per row count, as in a batch)
 * cold      : the same with the layout cache cleared before every render (first sheet of a size)
 * openpyxl  : the plain way: load the template, insert_rows, fill the cells, save to bytes
               (no fix-ups of merges, validations, print area, styles: the result is not even
@@ -32,7 +32,7 @@ except ImportError:  # running from a checkout without installing
 
 from openpyxl import load_workbook  # noqa: E402
 
-from perfscore.sheets.template import SheetData, compile_template  # noqa: E402
+from perfscore.xlsx.template import SheetData, compile_template  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "project_sheet.xlsx"
 LEVEL2 = ["数量指标", "质量指标", "时效指标", "成本指标", "社会效益指标", "可持续影响指标", "服务对象满意度指标"]

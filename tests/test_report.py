@@ -20,7 +20,7 @@ from perfscore.report import render_report, summary_figures, write_summary
 from perfscore.writing import atomic_write_bytes
 from perfscore.scoring import score_sheet
 from perfscore.values import format_number
-from perfscore.xlsxwriter import HEADER, Workbook, escape_text
+from perfscore.xlsx.stream import HEADER, Workbook, escape_text
 
 D = Decimal
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

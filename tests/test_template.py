@@ -1,4 +1,4 @@
-"""Tests of perfscore.sheets.template: maps, the compiled renderer, the reader."""
+"""Tests of perfscore.xlsx (template, maps, shifting, reader): maps, the compiled renderer, the reader."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfscore.errors import OutputError, SheetError
-from perfscore.sheets import template as tm
-from perfscore.sheets.template import CellValue, SheetData, compile_template, load_map
+from perfscore.xlsx import package
+from perfscore.xlsx.maps import load_map
+from perfscore.xlsx.package import MAIN_CT
+from perfscore.xlsx.reader import CellValue
+from perfscore.xlsx.shifting import FormulaSlot, Shift, compile_formula
+from perfscore.xlsx.template import CompiledTemplate, SheetData, compile_template
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "templates" / "project_sheet.xlsx"
@@ -328,7 +332,7 @@ def test_deterministic(project):
     a = project.render(project_data(7))
     b = project.render(project_data(7))
     assert a == b
-    fresh = tm.CompiledTemplate(PROJECT, PROJECT.with_name("project_sheet.map.yaml"))
+    fresh = CompiledTemplate(PROJECT, PROJECT.with_name("project_sheet.map.yaml"))
     assert fresh.render(project_data(7)) == a
     infos = zipfile.ZipFile(io.BytesIO(a)).infolist()
     assert {i.date_time for i in infos} == {(2024, 1, 1, 0, 0, 0)}
@@ -340,7 +344,7 @@ def test_layout_cache_consistent(project):
     seq = [5, 30, 0, 5, 1, 30]
     out = [project.render(project_data(n)) for n in seq]
     assert out[0] == out[3] and out[1] == out[5]
-    fresh = tm.CompiledTemplate(PROJECT, PROJECT.with_name("project_sheet.map.yaml"))
+    fresh = CompiledTemplate(PROJECT, PROJECT.with_name("project_sheet.map.yaml"))
     assert fresh.render(project_data(30)) == out[1]
 
 
@@ -540,7 +544,7 @@ def test_read_zip_bomb_declared(project, tmp_path, monkeypatch):
     p = tmp_path / "bomb.xlsx"
     p.write_bytes(_patch_central_size(body, "xl/styles.xml", 200 * 1024 * 1024))
     inflated = []
-    monkeypatch.setattr(tm, "_inflate_member", lambda *a: inflated.append(a) or b"")
+    monkeypatch.setattr(package, "inflate_member", lambda *a: inflated.append(a) or b"")
     with pytest.raises(SheetError, match=r"bomb.xlsx: 解压后共 200 MB，超过上限 100 MB.*zip 炸弹"):
         project.read(p)
     assert inflated == []                      # refused from the directory, nothing inflated
@@ -565,7 +569,7 @@ def test_read_zip_bomb_real_stream(project, tmp_path):
 def test_read_limit_is_a_constant(project, tmp_path, monkeypatch):
     p = tmp_path / "p.xlsx"
     project.write(project_data(1), p)
-    monkeypatch.setattr(tm, "MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(package, "MAX_UNCOMPRESSED_BYTES", 1000)
     with pytest.raises(SheetError, match="超过上限"):
         project.read(p)
 
@@ -615,7 +619,7 @@ def test_read_error_value(project, tmp_path):
 
 def test_read_xlsm_data_only(project, tmp_path):
     body = rezip(project.render(project_data(2)), {
-        "[Content_Types].xml": lambda x: x.replace(tm._MAIN_CT, "application/vnd.ms-excel.sheet.macroEnabled.main+xml")})
+        "[Content_Types].xml": lambda x: x.replace(MAIN_CT, "application/vnd.ms-excel.sheet.macroEnabled.main+xml")})
     zin = zipfile.ZipFile(io.BytesIO(body))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -658,7 +662,7 @@ def test_write_fsync_failure_leaves_nothing(project, tmp_path, monkeypatch):
     def boom(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tm.os, "fsync", boom)
+    monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(OutputError, match="无法写入 .*x.xlsx: 磁盘已满"):
         project.write(project_data(2), tmp_path / "x.xlsx")
     assert _leftovers(tmp_path) == []
@@ -782,7 +786,7 @@ def test_foreign_excel_parts(tmp_path):
                          'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
 
     def ct(x: str) -> str:
-        return x.replace(tm._MAIN_CT, ct_macro).replace("</Types>", '<Override PartName="/xl/calcChain.xml" '
+        return x.replace(MAIN_CT, ct_macro).replace("</Types>", '<Override PartName="/xl/calcChain.xml" '
                          'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
 
     body = rezip(src.read_bytes(), {"xl/worksheets/sheet1.xml": sheet, "xl/_rels/workbook.xml.rels": rels,
@@ -806,7 +810,7 @@ def test_foreign_excel_parts(tmp_path):
     assert "xl/calcChain.xml" not in names
     assert "calcChain" not in z.read("xl/_rels/workbook.xml.rels").decode()
     ct_out = z.read("[Content_Types].xml").decode()
-    assert "calcChain" not in ct_out and ct_macro not in ct_out and tm._MAIN_CT in ct_out
+    assert "calcChain" not in ct_out and ct_macro not in ct_out and MAIN_CT in ct_out
     xml = z.read("xl/worksheets/sheet1.xml").decode()
     assert 't="shared"' not in xml
     ws = load_workbook(io.BytesIO(body))["A12表"]
@@ -843,14 +847,14 @@ def _write(p: Path, body: bytes) -> Path:
 
 
 def test_shift_rules():
-    sh = tm._Shift([(10, 5), (20, 0)])
+    sh = Shift([(10, 5), (20, 0)])
     assert [sh.start(r) for r in (9, 10, 11, 20, 21)] == [9, 10, 15, 24, 24]
     assert [sh.end(r) for r in (9, 10, 11, 19, 20, 21)] == [9, 14, 15, 23, 23, 24]
     assert sh.point(20) is None and sh.point(10) == 10
-    pieces = tm._compile_formula("SUM(J10:J10)+'S'!A21+\"J10\"+X!J11", "S", True, 10)
-    assert tm._FormulaSlot(pieces)(sh) == "SUM(J10:J14)+'S'!A24+\"J10\"+X!J11"
+    pieces = compile_formula("SUM(J10:J10)+'S'!A21+\"J10\"+X!J11", "S", True, 10)
+    assert FormulaSlot(pieces)(sh) == "SUM(J10:J14)+'S'!A24+\"J10\"+X!J11"
     esc = "&apos;S&apos;!$A$1:$L$21"
-    assert tm._FormulaSlot(tm._compile_formula(esc, "S", False, 10))(sh) == "&apos;S&apos;!$A$1:$L$24"
+    assert FormulaSlot(compile_formula(esc, "S", False, 10))(sh) == "&apos;S&apos;!$A$1:$L$24"
 
 
 def test_compile_missing_files(tmp_path):

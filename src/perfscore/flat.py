@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import InputError, PerfscoreError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
-from .sheets.template import cell_value
+from .xlsx.reader import cell_value
 
 PROJECT_SHEET, INDICATOR_SHEET = "项目", "指标"
 PROJECT_COLUMNS = {
@@ -51,7 +51,7 @@ def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ..
 
 
 def is_flat_workbook(path: Path) -> bool:
-    from .sheets.template import sheet_names
+    from .xlsx.package import sheet_names
 
     names = sheet_names(path)
     return PROJECT_SHEET in names and INDICATOR_SHEET in names
@@ -127,7 +127,7 @@ def write_flat_workbook(sheets: list[Sheet], path: Path | str) -> Path:
     """Project files → a flat workbook (the reverse of ``read_flat_workbook``), atomically."""
     from .model import Project
     from .writing import atomic_file
-    from .xlsxwriter import HEADER, Workbook
+    from .xlsx.stream import HEADER, Workbook
 
     path = Path(path)
     project_header = list(PROJECT_COLUMNS)

@@ -23,7 +23,7 @@ from .writing import atomic_file
 from .scoring import IndicatorScore, SheetScore
 from .values import format_fixed, format_number, quantize
 from .output import fit
-from .xlsxwriter import HEADER, Workbook
+from .xlsx.stream import HEADER, Workbook
 
 GRADES = ("优", "良", "中", "差")
 HUNDRED = Decimal(100)

@@ -11,7 +11,7 @@ from ..policy import Policy
 from ..projectfile import sheet_from_mapping
 from ..scoring import Discrepancy, SheetScore, score_sheet
 from .importing import read_filled, sheet_mapping
-from .template import ReadSheet
+from ..xlsx.reader import ReadSheet
 
 # discrepancy field → (table, column) or field name in the template map
 _COLUMN = {"score": "score", "completion": "completion", "execution_rate": "rate"}

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import OutputError
 from ..resources import templates_dir
 from ..scoring import SheetScore
-from .template import CompiledTemplate, SheetData, compile_template
+from ..xlsx.template import CompiledTemplate, SheetData, compile_template
 
 HUNDRED = Decimal(100)
 TEMPLATE_NAMES = {"project": "project_sheet.xlsx", "department": "department_sheet.xlsx"}

@@ -16,7 +16,8 @@ from ..model import Sheet
 from ..projectfile import sheet_from_mapping
 from ..values import format_number
 from .fill import template_for
-from .template import CellValue, ReadSheet, sheet_names
+from ..xlsx.package import sheet_names
+from ..xlsx.reader import CellValue, ReadSheet
 
 HUNDRED = Decimal(100)
 

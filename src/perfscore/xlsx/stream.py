@@ -12,6 +12,9 @@ summary needs and nothing more:
 
 Rows are spooled to a temporary file while the column widths are measured (``<cols>``
 precedes ``<sheetData>`` in the sheet XML); the zip is written on ``close()``.
+
+Kept hand-written on purpose: for summary.xlsx it measured 4–5× faster than XlsxWriter in
+``constant_memory`` mode, and it adds no dependency.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import zipfile
 from decimal import Decimal
 from typing import IO, Iterable, Sequence
 
-from .writing import TEMP_PREFIX
+from ..writing import TEMP_PREFIX
 
 # Measured on summary.xlsx for 10,000 projects × 17 indicators (138 MB of sheet XML, 2 cores):
 # deflating takes 0.27 s at level 1 (12.2 MB), 0.35 s at 3 (11.3 MB), 0.71 s at 6 (9.9 MB),

@@ -1,0 +1,193 @@
+"""Reading a filled sheet back through a map: every mapped field and table row with the
+cell address it came from. Values go through ``cell_value`` (python-calamine's value →
+text or Decimal at Excel's 15 significant digits); macros are never run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import SheetError
+from .holes import TableSpec
+from .maps import SheetMap
+from .package import find_sheet, open_workbook, part_xml
+from .refs import col_index, col_letters, split_addr
+from .sheetxml import norm_label, scan_sheet
+from .shifting import Shift
+
+# --------------------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """A value read from a sheet and where it was read (``ref`` = "J14")."""
+
+    value: str | Decimal | None
+    ref: str
+
+
+
+@dataclass
+class ReadSheet:
+    """A filled sheet read back: every mapped field and table row with its cell address."""
+
+    path: Path
+    fields: dict[str, CellValue]
+    tables: dict[str, list[dict[str, CellValue]]]
+
+
+
+# --------------------------------------------------------------------------- reading
+
+
+
+_FLOAT_CACHE: dict[float, Decimal] = {}
+
+
+def cell_value(v: object) -> str | Decimal | None:
+    """A value as python-calamine returns it → text or Decimal: numbers at Excel's 15
+    significant digits (never the binary float), blank text as None."""
+    if v.__class__ is str:
+        s = v.strip()  # type: ignore[union-attr]
+        return s or None
+    if v.__class__ is float:
+        d = _FLOAT_CACHE.get(v)  # type: ignore[arg-type]
+        if d is not None:
+            return d
+        if v != v or v in (float("inf"), float("-inf")):  # float-ok: NaN/∞ check on a read cell
+            return None
+        d = Decimal(format(v, ".15g"))  # Excel keeps 15 significant digits
+        d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+        if len(_FLOAT_CACHE) >= 4096:
+            _FLOAT_CACHE.clear()
+        _FLOAT_CACHE[v] = d  # type: ignore[index]
+        return d
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    return str(v).strip() or None
+
+
+
+def read_sheet(path: Path, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
+    """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
+    template) give the footer signature of each table, which fixes its row count."""
+    from python_calamine import CalamineWorkbook
+
+    data, parts, sheets = open_workbook(path)
+    label = f"文件 {path}"
+    idx = find_sheet(sheets, sheet_map.sheet)
+    if idx is None:
+        names = "、".join(n for n, _ in sheets) or "无"
+        raise SheetError(f"{label}: 没有工作表「{sheet_map.sheet}」（现有：{names}）")
+    sheet_name, sheet_part = sheets[idx]
+    where = f"{label} 工作表「{sheet_name}」"
+    no_cache, errors = scan_sheet(part_xml(parts, sheet_part, label))
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            sheet = wb.get_sheet_by_name(sheet_name)
+            grid = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
+        finally:
+            wb.close()
+    except SheetError:
+        raise
+    except Exception as exc:  # calamine raises its own error types
+        name = type(exc).__name__
+        if "Password" in name:
+            raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存为 .xlsx") from None
+        raise SheetError(f"{label}: 无法读取（{exc}）") from None
+
+    top_left: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r0, c0), (r1, c1) in merged:
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
+            continue
+        for r in range(r0 + 1, r1 + 2):
+            for c in range(c0 + 1, c1 + 2):
+                top_left[(r, c)] = (r0 + 1, c0 + 1)
+
+    def raw(r: int, c: int) -> object:
+        if 0 < r <= len(grid):
+            row = grid[r - 1]
+            if 0 < c <= len(row):
+                return row[c - 1]
+        return None
+
+    nrows = len(grid)
+
+    def value(r: int, c: int) -> CellValue:
+        src = top_left.get((r, c), (r, c)) if top_left else (r, c)
+        ref = col_letters(c) + str(r)
+        sr, sc = src
+        if 0 < sr <= nrows:
+            row = grid[sr - 1]
+            v = cell_value(row[sc - 1]) if 0 < sc <= len(row) else None
+        else:
+            v = None
+        if errors or no_cache:
+            return checked(src, ref, v)
+        return CellValue(v, ref)
+
+    def checked(src: tuple[int, int], ref: str, v: str | Decimal | None) -> CellValue:
+        if src in errors:
+            raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 是错误值 {errors[src]}，无法读取")
+        if v is None and src in no_cache:
+            raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
+        return CellValue(v, ref)
+
+    def label_at(r: int, c: int) -> str:
+        v = raw(*top_left.get((r, c), (r, c)))
+        return norm_label(v) if isinstance(v, str) else ""
+
+    last_row = len(grid)
+    # table extents: each table's footer (its first label row below) fixes its row count
+    counts: dict[str, int] = {}
+    offset = 0
+    for spec in table_specs:
+        start = spec.row + offset
+        if spec.signature:
+            gap = spec.signature[0][0] - spec.row
+            found = None
+            for m in range(start - 1 + gap, max(last_row, start + gap) + 1):
+                if all(label_at(m + (sr - spec.signature[0][0]), c) == text for sr, c, text in spec.signature):
+                    found = m
+                    break
+            if found is None:
+                first = spec.signature[0]
+                raise SheetError(
+                    f"{where}: 找不到表格 {spec.name} 之后的「{first[2]}」行（{col_letters(first[1])} 列），"
+                    "工作表与模板不一致"
+                )
+            n = found - gap + 1 - start
+        else:
+            n = max(0, last_row - start + 1)
+        counts[spec.name] = n
+        offset += n - 1
+    sh = Shift(sorted((s.row, counts[s.name]) for s in table_specs))
+
+    fields: dict[str, CellValue] = {}
+    for name, addrs in sheet_map.fields.items():
+        c, r = split_addr(addrs[0])
+        fields[name] = value(sh.start(r), c)
+    tables: dict[str, list[dict[str, CellValue]]] = {}
+    for spec in table_specs:
+        start = sh.start(spec.row)
+        cols = [(key, col_index(letters)) for key, letters in spec.columns.items()]
+        rows_out = []
+        for i in range(counts[spec.name]):
+            r = start + i
+            row = {key: value(r, c) for key, c in cols}
+            if any(cv.value is not None for cv in row.values()):
+                rows_out.append(row)
+        tables[spec.name] = rows_out
+    return ReadSheet(path=path, fields=fields, tables=tables)

@@ -1,0 +1,162 @@
+"""Worksheet XML parsing: rows and cells as text pieces, shared formulas made explicit,
+a cell's displayed text, label normalisation, and the scan for formula cells without a cached
+value or with an error value.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..errors import SheetError
+from .cells import parse_attrs, unxesc, xml_escape
+from .refs import col_letters, split_addr
+
+# --------------------------------------------------------------------------- sheet parsing
+
+
+_ROW_RE = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL_RE = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_F_RE = re.compile(r"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+_V_RE = re.compile(r"<v>(.*?)</v>", re.S)
+_IS_T_RE = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
+
+
+@dataclass
+class Cell:
+    col: int
+    attrs: list[tuple[str, str]]      # without r
+    inner: str | None                 # None: self-closing
+    f_attrs: list[tuple[str, str]] | None = None
+    f_text: str | None = None         # escaped formula text
+
+    def get(self, key: str) -> str | None:
+        for k, v in self.attrs:
+            if k == key:
+                return v
+        return None
+
+    def without(self, *keys: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.attrs if k not in keys]
+
+
+@dataclass
+class Row:
+    r: int
+    attrs: list[tuple[str, str]]      # without r and spans
+    cells: list[Cell]
+    extra: str = ""                   # non-cell content inside the row, kept verbatim
+
+
+def parse_rows(body: str, label: str) -> list[Row]:
+    rows: list[Row] = []
+    last_r = 0
+    for m in _ROW_RE.finditer(body):
+        attrs = parse_attrs(m.group(1))
+        r = next((int(v) for k, v in attrs if k == "r"), last_r + 1)
+        last_r = r
+        cells: list[Cell] = []
+        extra = ""
+        inner = m.group(2) or ""
+        last_c = 0
+        end = 0
+        for cm in _CELL_RE.finditer(inner):
+            end = cm.end()
+            cattrs = parse_attrs(cm.group(1))
+            ref = next((v for k, v in cattrs if k == "r"), None)
+            col = split_addr(ref)[0] if ref else last_c + 1
+            last_c = col
+            cell = Cell(col, [(k, v) for k, v in cattrs if k != "r"], cm.group(2))
+            if cell.inner is not None:
+                fm = _F_RE.search(cell.inner)
+                if fm:
+                    cell.f_attrs = parse_attrs(fm.group(1))
+                    cell.f_text = fm.group(2) or ""
+            cells.append(cell)
+        extra = inner[end:].strip()
+        rows.append(Row(r, [(k, v) for k, v in attrs if k not in ("r", "spans")], cells, extra))
+    return rows
+
+
+def unshare_formulas(rows: list[Row], label: str) -> None:
+    """Turn shared formulas into plain ones (cloning a shared master corrupts a file)."""
+    from openpyxl.formula.translate import Translator
+
+    masters: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        for c in row.cells:
+            if c.f_attrs and dict(c.f_attrs).get("t") == "shared" and c.f_text:
+                masters[dict(c.f_attrs).get("si", "")] = (col_letters(c.col) + str(row.r), html.unescape(c.f_text))
+    for row in rows:
+        for c in row.cells:
+            if not c.f_attrs or dict(c.f_attrs).get("t") != "shared":
+                continue
+            si = dict(c.f_attrs).get("si", "")
+            here = col_letters(c.col) + str(row.r)
+            if not c.f_text:
+                if si not in masters:
+                    raise SheetError(f"{label}单元格 {here}: 共享公式缺少主单元格，无法处理")
+                origin, text = masters[si]
+                try:
+                    text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
+                except Exception:
+                    raise SheetError(f"{label}单元格 {here}: 无法展开共享公式") from None
+                c.f_text = xml_escape(text)
+            c.f_attrs = [(k, v) for k, v in c.f_attrs if k not in ("t", "ref", "si")]
+
+
+def cell_text(c: Cell, sst: list[str]) -> str | None:
+    """Constant text of a template cell (labels), or None."""
+    if c.inner is None or c.f_text is not None:
+        return None
+    t = c.get("t")
+    if t == "s":
+        m = _V_RE.search(c.inner)
+        if m:
+            try:
+                return sst[int(m.group(1))]
+            except (ValueError, IndexError):
+                return None
+    if t == "inlineStr":
+        return unxesc(html.unescape("".join(_IS_T_RE.findall(re.sub(r"<rPh\b.*?</rPh>", "", c.inner, flags=re.S)))))
+    return None
+
+
+def norm_label(s: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+
+_SCAN_CELL_RE = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_HAS_F_RE = re.compile(r"<(?:\w+:)?f\b")
+_SCAN_V_RE = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+ANY_F_RE = re.compile(r"<(?:\w+:)?f[\s/>]")
+
+
+def scan_sheet(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str]]:
+    """Formula cells without a cached value, and error cells (#DIV/0!): calamine shows both as ''."""
+    no_cache: set[tuple[int, int]] = set()
+    errors: dict[tuple[int, int], str] = {}
+    if ANY_F_RE.search(xml) is None and 't="e"' not in xml:
+        return no_cache, errors
+    for m in _SCAN_CELL_RE.finditer(xml):
+        inner = m.group(2)
+        if not inner:
+            continue
+        attrs = m.group(1)
+        rm = re.search(r'\br="([A-Za-z]+[0-9]+)"', attrs)
+        if not rm:
+            continue
+        has_f = _HAS_F_RE.search(inner) is not None
+        is_err = 't="e"' in attrs
+        if not has_f and not is_err:
+            continue
+        c, r = split_addr(rm.group(1))
+        vm = _SCAN_V_RE.search(inner)
+        if is_err and vm:
+            errors[(r, c)] = vm.group(1)
+        elif has_f and (vm is None or vm.group(1) == ""):
+            no_cache.add((r, c))
+    return no_cache, errors
