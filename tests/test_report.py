@@ -357,3 +357,15 @@ def test_summary_is_a_zip_with_inline_strings(summary):
     with zipfile.ZipFile(summary[0]) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     assert 't="inlineStr"' in sheet and "<f>" not in sheet and "sharedStrings" not in str(archive.namelist())
+
+
+def test_both_writers_share_one_carriage_return_policy(tmp_path):
+    """CR LF and a lone CR become LF in the streaming writer as in the template renderer."""
+    from perfscore.xlsx.cells import inline_text
+
+    path = tmp_path / "cr.xlsx"
+    with open(path, "wb") as fh, Workbook(fh) as book:
+        book.add_sheet("表").write_row(["甲\r\n乙\r丙"])
+    calamine = pytest.importorskip("python_calamine")
+    assert calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python()[0][0] == "甲\n乙\n丙"
+    assert inline_text("甲\r\n乙\r丙") == "<is><t>甲\n乙\n丙</t></is>"

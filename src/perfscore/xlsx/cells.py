@@ -10,8 +10,6 @@ import re
 from decimal import Decimal
 from typing import Callable
 
-
-
 MAX_CELL_TEXT = 32_767          # Excel's limit for one cell
 
 # --------------------------------------------------------------------------- XML text
@@ -46,16 +44,23 @@ def xml_escape(s: str) -> str:
 _TEXT_CACHE: dict[str, str] = {}
 
 
+def escape_text(text: str) -> str:
+    """Cell text as XML character data, for every writer: illegal control characters
+    dropped, CR LF and a lone CR made LF, a literal ``_xHHHH_`` kept literal (Excel reads it
+    as an escape), ``& < >`` escaped. Quotes are left alone (text, not an attribute)."""
+    if not _TEXT_SPECIAL_RE.search(text):
+        return text
+    esc = _ILLEGAL_XML_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    esc = _XESC_RE.sub(r"_x005F_\1", esc)
+    return xml_escape(esc)
+
+
 def inline_text(s: str) -> str:
     """Text as ``<is><t>…</t></is>``: escaped, control characters removed, ``_xHHHH_`` kept."""
     if s.isprintable() and "&" not in s and "<" not in s and ">" not in s and "_x" not in s:
         esc = s  # the common case: nothing to escape (isprintable rules out control characters)
-    elif _TEXT_SPECIAL_RE.search(s):
-        esc = _ILLEGAL_XML_RE.sub("", s).replace("\r\n", "\n").replace("\r", "\n")
-        esc = _XESC_RE.sub(r"_x005F_\1", esc)
-        esc = esc.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     else:
-        esc = s
+        esc = escape_text(s)
     if esc and (esc[0] in " \t\n" or esc[-1] in " \t\n"):
         return '<is><t xml:space="preserve">' + esc + "</t></is>"
     return "<is><t>" + esc + "</t></is>"
@@ -106,7 +111,6 @@ def cell_xml(open_: str, v: object, where: Callable[[], str]) -> str:
     if isinstance(v, str):
         return cell_xml(open_, str.__str__(v), where)
     return open_ + "><v>" + number_text(v, where) + "</v></c>"
-
 
 
 def unxesc(s: str) -> str:
