@@ -11,12 +11,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfscore import report, writing
-from perfscore.batch import Failure
-from perfscore.errors import OutputError
+from perfscore import writing
+from perfscore.errors import Failure, OutputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_mapping, read_sheet_file, sheet_from_mapping
-from perfscore.report import render_report, summary_figures, write_summary
+from perfscore.report.documents import render_report
+from perfscore.report.figures import summary_figures
+from perfscore.report.narrative import department_review, project_review
+from perfscore.report.workbook import write_summary
 from perfscore.writing import atomic_write_bytes
 from perfscore.scoring import score_sheet
 from perfscore.values import format_number
@@ -135,17 +137,17 @@ def test_review_lists_indicators_not_fully_achieved():
     data = read_mapping(CHAOYANG / "fazhi_jianshe.yaml")
     data["indicators"][1].update(actual="1 次", cause="受疫情影响，线下培训推迟。", remedy="下半年补办培训")
     result = score_sheet(sheet_from_mapping(data, "t.yaml"), load_policy("liaoning"))
-    text = report.project_review(result)
+    text = project_review(result)
     assert "未完全达成的指标：组织培训次数（完成程度50%），偏差原因：受疫情影响，线下培训推迟；改进措施：下半年补办培训。" in text
     assert "各项绩效指标均已完成" not in text
 
 
 def test_all_met_says_so(chaoyang):
-    assert report.project_review(by_name(chaoyang, "法治建设")).endswith("各项绩效指标均已完成。")
+    assert project_review(by_name(chaoyang, "法治建设")).endswith("各项绩效指标均已完成。")
 
 
 def test_department_review(chaoyang):
-    text = report.department_review(by_name(chaoyang, "朝阳市司法局"))
+    text = department_review(by_name(chaoyang, "朝阳市司法局"))
     assert text.startswith("根据年初设定的绩效目标，整体绩效自评得分94.3分（等级：优）。")
     assert "执行率未达到100%的任务：部门预算基本支出公用经费（刚性）（84%）" in text
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .errors import OutputError, PerfscoreError
+from .errors import Failure, OutputError, PerfscoreError
 from .model import Sheet
 from .policy import Policy
 from .projectfile import read_sheet_file
@@ -28,20 +28,11 @@ from .scoring import SheetScore, score_sheet
 from .writing import TEMP_PREFIX
 
 if TYPE_CHECKING:
-    from .report import Digest, Results
+    from .report.digests import Digest, Results
 
 INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm"}
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
 
-
-@dataclass(frozen=True)
-class Failure:
-    """An input that could not be read or scored; the batch goes on without it."""
-
-    source: str  # the file (and sheet row) it came from
-    name: str | None  # the project's name, when it could be read
-    unit: str | None  # 实施单位 / 主管部门, when it could be read
-    problems: tuple[str, ...]  # every problem, one Chinese line each
 
 
 @dataclass
@@ -89,7 +80,7 @@ def read_units(path: Path) -> list[tuple[str, Sheet | Failure]]:
             return [(str(path), import_sheet(path))]
         return [(str(path), read_sheet_file(path))]
     except PerfscoreError as exc:
-        return [(str(path), Failure(str(path), None, None, tuple(getattr(exc, "problems", [str(exc)]))))]
+        return [(str(path), Failure.from_error(path, exc))]
 
 
 def _score_one(source: str, item: Sheet | Failure, policy: Policy) -> SheetScore | Failure:
@@ -98,7 +89,7 @@ def _score_one(source: str, item: Sheet | Failure, policy: Policy) -> SheetScore
     try:
         return score_sheet(item, policy, source)
     except PerfscoreError as exc:
-        return Failure(source, item.name, item.unit or item.department, tuple(getattr(exc, "problems", [str(exc)])))
+        return Failure.from_error(source, exc, item.name, item.unit or item.department)
 
 
 def _sheet_temp_name(source: str, name: str) -> str:
@@ -109,7 +100,7 @@ def _sheet_temp_name(source: str, name: str) -> str:
 def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure, str | None]]:
     """One input file, in a worker: read, score, render the filled sheet to a temp file,
     and reduce each result to its digest (the detail pickled here, not in the main process)."""
-    from .report import digest
+    from .report.digests import digest
 
     path, policy, sheets_dir = args
     out: list[tuple[Digest | Failure, str | None]] = []
@@ -185,7 +176,7 @@ def sort_key(item: Digest | SheetScore | Failure) -> tuple[str, str, str]:
     """By unit, then project name (a department sheet is its own unit), then source."""
     if isinstance(item, Failure):
         return (item.unit or "", item.name or "", item.source)
-    from .report import unit_of
+    from .report.figures import unit_of
 
     return (unit_of(item), item.name, item.source)
 
@@ -200,7 +191,9 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the outputs into ``outdir``."""
-    from .report import Results, write_report, write_summary
+    from .report.digests import Results
+    from .report.documents import write_report
+    from .report.workbook import write_summary
 
     started = time.perf_counter()
     outdir = Path(outdir)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import InputError, PerfscoreError, SheetError
+from .errors import Failure, InputError, PerfscoreError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
 from .xlsx.reader import cell_value
@@ -57,11 +57,10 @@ def is_flat_workbook(path: Path) -> bool:
     return PROJECT_SHEET in names and INDICATOR_SHEET in names
 
 
-def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | "Failure"]]:  # noqa: F821
+def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | Failure]]:
     """Every project of a flat workbook, each a model or a Failure."""
     from python_calamine import CalamineWorkbook
 
-    from .batch import Failure
 
     path = Path(path)
     if not is_flat_workbook(path):

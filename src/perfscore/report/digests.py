@@ -1,0 +1,107 @@
+"""A scored sheet reduced to what the batch outputs need (``Digest``), its bulky ``Detail``,
+and ``Results``, the digests in output order with each detail loaded when an output reaches it.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..scoring import SheetScore
+from .narrative import department_review, project_review
+
+
+@dataclass(slots=True)
+class Detail:
+    """The bulky part of a scored sheet that the outputs need: read once per output."""
+
+    review: str  # the 自评综述 body
+    indicators: tuple[tuple, ...]  # rows of the 指标 sheet, after 实施单位 and 项目名称
+    discrepancies: tuple[tuple[str, object, object], ...]  # (label, reported, computed)
+    warnings: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Digest:
+    """One scored sheet as the batch outputs need it: its figures stay in memory, its
+    ``detail`` may be a ``Detail``, its pickled bytes, or an (offset, length) in a spool
+    file — so a batch of any size holds only the figures."""
+
+    kind: str
+    name: str
+    unit: str | None
+    department: str | None
+    year: int | None
+    source: str
+    budget_adjusted: Decimal
+    budget_executed: Decimal
+    execution_rate: Decimal
+    execution_score: Decimal
+    indicator_score: Decimal
+    deduction: Decimal
+    total: Decimal
+    grade: str
+    warning_count: int
+    discrepancy_count: int
+    detail: Detail | bytes | tuple[int, int]
+
+
+def digest(result: SheetScore) -> Digest:
+    """A scored sheet → its digest, with the review text written out."""
+    review = department_review(result) if result.kind == "department" else project_review(result)
+    detail = Detail(
+        review=review,
+        indicators=tuple(
+            (i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight, i.score,
+             "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
+            for i in result.indicators
+        ),
+        discrepancies=tuple((d.label, d.reported, d.computed) for d in result.discrepancies),
+        warnings=tuple(result.warnings),
+    )
+    return Digest(
+        result.kind, result.name, result.unit, result.department, result.year, result.source,
+        result.budget_adjusted, result.budget_executed, result.execution_rate, result.execution_score,
+        result.indicator_score, result.deduction, result.total, result.grade,
+        len(result.warnings), len(result.discrepancies), detail,
+    )
+
+
+class Results:
+    """Digests in output order; each ``detail`` is loaded when an output reaches it."""
+
+    def __init__(self, digests: list[Digest], spool: Path | None = None):
+        self.digests = digests
+        self.spool = spool
+        self._file = None
+
+    @classmethod
+    def of(cls, results: "Results | list[SheetScore] | list[Digest]") -> "Results":
+        if isinstance(results, Results):
+            return results
+        return cls([r if isinstance(r, Digest) else digest(r) for r in results])
+
+    def __iter__(self):
+        return iter(self.digests)
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def detail(self, item: Digest) -> Detail:
+        found = item.detail
+        if isinstance(found, Detail):
+            return found
+        if isinstance(found, bytes):
+            return pickle.loads(found)
+        offset, length = found
+        if self._file is None:
+            self._file = open(self.spool, "rb")  # noqa: SIM115 - closed by close()
+        self._file.seek(offset)
+        return pickle.loads(self._file.read(length))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

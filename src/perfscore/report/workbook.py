@@ -1,0 +1,87 @@
+"""summary.xlsx: sheets 项目, 指标, 问题 and 汇总, streamed and written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import Failure
+from ..scoring import SheetScore
+from ..terms import GRADES
+from ..writing import atomic_file
+from ..xlsx.stream import HEADER, Workbook
+from .digests import Results
+from .figures import SummaryFigures, summary_figures, unit_of
+
+
+PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "全年预算数", "全年执行数", "执行率(%)", "执行率得分",
+                   "指标得分", "减分", "总分", "等级", "提示数", "不一致数", "来源文件"]
+INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度(%)",
+                     "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
+PROBLEM_HEADERS = ["类别", "实施单位", "项目名称", "问题", "原表值", "应为", "来源文件"]
+UNIT_HEADERS = ["单位", "项目数", "资金", "平均分", *GRADES]
+
+
+def kind_label(result: SheetScore) -> str:
+    return "整体" if result.kind == "department" else "项目"
+
+
+def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path) -> None:
+    """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
+    sheet's detail once."""
+    results = Results.of(results)
+    path = Path(path)
+    with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
+        projects, indicators, problems = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
+        projects.write_row(PROJECT_HEADERS, HEADER)
+        for r in results:
+            projects.write_row([
+                unit_of(r), r.department or "", r.name, kind_label(r), r.year, r.budget_adjusted, r.budget_executed,
+                r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade,
+                r.warning_count, r.discrepancy_count, r.source,
+            ])
+        projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+
+        indicators.write_row(INDICATOR_HEADERS, HEADER)
+        problems.write_row(PROBLEM_HEADERS, HEADER)
+        for f in failures:
+            for problem in f.problems:
+                problems.write_row(["错误", f.unit or "", f.name or "", problem, None, None, f.source])
+        write = indicators.write_row
+        for r in results:
+            unit, name = unit_of(r), r.name
+            detail = results.detail(r)
+            for row in detail.indicators:
+                write([unit, name, *row])
+            for label, reported, computed in detail.discrepancies:
+                problems.write_row(["不一致", unit, name, label, reported, computed, r.source])
+            for w in detail.warnings:
+                problems.write_row(["提示", unit, name, w, None, None, r.source])
+        indicators.set_autofilter(0, indicators.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
+        problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
+
+        _write_overview(book.add_sheet("汇总"), summary_figures(results, failures))
+
+
+def _write_overview(sheet, figures: SummaryFigures) -> None:
+    sheet.write_row(["汇总项", "数值"], HEADER)
+    rows: list[tuple[str, object]] = [("项目自评个数", figures.projects)]
+    rows += [(f"等级“{g}”项目数", figures.grades.get(g, 0)) for g in GRADES]
+    rows += [
+        ("涉及资金（全年预算数，万元）", figures.funds),
+        ("全年执行数（万元）", figures.executed),
+        ("项目自评平均分", figures.average),
+        ("自评覆盖率(%)", figures.coverage),
+        ("整体绩效自评个数", figures.departments),
+        ("整体自评涉及资金（万元）", figures.department_funds),
+        ("整体自评平均分", figures.department_average),
+        ("未能评分个数", figures.failed),
+    ]
+    for label, value in rows:
+        sheet.write_row([label, value])
+    sheet.write_row([])
+    first = sheet.rows
+    sheet.write_row(UNIT_HEADERS, HEADER)
+    for u in figures.units:
+        sheet.write_row([u.unit, u.projects, u.funds, u.average, *(u.grades.get(g, 0) for g in GRADES)])
+    sheet.set_autofilter(first, sheet.rows - 1, 0, len(UNIT_HEADERS) - 1)
