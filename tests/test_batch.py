@@ -231,10 +231,12 @@ def test_flat_workbook_row_problems_are_isolated(tmp_path):
          ["丙", "产出指标", "数量指标", "x", "1", "1", None, None, None, None, None]],  # 丙 has no project row
     )
     items = read_flat_workbook(path)
-    kinds = [(Path(src).name, type(item).__name__) for src, item in items]
+    kinds = [(Path(src).name, type(item).__name__) for src, item, _ in items]
     assert kinds == [("flat.xlsx 项目表第2行", "Project"), ("flat.xlsx 项目表第3行", "Failure"),
                      ("flat.xlsx 项目表第4行", "Project"), ("flat.xlsx 指标表第4行", "Failure")]
     assert "项目名称重复" in items[1][1].problems[0]
+    cells = items[2][2]  # where each field of 乙 was read: its project row 4, its indicator row 3
+    assert (cells["name"], cells["budget.executed"], cells["indicators[0].actual"]) == ("项目!A4", "项目!G4", "指标!F3")
     assert "项目「丙」在项目表中不存在" in items[3][1].problems[0]
     second = items[2][1]
     assert (second.budget.initial, second.budget.executed, second.execution_weight, second.year) == (

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
 import time
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +21,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from .errors import Failure, OutputError, PerfscoreError
 from .model import Sheet
 from .policy import Policy
-from .projectfile import read_sheet_file
+from .inputs import discover, read_path
 from .scoring import SheetScore, score_sheet
-from .writing import TEMP_PREFIX
+from .writing import TEMP_PREFIX, numbered_names, safe_file_name
 
 if TYPE_CHECKING:
-    from .report.digests import Digest, Results
-
-INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm"}
-NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
-
+    from .report.digests import Detail, Digest, Results
 
 
 @dataclass
@@ -44,48 +38,38 @@ class BatchOutcome:
     seconds: float = 0.0  # float-ok: wall time, not money
 
 
-# -- inputs -------------------------------------------------------------------------------
+class DetailSpool:
+    """The details of a run's results, pickled into one file in the output directory as
+    they arrive, so memory holds only the figures; ``load`` reads one back."""
 
-def discover(paths: Iterable[Path | str], skip: Path | None = None) -> tuple[list[Path], list[Failure]]:
-    """Files to read: project files and workbooks, directories searched recursively
-    (hidden files and anything under ``skip`` left out; files named explicitly are kept)."""
-    found: list[Path] = []
-    missing: list[Failure] = []
-    skipped = skip.resolve() if skip is not None else None
-    for path in map(Path, paths):
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
-                        and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                        and (skipped is None or skipped not in child.resolve().parents)):
-                    found.append(child)
-        elif path.is_file():
-            found.append(path)
-        else:
-            missing.append(Failure(str(path), None, None, (f"文件 {path}: 不存在",)))
-    return found, missing
+    def __init__(self, path: Path):
+        self.path = path
+        self._out = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self._in = None
 
+    def add(self, pickled: bytes) -> tuple[int, int]:
+        offset = self._out.tell()
+        self._out.write(pickled)
+        return offset, len(pickled)
 
-def read_units(path: Path) -> list[tuple[str, Sheet | Failure]]:
-    """The projects in one input: one for a project file or a filled sheet, many for a
-    flat workbook. A failure is returned, not raised."""
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            from .flat import is_flat_workbook, read_flat_workbook
+    def load(self, place: tuple[int, int]) -> "Detail":
+        if self._in is None:
+            self._out.flush()
+            self._in = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        offset, length = place
+        self._in.seek(offset)
+        return pickle.loads(self._in.read(length))
 
-            if is_flat_workbook(path):
-                return read_flat_workbook(path)
-            from .sheets.importing import import_sheet
-
-            return [(str(path), import_sheet(path))]
-        return [(str(path), read_sheet_file(path))]
-    except PerfscoreError as exc:
-        return [(str(path), Failure.from_error(path, exc))]
+    def close(self) -> None:
+        for fh in (self._out, self._in):
+            if fh is not None:
+                fh.close()
+        self.path.unlink(missing_ok=True)
 
 
-def _score_one(source: str, item: Sheet | Failure, policy: Policy) -> SheetScore | Failure:
-    if isinstance(item, Failure):
-        return item
+# -- work ----------------------------------------------------------------------------------
+
+def _score_one(source: str, item: Sheet, policy: Policy) -> SheetScore | Failure:
     try:
         return score_sheet(item, policy, source)
     except PerfscoreError as exc:
@@ -104,8 +88,12 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure
 
     path, policy, sheets_dir = args
     out: list[tuple[Digest | Failure, str | None]] = []
-    for source, item in read_units(path):
-        scored = _score_one(source, item, policy)
+    for item in read_path(path):
+        if isinstance(item, Failure):
+            out.append((item, None))
+            continue
+        source = item.source
+        scored = _score_one(source, item.sheet, policy)
         if isinstance(scored, Failure):
             out.append((scored, None))
             continue
@@ -137,31 +125,9 @@ def _iterate(tasks: list[tuple], jobs: int) -> Iterator[list]:
 
 # -- outputs -------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
-
-
-def safe_file_name(name: str) -> str:
-    """A project name as a file name: no separators, no traversal, no control characters."""
-    text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub("_", text)
-    text = re.sub(r"\.{2,}", ".", text).strip(" ._")
-    text = text[:NAME_LIMIT].rstrip(" .")
-    return text or "未命名项目"
-
-
-def assign_file_names(results: list[SheetScore]) -> list[str]:
-    """One file name per result, in order; clashes get （2）, （3） … (case-insensitive)."""
-    taken: set[str] = set()
-    names = []
-    for result in results:
-        base = safe_file_name(result.name)
-        candidate, n = f"{base}.xlsx", 1
-        while candidate.casefold() in taken:
-            n += 1
-            candidate = f"{base}（{n}）.xlsx"
-        taken.add(candidate.casefold())
-        names.append(candidate)
-    return names
+def assign_file_names(results: list[SheetScore] | list[Digest]) -> list[str]:
+    """One file name per result, in order, from its project name; clashes get （2）, （3） …"""
+    return numbered_names([safe_file_name(r.name) for r in results])
 
 
 def clean_temp_files(outdir: Path) -> None:
@@ -188,9 +154,12 @@ def run_batch(
     *,
     sheets: bool = False,
     jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
-    """Score every project of ``inputs`` and write the outputs into ``outdir``."""
+    """Score every project of ``inputs`` and write the outputs into ``outdir``.
+
+    ``progress(done, total)`` is called once the inputs are found (done = 0) and after
+    each input file is read and scored."""
     from .report.digests import Results
     from .report.documents import write_report
     from .report.workbook import write_summary
@@ -198,7 +167,8 @@ def run_batch(
     started = time.perf_counter()
     outdir = Path(outdir)
     # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs
-    files, failures = discover(inputs, skip=outdir)
+    files = discover(inputs, skip=outdir)
+    failures: list[Failure] = []
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         sheets_dir = outdir / "sheets" if sheets else None
@@ -216,23 +186,26 @@ def run_batch(
     jobs = jobs or os.cpu_count() or 1
     # Each result's detail goes to a spool file as it arrives: memory holds only the figures.
     spool_path = outdir / f"{TEMP_PREFIX}results-{os.getpid()}"
+    spool: DetailSpool | None = None
     scored: list[tuple[Digest, str | None]] = []
+    done = 0
+    if progress:
+        progress(0, len(files))
     try:
-        with open(spool_path, "wb") as spool:
-            for batch in _iterate([(f, policy, sheets_dir) for f in files], jobs):
-                for item, temp in batch:
-                    if isinstance(item, Failure):
-                        failures.append(item)
-                        continue
-                    offset = spool.tell()
-                    spool.write(item.detail)
-                    item.detail = (offset, len(item.detail))
-                    scored.append((item, temp))
-                if progress:
-                    progress(1)
+        spool = DetailSpool(spool_path)
+        for batch in _iterate([(f, policy, sheets_dir) for f in files], jobs):
+            for item, temp in batch:
+                if isinstance(item, Failure):
+                    failures.append(item)
+                    continue
+                item.detail = spool.add(item.detail)
+                scored.append((item, temp))
+            done += 1
+            if progress:
+                progress(done, len(files))
         scored.sort(key=lambda pair: sort_key(pair[0]))
         failures.sort(key=sort_key)
-        results = Results([d for d, _ in scored], spool_path)
+        results = Results([d for d, _ in scored], spool.load)
         outcome = BatchOutcome(results, failures)
         if sheets_dir is not None:
             for (result, temp), name in zip(scored, assign_file_names(results.digests)):
@@ -248,10 +221,11 @@ def run_batch(
             path = outdir / f"report.{fmt}"
             write_report(results, failures, fmt, path)
             outcome.outputs.append(path)
-        results.close()
     except OSError as exc:
         raise OutputError(f"无法写入输出目录 {outdir}: {exc.strerror or exc}") from None
     finally:
+        if spool is not None:
+            spool.close()
         spool_path.unlink(missing_ok=True)
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, api
 from .errors import PerfscoreError
 from .output import dumps, format_text, result_dict
 from .policy import Policy, load_policy
-from .reading import check_sheet, read_sheet
-from .scoring import score_sheet
+from .terms import GRADES
 
 
 def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Policy:
@@ -49,44 +48,37 @@ def main() -> None:
 @click.option("--explain", is_flag=True, help="列出每个得分的计算过程。")
 @POLICY_OPTION
 def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy) -> None:
-    """为项目文件或自评表 (.yaml/.json/.xlsx) 评分。"""
-    results, failed = [], False
-    for path in files:
-        try:
-            results.append(score_sheet(read_sheet(path), policy, str(path)))
-        except PerfscoreError as exc:
-            _fail(str(exc))
-            failed = True
+    """为项目文件、目录、自评表或平铺工作簿 (.yaml/.json/.xlsx) 评分。"""
+    results, failures = api.score_files(files, policy)
+    _fail_all(failures)
     if fmt == "json":
-        payload = [result_dict(r) for r in results]
-        if len(files) == 1:
-            if results:
-                click.echo(dumps(payload[0]))
-        else:
-            click.echo(dumps(payload))
+        if not api.single_input(files) or len(results) > 1:
+            click.echo(dumps([result_dict(r) for r in results]))
+        elif results:
+            click.echo(dumps(result_dict(results[0])))
     elif results:
         click.echo("\n\n".join(format_text(r, explain) for r in results))
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failures else 0)
 
 
 @main.command()
 @FILES
 @POLICY_OPTION
 def check(files: tuple[Path, ...], policy: Policy) -> None:
-    """检查文件，列出每个文件的全部问题（不输出评分）。"""
-    failed = False
-    for path in files:
-        try:
-            problems = check_sheet(path, policy)
-        except PerfscoreError as exc:
-            problems = getattr(exc, "problems", [str(exc)])
-        if problems:
-            click.echo(f"{path}: {len(problems)} 个问题", err=True)
-            _fail("\n".join(problems))
-            failed = True
+    """检查文件（或目录下的每个文件），列出每个文件的全部问题（不输出评分）。"""
+    checks = api.check_files(files, policy)
+    for c in checks:
+        if c.problems:
+            click.echo(f"{c.source}: {len(c.problems)} 个问题", err=True)
+            _fail("\n".join(c.problems))
         else:
-            click.echo(f"{path}: 无问题")
-    sys.exit(1 if failed else 0)
+            click.echo(f"{c.source}: 无问题")
+    sys.exit(1 if any(c.problems for c in checks) else 0)
+
+
+def _fail_all(failures) -> None:
+    for failure in failures:
+        _fail("\n".join(failure.problems))
 
 
 def _write_or_fail(write, *args) -> None:
@@ -116,36 +108,22 @@ def _out_option(help_text: str):
 @POLICY_OPTION
 def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: Policy) -> None:
     """评分并填入自评表模板 (Excel)。"""
-    from .sheets.fill import check_output, fill_sheet
-
-    failed, taken = False, set()
-    for path in files:
-        out = output if len(files) == 1 and output.suffix.lower() == ".xlsx" else output / f"{path.stem}.xlsx"
-        n = 1
-        while out in taken:  # two inputs with one stem (a/x.yaml, b/x.yaml) both survive
-            n += 1
-            out = output / f"{path.stem}（{n}）.xlsx"
-        taken.add(out)
-        try:
-            check_output(out, list(files))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fill_sheet(score_sheet(read_sheet(path), policy, str(path)), out, template)
-            click.echo(f"已写入 {out}")
-        except PerfscoreError as exc:
-            _fail(str(exc))
-            failed = True
-    sys.exit(1 if failed else 0)
+    _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {p}"))
+    _fail_all(failures)
+    sys.exit(1 if failures else 0)
 
 
 @main.command("import")
-@click.argument("sheet", type=click.Path(path_type=Path))
+@click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TEMPLATE_OPTION
-@_out_option("输出的项目文件 (.yaml 或 .json)。")
-def import_(sheet: Path, template: Path | None, output: Path) -> None:
-    """把自评表 (.xlsx) 读回为项目文件，原表得分记为 reported。"""
-    from .sheets.importing import write_project_file
-
-    _write_or_fail(write_project_file, sheet, output, template)
+@_out_option("输出的项目文件 (.yaml 或 .json)；多个自评表时为输出目录。")
+def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> None:
+    """把自评表 (.xlsx，或目录下的每个自评表) 读回为项目文件，原表得分记为 reported。"""
+    written, failures = api.import_files(sheets, output, template)
+    for path in written:
+        click.echo(f"已写入 {path}")
+    _fail_all(failures)
+    sys.exit(1 if failures else 0)
 
 
 @main.command()
@@ -155,26 +133,20 @@ def import_(sheet: Path, template: Path | None, output: Path) -> None:
 @POLICY_OPTION
 def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Policy) -> None:
     """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
-    from .sheets.audit import audit_sheet
-
-    found, failed, payload = False, False, []
-    for path in sheets:
-        try:
-            result = audit_sheet(path, policy, template)
-        except PerfscoreError as exc:
-            _fail(str(exc))
-            failed = True
-            continue
-        found = found or bool(result.findings)
+    results, failures = api.audit_files(sheets, policy, template)
+    _fail_all(failures)
+    for result in results:
         if fmt == "json":
-            payload.append(result.as_dict())
-        elif result.findings:
+            continue
+        if result.findings:
             click.echo("\n".join(f.line() for f in result.findings))
         else:
-            click.echo(f"{path}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
+            click.echo(f"{result.file}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
     if fmt == "json":
-        click.echo(dumps(payload if len(sheets) > 1 else (payload[0] if payload else [])))
-    sys.exit(1 if found or failed else 0)
+        payload = [r.as_dict() for r in results]
+        one = api.single_input(sheets) and len(results) <= 1
+        click.echo(dumps((payload[0] if payload else []) if one else payload))
+    sys.exit(1 if failures or any(r.findings for r in results) else 0)
 
 
 @main.command()
@@ -196,19 +168,19 @@ def init(output: Path, kind: str) -> None:
 @POLICY_OPTION
 def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
-    from .batch import discover, run_batch
-
-    files, _ = discover(inputs, skip=output)
     show = not quiet and sys.stderr.isatty()
     try:
-        with click.progressbar(length=len(files), label="评分中", file=sys.stderr if show else _Null()) as bar:
-            outcome = run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=bar.update)
+        with click.progressbar(length=0, label="评分中", file=sys.stderr if show else _Null()) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            outcome = api.run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=progress)
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
-    for failure in outcome.failures:
-        _fail("\n".join(failure.problems))
-    grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in ("优", "良", "中", "差")}
+    _fail_all(outcome.failures)
+    grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in GRADES}
     click.echo(
         f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
         + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {output}"

@@ -10,13 +10,16 @@ Each project is validated on its own: a bad row fails its project, never the wor
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 
 from .errors import Failure, InputError, PerfscoreError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
+from .xlsx.package import OpenWorkbook, open_workbook
 from .xlsx.reader import cell_value
+from .xlsx.refs import col_letters
 
 PROJECT_SHEET, INDICATOR_SHEET = "项目", "指标"
 PROJECT_COLUMNS = {
@@ -29,11 +32,15 @@ INDICATOR_COLUMNS = {
     "指标值": "target", "全年完成值": "actual", "分值": "weight", "偏差原因": "cause", "改进措施": "remedy",
     "完成程度": "completion", "年初指标值": "target_initial",
 }
+# flat column keys that sit elsewhere in a project file
+_PROJECT_PATHS = {"initial": "budget.initial", "adjusted": "budget.adjusted", "executed": "budget.executed"}
 REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
 REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
 
 
-def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path) -> list[tuple[int, dict]]:
+def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path
+          ) -> tuple[list[tuple[int, dict]], dict[str, str]]:
+    """The non-blank rows (row number, key → value) and each key's column letters."""
     rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not rows:
         raise SheetError(f"文件 {path} 工作表「{sheet}」: 是空的")
@@ -47,28 +54,32 @@ def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ..
         values = {key: cell_value(row[i]) if i < len(row) else None for key, i in index.items()}
         if any(v is not None for v in values.values()):
             out.append((number, values))
-    return out
+    return out, {key: col_letters(i + 1) for key, i in index.items()}
 
 
-def is_flat_workbook(path: Path) -> bool:
-    from .xlsx.package import sheet_names
-
-    names = sheet_names(path)
+def is_flat_workbook(book: Path | OpenWorkbook) -> bool:
+    """Whether a workbook has the 项目 and 指标 sheets of a flat workbook."""
+    names = book.names if isinstance(book, OpenWorkbook) else open_workbook(book).names
     return PROJECT_SHEET in names and INDICATOR_SHEET in names
 
 
-def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | Failure]]:
-    """Every project of a flat workbook, each a model or a Failure."""
+def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Failure, dict[str, str]]]:
+    """Every project of a flat workbook: (source, model or Failure, field path → cell such
+    as ``项目!G3`` or ``指标!F5``). ``book`` may be a workbook already opened."""
     from python_calamine import CalamineWorkbook
 
-
-    path = Path(path)
-    if not is_flat_workbook(path):
+    if not isinstance(book, OpenWorkbook):
+        book = open_workbook(book)
+    path = book.path
+    if not is_flat_workbook(book):
         raise SheetError(f"文件 {path}: 不是平铺工作簿（需要工作表「{PROJECT_SHEET}」和「{INDICATOR_SHEET}」）")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        projects = _rows(workbook, PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)
-        indicators = _rows(workbook, INDICATOR_SHEET, INDICATOR_COLUMNS, REQUIRED_INDICATOR, path)
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(book.data))
+        try:
+            projects, project_cols = _rows(workbook, PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)
+            indicators, indicator_cols = _rows(workbook, INDICATOR_SHEET, INDICATOR_COLUMNS, REQUIRED_INDICATOR, path)
+        finally:
+            workbook.close()
     except PerfscoreError:
         raise
     except Exception as exc:  # calamine's own errors: a corrupt workbook
@@ -76,15 +87,20 @@ def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | Failure]]:
     by_project: dict[str, list[tuple[int, dict]]] = {}
     for number, row in indicators:
         by_project.setdefault(str(row.get("project") or ""), []).append((number, row))
-    out: list[tuple[str, Sheet | Failure]] = []
+    out: list[tuple[str, Sheet | Failure, dict[str, str]]] = []
     seen: set[str] = set()
     for number, row in projects:
         name = str(row.get("name") or "")
         source = f"{path} 项目表第{number}行"
         if name in seen:
-            out.append((source, Failure(source, name, _text(row.get("unit")), (f"文件 {source}「{name}」: 项目名称重复，指标无法对应",))))
+            out.append((source, Failure(source, name, _text(row.get("unit")), (f"文件 {source}「{name}」: 项目名称重复，指标无法对应",)), {}))
             continue
         seen.add(name)
+        own = by_project.pop(name, [])
+        cells = {_PROJECT_PATHS.get(key, key): f"{PROJECT_SHEET}!{letters}{number}" for key, letters in project_cols.items()}
+        for i, (ind_number, _) in enumerate(own):
+            cells.update({f"indicators[{i}].{key}": f"{INDICATOR_SHEET}!{letters}{ind_number}"
+                          for key, letters in indicator_cols.items() if key != "project"})
         data = {
             "kind": "project", "name": name, "department": _text(row.get("department")), "unit": _text(row.get("unit")),
             "year": _year(row.get("year")), "deduction": row.get("deduction"),
@@ -92,17 +108,17 @@ def read_flat_workbook(path: Path) -> list[tuple[str, Sheet | Failure]]:
             "budget": {k: row.get(k) for k in ("initial", "adjusted", "executed") if row.get(k) is not None},
             "indicators": [
                 {k: _text(v) if k not in ("weight",) else v for k, v in ind.items() if k != "project" and v is not None}
-                for _, ind in by_project.pop(name, [])
+                for _, ind in own
             ],
         }
         data = {k: v for k, v in data.items() if v is not None}
         try:
-            out.append((source, sheet_from_mapping(data, source)))
+            out.append((source, sheet_from_mapping(data, source), cells))
         except InputError as exc:
-            out.append((source, Failure(source, name or None, _text(row.get("unit")), tuple(exc.problems))))
+            out.append((source, Failure.from_error(source, exc, name or None, _text(row.get("unit"))), cells))
     for name, rows in sorted(by_project.items()):
         source = f"{path} 指标表第{rows[0][0]}行"
-        out.append((source, Failure(source, name or None, None, (f"文件 {source}: 项目「{name}」在项目表中不存在，{len(rows)} 个指标无法评分",))))
+        out.append((source, Failure(source, name or None, None, (f"文件 {source}: 项目「{name}」在项目表中不存在，{len(rows)} 个指标无法评分",)), {}))
     return out
 
 

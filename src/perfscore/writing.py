@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -15,6 +17,32 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 TEMP_PREFIX = ".perfscore-tmp-"
+NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_file_name(name: str) -> str:
+    """A project name as a file name: no separators, no traversal, no control characters."""
+    text = unicodedata.normalize("NFC", name)
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\.{2,}", ".", text).strip(" ._")
+    text = text[:NAME_LIMIT].rstrip(" .")
+    return text or "未命名项目"
+
+
+def numbered_names(bases: list[str], suffix: str = ".xlsx") -> list[str]:
+    """One file name per base, in order; clashes get （2）, （3） … (case-insensitive)."""
+    taken: set[str] = set()
+    names = []
+    for base in bases:
+        candidate, n = f"{base}{suffix}", 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{base}（{n}）{suffix}"
+        taken.add(candidate.casefold())
+        names.append(candidate)
+    return names
 
 
 def _reason(exc: OSError) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
+from typing import Any, Callable
 
 from ..scoring import SheetScore
 from .narrative import department_review, project_review
@@ -70,12 +70,14 @@ def digest(result: SheetScore) -> Digest:
 
 
 class Results:
-    """Digests in output order; each ``detail`` is loaded when an output reaches it."""
+    """Digests in output order; each ``detail`` is loaded when an output reaches it.
 
-    def __init__(self, digests: list[Digest], spool: Path | None = None):
+    A detail is a ``Detail``, its pickled bytes, or a place that ``load`` resolves (the
+    batch's spool file keeps details on disk while a run writes its outputs)."""
+
+    def __init__(self, digests: list[Digest], load: Callable[[Any], Detail] | None = None):
         self.digests = digests
-        self.spool = spool
-        self._file = None
+        self._load = load
 
     @classmethod
     def of(cls, results: "Results | list[SheetScore] | list[Digest]") -> "Results":
@@ -95,13 +97,6 @@ class Results:
             return found
         if isinstance(found, bytes):
             return pickle.loads(found)
-        offset, length = found
-        if self._file is None:
-            self._file = open(self.spool, "rb")  # noqa: SIM115 - closed by close()
-        self._file.seek(offset)
-        return pickle.loads(self._file.read(length))
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._load is None:
+            raise ValueError(f"no loader for the detail of {item.source}")
+        return self._load(found)

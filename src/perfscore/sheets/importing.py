@@ -16,7 +16,7 @@ from ..model import Sheet
 from ..projectfile import sheet_from_mapping
 from ..values import format_number
 from .fill import template_for
-from ..xlsx.package import sheet_names
+from ..xlsx.package import OpenWorkbook, open_workbook
 from ..xlsx.reader import CellValue, ReadSheet
 
 HUNDRED = Decimal(100)
@@ -171,24 +171,57 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def read_filled(path: Path | str, template: Path | str | None = None) -> tuple[str, ReadSheet]:
+def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
     """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
-    A template's kind is ``department`` when its map has a ``tasks`` table."""
-    path = Path(path)
-    names = {name.casefold() for name in sheet_names(path)}
+    A template's kind is ``department`` when its map has a ``tasks`` table. ``book`` may
+    be a workbook already opened."""
+    if not isinstance(book, OpenWorkbook):
+        book = open_workbook(Path(book))
+    path = book.path
+    names = {name.casefold() for name in book.names}
     candidates = [template_for("project", template)] if template else [template_for(k) for k in ("project", "department")]
     for compiled in candidates:
         if compiled.map.sheet.casefold() in names:
             kind = "department" if "tasks" in compiled.map.tables else "project"
-            return kind, compiled.read(path)
+            return kind, compiled.read(book)
     wanted = "」或「".join(c.map.sheet for c in candidates)
     raise SheetError(f"文件 {path}: 找不到工作表「{wanted}」，不是 perfscore 模板格式的自评表")
 
 
-def import_sheet(path: Path | str, template: Path | str | None = None) -> Sheet:
+def import_sheet(path: Path | str | OpenWorkbook, template: Path | str | None = None) -> Sheet:
     """A filled .xlsx sheet → a validated project/department model."""
-    kind, read = read_filled(path, template)
-    return sheet_from_mapping(sheet_mapping(read, kind), str(path))
+    return import_sheet_cells(path, template)[0]
+
+
+def import_sheet_cells(book: Path | str | OpenWorkbook, template: Path | str | None = None
+                       ) -> tuple[Sheet, dict[str, str]]:
+    """A filled .xlsx sheet → (validated model, field path → the cell it was read from)."""
+    kind, read = read_filled(book, template)
+    return sheet_from_mapping(sheet_mapping(read, kind), str(read.path)), sheet_cells(read, kind)
+
+
+# sheet field / table column → the project-file field path it becomes
+_FIELD_PATHS = {
+    "budget_initial": "budget.initial", "budget_adjusted": "budget.adjusted", "budget_executed": "budget.executed",
+    "execution_rate": "reported.execution_rate", "execution_score": "reported.execution_score",
+    "indicator_score": "reported.indicator_score", "total": "reported.total", "grade": "reported.grade",
+}
+_COLUMN_PATHS = {"score": "reported_score", "rate": "reported_rate"}
+
+
+def sheet_cells(read: ReadSheet, kind: str) -> dict[str, str]:
+    """Where each field of ``sheet_mapping(read, kind)`` was read: ``budget.executed`` →
+    ``H6``, ``indicators[3].actual`` → ``G17`` (rows skipped on import are skipped here)."""
+    cells = {_FIELD_PATHS.get(key, key): cell.ref for key, cell in read.fields.items()}
+    for table in ("indicators", "tasks"):
+        kept = [row for row in read.tables.get(table, []) if _text(row.get("name"))]
+        for i, row in enumerate(kept):
+            for column, cell in row.items():
+                path = _COLUMN_PATHS.get(column, column)
+                if column == "completion":
+                    path = "reported_completion" if _is_quantitative(row) else "completion"
+                cells[f"{table}[{i}].{path}"] = cell.ref
+    return cells
 
 
 class _Dumper(yaml.SafeDumper):

@@ -219,9 +219,24 @@ def deflate(data: bytes, level: int = DEFLATE_LEVEL) -> bytes:
 
 
 
-def open_workbook(path: Path) -> tuple[bytes, dict[str, bytes], list[tuple[str, str]]]:
-    """A workbook's bytes, XML parts and sheets, after every safety check (size, zip bomb,
-    old .xls, encryption)."""
+@dataclass(frozen=True)
+class OpenWorkbook:
+    """A workbook read once and checked (size, zip bomb, old .xls, encryption): its bytes,
+    XML parts and (name, part) of each worksheet. Every reader of one input shares it."""
+
+    path: Path
+    data: bytes
+    parts: dict[str, bytes]
+    sheets: list[tuple[str, str]]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.sheets]
+
+
+def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
+    """Read and check a workbook; every problem is a SheetError naming the file."""
+    path = Path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -233,9 +248,9 @@ def open_workbook(path: Path) -> tuple[bytes, dict[str, bytes], list[tuple[str, 
     if len(data) > MAX_UNCOMPRESSED_BYTES:
         raise SheetError(f"文件 {path}: 大小超过上限 {MAX_UNCOMPRESSED_BYTES // 1048576} MB，拒绝读取")
     _, parts = open_zip(path, data)
-    return data, parts, workbook_sheets(parts, f"文件 {path}")[1]
+    return OpenWorkbook(path, data, parts, workbook_sheets(parts, f"文件 {path}")[1])
 
 
 def sheet_names(path: str | os.PathLike[str]) -> list[str]:
     """The worksheet names of a workbook, checked as ``read`` checks it."""
-    return [name for name, _ in open_workbook(Path(path))[2]]
+    return open_workbook(path).names

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import SheetError
 from .holes import TableSpec
 from .maps import SheetMap
-from .package import find_sheet, open_workbook, part_xml
+from .package import OpenWorkbook, find_sheet, open_workbook, part_xml
 from .refs import col_index, col_letters, split_addr
 from .sheetxml import norm_label, scan_sheet
 from .shifting import Shift
@@ -78,12 +78,15 @@ def cell_value(v: object) -> str | Decimal | None:
 
 
 
-def read_sheet(path: Path, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
+def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
     """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
-    template) give the footer signature of each table, which fixes its row count."""
+    template) give the footer signature of each table, which fixes its row count.
+    ``book`` is a path or a workbook already opened (so an input is opened once)."""
     from python_calamine import CalamineWorkbook
 
-    data, parts, sheets = open_workbook(path)
+    if not isinstance(book, OpenWorkbook):
+        book = open_workbook(book)
+    path, data, parts, sheets = book.path, book.data, book.parts, book.sheets
     label = f"文件 {path}"
     idx = find_sheet(sheets, sheet_map.sheet)
     if idx is None:

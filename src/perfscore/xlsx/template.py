@@ -33,7 +33,7 @@ from .compiler import Compiler, read_col_styles
 from .heights import Metrics
 from .holes import Hole, Layout, SheetData, merge_runs
 from .maps import load_map
-from .package import CENTRAL, LOCAL, MAIN_CT, Member, OTHER_MAIN_CTS, REL_RE, U32, deflate, dos_time, find_sheet, open_zip, parse_rels, part_xml, raw_member, rels_name, resolve_target, shared_strings, workbook_sheets
+from .package import CENTRAL, OpenWorkbook, LOCAL, MAIN_CT, Member, OTHER_MAIN_CTS, REL_RE, U32, deflate, dos_time, find_sheet, open_zip, parse_rels, part_xml, raw_member, rels_name, resolve_target, shared_strings, workbook_sheets
 from .reader import ReadSheet, read_sheet
 from .sheetxml import ANY_F_RE
 from .shifting import Shift, evaluate, parse_area
@@ -289,9 +289,9 @@ class CompiledTemplate:
 
     # ---- read ----------------------------------------------------------------------
 
-    def read(self, xlsx_path: str | os.PathLike[str]) -> ReadSheet:
+    def read(self, xlsx: str | os.PathLike[str] | OpenWorkbook) -> ReadSheet:
         """Read a sheet laid out like this template (values only; macros are never run)."""
-        return read_sheet(Path(xlsx_path), self.map, self.table_specs)
+        return read_sheet(xlsx if isinstance(xlsx, OpenWorkbook) else Path(xlsx), self.map, self.table_specs)
 
 
 def _override_part(tag: str) -> str:

@@ -1,0 +1,171 @@
+"""The library's front door: one call per command, each taking the same inputs (project
+files, directories, filled sheets, flat workbooks) through ``inputs.read_inputs``.
+
+Every function returns values (results, failures, written paths); none prints or exits.
+The CLI is a few lines over each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import Failure, InputError, PerfscoreError
+from .inputs import Input, discover, read_inputs, read_path
+from .policy import Policy
+from .projectfile import TEXT_SUFFIXES, read_mapping
+from .scoring import SheetScore, indicator_problems, score_sheet
+from .writing import numbered_names, safe_file_name
+
+Paths = Iterable[Path | str]
+
+
+def score_input(item: Input, policy: Policy) -> SheetScore | Failure:
+    """One read sheet scored, or the Failure naming why it cannot be."""
+    try:
+        return score_sheet(item.sheet, policy, item.source)
+    except PerfscoreError as exc:
+        return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
+
+
+def score_files(paths: Paths, policy: Policy) -> tuple[list[SheetScore], list[Failure]]:
+    """Score every sheet of every input; the inputs or sheets that fail are listed, not raised."""
+    inputs, failures = read_inputs(paths)
+    results = []
+    for item in inputs:
+        scored = score_input(item, policy)
+        (failures if isinstance(scored, Failure) else results).append(scored)
+    return results, failures
+
+
+def single_input(paths: Paths) -> bool:
+    """Whether the inputs are one file that is not a directory (so ``score --format json``
+    prints one object rather than a list when it holds one sheet)."""
+    paths = list(paths)
+    return len(paths) == 1 and not Path(paths[0]).is_dir()
+
+
+@dataclass
+class Check:
+    """The problems of one input (or flat-workbook row); none when it scores."""
+
+    source: str
+    problems: list[str]
+
+
+def check_files(paths: Paths, policy: Policy) -> list[Check]:
+    """Every problem of every input, in input order. A project file whose structure fails
+    validation still has each well-formed indicator checked, so its problems come out
+    together, not one round at a time."""
+    out = []
+    for path in discover(paths):
+        for item in read_path(path):
+            if isinstance(item, Failure):
+                problems = list(item.problems)
+            else:
+                scored = score_input(item, policy)
+                problems = list(scored.problems) if isinstance(scored, Failure) else []
+            if problems and path.suffix.lower() in TEXT_SUFFIXES:
+                problems += [p for p in _indicator_problems(path, policy) if p not in problems]
+            out.append(Check(item.source, problems))
+    return out
+
+
+def _indicator_problems(path: Path, policy: Policy) -> list[str]:
+    try:
+        data = read_mapping(path)
+    except InputError:
+        return []
+    return indicator_problems(data, policy, str(path))
+
+
+def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path | str | None = None,
+               on_written: Callable[[Path], None] | None = None) -> tuple[list[Path], list[Failure]]:
+    """Score each sheet and fill it into the template. One input holding one sheet and an
+    ``output`` ending in .xlsx writes that file; otherwise ``output`` is a directory of
+    files named after each input file's stem (a flat workbook's rows: their project names),
+    clashes numbered （2）, （3） …"""
+    from .sheets.fill import check_output, fill_sheet
+
+    output = Path(output)
+    files = discover(paths)
+    inputs, failures = read_inputs(files)
+    written: list[Path] = []
+    if len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx":
+        targets = [output]
+    else:
+        bases = [item.path.stem if item.source == str(item.path) else safe_file_name(item.sheet.name) for item in inputs]
+        targets = [output / name for name in numbered_names(bases)]
+    for item, out in zip(inputs, targets):
+        try:
+            check_output(out, files)
+            scored = score_sheet(item.sheet, policy, item.source)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fill_sheet(scored, out, template)
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            continue
+        except OSError as exc:
+            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit,
+                                    (f"无法写入 {out}: {exc.strerror or exc}",)))
+            continue
+        written.append(out)
+        if on_written:
+            on_written(out)
+    return written, failures
+
+
+def audit_files(paths: Paths, policy: Policy, template: Path | str | None = None):
+    """Recompute every sheet and list each printed value the rules do not give, with its
+    cell; returns (audit results, failures)."""
+    from .sheets.audit import audit_input
+
+    inputs, failures = read_inputs(paths, template=template)
+    results = []
+    for item in inputs:
+        try:
+            results.append(audit_input(item, policy))
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+    return results, failures
+
+
+def import_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
+    """A filled sheet → a project file (YAML or JSON), atomically; raises PerfscoreError."""
+    from .sheets.importing import write_project_file
+
+    return write_project_file(sheet, output, template)
+
+
+def import_files(paths: Paths, output: Path | str, template: Path | str | None = None
+                 ) -> tuple[list[Path], list[Failure]]:
+    """``import_file`` for each filled sheet among the inputs (directories searched); one
+    input writes ``output``, several write ``output``/<stem>.yaml (or the suffix of
+    ``output`` when it has one)."""
+    output = Path(output)
+    files = [f for f in discover(paths) if f.suffix.lower() in (".xlsx", ".xlsm") or not f.exists()]
+    if len(files) == 1 and output.suffix:
+        targets = [output]
+    else:
+        targets = [output / name for name in numbered_names([f.stem for f in files], ".yaml")]
+    written, failures = [], []
+    for path, out in zip(files, targets):
+        try:
+            if out.parent != output.parent or len(targets) > 1:
+                out.parent.mkdir(parents=True, exist_ok=True)
+            written.append(import_file(path, out, template))
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(path, exc))
+        except OSError as exc:
+            failures.append(Failure(str(path), None, None, (f"无法写入 {out}: {exc.strerror or exc}",)))
+    return written, failures
+
+
+def run_batch(inputs: Paths, outdir: Path | str, policy: Policy, *, sheets: bool = False, jobs: int | None = None,
+              progress: Callable[[int, int], None] | None = None):
+    """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
+    ``progress(done, total)`` follows the input files. Returns a ``batch.BatchOutcome``."""
+    from . import batch
+
+    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)

@@ -1,0 +1,96 @@
+"""One input path: whatever a user hands us (a project or department file, a directory,
+a filled sheet, a flat workbook) becomes the sheets to score plus the inputs that failed.
+
+``read_inputs(paths)`` walks the paths once (``discover``) and reads each file once: a
+workbook is opened and inflated a single time and handed to the reader its sheets call
+for (``read_workbook``, the one place that chooses a workbook reader). Every command and
+the batch read through here, so all of them take the same inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .errors import Failure, PerfscoreError
+from .model import Sheet
+from .projectfile import TEXT_SUFFIXES, read_sheet_file
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES
+
+
+@dataclass
+class Input:
+    """One sheet read from an input, ready to score.
+
+    ``source`` is what messages name: the file, or the file and the flat workbook's row.
+    ``cells`` maps a field path (``indicators[3].actual``, ``budget.executed``) to the cell
+    it was read from (``G17``, ``项目!G3``); it is empty for text files.
+    """
+
+    path: Path
+    source: str
+    sheet: Sheet
+    cells: dict[str, str] = field(default_factory=dict)
+
+
+def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path]:
+    """The files to read, in order: a file named explicitly is kept (a missing one too, so
+    reading it names it); a directory is searched recursively for project files and
+    workbooks, leaving out hidden files and anything under ``skip`` (an output directory)."""
+    found: list[Path] = []
+    skipped = skip.resolve() if skip is not None else None
+    for path in map(Path, paths):
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
+                        and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                        and (skipped is None or skipped not in child.resolve().parents)):
+                    found.append(child)
+        else:
+            found.append(path)
+    return found
+
+
+def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:
+    """The sheets of one workbook, opened once: a flat workbook (sheets 项目 and 指标) gives
+    one per project row, each an Input or the Failure of that row; any other workbook is
+    read as a filled perfscore sheet through its template's map (``template``, or the
+    built-in project and department templates). A workbook that cannot be read at all
+    raises (PerfscoreError). This is the one place that chooses a workbook reader."""
+    from .flat import is_flat_workbook, read_flat_workbook
+    from .sheets.importing import import_sheet_cells
+    from .xlsx.package import open_workbook
+
+    book = open_workbook(path)
+    if is_flat_workbook(book):
+        return [item if isinstance(item, Failure) else Input(path, source, item, cells)
+                for source, item, cells in read_flat_workbook(book)]
+    sheet, cells = import_sheet_cells(book, template)
+    return [Input(path, str(path), sheet, cells)]
+
+
+def read_path(path: Path | str, template: Path | str | None = None) -> list[Input | Failure]:
+    """The sheets of one file (text or workbook); a failure is returned, not raised."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            return [Failure(str(path), None, None, (f"文件 {path}: 不存在",))]
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            return read_workbook(path, template)
+        return [Input(path, str(path), read_sheet_file(path))]
+    except PerfscoreError as exc:
+        return [Failure.from_error(path, exc)]
+
+
+def read_inputs(paths: Iterable[Path | str], skip: Path | None = None, template: Path | str | None = None
+                ) -> tuple[list[Input], list[Failure]]:
+    """Every sheet of every input, and every input (or flat-workbook row) that failed."""
+    inputs: list[Input] = []
+    failures: list[Failure] = []
+    for path in discover(paths, skip=skip):
+        for item in read_path(path, template):
+            (failures if isinstance(item, Failure) else inputs).append(item)
+    return inputs, failures

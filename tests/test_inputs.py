@@ -1,0 +1,127 @@
+"""One input path: every command takes files, directories, filled sheets and flat
+workbooks, and a workbook is opened once."""
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from perfscore import api
+from perfscore.cli import main
+from perfscore.inputs import discover, read_inputs
+from perfscore.policy import load_policy
+from perfscore.projectfile import read_sheet_file
+from perfscore.scoring import score_sheet
+from perfscore.sheets.fill import fill_sheet
+from perfscore.xlsx import package
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+D = Decimal
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def filled(tmp_path, name="sheet.xlsx"):
+    return fill_sheet(score_sheet(read_sheet_file(GOUMAI), load_policy("liaoning")), tmp_path / name)
+
+
+def test_score_a_flat_workbook_scores_every_project():
+    result = run("score", FLAT, "--policy", "hubei", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output, parse_float=Decimal)
+    assert len(data) == 11
+    # the flat workbook holds the hubei samples: each project scores as its project file does
+    policy = load_policy("hubei")
+    by_name = {score_sheet(read_sheet_file(p), policy).name: score_sheet(read_sheet_file(p), policy).total
+               for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml")}
+    assert {d["name"]: d["total"] for d in data} == by_name
+
+
+def test_check_a_directory_checks_every_file_below_it(tmp_path):
+    shutil.copytree(SAMPLES, tmp_path / "in")
+    (tmp_path / "in" / "deep").mkdir()
+    (tmp_path / "in" / "deep" / "bad.yaml").write_text("kind: project\nname: 坏\n", encoding="utf-8")
+    result = run("check", tmp_path / "in")
+    assert result.exit_code == 1
+    files = sorted((tmp_path / "in").rglob("*.yaml"))
+    assert len(files) == 17
+    assert result.output.count(": 无问题") == 16
+    assert "bad.yaml: " in result.output and "个问题" in result.output
+
+
+def test_score_one_file_prints_one_object_and_a_directory_a_list():
+    one = json.loads(run("score", GOUMAI, "--policy", "liaoning", "--format", "json").output)
+    assert one["total"] == 98.32
+    many = json.loads(run("score", GOUMAI.parent, "--policy", "liaoning", "--format", "json").output)
+    assert isinstance(many, list) and len(many) == 5
+
+
+def test_filled_sheet_input_knows_the_cell_of_each_field(tmp_path):
+    sheet = filled(tmp_path)
+    inputs, failures = read_inputs([sheet])
+    assert failures == [] and len(inputs) == 1
+    cells = inputs[0].cells
+    # J12 is the 得分 of the third indicator (see test_excel's audit of that cell)
+    assert cells["indicators[2].reported_score"] == "J12"
+    assert cells["name"] and cells["budget.executed"]
+    assert inputs[0].source == str(sheet)
+    text, _ = read_inputs([GOUMAI])
+    assert text[0].cells == {}
+
+
+def test_each_workbook_is_opened_once(tmp_path, monkeypatch):
+    sheet = filled(tmp_path)
+    opened = []
+    real = package.open_zip
+    monkeypatch.setattr(package, "open_zip", lambda path, *a, **k: opened.append(path) or real(path, *a, **k))
+    inputs, failures = read_inputs([sheet, FLAT])
+    assert failures == [] and len(inputs) == 12
+    assert opened == [sheet, FLAT]
+
+
+def test_missing_input_is_a_failure_naming_it(tmp_path):
+    results, failures = api.score_files([tmp_path / "nope.yaml", GOUMAI], load_policy("liaoning"))
+    assert [r.total for r in results] == [D("98.32")]
+    assert len(failures) == 1 and "nope.yaml" in failures[0].problems[0] and "不存在" in failures[0].problems[0]
+
+
+def test_discover_leaves_out_the_output_directory_and_hidden_files(tmp_path):
+    shutil.copy(GOUMAI, tmp_path / "a.yaml")
+    (tmp_path / "out").mkdir()
+    shutil.copy(GOUMAI, tmp_path / "out" / "b.yaml")
+    (tmp_path / ".hidden.yaml").write_text("x", encoding="utf-8")
+    assert discover([tmp_path], skip=tmp_path / "out") == [tmp_path / "a.yaml"]
+
+
+def test_fill_a_flat_workbook_writes_one_sheet_per_project(tmp_path):
+    written, failures = api.fill_files([FLAT], tmp_path / "out", load_policy("hubei"))
+    assert failures == [] and len(written) == 11
+    assert len({p.name for p in written}) == 11  # one file per project, named after it
+    again, _ = api.score_files(written, load_policy("hubei"))
+    assert sorted(r.total for r in again) == sorted(r.total for r in api.score_files([FLAT], load_policy("hubei"))[0])
+
+
+def test_audit_and_import_take_a_directory(tmp_path):
+    filled(tmp_path, "a.xlsx")
+    filled(tmp_path, "b.xlsx")
+    results, failures = api.audit_files([tmp_path], load_policy("liaoning"))
+    assert failures == [] and [r.findings for r in results] == [[], []]
+    result = run("import", tmp_path, "-o", tmp_path / "yaml")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "yaml").iterdir()) == ["a.yaml", "b.yaml"]
+    assert score_sheet(read_sheet_file(tmp_path / "yaml" / "a.yaml"), load_policy("liaoning")).total == D("98.32")
+
+
+def test_run_batch_reports_its_own_count(tmp_path):
+    calls = []
+    outcome = api.run_batch([SAMPLES], tmp_path / "out", load_policy("liaoning"), jobs=1,
+                            progress=lambda done, total: calls.append((done, total)))
+    assert len(outcome.results) == 16
+    assert calls[0] == (0, 16) and calls[-1] == (16, 16) and len(calls) == 17
