@@ -72,7 +72,7 @@ def test_one_broken_file_does_not_stop_the_batch(tmp_path):
     assert len(list((out / "sheets").glob("*.xlsx"))) == 5
     problems = list(openpyxl.load_workbook(out / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))
     errors = [r for r in problems if r[0] == "错误"]
-    assert {Path(r[-1]).name for r in errors} == {"broken.yaml", "garbage.xlsx"}
+    assert {Path(r[2]).name for r in errors} == {"broken.yaml", "garbage.xlsx"}  # the 文件 column
     assert "另有2个项目未能评分" in (out / "report.md").read_text(encoding="utf-8")
 
 
@@ -99,7 +99,8 @@ def test_flat_workbook_input(tmp_path):
     assert [(r.name, r.total, r.warning_count) for r in from_flat.results] == [
         (r.name, r.total, r.warning_count) for r in from_files.results]
     problems = lambda d: list(openpyxl.load_workbook(d / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))  # noqa: E731
-    assert [row[:4] for row in problems(tmp_path / "g")] == [row[:4] for row in problems(tmp_path / "f")]
+    same = lambda row: row[:2] + row[3:]  # noqa: E731 - all but the 文件 column
+    assert [same(row) for row in problems(tmp_path / "g")] == [same(row) for row in problems(tmp_path / "f")]
 
 
 def test_flat_workbook_bad_rows_fail_alone(tmp_path):
@@ -114,7 +115,7 @@ def test_flat_workbook_bad_rows_fail_alone(tmp_path):
     outcome = run_batch([path], tmp_path / "out", load_policy("hubei"))
     assert len(items) == 11 and len(outcome.results) == 10 and len(outcome.failures) == 1
     failure = outcome.failures[0]
-    assert "项目表第2行" in failure.source and "单位「人」与目标单位「%」不一致" in failure.problems[0]
+    assert "项目表第2行" in failure.source and "单位「人」与目标单位「%」不一致" in failure.problems[0].message
 
 
 @pytest.mark.parametrize(
@@ -234,10 +235,10 @@ def test_flat_workbook_row_problems_are_isolated(tmp_path):
     kinds = [(Path(src).name, type(item).__name__) for src, item, _ in items]
     assert kinds == [("flat.xlsx 项目表第2行", "Project"), ("flat.xlsx 项目表第3行", "Failure"),
                      ("flat.xlsx 项目表第4行", "Project"), ("flat.xlsx 指标表第4行", "Failure")]
-    assert "项目名称重复" in items[1][1].problems[0]
+    assert "项目名称重复" in items[1][1].problems[0].message
     cells = items[2][2]  # where each field of 乙 was read: its project row 4, its indicator row 3
     assert (cells["name"], cells["budget.executed"], cells["indicators[0].actual"]) == ("项目!A4", "项目!G4", "指标!F3")
-    assert "项目「丙」在项目表中不存在" in items[3][1].problems[0]
+    assert "项目「丙」在项目表中不存在" in items[3][1].problems[0].message
     second = items[2][1]
     assert (second.budget.initial, second.budget.executed, second.execution_weight, second.year) == (
         D("10.5"), D("9.25"), D(20), 2024)
@@ -257,7 +258,7 @@ def test_flat_workbook_missing_columns_and_sheets(tmp_path):
     with pytest.raises(SheetError, match="不是平铺工作簿"):
         read_flat_workbook(tmp_path / "one.xlsx")
     outcome = run_batch([tmp_path / "one.xlsx", tmp_path / "missing.yaml"], tmp_path / "out", load_policy("default"))
-    messages = sorted(f.problems[0] for f in outcome.failures)
+    messages = sorted(f.problems[0].message for f in outcome.failures)
     assert len(messages) == 2
     assert any("missing.yaml: 不存在" in m for m in messages)
     assert any("找不到工作表" in m for m in messages)  # not flat, and not a template sheet either

@@ -89,7 +89,7 @@ def test_each_workbook_is_opened_once(tmp_path, monkeypatch):
 def test_missing_input_is_a_failure_naming_it(tmp_path):
     results, failures = api.score_files([tmp_path / "nope.yaml", GOUMAI], load_policy("liaoning"))
     assert [r.total for r in results] == [D("98.32")]
-    assert len(failures) == 1 and "nope.yaml" in failures[0].problems[0] and "不存在" in failures[0].problems[0]
+    assert len(failures) == 1 and "nope.yaml" in str(failures[0].problems[0]) and "不存在" in str(failures[0].problems[0])
 
 
 def test_discover_leaves_out_the_output_directory_and_hidden_files(tmp_path):
@@ -125,3 +125,32 @@ def test_run_batch_reports_its_own_count(tmp_path):
                             progress=lambda done, total: calls.append((done, total)))
     assert len(outcome.results) == 16
     assert calls[0] == (0, 16) and calls[-1] == (16, 16) and len(calls) == 17
+
+
+def test_problem_sheet_has_a_column_for_each_place(tmp_path):
+    import openpyxl
+
+    (tmp_path / "in").mkdir()
+    sheet = filled(tmp_path / "in")
+    wb = openpyxl.load_workbook(sheet)
+    wb["项目绩效自评表"]["J12"] = 10  # 得分 of 资金使用合规率, printed as 10 instead of 12.5
+    wb.save(sheet)
+    (tmp_path / "in" / "bad.yaml").write_text("kind: project\nname: 坏表\n", encoding="utf-8")
+    api.run_batch([tmp_path / "in"], tmp_path / "out", load_policy("liaoning"), jobs=1)
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
+    assert rows[0] == ("类别", "实施单位", "文件", "项目", "指标", "字段", "单元格", "问题", "原表值", "应为")
+    wrong = next(r for r in rows if r[0] == "不一致")
+    assert wrong[2:] == (str(sheet), "政府购买法律服务", "资金使用合规率", "得分", "J12",
+                         "第3个指标「资金使用合规率」得分", 10, 12.5)
+    error = next(r for r in rows if r[0] == "错误")
+    assert error[2] == str(tmp_path / "in" / "bad.yaml") and "bad.yaml" in error[7]
+
+
+def test_problem_is_its_line():
+    from perfscore.errors import InputError, Problem
+
+    problem = Problem("文件 a.yaml 第1个指标「x」 字段 actual（全年完成值）: 不是数字", file="a.yaml", cell="G5")
+    error = InputError([problem, "文件 a.yaml: 缺少 name"])
+    assert str(problem) == problem.message
+    assert str(error) == "文件 a.yaml 第1个指标「x」 字段 actual（全年完成值）: 不是数字\n文件 a.yaml: 缺少 name"
+    assert [p.cell for p in error.problems] == ["G5", None]

@@ -238,7 +238,7 @@ def test_summary_keeps_formula_like_names_as_text(summary):
         cell = next(c for c in cells if c.value == name)
         assert cell.data_type == "s"
     problem = next(r for r in book["问题"].iter_rows(min_row=2) if r[0].value == "错误")
-    assert problem[2].value == "@坏表" and problem[2].data_type == "s"
+    assert problem[3].value == "@坏表" and problem[3].data_type == "s"
 
 
 def test_summary_problem_and_overview_sheets(summary, results):

@@ -377,4 +377,4 @@ def test_all_problems_are_collected():
     with pytest.raises(InputError) as info:
         score_sheet(project(inds, execution_weight=10))
     assert len(info.value.problems) == 2
-    assert "第1个指标「指标」 字段 actual（全年完成值）: 实际值单位「人」与目标单位「次」不一致" in info.value.problems[0]
+    assert "第1个指标「指标」 字段 actual（全年完成值）: 实际值单位「人」与目标单位「次」不一致" in str(info.value.problems[0])

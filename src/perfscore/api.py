@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import Failure, InputError, PerfscoreError
+from .errors import Failure, InputError, PerfscoreError, Problem
 from .inputs import Input, discover, read_inputs, read_path
 from .policy import Policy
 from .projectfile import TEXT_SUFFIXES, read_mapping
@@ -51,7 +51,7 @@ class Check:
     """The problems of one input (or flat-workbook row); none when it scores."""
 
     source: str
-    problems: list[str]
+    problems: list[Problem]
 
 
 def check_files(paths: Paths, policy: Policy) -> list[Check]:
@@ -67,7 +67,8 @@ def check_files(paths: Paths, policy: Policy) -> list[Check]:
                 scored = score_input(item, policy)
                 problems = list(scored.problems) if isinstance(scored, Failure) else []
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
-                problems += [p for p in _indicator_problems(path, policy) if p not in problems]
+                seen = {p.message for p in problems}
+                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, policy) if p not in seen]
             out.append(Check(item.source, problems))
     return out
 

@@ -108,7 +108,7 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure
             except PerfscoreError as exc:
                 out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))
                 continue
-        summary = digest(scored)
+        summary = digest(scored, item.cells)
         summary.detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
         out.append((summary, temp))
     return out

@@ -70,7 +70,7 @@ def check(files: tuple[Path, ...], policy: Policy) -> None:
     for c in checks:
         if c.problems:
             click.echo(f"{c.source}: {len(c.problems)} 个问题", err=True)
-            _fail("\n".join(c.problems))
+            _fail("\n".join(map(str, c.problems)))
         else:
             click.echo(f"{c.source}: 无问题")
     sys.exit(1 if any(c.problems for c in checks) else 0)
@@ -78,7 +78,7 @@ def check(files: tuple[Path, ...], policy: Policy) -> None:
 
 def _fail_all(failures) -> None:
     for failure in failures:
-        _fail("\n".join(failure.problems))
+        _fail("\n".join(failure.lines()))
 
 
 def _write_or_fail(write, *args) -> None:

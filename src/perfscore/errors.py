@@ -3,8 +3,40 @@ indicator and the field. The CLI prints ``str(error)`` and exits 1, no traceback
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem a user sees. ``message`` is the whole Chinese line (it names the file,
+    project, indicator, field and cell as it always has; ``str()`` is that line); the
+    other fields hold the same places as values, where the reader knew them, so the
+    问题 sheet can give each its own column."""
+
+    message: str
+    file: str | None = None
+    project: str | None = None
+    indicator: str | None = None
+    field: str | None = None  # the field's Chinese name (全年完成值, 得分)
+    cell: str | None = None  # J14, 项目!G3
+
+    def __str__(self) -> str:
+        return self.message
+
+    def located(self, **where: str | None) -> "Problem":
+        """This problem with the places it lacks filled in from ``where``."""
+        missing = {k: v for k, v in where.items() if v and not getattr(self, k)}
+        return dataclasses.replace(self, **missing) if missing else self
+
+
+def problems_of(items: Iterable[Problem | str] | Problem | str) -> list[Problem]:
+    """Problems from problems or plain lines."""
+    if isinstance(items, (str, Problem)):
+        items = [items]
+    return [p if isinstance(p, Problem) else Problem(str(p)) for p in items]
 
 
 class PerfscoreError(Exception):
@@ -14,15 +46,13 @@ class PerfscoreError(Exception):
 class InputError(PerfscoreError):
     """A project file, policy file or sheet that cannot be read or validated.
 
-    ``problems`` holds every problem found (``perfscore check`` lists them all);
-    ``str()`` joins them one per line.
+    ``problems`` holds every problem found as a ``Problem`` (``perfscore check`` lists
+    them all); ``str()`` joins their lines, one per line.
     """
 
-    def __init__(self, problems: list[str] | str):
-        if isinstance(problems, str):
-            problems = [problems]
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+    def __init__(self, problems: Iterable[Problem | str] | Problem | str):
+        self.problems = problems_of(problems)
+        super().__init__("\n".join(p.message for p in self.problems))
 
 
 class SheetError(InputError):
@@ -40,11 +70,19 @@ class Failure:
     source: str  # the file (and sheet row) it came from
     name: str | None  # the project's name, when it could be read
     unit: str | None  # 实施单位 / 主管部门, when it could be read
-    problems: tuple[str, ...]  # every problem, one Chinese line each
+    problems: tuple[Problem, ...]  # every problem, one Chinese line each
+
+    def __post_init__(self) -> None:
+        located = tuple(p.located(file=self.source, project=self.name) for p in problems_of(self.problems))
+        object.__setattr__(self, "problems", located)
 
     @classmethod
     def from_error(cls, source: str | os.PathLike[str], exc: PerfscoreError, name: str | None = None,
                    unit: str | None = None) -> "Failure":
         """The failure of ``source`` because of ``exc``: each of its problems, or its message."""
         problems = getattr(exc, "problems", None) or [str(exc)]
-        return cls(str(source), name, unit, tuple(problems))
+        return cls(str(source), name, unit, tuple(problems_of(problems)))
+
+    def lines(self) -> list[str]:
+        """Each problem's line, as a user sees it."""
+        return [p.message for p in self.problems]

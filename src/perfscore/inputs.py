@@ -9,6 +9,7 @@ the batch read through here, so all of them take the same inputs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -34,6 +35,25 @@ class Input:
     source: str
     sheet: Sheet
     cells: dict[str, str] = field(default_factory=dict)
+
+    def cell_of(self, path: str) -> str:
+        """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
+        read from; '' when unknown (text files)."""
+        return reported_cell(self.cells, path)
+
+
+# a discrepancy's column → the field path its printed value was read into
+_REPORTED = {"score": "reported_score", "completion": "reported_completion", "execution_rate": "reported_rate"}
+_ROW_PATH = re.compile(r"^(indicators|tasks)\[(\d+)\]\.(\w+)$")
+
+
+def reported_cell(cells: dict[str, str], path: str) -> str:
+    """``cells``' address of the printed value a discrepancy path names ('' if none)."""
+    match = _ROW_PATH.match(path)
+    if match:
+        table, index, column = match.groups()
+        return cells.get(f"{table}[{index}].{_REPORTED.get(column, column)}", "")
+    return cells.get(f"reported.{path}", "")
 
 
 def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path]:

@@ -5,11 +5,13 @@ and ``Results``, the digests in output order with each detail loaded when an out
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from ..scoring import SheetScore
+from ..inputs import reported_cell
+from ..scoring import Discrepancy, SheetScore
 from .narrative import department_review, project_review
 
 
@@ -19,7 +21,8 @@ class Detail:
 
     review: str  # the 自评综述 body
     indicators: tuple[tuple, ...]  # rows of the 指标 sheet, after 实施单位 and 项目名称
-    discrepancies: tuple[tuple[str, object, object], ...]  # (label, reported, computed)
+    # (label, reported, computed, indicator or task name, field, cell)
+    discrepancies: tuple[tuple[str, object, object, str, str, str], ...]
     warnings: tuple[str, ...]
 
 
@@ -48,8 +51,26 @@ class Digest:
     detail: Detail | bytes | tuple[int, int]
 
 
-def digest(result: SheetScore) -> Digest:
-    """A scored sheet → its digest, with the review text written out."""
+_FIELD_NAMES = {"score": "得分", "completion": "完成程度", "execution_rate": "执行率"}
+_ROW_PATH = re.compile(r"^(indicators|tasks)\[(\d+)\]\.(\w+)$")
+
+
+def _discrepancy(result: SheetScore, d: Discrepancy, cells: dict[str, str]) -> tuple:
+    """(label, reported, computed, indicator, field, cell) of one discrepancy."""
+    match = _ROW_PATH.match(d.field)
+    if match:
+        table, index, column = match.group(1), int(match.group(2)), match.group(3)
+        rows = result.indicators if table == "indicators" else result.tasks
+        name = rows[index].name if index < len(rows) else ""
+        field_name = _FIELD_NAMES.get(column, column)
+    else:
+        name, field_name = "", d.label
+    return (d.label, d.reported, d.computed, name, field_name, reported_cell(cells, d.field))
+
+
+def digest(result: SheetScore, cells: dict[str, str] | None = None) -> Digest:
+    """A scored sheet → its digest, with the review text written out; ``cells`` (from its
+    Input) gives the cell of each printed value that differs."""
     review = department_review(result) if result.kind == "department" else project_review(result)
     detail = Detail(
         review=review,
@@ -58,7 +79,7 @@ def digest(result: SheetScore) -> Digest:
              "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
             for i in result.indicators
         ),
-        discrepancies=tuple((d.label, d.reported, d.computed) for d in result.discrepancies),
+        discrepancies=tuple(_discrepancy(result, d, cells or {}) for d in result.discrepancies),
         warnings=tuple(result.warnings),
     )
     return Digest(

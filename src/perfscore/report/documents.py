@@ -99,7 +99,7 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
     def discrepancy_items():
         for r in results:
             if r.discrepancy_count:
-                for label, reported, computed in results.detail(r).discrepancies:
+                for label, reported, computed, *_ in results.detail(r).discrepancies:
                     yield {"who": _who(unit_of(r), r.name), "source": r.source,
                            "line": f"{label}：原表 {_plain(reported)}，应为 {_plain(computed)}"}
 
@@ -112,7 +112,7 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
         {"title": "项目绩效自评结果", "entries": entries(projects, "project"), "count": len(projects)},
         {"title": "部门（单位）整体绩效自评结果", "entries": entries(departments, "department"), "count": len(departments)},
     ]
-    failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": list(f.problems)} for f in failures]
+    failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     discrepancies = sum(r.discrepancy_count for r in results)
     warnings = sum(r.warning_count for r in results)
     problems = [

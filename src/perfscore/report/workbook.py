@@ -18,7 +18,7 @@ PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "�
                    "指标得分", "减分", "总分", "等级", "提示数", "不一致数", "来源文件"]
 INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度(%)",
                      "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
-PROBLEM_HEADERS = ["类别", "实施单位", "项目名称", "问题", "原表值", "应为", "来源文件"]
+PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字段", "单元格", "问题", "原表值", "应为"]
 UNIT_HEADERS = ["单位", "项目数", "资金", "平均分", *GRADES]
 
 
@@ -45,18 +45,20 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         indicators.write_row(INDICATOR_HEADERS, HEADER)
         problems.write_row(PROBLEM_HEADERS, HEADER)
         for f in failures:
-            for problem in f.problems:
-                problems.write_row(["错误", f.unit or "", f.name or "", problem, None, None, f.source])
+            for p in f.problems:
+                problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
+                                    p.field, p.cell, p.message, None, None])
         write = indicators.write_row
         for r in results:
             unit, name = unit_of(r), r.name
             detail = results.detail(r)
             for row in detail.indicators:
                 write([unit, name, *row])
-            for label, reported, computed in detail.discrepancies:
-                problems.write_row(["不一致", unit, name, label, reported, computed, r.source])
+            for label, reported, computed, indicator, field, cell in detail.discrepancies:
+                problems.write_row(["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
+                                    reported, computed])
             for w in detail.warnings:
-                problems.write_row(["提示", unit, name, w, None, None, r.source])
+                problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
         indicators.set_autofilter(0, indicators.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
         problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
 
+from ..inputs import Input
 from ..policy import Policy
 from ..projectfile import sheet_from_mapping
 from ..scoring import Discrepancy, SheetScore, score_sheet
 from .importing import read_filled, sheet_mapping
 from ..xlsx.reader import ReadSheet
 
-if TYPE_CHECKING:
-    from ..inputs import Input
 
 # discrepancy field → (table, column) or field name in the template map
 _COLUMN = {"score": "score", "completion": "completion", "execution_rate": "rate"}
@@ -90,22 +88,9 @@ def audit_sheet(path: Path | str, policy: Policy, template: Path | str | None = 
     return AuditResult(str(path), result, findings)
 
 
-# discrepancy column → the field path the printed value was read into (sheet_cells, flat cells)
-_REPORTED = {"score": "reported_score", "completion": "reported_completion", "execution_rate": "reported_rate"}
-
-
-def cell_of(cells: dict[str, str], field: str) -> str:
-    """The cell a discrepancy's printed value was read from ('' when unknown)."""
-    match = _PATH.match(field)
-    if match:
-        table, index, column = match.groups()
-        return cells.get(f"{table}[{index}].{_REPORTED.get(column, column)}", "")
-    return cells.get(f"reported.{field}", "")
-
-
-def audit_input(item: "Input", policy: Policy) -> AuditResult:
+def audit_input(item: Input, policy: Policy) -> AuditResult:
     """Recompute one read sheet (a filled sheet, a flat-workbook row or a project file with
     reported values) and list every difference with the cell it was read from."""
     result = score_sheet(item.sheet, policy, item.source)
-    findings = [Finding(item.source, cell_of(item.cells, d.field), d) for d in result.discrepancies]
+    findings = [Finding(item.source, item.cell_of(d.field), d) for d in result.discrepancies]
     return AuditResult(item.source, result, findings)
