@@ -18,8 +18,8 @@ def write(tmp_path, text, name="p.yaml"):
 
 
 def test_presets():
-    assert PRESETS == ("default", "liaoning", "hubei")
-    default, liaoning, hubei = (preset_policy(p) for p in PRESETS)
+    assert PRESETS[0] == "default" and set(PRESETS) == {"default", "liaoning", "hubei"}
+    default, liaoning, hubei = (preset_policy(p) for p in ("default", "liaoning", "hubei"))
     assert (default.execution_weight, default.rate_decimals.department, default.score_decimals) == (D(10), 2, 2)
     assert liaoning.rate_decimals.department == 0 and liaoning.rate_decimals.project == 2
     assert hubei.execution_weight == D(20)
@@ -67,3 +67,17 @@ def test_bad_policy_files(tmp_path, text, message):
 def test_missing_policy_file():
     with pytest.raises(InputError, match="既不是预设"):
         load_policy("no/such/policy.yaml")
+
+
+def test_a_preset_file_dropped_into_the_folder_is_usable_by_name(tmp_path, monkeypatch):
+    import shutil
+
+    from perfscore import resources
+
+    folder = tmp_path / "presets"
+    shutil.copytree(resources.presets_dir(), folder)
+    (folder / "shanxi.yaml").write_text("preset: hubei\nexecution_weight: 15\n", encoding="utf-8")
+    monkeypatch.setattr(resources, "presets_dir", lambda: folder)
+    assert "shanxi" in PRESETS and PRESETS[0] == "default"
+    policy = load_policy("shanxi")
+    assert policy.execution_weight == D(15) and policy.shares == preset_policy("hubei").shares

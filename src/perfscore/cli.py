@@ -15,6 +15,7 @@ from . import __version__, api
 from .errors import PerfscoreError
 from .output import dumps, format_text, result_dict
 from .policy import Policy, load_policy
+from .resources import PRESETS
 from .terms import GRADES
 
 
@@ -27,7 +28,7 @@ def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Po
 
 POLICY_OPTION = click.option(
     "--policy", "-p", default="default", callback=_policy, metavar="NAME|FILE",
-    help="评分规则: 预设 default / liaoning / hubei，或规则文件 (YAML/JSON)。",
+    help=f"评分规则: 预设 {' / '.join(PRESETS)}，或规则文件 (YAML/JSON)。",
 )
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 

@@ -6,10 +6,10 @@ Numbers are written from their Decimal text, never through float.
 from __future__ import annotations
 
 import json
-import unicodedata
 from decimal import Decimal
 
 from .scoring import IndicatorScore, SheetScore
+from .textwidth import display_width
 from .values import format_fixed, format_number, quantize
 
 
@@ -77,10 +77,6 @@ def dumps(value: object, indent: int = 2, _level: int = 0) -> str:
 
 
 # -- terminal table -------------------------------------------------------------------------
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
 
 def fit(text: str, width: int) -> str:
     """Truncate to ``width`` display columns (wide characters count 2)."""

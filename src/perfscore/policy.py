@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -17,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 from .projectfile import load_mapping, validation_problems
+from .resources import PRESETS, preset_path
 from .values import LE
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
 SHARE_ORDER = (LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
 GRADES = ("A", "B", "C")
-PRESETS = ("default", "liaoning", "hubei")
 
 
 class RateDecimals(BaseModel):
@@ -95,7 +94,7 @@ def _only_keys(value: dict, allowed: tuple[str, ...]) -> None:
 def _preset_data(name: str) -> dict:
     if name not in PRESETS:
         raise InputError(f"未知的评分规则预设「{name}」（可用: {'、'.join(PRESETS)}）")
-    text = resources.files("perfscore").joinpath("presets", f"{name}.yaml").read_text("utf-8")
+    text = preset_path(name).read_text("utf-8")
     return load_mapping(text, f"presets/{name}.yaml", "yaml")
 
 

@@ -17,23 +17,18 @@ from pydantic import ValidationError
 from .errors import InputError
 from .model import FIELD_LABELS, Department, Indicator, Project, Sheet
 from .policy import SHARE_ORDER, Policy, preset_policy
+from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
     parse_value, quantize, to_unit, units_compatible,
 )
 
-HUNDRED = Decimal(100)
 ONE = Decimal(1)
-ZERO = Decimal(0)
 WEIGHT_TOLERANCE = Decimal("0.01")
 RATE_TOLERANCE = Decimal("0.05")  # percentage points: amounts print rounded to 0.01 万元
 
 GRADE_TEXTS = {"A": "全部或基本达成预期指标", "B": "部分达成预期指标并具有一定效果", "C": "未达成预期指标且效果较差"}
-STANDARD_PAIRS = {
-    "产出指标": {"数量指标", "质量指标", "时效指标", "成本指标"},
-    "效益指标": {"经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"},
-    "满意度指标": {"服务对象满意度指标"},
-}
+STANDARD_PAIRS = {level1: set(level2s) for level1, level2s in STANDARD_TREE}
 
 
 @functools.lru_cache(maxsize=4096)

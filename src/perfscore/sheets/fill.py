@@ -12,17 +12,13 @@ from pathlib import Path
 from ..errors import OutputError
 from ..resources import templates_dir
 from ..scoring import SheetScore
+from ..terms import HUNDRED, STANDARD_TREE
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
 
-HUNDRED = Decimal(100)
 TEMPLATE_NAMES = {"project": "project_sheet.xlsx", "department": "department_sheet.xlsx"}
 
 # The standard indicator tree, pre-printed on a blank sheet (perfscore init).
-BLANK_ROWS = [
-    ("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"), ("产出指标", "成本指标"),
-    ("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"),
-    ("效益指标", "可持续影响指标"), ("满意度指标", "服务对象满意度指标"),
-]
+BLANK_ROWS = [(level1, level2) for level1, level2s in STANDARD_TREE for level2 in level2s]
 
 
 def default_template(kind: str) -> Path:

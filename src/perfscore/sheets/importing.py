@@ -14,13 +14,11 @@ import yaml
 from ..errors import SheetError
 from ..model import Sheet
 from ..projectfile import sheet_from_mapping
+from ..terms import HUNDRED
 from ..values import format_number
 from .fill import template_for
 from ..xlsx.package import OpenWorkbook, open_workbook
 from ..xlsx.reader import CellValue, ReadSheet
-
-HUNDRED = Decimal(100)
-
 
 def _value(cell: CellValue | None) -> Decimal | str | None:
     if cell is None or cell.value is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..textwidth import wrap_width
 from .cells import parse_attrs
 from .refs import MAX_COL
 
@@ -59,7 +60,7 @@ class Metrics:
 def text_lines(s: str, cap: float) -> int:
     n = 0
     for seg in s.split("\n"):
-        w = len(seg) + (len(seg.encode("utf-8")) - len(seg)) / 2  # CJK counts 2, Latin 1
+        w = wrap_width(seg)
         n += max(1, -int(-(w * 1.05) // cap))
     return n
 

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import IO, Iterable, Sequence
 
 from ..writing import TEMP_PREFIX
+from ..textwidth import cell_width
 from .cells import escape_text
 from .refs import col_letters
 
@@ -40,18 +41,6 @@ FLUSH_ROWS = 2000
 PLAIN, HEADER, NUMBER = 0, 1, 2  # indices into cellXfs of STYLES
 
 _LETTERS = [col_letters(i) for i in range(1, 257)]  # 0-based column → letters
-
-
-_NARROW = re.compile("[\x00-\u10ff]+")
-
-
-def cell_width(text: str) -> int:
-    """Columns a cell's text needs: every character from U+1100 on (CJK, full-width
-    forms, and the ambiguous ≥ “” that CJK fonts draw wide) counts 2. A regex, not
-    ``unicodedata`` per character: this runs on every cell of 170,000 rows."""
-    if text.isascii():
-        return len(text)
-    return len(text) + len(_NARROW.sub("", text))
 
 
 def _attr(text: str) -> str:
