@@ -24,7 +24,6 @@ class UnitFigures:
     unit: str
     projects: int = 0
     funds: Decimal = ZERO  # Σ 全年预算数, 万元
-    executed: Decimal = ZERO
     total: Decimal = ZERO  # Σ 总分 (for the average)
     grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
@@ -46,17 +45,11 @@ class SummaryFigures:
     executed: Decimal  # Σ 全年执行数 of project sheets
     average: Decimal | None  # mean 总分 of project sheets, 2 decimals half-up
     departments: int
-    department_grades: dict[str, int]
     department_funds: Decimal
-    department_executed: Decimal
     department_average: Decimal | None
     failed: int
     coverage: Decimal  # percent of inputs scored, 2 decimals half-up
     units: list[UnitFigures]
-
-    @property
-    def scored(self) -> int:
-        return self.projects + self.departments
 
 
 def average_of(total: Decimal, count: int) -> Decimal | None:
@@ -80,7 +73,6 @@ def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: 
         row = units.setdefault(unit_of(r), UnitFigures(unit_of(r)))
         row.projects += 1
         row.funds += r.budget_adjusted
-        row.executed += r.budget_executed
         row.total += r.total
         row.grades[r.grade] = row.grades.get(r.grade, 0) + 1
     attempted = len(results) + len(failures)
@@ -91,9 +83,7 @@ def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: 
         executed=sum((r.budget_executed for r in projects), ZERO),
         average=average_of(sum((r.total for r in projects), ZERO), len(projects)),
         departments=len(departments),
-        department_grades=grade_counts(departments),
         department_funds=sum((r.budget_adjusted for r in departments), ZERO),
-        department_executed=sum((r.budget_executed for r in departments), ZERO),
         department_average=average_of(sum((r.total for r in departments), ZERO), len(departments)),
         failed=len(failures),
         coverage=quantize(Decimal(len(results)) * HUNDRED / attempted, 2) if attempted else ZERO,

@@ -10,7 +10,7 @@ from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import atomic_file
 from ..xlsx.stream import HEADER, Workbook
-from .digests import Results
+from .digests import Digest, Results
 from .figures import SummaryFigures, summary_figures, unit_of
 
 
@@ -22,7 +22,7 @@ PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字�
 UNIT_HEADERS = ["单位", "项目数", "资金", "平均分", *GRADES]
 
 
-def kind_label(result: SheetScore) -> str:
+def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 

@@ -23,7 +23,7 @@ import re
 import tempfile
 import zipfile
 from decimal import Decimal
-from typing import IO, Iterable, Sequence
+from typing import IO, Sequence
 
 from ..writing import TEMP_PREFIX
 from ..textwidth import cell_width
@@ -136,10 +136,6 @@ class Sheet:
         self.rows = r
         if len(self._pending) >= FLUSH_ROWS:
             self._flush()
-
-    def write_rows(self, rows: Iterable[Sequence[object]]) -> None:
-        for row in rows:
-            self.write_row(row)
 
     def set_autofilter(self, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
         """Filter buttons on a table (0-based, inclusive); Excel allows one per sheet."""

@@ -74,7 +74,6 @@ class CompiledTemplate:
         self._sheet_name = sheets[idx][0]
         sheet_part = sheets[idx][1]
         comp = Compiler(path, self.map.model_copy(update={"sheet": self._sheet_name}), self.map_path.name)
-        self._comp = comp
         sheet_xml = part_xml(parts, sheet_part, label)
         sst = shared_strings(parts, wb_part, label)
         styles_xml = ""
@@ -159,7 +158,6 @@ class CompiledTemplate:
                         dyn_items[target] = items
         self._dyn_items = dyn_items
         self._sheet_items = sheet_items
-        self._sheet_part = sheet_part
 
         # zip members in template order; untouched ones keep their compressed bytes
         members: list[Member] = []
