@@ -154,3 +154,17 @@ def test_problem_is_its_line():
     assert str(problem) == problem.message
     assert str(error) == "文件 a.yaml 第1个指标「x」 字段 actual（全年完成值）: 不是数字\n文件 a.yaml: 缺少 name"
     assert [p.cell for p in error.problems] == ["G5", None]
+
+
+def test_empty_required_cells_are_problems_with_their_cell(tmp_path):
+    import openpyxl
+
+    sheet = filled(tmp_path)
+    wb = openpyxl.load_workbook(sheet)
+    wb["项目绩效自评表"]["C3"] = None  # 项目名称
+    wb["项目绩效自评表"]["G11"] = None  # 全年完成值 of the 2nd indicator
+    wb.save(sheet)
+    [check] = api.check_files([sheet], load_policy("liaoning"))
+    assert [(p.cell, p.field, p.indicator, p.file) for p in check.problems] == [
+        ("C3", "项目名称", None, str(sheet)), ("G11", "全年完成值", "法律建议稿及说明数量", str(sheet))]
+    assert str(check.problems[0]) == f"文件 {sheet}: 单元格 C3（项目名称）为空"

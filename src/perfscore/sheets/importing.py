@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import SheetError
+from ..errors import Problem, SheetError
 from ..model import Sheet
 from ..projectfile import sheet_from_mapping
 from ..terms import HUNDRED
@@ -87,17 +87,23 @@ _REQUIRED_COLUMNS = {
 }
 
 
-def missing_cells(read: ReadSheet, kind: str) -> list[str]:
-    """Every required cell left empty, by address: '单元格 C3（项目名称）为空'."""
+def missing_cells(read: ReadSheet, kind: str) -> list[Problem]:
+    """Every required cell left empty, by address: '文件 x.xlsx: 单元格 C3（项目名称）为空'."""
     def empty(cell: CellValue | None) -> bool:
         return cell is None or _value(cell) is None
 
-    out = [f"单元格 {read.fields[key].ref}（{label}）为空" for key, label in _REQUIRED_FIELDS[kind].items()
+    where = f"文件 {read.path}"
+
+    def problem(cell: CellValue, label: str, indicator: str | None = None) -> Problem:
+        text = f"单元格 {cell.ref}（{label}，「{indicator}」）为空" if indicator else f"单元格 {cell.ref}（{label}）为空"
+        return Problem(f"{where}: {text}", file=str(read.path), indicator=indicator, field=label, cell=cell.ref)
+
+    out = [problem(read.fields[key], label) for key, label in _REQUIRED_FIELDS[kind].items()
            if key in read.fields and empty(read.fields[key])]
     if kind == "project" and all(empty(read.fields.get(k)) for k in ("budget_initial", "budget_adjusted")):
         cell = read.fields.get("budget_initial") or read.fields.get("budget_adjusted")
         if cell is not None:
-            out.append(f"单元格 {cell.ref}（年初预算数）为空")
+            out.append(problem(cell, "年初预算数"))
     level1 = None
     for table, columns in _REQUIRED_COLUMNS.items():
         for row in read.tables.get(table, []):
@@ -108,7 +114,7 @@ def missing_cells(read: ReadSheet, kind: str) -> list[str]:
                 if key == "level1" and level1:
                     continue
                 if key in row and empty(row[key]):
-                    out.append(f"单元格 {row[key].ref}（{label}，「{_text(row['name'])}」）为空")
+                    out.append(problem(row[key], label, _text(row["name"])))
     return out
 
 
@@ -117,7 +123,7 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     cells left empty are one error naming every such cell."""
     missing = missing_cells(read, kind)
     if missing:
-        raise SheetError([f"文件 {read.path}: {problem}" for problem in missing])
+        raise SheetError(missing)
     f = read.fields
     data: dict[str, object] = {"kind": kind, "name": _text(f.get("name"))}
     for key in ("department", "unit", "goal", "achieved"):
