@@ -168,3 +168,13 @@ def test_empty_required_cells_are_problems_with_their_cell(tmp_path):
     assert [(p.cell, p.field, p.indicator, p.file) for p in check.problems] == [
         ("C3", "项目名称", None, str(sheet)), ("G11", "全年完成值", "法律建议稿及说明数量", str(sheet))]
     assert str(check.problems[0]) == f"文件 {sheet}: 单元格 C3（项目名称）为空"
+
+
+def test_import_a_flat_workbook_writes_one_project_file_per_project(tmp_path):
+    result = run("import", FLAT, "-o", tmp_path / "yaml")
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "yaml").glob("*.yaml"))
+    assert len(files) == 11
+    policy = load_policy("hubei")
+    from_files = sorted(score_sheet(read_sheet_file(p), policy).total for p in files)
+    assert from_files == sorted(r.total for r in api.score_files([FLAT], policy)[0])

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import Failure, InputError, PerfscoreError, Problem
-from .inputs import Input, discover, read_inputs, read_path
+from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
@@ -141,25 +141,55 @@ def import_file(sheet: Path | str, output: Path | str, template: Path | str | No
 
 def import_files(paths: Paths, output: Path | str, template: Path | str | None = None
                  ) -> tuple[list[Path], list[Failure]]:
-    """``import_file`` for each filled sheet among the inputs (directories searched); one
-    input writes ``output``, several write ``output``/<stem>.yaml (or the suffix of
-    ``output`` when it has one)."""
+    """Project files from the filled sheets and flat workbooks among the inputs
+    (directories searched). One sheet writes ``output``; several write ``output``/<name>.yaml
+    (a filled sheet's stem, a flat-workbook row's project name; clashes numbered)."""
+    from .flat import flat_mappings, is_flat_workbook
+    from .projectfile import sheet_from_mapping
+    from .sheets.fill import check_output
+    from .sheets.importing import write_mapping
+    from .xlsx.package import open_workbook
+
     output = Path(output)
-    files = [f for f in discover(paths) if f.suffix.lower() in (".xlsx", ".xlsm") or not f.exists()]
-    if len(files) == 1 and output.suffix:
-        targets = [output]
-    else:
-        targets = [output / name for name in numbered_names([f.stem for f in files], ".yaml")]
-    written, failures = [], []
-    for path, out in zip(files, targets):
+    files = [f for f in discover(paths) if f.suffix.lower() in EXCEL_SUFFIXES or not f.exists()]
+    jobs: list[tuple[Path, str, str, dict | None]] = []  # (file, source, base name, flat row mapping)
+    failures: list[Failure] = []
+    for path in files:
         try:
-            if out.parent != output.parent or len(targets) > 1:
-                out.parent.mkdir(parents=True, exist_ok=True)
-            written.append(import_file(path, out, template))
+            book = open_workbook(path)
+            if not is_flat_workbook(book):
+                jobs.append((path, str(path), path.stem, None))
+                continue
+            for source, item, _ in flat_mappings(book):
+                if isinstance(item, Failure):
+                    failures.append(item)
+                    continue
+                try:
+                    sheet_from_mapping(item, source)  # the same validation ``score`` applies
+                except PerfscoreError as exc:
+                    failures.append(Failure.from_error(source, exc, item.get("name"), item.get("unit")))
+                    continue
+                jobs.append((path, source, safe_file_name(str(item["name"])), item))
         except PerfscoreError as exc:
             failures.append(Failure.from_error(path, exc))
+    if len(jobs) == 1 and output.suffix:
+        targets = [output]
+    else:
+        targets = [output / name for name in numbered_names([base for _, _, base, _ in jobs], ".yaml")]
+    written = []
+    for (path, source, _, mapping), out in zip(jobs, targets):
+        try:
+            if out != output:  # into the output directory, made on demand
+                out.parent.mkdir(parents=True, exist_ok=True)
+            if mapping is None:
+                written.append(import_file(path, out, template))
+            else:
+                check_output(out, files)
+                written.append(write_mapping(mapping, out, f"由 perfscore import 从 {source} 读取。"))
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(source, exc))
         except OSError as exc:
-            failures.append(Failure(str(path), None, None, (f"无法写入 {out}: {exc.strerror or exc}",)))
+            failures.append(Failure(source, None, None, (f"无法写入 {out}: {exc.strerror or exc}",)))
     return written, failures
 
 

@@ -66,6 +66,20 @@ def is_flat_workbook(book: Path | OpenWorkbook) -> bool:
 def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Failure, dict[str, str]]]:
     """Every project of a flat workbook: (source, model or Failure, field path → cell such
     as ``项目!G3`` or ``指标!F5``). ``book`` may be a workbook already opened."""
+    out: list[tuple[str, Sheet | Failure, dict[str, str]]] = []
+    for source, item, cells in flat_mappings(book):
+        if isinstance(item, dict):
+            try:
+                item = sheet_from_mapping(item, source)
+            except InputError as exc:
+                item = Failure.from_error(source, exc, item.get("name") or None, item.get("unit"))
+        out.append((source, item, cells))
+    return out
+
+
+def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, dict[str, str]]]:
+    """Every project row of a flat workbook as a project-file mapping (not yet validated),
+    or the Failure of a row that cannot become one; with the cell of each field."""
     from python_calamine import CalamineWorkbook
 
     if not isinstance(book, OpenWorkbook):
@@ -87,7 +101,7 @@ def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Fai
     by_project: dict[str, list[tuple[int, dict]]] = {}
     for number, row in indicators:
         by_project.setdefault(str(row.get("project") or ""), []).append((number, row))
-    out: list[tuple[str, Sheet | Failure, dict[str, str]]] = []
+    out: list[tuple[str, dict | Failure, dict[str, str]]] = []
     seen: set[str] = set()
     for number, row in projects:
         name = str(row.get("name") or "")
@@ -111,11 +125,7 @@ def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Fai
                 for _, ind in own
             ],
         }
-        data = {k: v for k, v in data.items() if v is not None}
-        try:
-            out.append((source, sheet_from_mapping(data, source), cells))
-        except InputError as exc:
-            out.append((source, Failure.from_error(source, exc, name or None, _text(row.get("unit"))), cells))
+        out.append((source, {k: v for k, v in data.items() if v is not None}, cells))
     for name, rows in sorted(by_project.items()):
         source = f"{path} 指标表第{rows[0][0]}行"
         out.append((source, Failure(source, name or None, None, (f"文件 {source}: 项目「{name}」在项目表中不存在，{len(rows)} 个指标无法评分",)), {}))

@@ -245,8 +245,6 @@ _Dumper.add_representer(Decimal, _represent_decimal)
 
 def write_project_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
     """``perfscore import``: a filled sheet → a project file (YAML or JSON), atomically."""
-    from ..output import dumps
-    from ..writing import atomic_write_bytes
     from .fill import check_output
 
     sheet, output = Path(sheet), Path(output)
@@ -254,11 +252,21 @@ def write_project_file(sheet: Path | str, output: Path | str, template: Path | s
     kind, read = read_filled(sheet, template)
     mapping = sheet_mapping(read, kind)
     sheet_from_mapping(mapping, str(sheet))  # the same validation ``score`` applies
+    note = f"由 perfscore import 从 {sheet.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。"
+    return write_mapping(mapping, output, note)
+
+
+def write_mapping(mapping: dict, output: Path | str, note: str) -> Path:
+    """A project-file mapping as YAML (with ``note`` as its first comment) or JSON, atomically."""
+    from ..output import dumps
+    from ..writing import atomic_write_bytes
+
+    output = Path(output)
     if output.suffix.lower() == ".json":
         text = dumps(mapping) + "\n"
     elif output.suffix.lower() in (".yaml", ".yml"):
         body = yaml.dump(mapping, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10**9)
-        text = f"# 由 perfscore import 从 {sheet.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。\n{body}"
+        text = f"# {note}\n{body}"
     else:
         raise SheetError(f"输出文件 {output}: 请使用 .yaml 或 .json 扩展名")
     atomic_write_bytes(output, text.encode("utf-8"))
