@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from .errors import InputError
 from .model import FIELD_LABELS, Department, Project, Sheet
+from .values import shown as shown_value
 
 TEXT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -308,7 +309,7 @@ def type_name(value: object) -> str:
     if isinstance(value, bool):
         return "真假值"
     if isinstance(value, (int, float, Decimal)):
-        return f"数字 {value}"
+        return f"数字 {shown_value(value)}"
     if isinstance(value, str):
         return f"文本「{value[:40]}」"
     return {list: "列表", dict: "键值映射", type(None): "空值"}.get(type(value), type(value).__name__)
@@ -373,14 +374,33 @@ _MESSAGES = {
     "bool_type": "应为 true/false",
     "bool_parsing": "应为 true/false",
     "finite_number": "不能是 NaN 或无穷大",
+    "int_from_float": "应为整数（不能有小数）",
+    "greater_than": "应大于",
+    "less_than": "应小于",
+    "tuple_type": "应为列表",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "decimal_max_digits": "位数过多",
+    "decimal_max_places": "小数位过多",
+    "decimal_whole_digits": "位数过多",
+    "frozen_instance": "不可修改",
+    "enum": "取值无效",
+    "dict_attributes_type": "应为键值映射",
+    "union_tag_invalid": "取值无效",
+    "is_instance_of": "类型不对",
+    "string_pattern_mismatch": "格式不对",
+    "json_invalid": "不是有效的 JSON",
+    "recursion_loop": "嵌套层数过深",
 }
 
 
 def describe_error(error: dict) -> str:
     kind = error["type"]
-    if kind == "value_error":
-        return str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-    message = _MESSAGES.get(kind, error["msg"])
+    if kind in ("value_error", "assertion_error"):
+        return str(error["ctx"]["error"]) if "ctx" in error else "取值无效"
+    message = _MESSAGES.get(kind, "取值无效")  # never pydantic's English
+    if kind in ("greater_than", "less_than") and error.get("ctx"):
+        message = f"应{'>' if kind == 'greater_than' else '<'} {error['ctx'].get('gt', error['ctx'].get('lt'))}"
     if kind == "literal_error":
         message += f"（可用: {error['ctx']['expected']}）"
     if kind in ("greater_than_equal", "less_than_equal") and error.get("ctx"):
@@ -392,14 +412,15 @@ def describe_error(error: dict) -> str:
     shown = error["input"]
     if shown is None:
         return "不能为空（缺少值）"
-    if isinstance(shown, (dict, list)):
+    if isinstance(shown, (dict, list, tuple)):
         return message
-    return f"{message}（值: {short(shown)}）"
+    return f"{message}（值: {shown_value(shown)}）"
 
 
 def short(text: object, limit: int = 40) -> str:
     """A user's name shortened for a message line."""
-    text = str(text)
+    if not isinstance(text, str):
+        return shown_value(text, limit)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -459,6 +459,20 @@ class _Scorer:
                 scaled[level] = quantize(shares[level] * room / preset_total, 2) if preset_total else ZERO
             scaled[SHARE_ORDER[-1]] = room - sum(scaled.values(), ZERO)
             shares = scaled
+        printed = self.printed_shares()
+        if printed is None:
+            return None
+        if printed:
+            # 产出指标(50分): a sheet without a 分值 column prints each 一级's share after its name
+            shares.update({level: share for level, share in printed.items() if level in shares})
+            total = execution_weight + sum(shares.values(), ZERO)
+            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
+                shown = "、".join(f"{level} {format_number(share)}" for level, share in shares.items())
+                self.problem(
+                    f"一级指标名称后所印分值与预算执行率 {format_number(execution_weight)} 合计 {format_number(total)}（{shown}），应为 100",
+                    fieldname="level1",
+                )
+                return None
         groups: dict[str, list[int]] = {level: [] for level in SHARE_ORDER}
         for n, ind in enumerate(self.sheet.indicators):
             level = canonical_level(ind.level1)
@@ -495,6 +509,23 @@ class _Scorer:
                 weights[n] = each
             weights[members[-1]] = shares[level] - each * (len(members) - 1)
         return weights
+
+    def printed_shares(self) -> dict[str, Decimal] | None:
+        """The shares printed after 一级 names (level1_share), by canonical level; two
+        different shares for one level are an error."""
+        printed: dict[str, Decimal] = {}
+        for n, ind in enumerate(self.sheet.indicators, 1):
+            if ind.level1_share is None:
+                continue
+            level = canonical_level(ind.level1)
+            if level in printed and printed[level] != ind.level1_share:
+                self.problem(
+                    f"一级指标「{ind.level1}」所印分值 {format_number(ind.level1_share)} 与前面的 {format_number(printed[level])} 不同",
+                    ind, n, "level1",
+                )
+                return None
+            printed[level] = ind.level1_share
+        return printed
 
     # -- the sheet -----------------------------------------------------------------------------
     def run(self) -> SheetScore:
