@@ -508,3 +508,23 @@ def test_workbook_cell_of_1e300_is_read_then_refused():
     assert value == D("1E+300")
     with pytest.raises(CellValueError, match="过大"):
         parse_number(value)
+
+
+@pytest.mark.parametrize("field, value", [("year", "1e999999999"), ("year", "9" * 5000)])
+def test_absurd_integer_fields_are_refused_before_conversion(tmp_path, field, value):
+    # pydantic would build a billion-digit int from 1e999999999 (a hang): refused as too large first
+    path = write(tmp_path, "p.yaml", PROJECT_YAML.format(initial=10, executed=9) + f"{field}: {value}\n")
+    assert "过大" in assert_one_chinese_line(run("score", path), path)
+
+
+def test_absurd_policy_integers_are_refused(tmp_path):
+    path = write(tmp_path, "rules.yaml", "score_decimals: 1e999999999\n")
+    with pytest.raises(InputError, match="字段 score_decimals.*过大"):
+        load_policy(path)
+
+
+def test_a_5000_digit_target_is_refused_quickly():
+    with pytest.raises(CellValueError, match="过大"):
+        parse_value("≥" + "9" * 5000)
+    with pytest.raises(CellValueError, match="过大"):
+        parse_value("≥" + "9" * 5000 + "e件")  # the exponent scan is linear in the digits

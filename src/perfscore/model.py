@@ -32,6 +32,14 @@ def _number(value: object) -> object:
     return value if value is None else parse_number(value)
 
 
+def guard_int(value: object) -> object:
+    """Before pydantic turns a number into an int: a YAML ``1e999999999`` would become a
+    billion-digit int (a hang), so absurd magnitudes are refused first."""
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return parse_number(value)
+    return value
+
+
 def _amount(value: object) -> object:
     """A non-negative number; the check lives here rather than in a pydantic constraint,
     which would wrap every field in a slow Python validator."""
@@ -152,7 +160,7 @@ class _Sheet(_Model):
     name: Name = Field(description="项目(政策)名称 / 部门(单位)名称")
     department: Text | None = Field(None, description="主管部门")
     unit: Text | None = Field(None, description="实施单位")
-    year: int | None = Field(None, ge=1900, le=2200, description="年度")
+    year: Annotated[int, BeforeValidator(guard_int)] | None = Field(None, ge=1900, le=2200, description="年度")
     deduction: Amount = Field(Decimal(0), description="减分项")
     goal: Text | None = Field(None, description="年度总体目标")
     achieved: Text | None = Field(None, description="全年实际完成情况")

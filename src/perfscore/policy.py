@@ -11,11 +11,12 @@ import functools
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .model import guard_int
 from .projectfile import load_mapping, validation_problems
 from .values import LE, format_number
 
@@ -25,10 +26,13 @@ GRADES = ("A", "B", "C")
 PRESETS = ("default", "liaoning", "hubei")
 
 
+SmallInt = Annotated[int, BeforeValidator(guard_int)]
+
+
 class RateDecimals(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    project: int = Field(2, ge=0, le=6, description="项目表执行率小数位")
-    department: int = Field(2, ge=0, le=6, description="整体表执行率小数位")
+    project: SmallInt = Field(2, ge=0, le=6, description="项目表执行率小数位")
+    department: SmallInt = Field(2, ge=0, le=6, description="整体表执行率小数位")
 
 
 class Policy(BaseModel):
@@ -40,7 +44,7 @@ class Policy(BaseModel):
     execution_weight: Decimal = Field(Decimal(10), ge=0, le=100, description="预算执行率分值")
     execution_cap: bool = Field(True, description="执行率得分以 100% 封顶")
     rate_decimals: RateDecimals = RateDecimals()
-    score_decimals: int = Field(2, ge=0, le=6, description="得分小数位")
+    score_decimals: SmallInt = Field(2, ge=0, le=6, description="得分小数位")
     shares: dict[str, Decimal] = Field(description="未设分值时各一级指标的权重")
     share_fallback: dict[str, str]
     reverse_formula: Literal["ratio", "linear"] = "ratio"

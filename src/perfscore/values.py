@@ -39,7 +39,7 @@ _SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
 _NUMBER = re.compile(r"(?<![0-9])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _BAD_COMMA = re.compile(r"[0-9],[0-9]")
 _GROUPED = re.compile(r"(?<![0-9,])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])")
-_EXPONENT = re.compile(r"(?<![A-Za-z])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+(?![A-Za-z])")
+_EXPONENT = re.compile(r"(?<![A-Za-z0-9.])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+(?![A-Za-z])")  # linear: starts a digit run
 _HEX = re.compile(r"(?<![A-Za-z0-9])0[xX][0-9a-fA-F]+(?![A-Za-z0-9])")
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
 _DASHES = "-‐‑‒–—―−﹣－"
@@ -315,6 +315,8 @@ def format_number(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     value = Decimal(value)
+    if not value.is_finite() or value.adjusted() >= 28:  # only in messages about absurd inputs
+        return str(value) if not value.is_finite() else f"{value:.3E}"
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     text = format(value, "f")
