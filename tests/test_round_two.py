@@ -528,3 +528,20 @@ def test_a_5000_digit_target_is_refused_quickly():
         parse_value("≥" + "9" * 5000)
     with pytest.raises(CellValueError, match="过大"):
         parse_value("≥" + "9" * 5000 + "e件")  # the exponent scan is linear in the digits
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_and_dev_zero_named_xlsx_are_refused(tmp_path):
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    assert "不是普通文件" in assert_one_chinese_line(run("score", fifo), fifo)
+    if Path("/dev/zero").exists():
+        zero = tmp_path / "zero.xlsx"
+        os.symlink("/dev/zero", zero)
+        assert "不是普通文件" in assert_one_chinese_line(run("score", zero), zero)
+
+
+def test_fullwidth_colon_hint_points_at_the_right_line():
+    text = "kind: project\nname: 培训\ngoal:\n  - 目标：提高\nbudget:\n  initial: 1\n  executed：1\n  x: [\n"
+    with pytest.raises(InputError, match="第7行: 冒号是全角"):
+        load_mapping(text, "t.yaml", "yaml")

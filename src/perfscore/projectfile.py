@@ -218,7 +218,9 @@ _FULLWIDTH_COLON = re.compile(r"^\s*(?:-\s+)?[^\s:：#'\"][^:#'\"]*?：")
 def _yaml_hint(text: str, upto: int) -> str | None:
     """A mistake people make, found in the lines up to the one the parser stopped at: a
     full-width colon after a key (initial：486.5) or a tab in the indentation."""
-    for number, line in enumerate(text.splitlines()[: upto + 1], 1):
+    lines = text.splitlines()[: upto + 1]
+    first = max(0, len(lines) - 3)  # the parser stops on the line after the mistake, or on it
+    for number, line in enumerate(lines[first:], first + 1):
         indent = line[: len(line) - len(line.lstrip())]
         if "\t" in indent and line.strip():
             return f"第{number}行: 用了制表符（Tab）缩进，YAML 只能用空格缩进"
@@ -315,6 +317,10 @@ def type_name(value: object) -> str:
     return {list: "列表", dict: "键值映射", type(None): "空值"}.get(type(value), type(value).__name__)
 
 
+def _megabytes(limit: int) -> str:
+    return f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit} 字节"
+
+
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     """A regular file's bytes, at most ``limit``: FIFOs, devices (a link to /dev/zero named
     .yaml), directories and symlink loops are refused before anything blocks or reads without
@@ -326,7 +332,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise InputError(f"文件 {path}: 不是普通文件（管道、设备或特殊文件），拒绝读取")
         if info.st_size > limit:
-            raise InputError(f"文件 {path}: 超过 {limit // 1024 // 1024} MB")
+            raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
         with open(path, "rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError:
@@ -340,7 +346,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             raise InputError(f"文件 {path}: 路径过长") from None
         raise InputError(f"文件 {path}: 无法读取（系统错误 {errno.errorcode.get(exc.errno, exc.errno)}）") from None
     if len(data) > limit:
-        raise InputError(f"文件 {path}: 超过 {limit // 1024 // 1024} MB")
+        raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
     return data
 
 

@@ -2080,14 +2080,13 @@ def cell_value(v: object) -> str | Decimal | None:
 def _open_workbook(path: Path) -> tuple[bytes, dict[str, bytes], list[tuple[str, str]]]:
     """A workbook's bytes, XML parts and sheets, after every safety check (size, zip bomb,
     old .xls, encryption)."""
+    from perfscore.errors import InputError
+    from perfscore.projectfile import read_bytes  # regular files only, bounded: a FIFO or /dev/zero never hangs
+
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SheetError(f"文件 {path} 不存在") from None
-    except IsADirectoryError:
-        raise SheetError(f"文件 {path} 是目录，不是 .xlsx 文件") from None
-    except OSError as exc:
-        raise SheetError(f"文件 {path} 无法读取：{exc.strerror or exc}") from None
+        data = read_bytes(path, MAX_UNCOMPRESSED_BYTES)
+    except InputError as exc:
+        raise SheetError(exc.problems) from None
     if len(data) > MAX_UNCOMPRESSED_BYTES:
         raise SheetError(f"文件 {path}: 大小超过上限 {MAX_UNCOMPRESSED_BYTES // 1048576} MB，拒绝读取")
     _, parts = _open_zip(path, data)
