@@ -141,7 +141,10 @@ class Ind:
     def mapping(self, name: str, weight: Decimal | None) -> dict:
         if self.kind == "quant":
             target = self.form.format(n=fmt(self.target), u=self.tunit)
-            actual: object = f"{fmt(self.actual)}{self.aunit}" if self.aunit else self.actual  # a YAML number
+            aunit = self.aunit
+            if self.tunit == "%" and not aunit and 0 < self.actual <= 1 < self.target:
+                aunit = "%"  # a bare fraction against a % target above 1 is ambiguous (§9): tested in test_scoring
+            actual: object = f"{fmt(self.actual)}{aunit}" if aunit else self.actual  # a YAML number
         elif self.kind == "numqual":
             target, actual = self.target, f"{fmt(self.actual)}人次"
         else:

@@ -96,8 +96,6 @@ def read_path(path: Path | str, template: Path | str | None = None) -> list[Inpu
     """The sheets of one file (text or workbook); a failure is returned, not raised."""
     path = Path(path)
     try:
-        if not path.exists():
-            return [Failure(str(path), None, None, (f"文件 {path}: 不存在",))]
         if path.suffix.lower() in EXCEL_SUFFIXES:
             return read_workbook(path, template)
         return [Input(path, str(path), read_sheet_file(path))]

@@ -13,9 +13,31 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from .values import format_number, parse_number, parse_percent
 
+import re
+
+# 产出指标(50分), 效益指标（30分）: the share a sheet prints after a level name (SCORING.md §9)
+_LEVEL_SHARE = re.compile(r"^(.*?)\s*[(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)）]\s*$")
+
+
+def split_level_share(name: object) -> tuple[object, str | None]:
+    """('产出指标(50分)') → ('产出指标', '50'); other names unchanged with None."""
+    if isinstance(name, str):
+        match = _LEVEL_SHARE.match(name.strip())
+        if match and match.group(1):
+            return match.group(1), match.group(2)
+    return name, None
+
 
 def _number(value: object) -> object:
     return value if value is None else parse_number(value)
+
+
+def guard_int(value: object) -> object:
+    """Before pydantic turns a number into an int: a YAML ``1e999999999`` would become a
+    billion-digit int (a hang), so absurd magnitudes are refused first."""
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return parse_number(value)
+    return value
 
 
 def _amount(value: object) -> object:
@@ -70,6 +92,26 @@ class Indicator(_Model):
     remedy: Text | None = Field(None, description="改进措施")
     reported_score: Number | None = Field(None, description="得分 as printed")
     reported_completion: Percent | None = Field(None, description="完成程度 as printed, percent")
+    level1_share: Amount | None = Field(
+        None, description="一级指标分值 printed after its name (产出指标(50分)); the default split uses it when no weights are given"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_level_shares(cls, data: object) -> object:
+        """产出指标(50分) is the level 产出指标 with a printed share of 50; 数量指标(20分) likewise
+        loses its share (only 一级 shares take part in the default split)."""
+        if isinstance(data, dict):
+            level1, share = split_level_share(data.get("level1"))
+            level2, _ = split_level_share(data.get("level2"))
+            if share is not None or level2 is not data.get("level2"):
+                data = dict(data)
+                data["level1"] = level1
+                if "level2" in data:
+                    data["level2"] = level2
+                if share is not None and data.get("level1_share") is None:
+                    data["level1_share"] = share
+        return data
 
     @model_validator(mode="after")
     def _one_target_form(self) -> "Indicator":
@@ -118,7 +160,7 @@ class _Sheet(_Model):
     name: Name = Field(description="项目(政策)名称 / 部门(单位)名称")
     department: Text | None = Field(None, description="主管部门")
     unit: Text | None = Field(None, description="实施单位")
-    year: int | None = Field(None, ge=1900, le=2200, description="年度")
+    year: Annotated[int, BeforeValidator(guard_int)] | None = Field(None, ge=1900, le=2200, description="年度")
     deduction: Amount = Field(Decimal(0), description="减分项")
     goal: Text | None = Field(None, description="年度总体目标")
     achieved: Text | None = Field(None, description="全年实际完成情况")
@@ -159,5 +201,5 @@ FIELD_LABELS = {
     "remedy": "改进措施", "reported_score": "原表得分", "reported_completion": "原表完成程度",
     "reported": "原表数值", "execution_rate": "执行率", "execution_score": "执行率得分",
     "indicator_score": "指标得分小计", "total": "总分", "grade": "等级", "tasks": "年度主要任务",
-    "reported_rate": "原表执行率",
+    "reported_rate": "原表执行率", "level1_share": "一级指标分值",
 }

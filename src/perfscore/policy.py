@@ -10,24 +10,28 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .model import guard_int
 from .projectfile import load_mapping, validation_problems
 from .resources import PRESETS, preset_path
-from .values import LE
+from .values import LE, format_number
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
 SHARE_ORDER = (LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
 GRADES = ("A", "B", "C")
 
 
+SmallInt = Annotated[int, BeforeValidator(guard_int)]
+
+
 class RateDecimals(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    project: int = Field(2, ge=0, le=6, description="项目表执行率小数位")
-    department: int = Field(2, ge=0, le=6, description="整体表执行率小数位")
+    project: SmallInt = Field(2, ge=0, le=6, description="项目表执行率小数位")
+    department: SmallInt = Field(2, ge=0, le=6, description="整体表执行率小数位")
 
 
 class Policy(BaseModel):
@@ -39,7 +43,7 @@ class Policy(BaseModel):
     execution_weight: Decimal = Field(Decimal(10), ge=0, le=100, description="预算执行率分值")
     execution_cap: bool = Field(True, description="执行率得分以 100% 封顶")
     rate_decimals: RateDecimals = RateDecimals()
-    score_decimals: int = Field(2, ge=0, le=4, description="得分小数位")
+    score_decimals: SmallInt = Field(2, ge=0, le=6, description="得分小数位")
     shares: dict[str, Decimal] = Field(description="未设分值时各一级指标的权重")
     share_fallback: dict[str, str]
     reverse_formula: Literal["ratio", "linear"] = "ratio"
@@ -48,7 +52,7 @@ class Policy(BaseModel):
     grade_bands: dict[str, Decimal] = Field(description="等级下限: 优/良/中; 以下为差")
     grade_prefixes: dict[str, list[str]]
     grade_exact: dict[str, list[str]]
-    overachievement_warn_ratio: Decimal = Field(Decimal("1.5"), gt=0)
+    overachievement_warn_ratio: Decimal = Field(Decimal("1.5"), gt=1, le=1000)
 
     @field_validator("shares", "share_fallback")
     @classmethod
@@ -67,11 +71,54 @@ class Policy(BaseModel):
         _only_keys(value, GRADES)
         return value
 
+    @field_validator("shares")
+    @classmethod
+    def _share_range(cls, value: dict) -> dict:
+        for key, share in value.items():
+            if share > 100:
+                raise ValueError(f"{key} 的权重 {format_number(share)} 超过 100")
+        return value
+
     @field_validator("grade_bands")
     @classmethod
     def _grade_band_keys(cls, value: dict) -> dict:
+        """优 > 良 > 中, each within [0, 100]: bands that are not strictly decreasing would
+        make 75 优 and 85 良."""
         _only_keys(value, ("优", "良", "中"))
-        return dict(sorted(value.items(), key=lambda kv: -kv[1]))
+        ordered = [(grade, value[grade]) for grade in ("优", "良", "中") if grade in value]
+        for grade, floor in ordered:
+            if not 0 <= floor <= 100:
+                raise ValueError(f"{grade} 的下限 {format_number(floor)} 不在 0–100 之间")
+        for (upper, high), (lower, low) in zip(ordered, ordered[1:]):
+            if not high > low:
+                raise ValueError(
+                    f"等级下限须严格递减（优 > 良 > 中），而 {upper} {format_number(high)} 不高于 {lower} {format_number(low)}"
+                )
+        return dict(ordered)
+
+    @field_validator("qualitative_bands")
+    @classmethod
+    def _qualitative_ranges(cls, value: dict) -> dict:
+        for grade, (low, high) in value.items():
+            if not 0 <= low < high <= 100:
+                raise ValueError(f"{grade} 的区间 [{format_number(low)}, {format_number(high)}] 须满足 0 ≤ 下限 < 上限 ≤ 100")
+        if all(grade in value for grade in GRADES):
+            # C [0, x), B [x, y), A [y, 100]: contiguous, so every completion has exactly one grade
+            a, b, c = value["A"], value["B"], value["C"]
+            if c[0] != 0 or c[1] != b[0] or b[1] != a[0] or a[1] != 100:
+                shown = "，".join(f"{g} [{format_number(value[g][0])}, {format_number(value[g][1])}]" for g in GRADES)
+                raise ValueError(
+                    f"区间须首尾相接覆盖 0–100（C 从 0 起，C 的上限 = B 的下限，B 的上限 = A 的下限，A 到 100），而现为 {shown}"
+                )
+        return value
+
+    @field_validator("grade_prefixes", "grade_exact")
+    @classmethod
+    def _no_empty_words(cls, value: dict) -> dict:
+        for grade, words in value.items():
+            if any(not str(word).strip() for word in words):
+                raise ValueError(f"{grade} 含空的文字（空文字会匹配任何完成值）")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> "Policy":
@@ -79,6 +126,8 @@ class Policy(BaseModel):
             missing = [k for k in keys if k not in getattr(self, setting)]
             if missing:
                 raise ValueError(f"{setting} 缺少 {'、'.join(missing)}")
+        if sum(self.shares.values(), Decimal(0)) == 0:
+            raise ValueError("shares 各一级指标的权重不能全为 0")
         return self
 
     def rate_decimals_for(self, kind: str) -> int:

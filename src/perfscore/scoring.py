@@ -8,7 +8,9 @@ together as one ``InputError`` (``perfscore check`` lists them all).
 
 from __future__ import annotations
 
+import calendar
 import functools
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
@@ -212,14 +214,20 @@ class _Scorer:
         return Quantity(operator or None, ind.value, unit.unit if isinstance(unit, Quantity) else "")
 
     def grade_of_text(self, actual: str, target: str | None) -> str | None:
+        """The grade of an actual text (§5): equal to the target → A; a negation of
+        completion anywhere → never A (全部未完成 is C); otherwise by prefix and exact texts."""
         text = compact(actual)
+        if target is not None and text == compact(target):
+            return "A"
         for grade in ("B", "C", "A"):  # 未达成 contains 达成: B and C first
             if text in self.policy.grade_exact.get(grade, []):
                 return grade
             if any(text.startswith(p) for p in self.policy.grade_prefixes.get(grade, [])):
+                if grade == "A" and _negated(text):
+                    return "C"
                 return grade
-        if target is not None and text == compact(target):
-            return "A"
+        if _negated(text):
+            return "C"
         return None
 
     def band_of(self, completion: Decimal) -> str:
@@ -239,9 +247,58 @@ class _Scorer:
             return None
         target_text = ind.target if ind.target is not None else target.show()
         warnings: list[str] = []
+        deadline = _deadline(target_text, canonical_level(ind.level2) == "时效指标", self.sheet.year)
+        if deadline is not None:
+            return self.deadline(ind, index, weight, deadline, actual, target_text, warnings)
+        if isinstance(target, Quantity) and isinstance(actual, Text) and _zero_words(actual.text):
+            operator = self.operator_of(ind, target)
+            if operator in (LE, LT) or (operator == EQ and target.number == 0):
+                actual = Quantity(None, ZERO, target.unit)  # 无上访 against 小于5次 is 0 次
+        if (isinstance(target, Quantity) and isinstance(actual, Quantity) and actual.number == 0
+                and not units_compatible(actual.unit, target.unit)):
+            operator = self.operator_of(ind, target)
+            if operator in (LE, LT) or (operator == EQ and target.number == 0):
+                actual = Quantity(None, ZERO, target.unit)  # 0 起 against 小于5次: zero of anything is zero
         if isinstance(target, Quantity) and isinstance(actual, Quantity):
             return self.quantitative(ind, index, weight, target, actual, target_text, warnings)
         return self.qualitative(ind, index, weight, target, actual, target_text, warnings)
+
+    def operator_of(self, ind: Indicator, target: Quantity) -> str:
+        """The target's operator; a bare number is '=' (under 成本指标 the policy's, ≤)."""
+        if target.operator is not None:
+            return target.operator
+        return self.policy.cost_bare_operator if canonical_level(ind.level2) == "成本指标" else EQ
+
+    def deadline(self, ind, index, weight, deadline: "_Date", actual, target_text, warnings) -> IndicatorScore | None:
+        """时效指标 with a date or month deadline (§9): an actual on or before it, or 按时完成 /
+        已完成, is A; a later date needs an explicit completion."""
+        actual_text = ind.actual
+        completion = ind.completion
+        text = compact(actual_text)
+        when = _date_of(text, self.sheet.year)
+        on_time = when is None and text.startswith(ON_TIME) and not _negated(text)
+        if (when is not None and when.on_or_before(deadline)) or on_time:
+            if completion is not None and not self.in_band("A", completion):
+                low, high = self.policy.qualitative_bands["A"]
+                self.problem(
+                    f"按期完成为等级 A，完成程度 {pct(completion * HUNDRED)} 不在 [{format_number(low)}%, {format_number(high)}%] 内",
+                    ind, index, "completion",
+                )
+                return None
+            c = completion if completion is not None else ONE
+            how = f"按期完成（期限 {deadline.show()}）"
+            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, c, how, "A", False, warnings)
+        if when is not None:
+            if completion is None:
+                self.problem(
+                    f"完成时间「{actual_text}」晚于期限「{target_text}」（{deadline.show()}）：请填写完成程度 completion",
+                    ind, index, "completion",
+                )
+                return None
+            grade = self.band_of(completion)
+            how = f"晚于期限（{deadline.show()}），等级 {grade}（{GRADE_TEXTS[grade]}）"
+            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
+        return self.qualitative(ind, index, weight, Text(target_text), actual, target_text, warnings)
 
     def quantitative(self, ind, index, weight, target: Quantity, actual: Quantity, target_text, warnings) -> IndicatorScore | None:
         if ind.completion is not None:
@@ -250,10 +307,15 @@ class _Scorer:
         if not units_compatible(actual.unit, target.unit):
             self.problem(f"实际值单位「{actual.unit}」与目标单位「{target.unit}」不一致", ind, index, "actual")
             return None
-        operator = target.operator
-        if operator is None:
-            bare = self.policy.cost_bare_operator if canonical_level(ind.level2) == "成本指标" else EQ
-            operator = bare
+        if target.unit == "%" and not actual.unit and 0 < actual.number <= 1 < target.number:
+            fraction = actual.number
+            self.problem(
+                f"完成值「{ind.actual}」含义不明：按 {format_number(fraction)}% 还是 {format_number(fraction * HUNDRED)}%？"
+                f"指标值为「{target_text}」，请填写「{format_number(fraction * HUNDRED)}%」",
+                ind, index, "actual",
+            )
+            return None
+        operator = self.operator_of(ind, target)
         if actual.operator and actual.operator != operator:
             warnings.append(f"完成值中的运算符「{actual.operator}」与指标值的运算符「{operator}」不同")
         a = to_unit(actual, target.unit)
@@ -297,10 +359,20 @@ class _Scorer:
 
     def qualitative(self, ind, index, weight, target, actual, target_text, warnings) -> IndicatorScore | None:
         actual_text = ind.actual
-        grade = self.grade_of_text(actual_text, target_text)
         completion = ind.completion
+        holds_number = isinstance(actual, Quantity) or (isinstance(actual, Text) and actual.numbers > 0)
+        if holds_number and compact(actual_text) != compact(target_text) and completion is None and (
+            self.grade_of_text(actual_text, None) is not None
+        ):
+            self.problem(
+                f"完成值「{actual_text}」含数值，不是定性等级：指标值「{target_text}」不是单一数值，"
+                f"请把完成值写成与指标值同单位的数值，或填写完成程度 completion",
+                ind, index, "actual",
+            )
+            return None
+        grade = None if holds_number and completion is not None else self.grade_of_text(actual_text, target_text)
         if grade is None:
-            if isinstance(actual, Quantity) and completion is not None:
+            if holds_number and completion is not None:
                 grade = self.band_of(completion)
             elif isinstance(actual, Quantity):
                 self.problem(
@@ -382,6 +454,20 @@ class _Scorer:
                 scaled[level] = quantize(shares[level] * room / preset_total, 2) if preset_total else ZERO
             scaled[SHARE_ORDER[-1]] = room - sum(scaled.values(), ZERO)
             shares = scaled
+        printed = self.printed_shares()
+        if printed is None:
+            return None
+        if printed:
+            # 产出指标(50分): a sheet without a 分值 column prints each 一级's share after its name
+            shares.update({level: share for level, share in printed.items() if level in shares})
+            total = execution_weight + sum(shares.values(), ZERO)
+            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
+                shown = "、".join(f"{level} {format_number(share)}" for level, share in shares.items())
+                self.problem(
+                    f"一级指标名称后所印分值与预算执行率 {format_number(execution_weight)} 合计 {format_number(total)}（{shown}），应为 100",
+                    fieldname="level1",
+                )
+                return None
         groups: dict[str, list[int]] = {level: [] for level in SHARE_ORDER}
         for n, ind in enumerate(self.sheet.indicators):
             level = canonical_level(ind.level1)
@@ -418,6 +504,23 @@ class _Scorer:
                 weights[n] = each
             weights[members[-1]] = shares[level] - each * (len(members) - 1)
         return weights
+
+    def printed_shares(self) -> dict[str, Decimal] | None:
+        """The shares printed after 一级 names (level1_share), by canonical level; two
+        different shares for one level are an error."""
+        printed: dict[str, Decimal] = {}
+        for n, ind in enumerate(self.sheet.indicators, 1):
+            if ind.level1_share is None:
+                continue
+            level = canonical_level(ind.level1)
+            if level in printed and printed[level] != ind.level1_share:
+                self.problem(
+                    f"一级指标「{ind.level1}」所印分值 {format_number(ind.level1_share)} 与前面的 {format_number(printed[level])} 不同",
+                    ind, n, "level1",
+                )
+                return None
+            printed[level] = ind.level1_share
+        return printed
 
     # -- the sheet -----------------------------------------------------------------------------
     def run(self) -> SheetScore:
@@ -499,6 +602,87 @@ class _Scorer:
                     ind.warnings.append(
                         f"填报的预算执行率 {format_number(ind.actual)}% 与按预算计算的执行率 {pct(rate)} 不符"
                     )
+
+
+# A negation of completion anywhere in an actual text: never grade A (§5).
+NEGATIONS = ("未完成", "未达成", "未达到", "没有完成", "没有达到", "没完成", "没达到", "未能")
+# Actuals that say a deadline was kept (§9).
+ON_TIME = ("按时完成", "按期完成", "如期完成", "已完成", "按时", "按期", "如期")
+
+
+def _negated(text: str) -> bool:
+    return any(word in text for word in NEGATIONS)
+
+
+def _zero_words(text: str) -> bool:
+    """无, 零, 无上访, 零投诉, 未发生: zero in words (§9)."""
+    text = compact(text)
+    return text.startswith(("无", "零")) or text == "未发生"
+
+
+_DATE = re.compile(
+    r"(?:(?P<y>[0-9]{4})年)?(?<![0-9个])(?P<m>[0-9]{1,2})月份?(?:(?P<d>[0-9]{1,2})[日号]|(?P<end>底|末))?"
+    r"|(?P<y2>[0-9]{4})[-/.](?P<m2>[0-9]{1,2})[-/.](?P<d2>[0-9]{1,2})"
+)
+_BEFORE = ("以前", "之前", "前")
+
+
+@dataclass(frozen=True, slots=True)
+class _Date:
+    """A date or a month of a deadline or of an actual (day None: the whole month)."""
+
+    year: int | None
+    month: int
+    day: int | None
+
+    def on_or_before(self, other: "_Date") -> bool:
+        if self.year is not None and other.year is not None and self.year != other.year:
+            return self.year < other.year
+        if self.day is None or other.day is None:
+            return self.month <= other.month
+        return (self.month, self.day) <= (other.month, other.day)
+
+    def show(self) -> str:
+        year = f"{self.year}年" if self.year is not None else ""
+        return f"{year}{self.month}月" + (f"{self.day}日" if self.day is not None else "")
+
+
+def _date_match(match: re.Match, year: int | None) -> _Date | None:
+    if match.group("m2"):
+        y, m, d, end = int(match.group("y2")), int(match.group("m2")), int(match.group("d2")), False
+    else:
+        y = int(match.group("y")) if match.group("y") else year
+        m, d, end = int(match.group("m")), int(match.group("d")) if match.group("d") else None, bool(match.group("end"))
+    if not 1 <= m <= 12:
+        return None
+    last = calendar.monthrange(y if y is not None else 2001, m)[1]
+    if end:
+        d = last
+    if d is not None and not 1 <= d <= last:
+        return None
+    return _Date(y, m, d)
+
+
+def _deadline(target: str, timeliness: bool, year: int | None) -> _Date | None:
+    """A deadline target (§9): a date or month followed by 前/以前/之前/底前 anywhere
+    (2024年11月底前完成, 9月前), or a bare date or month under 时效指标 (11月)."""
+    text = compact(target)
+    for match in _DATE.finditer(text):
+        rest = text[match.end():]
+        if rest.startswith(_BEFORE) or (timeliness and _bare_date(text, match)):
+            return _date_match(match, year)
+    return None
+
+
+def _bare_date(text: str, match: re.Match) -> bool:
+    before, after = text[: match.start()], text[match.end():]
+    return before in ("", "于", "在") and after in ("", "完成", "底", "末")
+
+
+def _date_of(text: str, year: int | None) -> _Date | None:
+    """The date or month an actual names (7月, 2024年11月20日, 于11月完成)."""
+    match = _DATE.search(text)
+    return _date_match(match, year) if match else None
 
 
 def _differs(initial: str, target: str) -> bool:

@@ -11,33 +11,48 @@ import functools
 import re
 import unicodedata
 from typing import NamedTuple
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
 OPERATORS = (GE, GT, LE, LT, EQ)
 
-_SYMBOLS = {">=": GE, "=>": GE, "≥": GE, "<=": LE, "=<": LE, "≤": LE, ">": GT, "<": LT, "==": EQ, "=": EQ}
-# Words before the number, longest first so 不低于 wins over 低于.
-_PREFIX_WORDS = sorted(
-    {
-        "不低于": GE, "不少于": GE, "至少": GE, "达到": GE,
-        "不高于": LE, "不超过": LE, "不多于": LE,
-        "高于": GT, "大于": GT, "超过": GT,
-        "低于": LT, "小于": LT, "少于": LT,
-    }.items(),
-    key=lambda kv: -len(kv[0]),
-)
-_SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("以内", LE), ("及以下", LE), ("以下", LE))
-_PREFIX_LAST = {word[-1] for word, _ in _PREFIX_WORDS}
-_OPERATOR_WORDS = {word for word, _ in _PREFIX_WORDS} | {word for word, _ in _SUFFIX_WORDS}
+# Operator glyphs and words (SCORING.md §4). A word may stand anywhere before the number
+# (不超过上年的5%); at each position the longest word wins (大于等于 is ≥, not >).
+_OPERATOR_TOKENS = {
+    ">=": GE, "=>": GE, "≥": GE, "<=": LE, "=<": LE, "≤": LE, ">": GT, "<": LT, "==": EQ, "=": EQ,
+    "大于等于": GE, "大于或等于": GE, "不低于": GE, "不少于": GE, "不小于": GE, "未低于": GE, "未少于": GE,
+    "至少": GE, "达到": GE,
+    "小于等于": LE, "小于或等于": LE, "不高于": LE, "不超过": LE, "不超出": LE, "未超过": LE, "未超出": LE,
+    "不大于": LE, "不多于": LE, "控制在": LE,
+    "高于": GT, "大于": GT, "超过": GT,
+    "低于": LT, "小于": LT, "少于": LT,
+}
+_TOKENS_BY_FIRST: dict[str, list[str]] = {}
+for _token in sorted(_OPERATOR_TOKENS, key=len, reverse=True):
+    _TOKENS_BY_FIRST.setdefault(_token[0], []).append(_token)
+_SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("及以内", LE), ("以内", LE), ("及以下", LE), ("以下", LE))
+_OPERATOR_WORDS = set(_OPERATOR_TOKENS) | {word for word, _ in _SUFFIX_WORDS}
+_NEGATED = "≮≯≰≱≠"
 _NOT_NUMBERS = {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}
 _SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
-_NUMBER = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
-_SCIENTIFIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
-_PREFIX_SYMBOL = re.compile(r"(>=|=>|<=|=<|==|≥|≤|>|<|=)\s*$")
-_TRANSLATE = str.maketrans({"≧": "≥", "≦": "≤", "﹤": "<", "﹥": ">", "−": "-", "－": "-", "\u3000": " "})
+# Thousands separators only in groups of three (1,234.5); 26,6 is not a number.
+_NUMBER = re.compile(r"(?<![0-9])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_BAD_COMMA = re.compile(r"[0-9],[0-9]")
+_GROUPED = re.compile(r"(?<![0-9,])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])")
+_EXPONENT = re.compile(r"(?<![A-Za-z0-9.])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+(?![A-Za-z])")  # linear: starts a digit run
+_HEX = re.compile(r"(?<![A-Za-z0-9])0[xX][0-9a-fA-F]+(?![A-Za-z0-9])")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
+_DASHES = "-‐‑‒–—―−﹣－"
+_TRANSLATE = str.maketrans({
+    "≧": "≥", "⩾": "≥", "≦": "≤", "⩽": "≤", "﹤": "<", "﹥": ">", "═": "=", "﹦": "=", "\u3000": " ",
+    **{dash: "-" for dash in _DASHES},
+})
+_UNIT_ALIASES = {"万": "万元", "亿": "亿元", "%(百分比)": "%", "百分比": "%", "%%": "%"}
+_MONEY_SCALE = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
+_PREFIX_SCALE = {"万": Decimal(10000), "亿": Decimal(100000000)}
 
 MAX_ABS = Decimal("1e15")  # larger than any budget in 万元 or any count on a sheet
+MIN_ABS = Decimal("1e-9")  # a non-zero number smaller than this is a typo, not a budget
 
 
 class CellValueError(ValueError):
@@ -45,10 +60,32 @@ class CellValueError(ValueError):
     (the caller adds file / indicator / field)."""
 
 
+def _protected(ch: str) -> bool:
+    """A character NFKC would fold into an ASCII digit that is not one: superscripts,
+    subscripts, circled and parenthesised numbers (5² must not read as 52; full-width
+    digits do fold)."""
+    if ch.isascii() or "\uff10" <= ch <= "\uff19":
+        return False
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded != ch and any("0" <= c <= "9" for c in folded)
+
+
 @functools.lru_cache(maxsize=65536)
 def _normalize(text: str) -> str:
-    if not unicodedata.is_normalized("NFKC", text):  # most cells already are: skip the copy
-        text = unicodedata.normalize("NFKC", text)
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):  # most cells already are
+        if any(_protected(ch) for ch in text):
+            parts, run = [], []
+            for ch in text:
+                if _protected(ch):
+                    parts.append(unicodedata.normalize("NFKC", "".join(run)))
+                    parts.append(ch)
+                    run = []
+                else:
+                    run.append(ch)
+            parts.append(unicodedata.normalize("NFKC", "".join(run)))
+            text = "".join(parts)
+        else:
+            text = unicodedata.normalize("NFKC", text)
     return " ".join(text.translate(_TRANSLATE).split())
 
 
@@ -68,9 +105,7 @@ def _unit(unit: str) -> str:
     # '≥ 95% %' prints the unit twice: keep one.
     while len(unit) >= 2 and len(unit) % 2 == 0 and unit[: len(unit) // 2] == unit[len(unit) // 2 :]:
         unit = unit[: len(unit) // 2]
-    if unit == "万":
-        unit = "万元"
-    return unit
+    return _UNIT_ALIASES.get(unit, unit)
 
 
 class Quantity(NamedTuple):
@@ -96,28 +131,77 @@ class Text(NamedTuple):
         return self.text
 
 
+def shown(raw: object, limit: int = 40) -> str:
+    """A user's value for a message, never longer than ``limit`` (a 5000-digit number or an
+    expanded YAML alias must not be printed whole)."""
+    if isinstance(raw, Decimal) and len(str(raw)) > limit:
+        return f"{raw:.3E}"
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 3 * limit:
+        return "（位数过多的数字）"
+    if isinstance(raw, (list, dict, tuple)):
+        return "列表" if isinstance(raw, (list, tuple)) else "键值映射"
+    text = str(raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_magnitude(number: Decimal, raw: object, what: str) -> Decimal:
+    if not number.is_finite():
+        raise CellValueError(f"{what}不能是 NaN 或无穷大")
+    magnitude = number.copy_abs()  # no context: 1e999999999999 must not overflow here
+    if magnitude >= MAX_ABS:
+        raise CellValueError(f"{what} {shown(raw)} 过大")
+    if magnitude and magnitude < MIN_ABS:
+        raise CellValueError(f"{what} {shown(raw)} 过小（小数位过多）")
+    return number
+
+
+def _check_text_number(text: str, raw: object, what: str) -> None:
+    """Forms that are not plain decimal numbers, each with its own message (§9)."""
+    if _HEX.search(text):
+        raise CellValueError(f"{what}「{shown(raw)}」是十六进制写法，请写成普通十进制数字")
+    if _EXPONENT.search(text):
+        raise CellValueError(f"{what}「{shown(raw)}」是科学计数法写法，请写成普通数字（如 1000）")
+    if _BAD_COMMA.search(text) and _BAD_COMMA.search(_GROUPED.sub("#", text)):
+        raise CellValueError(
+            f"{what}「{shown(raw)}」中的逗号不是千位分隔符（千位分隔须三位一组，如 1,234.5；小数点请用「.」）"
+        )
+    for i, ch in enumerate(text):
+        if ch.isdecimal() and not ch.isascii():
+            raise CellValueError(f"{what}「{shown(raw)}」含非阿拉伯数字字符「{ch}」，请用 0–9 书写")
+        # 5² is not 52, but m² is a unit and ① a list mark: only a superscript next to a digit
+        if _protected(ch) and (text[i - 1 : i].isdigit() or text[i + 1 : i + 2].isdigit()):
+            raise CellValueError(f"{what}「{shown(raw)}」含上标、下标或带圈数字「{ch}」，请用普通数字 0–9 书写")
+
+
 def parse_number(raw: object, what: str = "数值") -> Decimal:
-    """A plain number (YAML/JSON number or numeric string) → Decimal; NaN, ∞ and
-    absurd magnitudes are errors."""
+    """A plain number (YAML/JSON number or numeric string) → Decimal; NaN, ∞, absurd
+    magnitudes, commas outside groups of three, exponents in text and hex are errors."""
     if isinstance(raw, bool):
         raise CellValueError(f"{what}应为数字，而不是 {raw!r}")
     if isinstance(raw, Decimal):
         number = raw
     elif isinstance(raw, int):
+        if raw.bit_length() > 64:
+            raise CellValueError(f"{what} {shown(raw)} 过大")
         number = Decimal(raw)
     elif isinstance(raw, float):
         number = Decimal(repr(raw))  # float-ok: only for Python callers; files load as Decimal
     else:
-        text = normalize_text(str(raw)).replace(",", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise CellValueError(f"{what}「{raw}」不是数字") from None
-    if not number.is_finite():
-        raise CellValueError(f"{what}不能是 NaN 或无穷大")
-    if abs(number) >= MAX_ABS:
-        raise CellValueError(f"{what} {raw} 过大")
-    return number
+        if isinstance(raw, (list, dict, tuple)):
+            raise CellValueError(f"{what}「{_container(raw)}」不是数字")
+        text = normalize_text(str(raw))
+        if text.lower() in _NOT_NUMBERS or text.lower() == "nan":
+            raise CellValueError(f"{what}不能是 NaN 或无穷大")
+        _check_text_number(text, raw, what)
+        if not text or not _PLAIN_NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
+            raise CellValueError(f"{what}「{shown(raw)}」不是数字")
+        number = Decimal(text.replace(",", ""))
+    return _check_magnitude(number, raw, what)
+
+
+def _container(raw: object) -> str:
+    text = repr(raw) if len(raw) <= 10 else ("列表" if isinstance(raw, (list, tuple)) else "键值映射")  # type: ignore[arg-type]
+    return shown(text)
 
 
 def parse_value(raw: object) -> Quantity | Text:
@@ -127,9 +211,28 @@ def parse_value(raw: object) -> Quantity | Text:
     if isinstance(raw, (int, Decimal, float)) and not isinstance(raw, bool):
         number = parse_number(raw)
         if number < 0:
-            raise CellValueError(f"数值 {raw} 为负数")
+            raise CellValueError(f"数值 {shown(raw)} 为负数")
         return Quantity(None, number)
     return _parse_text(str(raw))
+
+
+def _find_operator(prefix: str) -> tuple[str | None, str]:
+    """The operator glyph or word standing anywhere in ``prefix`` (leftmost-longest at each
+    position; the last one before the number counts) and the label without it."""
+    found: tuple[str, int, int] | None = None
+    i = 0
+    while i < len(prefix):
+        for token in _TOKENS_BY_FIRST.get(prefix[i], ()):
+            if prefix.startswith(token, i):
+                found = (_OPERATOR_TOKENS[token], i, i + len(token))
+                i += len(token)
+                break
+        else:
+            i += 1
+    if found is None:
+        return None, prefix.strip()
+    operator, start, stop = found
+    return operator, (prefix[:start] + prefix[stop:]).strip()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -137,33 +240,25 @@ def _parse_text(raw: str) -> Quantity | Text:
     text = _normalize(raw)
     if not text:
         raise CellValueError("内容为空")
-    matches = _NUMBER.findall(text)
+    negated = next((ch for ch in text if ch in _NEGATED), None)
+    if negated:
+        raise CellValueError(f"「{shown(text)}」中的运算符「{negated}」是否定形式，请改用 ≥、≤、>、< 或 =")
+    _check_text_number(text, text, "数值")
+    matches = list(_NUMBER.finditer(text))
     if len(matches) != 1:
         if not matches:
             if text.lower() in _NOT_NUMBERS:
                 raise CellValueError(f"「{text}」不是有效数值")
-            if _PREFIX_SYMBOL.fullmatch(text) or text in _OPERATOR_WORDS:
+            if text in _OPERATOR_WORDS or text in _OPERATOR_TOKENS:
                 raise CellValueError(f"「{text}」只有运算符，没有数值")
-        elif len(matches) == 2 and _SCIENTIFIC.match(text):
-            return parse_value(parse_number(text))
         return Text(text, len(matches))
-    match = _NUMBER.search(text)
+    match = matches[0]
     prefix, suffix = text[: match.start()], text[match.end() :]
-    if prefix.rstrip().endswith("-") and not prefix.rstrip()[:-1].rstrip().endswith(tuple("0123456789")):
-        raise CellValueError(f"「{text}」为负数")
-    operator = None
-    prefix = prefix.strip()
-    if prefix:
-        symbol = _PREFIX_SYMBOL.search(prefix)
-        if symbol:
-            operator = _SYMBOLS[symbol.group(1)]
-            prefix = prefix[: symbol.start()].strip()
-        elif prefix[-1] in _PREFIX_LAST:
-            for word, op in _PREFIX_WORDS:
-                if prefix.endswith(word):
-                    operator = op
-                    prefix = prefix[: -len(word)].strip()
-                    break
+    if prefix.rstrip().endswith("-"):
+        raise CellValueError(f"「{shown(text)}」为负数（数字前有负号或破折号）")
+    operator, prefix = _find_operator(prefix)
+    if not prefix and operator is None and text in _OPERATOR_WORDS:
+        raise CellValueError(f"「{text}」只有运算符，没有数值")
     suffix = suffix.strip()
     if suffix and suffix[-1] in _SUFFIX_LAST:
         for word, op in _SUFFIX_WORDS:
@@ -173,31 +268,45 @@ def _parse_text(raw: str) -> Quantity | Text:
                 break
     number = Decimal(match.group(0).replace(",", ""))
     if number >= MAX_ABS:
-        raise CellValueError(f"数值 {match.group(0)} 过大")
+        raise CellValueError(f"数值 {shown(match.group(0))} 过大")
     return Quantity(operator, number, _unit(suffix.replace(" ", "")), prefix)
 
 
+def _scale(unit: str) -> tuple[Decimal, str]:
+    """(factor, base unit): 万元 is 10000 元, 1.186万人 is 11860 人, 亿元 is 10^8 元."""
+    if unit in _MONEY_SCALE:
+        return _MONEY_SCALE[unit], "元"
+    if len(unit) > 1 and unit[0] in _PREFIX_SCALE:
+        return _PREFIX_SCALE[unit[0]], unit[1:]
+    return Decimal(1), unit
+
+
 def to_unit(quantity: Quantity, unit: str) -> Decimal:
-    """The quantity's number in ``unit``; 元 ↔ 万元 is the one conversion."""
+    """The quantity's number in ``unit``: 元 ↔ 万元 ↔ 亿元, and a 万/亿 prefix on a count unit."""
     if not quantity.unit or not unit or quantity.unit == unit:
         return quantity.number
-    if (quantity.unit, unit) == ("元", "万元"):
-        return quantity.number / Decimal(10000)
-    if (quantity.unit, unit) == ("万元", "元"):
-        return quantity.number * Decimal(10000)
-    raise CellValueError(f"单位「{quantity.unit}」与「{unit}」不一致")
+    (have, base), (want, want_base) = _scale(quantity.unit), _scale(unit)
+    if base != want_base:
+        raise CellValueError(f"单位「{quantity.unit}」与「{unit}」不一致")
+    return quantity.number * have / want
 
 
 def units_compatible(a: str, b: str) -> bool:
-    return not a or not b or a == b or {a, b} == {"元", "万元"}
+    return not a or not b or a == b or _scale(a)[1] == _scale(b)[1]
 
 
 _EXPONENTS = {d: Decimal(1).scaleb(-d) for d in range(0, 7)}
 
 
+_WIDE = Context(prec=80, Emax=999999, Emin=-999999)
+
+
 def quantize(value: Decimal, decimals: int) -> Decimal:
-    """四舍五入 (ROUND_HALF_UP) to ``decimals`` places — never round()."""
+    """四舍五入 (ROUND_HALF_UP) to ``decimals`` places — never round(). Values beyond the
+    default context's 28 digits (a rate of 10^24 % from a tiny budget) still quantize."""
     exponent = _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals)
+    if value.is_finite() and value.adjusted() >= 28 - decimals:
+        return value.quantize(exponent, rounding=ROUND_HALF_UP, context=_WIDE)
     return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
@@ -206,6 +315,8 @@ def format_number(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     value = Decimal(value)
+    if not value.is_finite() or value.adjusted() >= 28:  # only in messages about absurd inputs
+        return str(value) if not value.is_finite() else f"{value:.3E}"
     if value == value.to_integral_value():
         return str(value.quantize(Decimal(1)))
     text = format(value, "f")

@@ -55,6 +55,15 @@ def _target(row: dict[str, CellValue]) -> str | None:
     return f"{operator}{target}" if operator and operator in "≥>≤<=>=<=" else target
 
 
+def _actual(row: dict[str, CellValue]) -> str | None:
+    """A number under a 度量单位 column is in that unit (a bare 0.95 against ≥95% would be
+    ambiguous, SCORING.md §9)."""
+    actual, unit = _text(row.get("actual")), _text(row.get("unit"))
+    if isinstance(_value(row.get("actual")), Decimal) and unit and isinstance(_value(row.get("target")), Decimal):
+        return f"{actual}{unit}"
+    return actual
+
+
 def _is_quantitative(row: dict[str, CellValue]) -> bool:
     return isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal)
 
@@ -65,7 +74,7 @@ def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None
         "level2": _text(row.get("level2")) or level2 or "",
         "name": _text(row.get("name")),
         "target": _target(row),
-        "actual": _text(row.get("actual")),
+        "actual": _actual(row),
         "weight": _value(row.get("weight")),
         "cause": _text(row.get("cause")),
         "remedy": _text(row.get("remedy")),

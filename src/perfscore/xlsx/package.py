@@ -236,15 +236,14 @@ class OpenWorkbook:
 
 def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
     """Read and check a workbook; every problem is a SheetError naming the file."""
+    from perfscore.errors import InputError
+    from perfscore.projectfile import read_bytes  # regular files only, bounded: a FIFO or /dev/zero never hangs
+
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SheetError(f"文件 {path} 不存在") from None
-    except IsADirectoryError:
-        raise SheetError(f"文件 {path} 是目录，不是 .xlsx 文件") from None
-    except OSError as exc:
-        raise SheetError(f"文件 {path} 无法读取：{exc.strerror or exc}") from None
+        data = read_bytes(path, MAX_UNCOMPRESSED_BYTES)
+    except InputError as exc:
+        raise SheetError(exc.problems) from None
     if len(data) > MAX_UNCOMPRESSED_BYTES:
         raise SheetError(f"文件 {path}: 大小超过上限 {MAX_UNCOMPRESSED_BYTES // 1048576} MB，拒绝读取")
     _, parts = open_zip(path, data)

@@ -61,7 +61,7 @@ def cell_value(v: object) -> str | Decimal | None:
         if v != v or v in (float("inf"), float("-inf")):  # float-ok: NaN/∞ check on a read cell
             return None
         d = Decimal(format(v, ".15g"))  # Excel keeps 15 significant digits
-        d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+        d = d.quantize(Decimal(1)) if d == d.to_integral_value() and d.adjusted() < 28 else d.normalize()
         if len(_FLOAT_CACHE) >= 4096:
             _FLOAT_CACHE.clear()
         _FLOAT_CACHE[v] = d  # type: ignore[index]
