@@ -178,3 +178,12 @@ def test_import_a_flat_workbook_writes_one_project_file_per_project(tmp_path):
     policy = load_policy("hubei")
     from_files = sorted(score_sheet(read_sheet_file(p), policy).total for p in files)
     assert from_files == sorted(r.total for r in api.score_files([FLAT], policy)[0])
+
+
+def test_fill_into_a_directory_under_the_inputs_does_not_read_its_own_outputs(tmp_path):
+    shutil.copytree(SAMPLES / "liaoning_chaoyang_2024", tmp_path / "in")
+    policy = load_policy("liaoning")
+    first, _ = api.fill_files([tmp_path / "in"], tmp_path / "in" / "out", policy)
+    again, failures = api.fill_files([tmp_path / "in"], tmp_path / "in" / "out", policy)
+    assert failures == [] and len(first) == len(again) == 5
+    assert sorted(p.name for p in (tmp_path / "in" / "out").iterdir()) == sorted(p.name for p in first)

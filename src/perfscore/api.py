@@ -90,7 +90,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
     from .sheets.fill import check_output, fill_sheet
 
     output = Path(output)
-    files = discover(paths)
+    files = discover(paths, skip=output)  # earlier outputs under the inputs are not inputs
     inputs, failures = read_inputs(files)
     written: list[Path] = []
     if len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx":
@@ -151,7 +151,7 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     from .xlsx.package import open_workbook
 
     output = Path(output)
-    files = [f for f in discover(paths) if f.suffix.lower() in EXCEL_SUFFIXES or not f.exists()]
+    files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES or not f.exists()]
     jobs: list[tuple[Path, str, str, dict | None]] = []  # (file, source, base name, flat row mapping)
     failures: list[Failure] = []
     for path in files:
