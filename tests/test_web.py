@@ -443,3 +443,49 @@ def test_other_commands_do_not_import_the_web_stack():
     code = "import sys, perfscore.cli; print(any(m.split('.')[0] in ('starlette', 'uvicorn', 'multipart') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
     assert out.stdout.strip() == "False"
+
+
+def test_on_loopback_only_loopback_host_names_are_served(temp_root):
+    from perfscore.web.app import LOOPBACK_NAMES
+
+    with TestClient(create_app(temp_root=temp_root, hosts=LOOPBACK_NAMES), base_url="http://127.0.0.1:8765") as local:
+        assert local.get("/").status_code == 200
+        assert local.get("/", headers={"host": "localhost:8765"}).status_code == 200
+        assert local.get("/", headers={"host": "[::1]:8765"}).status_code == 200
+        rebound = local.post("/api/score", files=[part(GOUMAI)], headers={"host": "evil.example:8765"})
+        assert rebound.status_code == 400 and "本机地址" in rebound.json()["error"]
+    assert_cleaned(temp_root)
+
+
+def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, monkeypatch):
+    import threading
+
+    from perfscore.web import engine
+
+    release, first_done = threading.Event(), threading.Event()
+    real = engine.score_files
+
+    def slow(paths, root, policy, progress=None):
+        if progress is None:  # /api/score, not the job
+            return real(paths, root, policy)
+
+        def step(n):
+            progress(n)
+            first_done.set()
+            release.wait(10)
+
+        return real(paths, root, policy, step)
+
+    monkeypatch.setattr(engine, "score_files", slow)
+    started = client.post("/api/jobs", files=[part(GOUMAI), part(ZHENGTI), text_part("c.yaml", GOOD)],
+                          data={"policy": "liaoning"}).json()
+    assert first_done.wait(10)
+    running = client.get(f"/api/jobs/{started['job']}").json()
+    assert (running["done"], running["total"], running["finished"]) == (1, 3, False)
+    assert "results" not in running
+    assert client.get(f"/api/jobs/{started['job']}/download/report.md").status_code == 409
+    assert client.get("/").status_code == 200  # the server answers while the job runs
+    assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
+    release.set()
+    status = wait_job(client, started["job"])
+    assert [r["total"] for r in status["results"]][:1] == ["98.32"] and len(status["results"]) == 3

@@ -36,16 +36,18 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) 
     try:
         import uvicorn
 
-        from .app import create_app, max_upload_from_env
+        from .app import LOOPBACK_NAMES, create_app, max_upload_from_env
     except ImportError as exc:  # pragma: no cover - a broken install
         raise SystemExit(f"缺少网页服务所需的软件包（{exc.name}），请重新安装: pip install perfscore") from None
 
     if not _port_free(host, port):
         raise SystemExit(f"无法在 {host}:{port} 启动：端口已被占用或地址不可用，请用 --port 换一个端口")
-    app = create_app(max_upload=max_upload_from_env())
+    local = host in LOCAL_HOSTS
+    # on loopback, only pages opened by a loopback name are served (no DNS rebinding)
+    app = create_app(max_upload=max_upload_from_env(), hosts=LOOPBACK_NAMES if local else None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
-    if host not in LOCAL_HOSTS:
+    if not local:
         _say(f"警告: 服务监听在 {host}，同一网络中的其他电脑也能打开此页面并上传文件；只在本机使用时请去掉 --host")
     _say(f"perfscore 网页已启动: {url}  （关闭此窗口或按 Ctrl+C 停止）")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))

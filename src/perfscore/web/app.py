@@ -74,16 +74,25 @@ class _TooLarge(Exception):
 
 class LimitUploads:
     """Refuses a request body over ``limit`` bytes with a Chinese 413, whether the size is
-    declared (Content-Length) or only seen while it streams in."""
+    declared (Content-Length) or only seen while it streams in; and, when ``hosts`` is
+    given, a request whose Host is not one of them (a web page that points its own
+    name at 127.0.0.1 must not reach this server)."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, hosts: set[str] | None = None):
+        self.app, self.limit, self.hosts = app, limit, hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        if self.hosts is not None:
+            host = headers.get(b"host", b"").decode("latin-1").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.hosts:
+                await error("只接受通过本机地址（127.0.0.1 或 localhost）打开的页面", 400)(scope, receive, send)
+                return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._drain(receive)
             await error(too_large_message(self.limit), 413)(scope, receive, send)
@@ -317,11 +326,15 @@ class Jobs:
 
 # -- the app -------------------------------------------------------------------------------------------
 
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]"}
+
+
 def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = None,
-               unzip_limit: int | None = None) -> ASGIApp:
+               unzip_limit: int | None = None, hosts: set[str] | None = None) -> ASGIApp:
     """The ASGI app. ``max_upload``: bytes per request; ``temp_root``: where the private temp
     folders go (the system's temp folder by default); ``unzip_limit``: bytes the zips of one
-    request may unpack to (4 × max_upload by default)."""
+    request may unpack to (4 × max_upload by default); ``hosts``: the Host names accepted
+    (any when None; `serve` on loopback passes LOOPBACK_NAMES)."""
     settings = Settings(max_upload, temp_root, unzip_limit)
     jobs = Jobs()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -433,7 +446,7 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
         lifespan=_lifespan(jobs),
     )
     app.state.jobs = jobs
-    return LimitUploads(app, max_upload)
+    return LimitUploads(app, max_upload, hosts)
 
 
 def _lifespan(jobs: Jobs):
