@@ -489,3 +489,21 @@ def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, mon
     release.set()
     status = wait_job(client, started["job"])
     assert [r["total"] for r in status["results"]][:1] == ["98.32"] and len(status["results"]) == 3
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch, folder):
+    policy = "liaoning" if folder.startswith("liaoning") else "hubei"
+    sources = sorted((SAMPLES / folder).glob("*.yaml"))
+    for path in sources:  # the same projects as handed-in sheets, filled by `perfscore fill`
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+        assert cli(tmp_path, monkeypatch, "fill", path.name, "-o", f"{path.stem}.xlsx", "--policy", policy).exit_code == 0
+    inputs = [tmp_path / p.name for p in sources] + [tmp_path / f"{p.stem}.xlsx" for p in sources]
+    body = decimals(client.post("/api/score", files=[part(p) for p in inputs], data={"policy": policy}).text)
+    assert body["failures"] == []
+    expected = []
+    for path in inputs:
+        run = cli(tmp_path, monkeypatch, "score", path.name, "--policy", policy, "--format", "json")
+        assert run.exit_code == 0, run.stderr
+        expected.append(decimals(run.stdout))
+    assert body["results"] == expected

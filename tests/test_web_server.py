@@ -162,3 +162,34 @@ def test_page_scores_an_uploaded_sheet_and_downloads_the_filled_sheet(server, br
     driver.find_element(By.ID, "start").click()
     failure = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#failures li"))[0]
     assert failure.text.startswith("文件 坏.yaml")
+
+
+def test_page_takes_a_folder_zip_and_shows_every_project(server, browser, tmp_path):
+    import zipfile
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    url, _ = server
+    driver, downloads = browser
+    folder = ROOT / "samples" / "hubei_qiaokou_2024"
+    archive = tmp_path / "桥口区.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.glob("*.yaml")):
+            out.write(path, f"桥口区/{path.name}")
+    driver.get(url)
+    driver.find_element(By.ID, "files").send_keys(str(archive))
+    Select(driver.find_element(By.ID, "policy")).select_by_value("hubei")
+    driver.find_element(By.ID, "start").click()
+    n = len(list(folder.glob("*.yaml")))
+    WebDriverWait(driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "details.project")) == n)
+    assert driver.find_element(By.ID, "progress-text").text == f"已评分 {n} / {n} 个文件"
+    assert driver.find_element(By.ID, "counts").text.startswith(f"已评分 {n} 个项目，失败 0 个")
+    shown = {e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, "details.project .name")}
+    assert len(shown) == n
+    driver.find_element(By.ID, "dl-summary").click()
+    WebDriverWait(driver, 30).until(lambda d: (downloads / "summary.xlsx").exists()
+                                    and not list(downloads.glob("*.crdownload")))
+    summary = openpyxl.load_workbook(downloads / "summary.xlsx")
+    cells = {c.value for ws in summary for row in ws.iter_rows() for c in row}
+    assert shown <= cells
