@@ -248,6 +248,8 @@ def test_upload_over_the_limit_is_413_in_chinese(temp_root):
     ("a/./b/../x.yaml", "a/b/x.yaml"),
     ("...", None),
     ("con<>:|?.yaml", "con_____.yaml"),
+    ("x/CON.yaml", "x/_CON.yaml"),
+    ("lpt1", "_lpt1"),
 ])
 def test_safe_relative(name, expected):
     got = safe_relative(name)
@@ -315,6 +317,20 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
     assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"]
     assert_cleaned(temp_root)
+
+
+def test_corrupt_zip_member_and_name_clash_are_failures(client):
+    good = zip_bytes({"a/b.yaml": GOOD.encode("utf-8"), "c.yaml": GOOD.encode("utf-8")})
+    corrupt = bytearray(good)
+    at = corrupt.index(b"c.yaml") + len("c.yaml")  # the deflated data of c.yaml follows its name
+    corrupt[at:at + 20] = b"\xff" * 20
+    body = client.post("/api/score", files=[("files", ("z.zip", bytes(corrupt)))]).json()
+    assert len(body["results"]) == 1
+    assert body["failures"][0]["file"] == "z.zip/c.yaml" and "无法解压" in body["failures"][0]["error"]
+    clash = client.post("/api/score", files=[text_part("a", GOOD), text_part("a/b.yaml", GOOD)]).json()
+    refused = {f["file"]: f["error"] for f in clash["failures"]}
+    assert refused["a/b.yaml"].startswith("文件 a/b.yaml: 无法保存")
+    assert refused["a"].startswith("文件 a: 不支持的文件类型")
 
 
 def test_zip_names_from_windows_gbk_are_recovered(client):

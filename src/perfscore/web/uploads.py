@@ -11,6 +11,7 @@ import shutil
 import stat
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +22,8 @@ INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".xls", ".ods"}
 MAX_ZIP_MEMBERS = 10_000
 CHUNK = 1 << 16
 _BAD_CHARS = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
+# names Windows keeps for devices, with any extension: a server on Windows cannot create them
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
 class UploadError(Exception):
@@ -41,6 +44,8 @@ def safe_relative(name: str) -> Path | None:
         if not parts and re.fullmatch(r"[A-Za-z]:", part.strip()):
             continue  # a drive letter, not a folder
         part = _BAD_CHARS.sub("_", part).strip().rstrip(". ")  # Windows drops trailing dots and spaces
+        if part.split(".")[0].upper() in _DEVICES:
+            part = "_" + part
         if part:  # "", ".", ".." and "..." all end up empty here
             parts.append(part[:120])
     return Path(*parts) if parts else None
@@ -129,9 +134,13 @@ def save_zip(src: BinaryIO, shown: str, root: Path, folder: Path, saved: Saved, 
         try:
             with archive.open(info) as member:
                 ok = _copy_limited(member, target, budget)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error):
             target.unlink(missing_ok=True)
-            refused.append((where, f"文件 {where}: 压缩数据损坏，无法解压"))
+            refused.append((where, f"文件 {where}: 压缩数据损坏或压缩方式不支持，无法解压"))
+            continue
+        except OSError as exc:  # "a" and "a/b.yaml" in one zip, a full disk
+            target.unlink(missing_ok=True)
+            refused.append((where, f"文件 {where}: 无法保存（{exc.strerror or type(exc).__name__}）"))
             continue
         if not ok:
             for path in kept:
@@ -154,7 +163,7 @@ def save_upload(src: BinaryIO, filename: str, root: Path, saved: Saved, unzip_li
     try:
         target = _unique(root, relative)
         _copy_limited(src, target, [1 << 62])
-    except OSError:  # "a" and "a/b.yaml" in one request: a file where a folder must go
-        saved.refused.append((str(relative), f"文件 {relative}: 与同时上传的另一个文件或文件夹重名，无法保存"))
+    except OSError as exc:  # "a" and "a/b.yaml" in one request: a file where a folder must go
+        saved.refused.append((str(relative), f"文件 {relative}: 无法保存（{exc.strerror or type(exc).__name__}）"))
         return
     saved.paths.append(target)
