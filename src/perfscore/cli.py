@@ -189,6 +189,17 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     sys.exit(1 if outcome.failures else 0)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只允许本机访问）。")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="端口。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
+def serve(host: str, port: int, no_browser: bool) -> None:
+    """启动本机网页：在浏览器中上传自评表，查看得分并下载填好的表。"""
+    from .web import serve as run_server
+
+    run_server(host, port, not no_browser)
+
+
 class _Null:
     def write(self, _text: str) -> None:
         pass

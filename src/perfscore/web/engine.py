@@ -1,0 +1,216 @@
+"""Every call the web app makes into the perfscore library, in this one module.
+
+The app never imports reading/scoring/output/sheets/batch/report itself: when the
+library grows a public façade (``perfscore.api``), only this file is re-pointed.
+
+Inputs are files already saved under one folder (``root``); users know them by their
+path relative to it, so every message and source names that relative path, never the
+private temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..batch import assign_file_names, sort_key
+from ..errors import Failure, PerfscoreError
+from ..inputs import read_path
+from ..output import dumps, result_dict
+from ..policy import PRESETS, Policy, load_policy
+from ..scoring import SheetScore
+from ..values import format_fixed, format_number
+
+__all__ = [
+    "PRESETS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
+    "preset", "policy_file", "score_files", "fill_one", "write_sheets", "write_batch",
+    "result_json", "failure_json", "view_json",
+]
+
+
+@dataclass
+class Scored:
+    """One scored project: its result and, for a handed-in sheet, the audit findings."""
+
+    file: str  # the input as the user knows it (relative path)
+    result: SheetScore
+    findings: list[dict] = field(default_factory=list)  # {cell, label, reported, computed}
+
+
+class _Names:
+    """Turns the temp folder's absolute paths back into the names the user uploaded."""
+
+    def __init__(self, root: Path):
+        self.prefixes = [f"{root}{os.sep}", f"{root.resolve()}{os.sep}"]
+
+    def __call__(self, text: str) -> str:
+        for prefix in self.prefixes:
+            text = text.replace(prefix, "")
+        return text
+
+
+def _problems(exc: PerfscoreError) -> tuple[str, ...]:
+    return tuple(getattr(exc, "problems", None) or [str(exc)])
+
+
+def preset(name: str) -> Policy:
+    """A shipped preset only: a form field must never name a file on the server."""
+    if name not in PRESETS:
+        from ..errors import InputError
+
+        raise InputError(f"评分规则「{name}」不是预设（{'、'.join(PRESETS)}）；自定义规则请上传规则文件")
+    return load_policy(name)
+
+
+def policy_file(path: Path, root: Path) -> Policy:
+    """An uploaded policy file (YAML/JSON); errors name it as uploaded."""
+    names = _Names(root)
+    try:
+        return load_policy(Path(path))
+    except PerfscoreError as exc:
+        raise type(exc)([names(str(p)) for p in _problems(exc)]) from None
+
+
+def _localize(result: SheetScore, names: _Names) -> SheetScore:
+    result.source = names(result.source)
+    result.warnings = [names(w) for w in result.warnings]
+    for ind in result.indicators:
+        ind.warnings = [names(w) for w in ind.warnings]
+    return result
+
+
+def _score_path(path: Path, policy: Policy, names: _Names) -> list[Scored | Failure]:
+    """Every sheet of one input, through the library's one input path: a workbook's sheets
+    are audited (their findings carry cell addresses), text files scored."""
+    from ..sheets.audit import audit_input
+
+    out: list[Scored | Failure] = []
+    for item in read_path(path):
+        if isinstance(item, Failure):
+            out.append(item)
+            continue
+        try:
+            audit = audit_input(item, policy)
+        except PerfscoreError as exc:
+            out.append(Failure.from_error(names(item.source), exc, item.sheet.name, item.sheet.unit or item.sheet.department))
+            continue
+        findings = [
+            {"cell": f.cell, "label": f.discrepancy.label,
+             "reported": _shown(f.discrepancy.reported), "computed": _shown(f.discrepancy.computed)}
+            for f in audit.findings
+        ] if item.cells else []
+        out.append(Scored(names(item.source), audit.result, findings))
+    return out
+
+
+def score_files(paths: list[Path], root: Path, policy: Policy,
+                progress: Callable[[int], None] | None = None) -> tuple[list[Scored], list[Failure]]:
+    """Score each input under ``root`` (project files, filled sheets, flat workbooks).
+    A broken input is a Failure with the CLI's one-line message; the others go on."""
+    names = _Names(root)
+    scored: list[Scored] = []
+    failures: list[Failure] = []
+    for path in paths:
+        try:
+            items = _score_path(path, policy, names)
+        except PerfscoreError as exc:
+            items = [Failure(names(str(path)), None, None, _problems(exc))]
+        for item in items:
+            if isinstance(item, Failure):
+                failures.append(Failure(names(item.source), item.name, item.unit, tuple(names(str(p)) for p in item.problems)))
+            else:
+                _localize(item.result, names)
+                scored.append(item)
+        if progress:
+            progress(1)
+    return scored, failures
+
+
+def fill_one(result: SheetScore, out: Path) -> Path:
+    """The filled sheet (.xlsx) of one scored project."""
+    from ..sheets.fill import fill_sheet
+
+    return fill_sheet(result, out)
+
+
+def sheet_names(scored: list[Scored]) -> list[str]:
+    """A safe, unique file name per project (clashes get （2）…)."""
+    return assign_file_names([s.result for s in scored])
+
+
+def write_sheets(scored: list[Scored], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [fill_one(s.result, folder / name) for s, name in zip(scored, sheet_names(scored))]
+
+
+def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path) -> list[Path]:
+    """What ``perfscore batch --sheets`` writes: summary.xlsx, report.md, report.html, sheets/."""
+    from ..report.documents import write_report
+    from ..report.workbook import write_summary
+
+    ordered = sorted(scored, key=lambda s: sort_key(s.result))
+    failures = sorted(failures, key=sort_key)
+    results = [s.result for s in ordered]
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = write_sheets(ordered, outdir / "sheets")
+    write_summary(results, failures, outdir / "summary.xlsx")
+    write_report(results, failures, "md", outdir / "report.md")
+    write_report(results, failures, "html", outdir / "report.html")
+    return written + [outdir / n for n in ("summary.xlsx", "report.md", "report.html")]
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+def result_json(scored: Scored) -> dict:
+    """Exactly the ``perfscore score --format json`` object."""
+    return result_dict(scored.result)
+
+
+def failure_json(failure: Failure) -> dict:
+    return {"file": failure.source, "error": "\n".join(str(p) for p in failure.problems)}
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else format_number(value)
+
+
+def view_json(scored: Scored) -> dict:
+    """What the page shows of a result, every number already written as the forms print it."""
+    r = scored.result
+    return {
+        "file": scored.file,
+        "kind": "部门(单位)整体绩效自评表" if r.kind == "department" else "预算项目(政策)绩效自评表",
+        "name": r.name, "unit": r.unit or r.department or "", "year": r.year or "", "policy": r.policy,
+        "execution_rate": format_number(r.execution_rate) + "%",
+        "execution_weight": format_number(r.execution_weight),
+        "execution_score": format_fixed(r.execution_score),
+        "indicator_score": format_fixed(r.indicator_score),
+        "deduction": format_number(r.deduction),
+        "total": format_fixed(r.total), "grade": r.grade,
+        "tasks": [
+            {"name": t.name, "budget": format_fixed(t.budget), "executed": format_fixed(t.executed),
+             "rate": format_number(t.execution_rate) + "%", "weight": format_number(t.weight),
+             "score": format_fixed(t.score)}
+            for t in r.tasks
+        ],
+        "indicators": [
+            {"level1": i.level1, "level2": i.level2, "name": i.name, "target": i.target_text, "actual": i.actual_text,
+             "completion": format_fixed(i.completion_pct) + "%", "weight": format_number(i.weight),
+             "score": format_fixed(i.score), "needs_explanation": i.needs_explanation}
+            for i in r.indicators
+        ],
+        "needing": [
+            {"index": i.index, "name": i.name,
+             "why": "完成值超过「=」指标值" if i.exceeded else f"完成程度 {format_fixed(i.completion_pct)}%",
+             "cause": i.cause or ""}
+            for i in r.needing_explanation()
+        ],
+        "warnings": list(r.warnings),  # the indicators' own, with 第N个指标 in front, are among them
+        "findings": scored.findings,
+        "discrepancies": [] if scored.findings else [
+            {"cell": "", "label": d.label, "reported": _shown(d.reported), "computed": _shown(d.computed)}
+            for d in r.discrepancies
+        ],
+    }

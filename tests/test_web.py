@@ -1,0 +1,525 @@
+"""`perfscore serve`'s app through Starlette's TestClient: every answer of the JSON API,
+the page's jobs, the limits, and upload names that must never leave the temp folder."""
+
+import io
+import json
+import os
+import stat
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("starlette")
+pytest.importorskip("multipart")
+from starlette.testclient import TestClient  # noqa: E402
+
+from perfscore.cli import main  # noqa: E402
+from perfscore.policy import load_policy  # noqa: E402
+from perfscore.scoring import score_sheet  # noqa: E402
+from perfscore.projectfile import read_sheet_file  # noqa: E402
+from perfscore.sheets.fill import fill_sheet  # noqa: E402
+from perfscore.web.app import create_app  # noqa: E402
+from perfscore.web.uploads import safe_relative  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
+FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+MB = 1024 * 1024
+
+BROKEN = "kind: project\nname: 坏项目\nbudget: {initial: 10, executed: 9}\nindicators:\n  - {name: 培训场次, target: '≥10次', actual: 8次}\n"
+GOOD = """\
+kind: project
+name: 培训项目
+budget: {initial: 10, executed: 9}
+indicators:
+  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
+  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
+"""
+
+
+@pytest.fixture
+def temp_root(tmp_path):
+    return tmp_path / "temp"
+
+
+@pytest.fixture
+def client(temp_root):
+    with TestClient(create_app(temp_root=temp_root)) as c:
+        yield c
+
+
+def decimals(text: str):
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+
+
+def part(path: Path, name: str | None = None):
+    return ("files", (name or path.name, path.read_bytes()))
+
+
+def text_part(name: str, text: str):
+    return ("files", (name, text.encode("utf-8")))
+
+
+def cli(tmp_path, monkeypatch, *args):
+    """The CLI run in the folder of its inputs, so its messages name them as the page does."""
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_cleaned(temp_root: Path):
+    assert not temp_root.exists() or list(temp_root.iterdir()) == []
+
+
+# -- /api/score ---------------------------------------------------------------------------------
+
+def test_score_seed_is_exactly_the_cli_json(client, temp_root, tmp_path, monkeypatch):
+    answer = client.post("/api/score", files=[part(GOUMAI)], data={"policy": "liaoning"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    body = decimals(answer.text)
+    assert body["failures"] == []
+    [result] = body["results"]
+    assert (result["total"], result["grade"]) == (Decimal("98.32"), "优")
+    (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
+    expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", "liaoning", "--format", "json")
+    assert expected.exit_code == 0
+    assert result == decimals(expected.stdout)
+    assert_cleaned(temp_root)
+
+
+def test_score_several_files_in_order_with_department_sheet(client):
+    answer = client.post("/api/score", files=[part(GOUMAI), part(ZHENGTI)], data={"policy": "liaoning"})
+    body = decimals(answer.text)
+    assert [(r["name"], r["total"], r["grade"]) for r in body["results"]] == [
+        ("政府购买法律服务", Decimal("98.32"), "优"), (read_sheet_file(ZHENGTI).name, Decimal("94.30"), "优")]
+
+
+def test_broken_file_is_a_failure_with_the_cli_message(client, temp_root, tmp_path, monkeypatch):
+    answer = client.post("/api/score", files=[text_part("坏.yaml", BROKEN), part(GOUMAI)], data={"policy": "liaoning"})
+    assert answer.status_code == 200
+    body = decimals(answer.text)
+    assert [r["total"] for r in body["results"]] == [Decimal("98.32")]
+    (tmp_path / "坏.yaml").write_text(BROKEN, encoding="utf-8")
+    expected = cli(tmp_path, monkeypatch, "score", "坏.yaml", "--policy", "liaoning")
+    assert expected.exit_code == 1
+    assert body["failures"] == [{"file": "坏.yaml", "error": expected.stderr.strip()}]
+    assert body["failures"][0]["error"].startswith("文件 坏.yaml「坏项目」第1个指标「培训场次」")
+    assert_cleaned(temp_root)
+
+
+@pytest.mark.parametrize("name,data", [
+    ("garbage.xlsx", b"PK\x03\x04 not really a workbook"),
+    ("binary.yaml", bytes(range(256)) * 8),
+    ("empty.json", b""),
+    ("notes.docx", b"hello"),
+])
+def test_unreadable_files_are_failures_never_500(client, name, data):
+    answer = client.post("/api/score", files=[("files", (name, data))])
+    assert answer.status_code == 200
+    [failure] = answer.json()["failures"]
+    assert failure["file"] == name and failure["error"].startswith(f"文件 {name}")
+    assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200  # still serving
+
+
+def test_flat_workbook_scores_every_project(client):
+    body = decimals(client.post("/api/score", files=[part(FLAT)], data={"policy": "hubei"}).text)
+    assert len(body["results"]) > 1
+    assert all(r["grade"] in "优良中差" for r in body["results"])
+
+
+def test_policy_preset_file_and_errors(client, tmp_path, monkeypatch):
+    default = decimals(client.post("/api/score", files=[part(GOUMAI)]).text)["results"][0]
+    liaoning = decimals(client.post("/api/score", files=[part(GOUMAI)], data={"policy": "liaoning"}).text)["results"][0]
+    policy = ROOT / "tests" / "policies" / "linear.yaml"
+    by_file = client.post("/api/score", files=[part(GOUMAI), ("policy_file", (policy.name, policy.read_bytes()))])
+    (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
+    (tmp_path / policy.name).write_bytes(policy.read_bytes())
+    expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", policy.name, "--format", "json")
+    assert decimals(by_file.text)["results"][0] == decimals(expected.stdout)
+    assert default["total"] == Decimal("98.32") and liaoning["total"] == Decimal("98.32")
+
+    unknown = client.post("/api/score", files=[part(GOUMAI)], data={"policy": "/etc/passwd"})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"].startswith("评分规则「/etc/passwd」不是预设")
+    bad = client.post("/api/score", files=[part(GOUMAI), ("policy_file", ("规则.yaml", b"grades: [1, 2]\n"))])
+    assert bad.status_code == 400
+    message = bad.json()["error"]
+    assert "规则.yaml" in message and "perfscore-web" not in message
+
+
+def test_request_errors_are_chinese_4xx(client):
+    none = client.post("/api/score", data={"policy": "liaoning"})
+    assert none.status_code == 400 and none.json()["error"].startswith("请选择至少一个文件")
+    as_json = client.post("/api/score", json={"files": ["x.yaml"]})
+    assert as_json.status_code == 400
+    missing = client.get("/api/nothing")
+    assert missing.status_code == 404 and missing.json()["error"] == "找不到这个地址"
+    wrong = client.get("/api/score")
+    assert wrong.status_code == 405 and "请求方法" in wrong.json()["error"]
+    assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
+
+
+# -- /api/fill and /api/batch -------------------------------------------------------------------------
+
+def test_fill_one_project_answers_an_xlsx_that_opens(client, temp_root):
+    answer = client.post("/api/fill", files=[part(GOUMAI)], data={"policy": "liaoning"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=utf-8''" in answer.headers["content-disposition"]
+    ws = openpyxl.load_workbook(io.BytesIO(answer.content))["项目绩效自评表"]
+    values = [c.value for row in ws.iter_rows() for c in row]
+    assert "政府购买法律服务" in values and 98.32 in values
+    assert_cleaned(temp_root)
+
+
+def test_fill_several_answers_a_zip(client, temp_root):
+    answer = client.post("/api/fill", files=[part(GOUMAI), part(ZHENGTI), text_part("坏.yaml", BROKEN)],
+                         data={"policy": "liaoning"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = sorted(archive.namelist())
+    assert "政府购买法律服务.xlsx" in names and len([n for n in names if n.endswith(".xlsx")]) == 2
+    assert "坏.yaml" in archive.read("失败清单.txt").decode("utf-8")
+    for name in names:
+        if name.endswith(".xlsx"):
+            openpyxl.load_workbook(io.BytesIO(archive.read(name)))
+    assert_cleaned(temp_root)
+
+
+def test_fill_with_nothing_scorable_is_422_with_the_message(client, temp_root):
+    answer = client.post("/api/fill", files=[text_part("坏.yaml", BROKEN)])
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["error"].startswith("文件 坏.yaml") and body["failures"][0]["file"] == "坏.yaml"
+    assert_cleaned(temp_root)
+
+
+def test_batch_zip_holds_summary_reports_and_sheets(client, temp_root):
+    answer = client.post("/api/batch", files=[part(GOUMAI), part(ZHENGTI), text_part("坏.yaml", BROKEN)],
+                         data={"policy": "liaoning"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = set(archive.namelist())
+    assert {"summary.xlsx", "report.md", "report.html", "sheets/政府购买法律服务.xlsx"} <= names
+    assert len([n for n in names if n.startswith("sheets/")]) == 2
+    report = archive.read("report.md").decode("utf-8")
+    assert "98.32" in report and "94.3" in report and "坏.yaml" in report
+    assert "perfscore-web" not in report  # sources are the uploaded names, not the temp folder
+    summary = openpyxl.load_workbook(io.BytesIO(archive.read("summary.xlsx")))
+    cells = [c.value for ws in summary for row in ws.iter_rows() for c in row]
+    assert "政府购买法律服务" in cells
+    assert_cleaned(temp_root)
+
+
+# -- limits ----------------------------------------------------------------------------------------------
+
+def test_upload_over_the_limit_is_413_in_chinese(temp_root):
+    with TestClient(create_app(max_upload=1 * MB, temp_root=temp_root)) as small:
+        big = small.post("/api/score", files=[("files", ("big.yaml", b"#" * (2 * MB)))])
+        assert big.status_code == 413
+        assert big.json()["error"].startswith("上传内容超过 1 MB 的上限")
+
+        def chunks():  # no Content-Length: the limit is counted as the body streams in
+            yield b"--x\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.yaml\"\r\n\r\n"
+            for _ in range(40):
+                yield b"#" * 65536
+            yield b"\r\n--x--\r\n"
+
+        streamed = small.post("/api/score", content=chunks(),
+                              headers={"content-type": "multipart/form-data; boundary=x"})
+        assert streamed.status_code == 413 and "1 MB" in streamed.json()["error"]
+        assert small.post("/api/score", files=[part(GOUMAI)]).status_code == 200
+    assert_cleaned(temp_root)
+
+
+# -- names that must stay inside the temp folder ---------------------------------------------------------
+
+@pytest.mark.parametrize("name,expected", [
+    ("../../etc/x.yaml", "etc/x.yaml"),
+    ("/etc/x.yaml", "etc/x.yaml"),
+    ("..\\..\\Windows\\x.yaml", "Windows/x.yaml"),
+    ("C:\\Users\\a\\x.yaml", "Users/a/x.yaml"),
+    ("a/./b/../x.yaml", "a/b/x.yaml"),
+    ("...", None),
+    ("con<>:|?.yaml", "con_____.yaml"),
+    ("x/CON.yaml", "x/_CON.yaml"),
+    ("lpt1", "_lpt1"),
+])
+def test_safe_relative(name, expected):
+    got = safe_relative(name)
+    assert (got.as_posix() if got else None) == expected
+
+
+def test_traversal_names_never_leave_the_temp_folder(client, tmp_path, temp_root):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    names = ["../../x.yaml", "../../../outside/y.yaml", f"{outside}/z.yaml", "..\\..\\w.yaml"]
+    answer = client.post("/api/score", files=[text_part(n, GOOD) for n in names])
+    body = answer.json()
+    assert body["failures"] == [] and len(body["results"]) == 4
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outside", "temp"]
+    broken = client.post("/api/score", files=[text_part("../../etc/坏.yaml", BROKEN)]).json()
+    assert broken["failures"][0]["file"] == "etc/坏.yaml"
+    assert broken["failures"][0]["error"].startswith("文件 etc/坏.yaml")
+    assert_cleaned(temp_root)
+
+
+def zip_bytes(members: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def test_zip_of_a_folder_scores_each_input(client):
+    data = zip_bytes({
+        "项目/朝阳/goumai.yaml": GOUMAI.read_bytes(), "项目/zhengti.yaml": ZHENGTI.read_bytes(),
+        "项目/说明.txt": b"not an input", "__MACOSX/._goumai.yaml": b"junk", "项目/.hidden.yaml": b"junk",
+    })
+    body = decimals(client.post("/api/score", files=[("files", ("项目.zip", data))], data={"policy": "liaoning"}).text)
+    assert body["failures"] == []
+    assert sorted(r["total"] for r in body["results"]) == [Decimal("94.30"), Decimal("98.32")]
+    broken = zip_bytes({"a/坏.yaml": BROKEN.encode("utf-8")})
+    failure = client.post("/api/score", files=[("files", ("b.zip", broken))]).json()["failures"][0]
+    assert failure["file"] == "b.zip/a/坏.yaml" and failure["error"].startswith("文件 b.zip/a/坏.yaml")
+
+
+def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_root):
+    data = zip_bytes({"../../evil.yaml": GOOD.encode("utf-8"), "/abs/evil2.yaml": GOOD.encode("utf-8")},
+                     symlinks={"link.yaml": "/etc/passwd"})
+    body = client.post("/api/score", files=[("files", ("x.zip", data))]).json()
+    assert sorted(f["file"] for f in body["failures"]) == ["x.zip/link.yaml"]
+    assert "符号链接" in body["failures"][0]["error"]
+    assert len(body["results"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["temp"]
+
+    with TestClient(create_app(max_upload=1 * MB, temp_root=temp_root, unzip_limit=2 * MB)) as small:
+        bomb = zip_bytes({"a.yaml": b"#" * (3 * MB), "b.yaml": GOOD.encode("utf-8")})
+        assert len(bomb) < MB
+        answer = small.post("/api/score", files=[("files", ("bomb.zip", bomb))])
+        assert answer.status_code == 200
+        assert answer.json() == {"results": [], "failures": [
+            {"file": "bomb.zip", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
+    garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
+    assert garbage["failures"] == [{"file": "g.zip", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
+    empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
+    assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"]
+    assert_cleaned(temp_root)
+
+
+def test_corrupt_zip_member_and_name_clash_are_failures(client):
+    good = zip_bytes({"a/b.yaml": GOOD.encode("utf-8"), "c.yaml": GOOD.encode("utf-8")})
+    corrupt = bytearray(good)
+    at = corrupt.index(b"c.yaml") + len("c.yaml")  # the deflated data of c.yaml follows its name
+    corrupt[at:at + 20] = b"\xff" * 20
+    body = client.post("/api/score", files=[("files", ("z.zip", bytes(corrupt)))]).json()
+    assert len(body["results"]) == 1
+    assert body["failures"][0]["file"] == "z.zip/c.yaml" and "无法解压" in body["failures"][0]["error"]
+    clash = client.post("/api/score", files=[text_part("a", GOOD), text_part("a/b.yaml", GOOD)]).json()
+    refused = {f["file"]: f["error"] for f in clash["failures"]}
+    assert refused["a/b.yaml"].startswith("文件 a/b.yaml: 无法保存")
+    assert refused["a"].startswith("文件 a: 不支持的文件类型")
+
+
+def test_zip_names_from_windows_gbk_are_recovered(client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("abcdefgh.yaml", GOOD.encode("utf-8"))  # 8 bytes, as 培训项目 in GBK
+    raw = buffer.getvalue().replace(b"abcdefgh.yaml", "培训项目.yaml".encode("gbk"))
+    body = client.post("/api/score", files=[("files", ("w.zip", raw))]).json()
+    assert body["failures"] == [] and len(body["results"]) == 1
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("abcd.yaml", BROKEN.encode("utf-8"))
+    raw = broken.getvalue().replace(b"abcd.yaml", "坏表.yaml".encode("gbk"))
+    failure = client.post("/api/score", files=[("files", ("w.zip", raw))]).json()["failures"][0]
+    assert failure["file"] == "w.zip/坏表.yaml"
+
+
+# -- the page and its jobs -------------------------------------------------------------------------------------
+
+def test_page_is_chinese_and_self_contained(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    for term in ("绩效自评表评分", "评分规则", "liaoning", "开始评分", "50 MB"):
+        assert term in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
+    for asset in ("/static/app.js", "/static/app.css"):
+        assert asset in page.text
+        assert client.get(asset).status_code == 200
+    script = client.get("/static/app.js").text
+    for term in ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "完成程度", "分值", "得分", "偏差原因"):
+        assert term in script
+    assert "innerHTML" not in script  # data goes in as text, never as markup
+
+
+def wait_job(client, job: str) -> dict:
+    for _ in range(400):
+        status = client.get(f"/api/jobs/{job}").json()
+        if status["finished"]:
+            return status
+        import time
+
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):
+    sheet = tmp_path / "handed_in.xlsx"
+    fill_sheet(score_sheet(read_sheet_file(GOUMAI), load_policy("liaoning")), sheet)
+    wb = openpyxl.load_workbook(sheet)
+    wb["项目绩效自评表"]["J12"] = 10  # 得分 of 资金使用合规率 printed as 10 instead of 12.5
+    wb.save(sheet)
+    started = client.post("/api/jobs", files=[part(GOUMAI), part(sheet), text_part("坏.yaml", BROKEN)],
+                          data={"policy": "liaoning"})
+    assert started.status_code == 202
+    job = started.json()["job"]
+    status = wait_job(client, job)
+    assert (status["done"], status["total"]) == (3, 3)
+    by_file = {r["file"]: r for r in status["results"]}
+    seed = by_file[GOUMAI.name]
+    assert (seed["total"], seed["grade"], seed["execution_rate"], seed["execution_score"]) == ("98.32", "优", "83.16%", "8.32")
+    assert [i["name"] for i in seed["indicators"]][0] == "决策咨询建议数量"
+    assert by_file["handed_in.xlsx"]["findings"] == [
+        {"cell": "J12", "label": "第3个指标「资金使用合规率」得分", "reported": "10", "computed": "12.5"}]
+    assert status["failures"][0]["file"] == "坏.yaml"
+
+    one = client.get(f"/api/jobs/{job}/download/{seed['sheet']}")
+    assert one.status_code == 200
+    assert 98.32 in [c.value for row in openpyxl.load_workbook(io.BytesIO(one.content)).active.iter_rows() for c in row]
+    for name in ("summary.xlsx", "report.md", "report.html", "sheets.zip", "batch.zip"):
+        got = client.get(f"/api/jobs/{job}/download/{name}")
+        assert got.status_code == 200 and got.content, name
+    assert "98.32" in client.get(f"/api/jobs/{job}/download/report.md").text
+    assert client.get(f"/api/jobs/{job}/download/../../etc/passwd").status_code == 404
+    assert client.get(f"/api/jobs/{job}/download/nothing.xlsx").status_code == 404
+    assert client.delete(f"/api/jobs/{job}").status_code == 204
+    gone = client.get(f"/api/jobs/{job}")
+    assert gone.status_code == 404 and "已过期" in gone.json()["error"]
+    assert_cleaned(temp_root)
+
+
+def test_job_bad_request_is_answered_at_once(client):
+    answer = client.post("/api/jobs", files=[part(GOUMAI)], data={"policy": "nope"})
+    assert answer.status_code == 400 and "不是预设" in answer.json()["error"]
+
+
+def test_serve_warns_for_other_hosts_and_opens_the_browser(monkeypatch, capsys):
+    import uvicorn
+
+    import perfscore.web as web
+
+    opened = []
+
+    def fake_run(self):
+        self.started = True
+        import time
+
+        time.sleep(0.3)
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    monkeypatch.setattr(web.webbrowser, "open", lambda url: opened.append(url))
+    web.serve("0.0.0.0", 0, True)
+    err = capsys.readouterr().err
+    assert "警告" in err and "其他电脑" in err
+    assert opened == ["http://127.0.0.1:0/"]
+    web.serve("127.0.0.1", 0, False)
+    assert "警告" not in capsys.readouterr().err
+
+
+def test_serve_refuses_a_taken_port():
+    import socket
+
+    import perfscore.web as web
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match="端口已被占用"):
+            web.serve("127.0.0.1", port, False)
+
+
+def test_other_commands_do_not_import_the_web_stack():
+    import subprocess
+    import sys
+
+    code = "import sys, perfscore.cli; print(any(m.split('.')[0] in ('starlette', 'uvicorn', 'multipart') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    assert out.stdout.strip() == "False"
+
+
+def test_on_loopback_only_loopback_host_names_are_served(temp_root):
+    from perfscore.web.app import LOOPBACK_NAMES
+
+    with TestClient(create_app(temp_root=temp_root, hosts=LOOPBACK_NAMES), base_url="http://127.0.0.1:8765") as local:
+        assert local.get("/").status_code == 200
+        assert local.get("/", headers={"host": "localhost:8765"}).status_code == 200
+        assert local.get("/", headers={"host": "[::1]:8765"}).status_code == 200
+        rebound = local.post("/api/score", files=[part(GOUMAI)], headers={"host": "evil.example:8765"})
+        assert rebound.status_code == 400 and "本机地址" in rebound.json()["error"]
+    assert_cleaned(temp_root)
+
+
+def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, monkeypatch):
+    import threading
+
+    from perfscore.web import engine
+
+    release, first_done = threading.Event(), threading.Event()
+    real = engine.score_files
+
+    def slow(paths, root, policy, progress=None):
+        if progress is None:  # /api/score, not the job
+            return real(paths, root, policy)
+
+        def step(n):
+            progress(n)
+            first_done.set()
+            release.wait(10)
+
+        return real(paths, root, policy, step)
+
+    monkeypatch.setattr(engine, "score_files", slow)
+    started = client.post("/api/jobs", files=[part(GOUMAI), part(ZHENGTI), text_part("c.yaml", GOOD)],
+                          data={"policy": "liaoning"}).json()
+    assert first_done.wait(10)
+    running = client.get(f"/api/jobs/{started['job']}").json()
+    assert (running["done"], running["total"], running["finished"]) == (1, 3, False)
+    assert "results" not in running
+    assert client.get(f"/api/jobs/{started['job']}/download/report.md").status_code == 409
+    assert client.get("/").status_code == 200  # the server answers while the job runs
+    assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
+    release.set()
+    status = wait_job(client, started["job"])
+    assert [r["total"] for r in status["results"]][:1] == ["98.32"] and len(status["results"]) == 3
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch, folder):
+    policy = "liaoning" if folder.startswith("liaoning") else "hubei"
+    sources = sorted((SAMPLES / folder).glob("*.yaml"))
+    for path in sources:  # the same projects as handed-in sheets, filled by `perfscore fill`
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+        assert cli(tmp_path, monkeypatch, "fill", path.name, "-o", f"{path.stem}.xlsx", "--policy", policy).exit_code == 0
+    inputs = [tmp_path / p.name for p in sources] + [tmp_path / f"{p.stem}.xlsx" for p in sources]
+    body = decimals(client.post("/api/score", files=[part(p) for p in inputs], data={"policy": policy}).text)
+    assert body["failures"] == []
+    expected = []
+    for path in inputs:
+        run = cli(tmp_path, monkeypatch, "score", path.name, "--policy", policy, "--format", "json")
+        assert run.exit_code == 0, run.stderr
+        expected.append(decimals(run.stdout))
+    assert body["results"] == expected

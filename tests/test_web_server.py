@@ -1,0 +1,198 @@
+"""`perfscore serve` as a user starts it: a real process on a loopback port, and the page
+in headless Chromium (skipped where Chromium, chromedriver or selenium are missing)."""
+
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx2")
+
+ROOT = Path(__file__).resolve().parent.parent
+GOUMAI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+SCREENSHOT = ROOT / "docs" / "serve.png"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`perfscore serve --no-browser --port P` in its own process; its URL."""
+    port = free_port()
+    env = dict(os.environ, TMPDIR=str(tmp_path_factory.mktemp("server-temp")))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perfscore.cli", "serve", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode("utf-8", "replace"))
+            time.sleep(0.1)
+        else:
+            raise AssertionError("perfscore serve did not answer")
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_answers_on_loopback_and_survives_bad_uploads(server):
+    url, process = server
+    assert "绩效自评表评分" in httpx.get(url).text
+    bad = httpx.post(url + "api/score", files=[("files", ("坏.yaml", b"kind: [1\n"))])
+    assert bad.status_code == 200 and bad.json()["failures"][0]["error"].startswith("文件 坏.yaml")
+    garbage = httpx.post(url + "api/score", content=b"\x00" * 1000, headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert garbage.status_code == 400
+    good = httpx.post(url + "api/score", files=[("files", (GOUMAI.name, GOUMAI.read_bytes()))], data={"policy": "liaoning"})
+    assert good.status_code == 200
+    [result] = json.loads(good.text, parse_float=Decimal)["results"]
+    assert (result["total"], result["grade"]) == (Decimal("98.32"), "优")
+    assert process.poll() is None
+    # it listens on loopback only
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    addresses = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1"}
+    for address in addresses:
+        if address.startswith("127."):
+            continue
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            assert probe.connect_ex((address, port)) != 0
+
+
+# -- the page in a real browser ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("chromium / chromedriver not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1400", "--lang=zh-CN",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {
+        "download.default_directory": str(downloads), "download.prompt_for_download": False,
+        "safebrowsing.enabled": False,
+    })
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except Exception as exc:  # a browser that cannot start here (no display libraries, …)
+        pytest.skip(f"headless chromium did not start: {type(exc).__name__}")
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    try:
+        yield driver, downloads
+    finally:
+        driver.quit()
+
+
+def test_page_scores_an_uploaded_sheet_and_downloads_the_filled_sheet(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    url, _ = server
+    driver, downloads = browser
+    driver.get(url)
+    assert "绩效自评表评分" in driver.title
+    driver.find_element(By.ID, "files").send_keys(str(GOUMAI))
+    Select(driver.find_element(By.ID, "policy")).select_by_value("liaoning")
+    assert GOUMAI.name in driver.find_element(By.ID, "chosen").text
+    driver.find_element(By.ID, "start").click()
+    wait = WebDriverWait(driver, 30)
+    total = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".project .total-value"))[0]
+    assert total.text == "98.32"
+    assert driver.find_element(By.CSS_SELECTOR, ".project .grade-value").text == "优"
+    table = driver.find_element(By.CSS_SELECTOR, ".project table.indicators").text
+    for term in ("一级指标", "三级指标", "完成程度", "决策咨询建议数量"):
+        assert term in table
+    assert "83.16%" in driver.find_element(By.CSS_SELECTOR, ".project .figures").text
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    for _ in range(3):  # the window's height less its frame is the page's: all of it in the picture
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        inner = driver.execute_script("return window.innerHeight")
+        if inner >= height:
+            break
+        driver.set_window_size(1280, driver.get_window_size()["height"] + height - inner)
+    driver.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+    driver.find_element(By.CSS_SELECTOR, ".project .sheet-download").click()
+    WebDriverWait(driver, 30).until(
+        lambda d: [p for p in downloads.iterdir() if p.suffix == ".xlsx"] and not list(downloads.glob("*.crdownload")))
+    [sheet] = [p for p in downloads.iterdir() if p.suffix == ".xlsx"]
+    assert sheet.name == "政府购买法律服务.xlsx"
+    ws = openpyxl.load_workbook(io.BytesIO(sheet.read_bytes()))["项目绩效自评表"]
+    assert 98.32 in [c.value for row in ws.iter_rows() for c in row]
+
+    # a broken file next: a Chinese failure on the page, and the page still works
+    broken = downloads / "坏.yaml"
+    broken.write_text("kind: project\nname: 坏\n", encoding="utf-8")
+    driver.find_element(By.ID, "clear").click()
+    driver.find_element(By.ID, "files").send_keys(str(broken))
+    driver.find_element(By.ID, "start").click()
+    failure = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#failures li"))[0]
+    assert failure.text.startswith("文件 坏.yaml")
+
+
+def test_page_takes_a_folder_zip_and_shows_every_project(server, browser, tmp_path):
+    import zipfile
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    url, _ = server
+    driver, downloads = browser
+    folder = ROOT / "samples" / "hubei_qiaokou_2024"
+    archive = tmp_path / "桥口区.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.glob("*.yaml")):
+            out.write(path, f"桥口区/{path.name}")
+    driver.get(url)
+    driver.find_element(By.ID, "files").send_keys(str(archive))
+    Select(driver.find_element(By.ID, "policy")).select_by_value("hubei")
+    driver.find_element(By.ID, "start").click()
+    n = len(list(folder.glob("*.yaml")))
+    WebDriverWait(driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "details.project")) == n)
+    assert driver.find_element(By.ID, "progress-text").text == f"已评分 {n} / {n} 个文件"
+    assert driver.find_element(By.ID, "counts").text.startswith(f"已评分 {n} 个项目，失败 0 个")
+    shown = {e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, "details.project .name")}
+    assert len(shown) == n
+    driver.find_element(By.ID, "dl-summary").click()
+    WebDriverWait(driver, 30).until(lambda d: (downloads / "summary.xlsx").exists()
+                                    and not list(downloads.glob("*.crdownload")))
+    summary = openpyxl.load_workbook(downloads / "summary.xlsx")
+    cells = {c.value for ws in summary for row in ws.iter_rows() for c in row}
+    assert shown <= cells
