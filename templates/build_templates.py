@@ -395,8 +395,8 @@ def build_national_department():
 # 辽宁 预算项目(政策)绩效自评表 (seed 000): 年度目标值 over 运算符号 / 内容 / 度量单位, 未完成原因分析 over
 # 经费保障 … 其他 / 原因说明, 改进措施; the footer prints 小计, 执行率得分, 减分项 and 总得分 in one row.
 LIAONING_WIDTHS = {
-    "A": 6, "B": 11, "C": 20, "D": 26, "E": 6, "F": 9, "G": 6, "H": 9, "I": 8, "J": 7, "K": 7,
-    "L": 6, "M": 6, "N": 6, "O": 6, "P": 6, "Q": 18, "R": 18,
+    "A": 6, "B": 11, "C": 20, "D": 28, "E": 6, "F": 9, "G": 6, "H": 12, "I": 9, "J": 7, "K": 7,
+    "L": 6, "M": 6, "N": 6, "O": 6, "P": 6, "Q": 24, "R": 24,
 }
 LIAONING_INDICATORS = {
     "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
@@ -446,7 +446,7 @@ def build_liaoning_project():
 # 湖北 项目绩效自评表 (seed 004): 项目类别 / 项目属性 / 项目类型 lines, 预算执行情况（万元）（20分）,
 # 年初目标值（A） / 实际完成值（B）, 得分 only (no 分值: the level shares come from the policy),
 # 总分, then the project's 偏差大或目标未完成原因分析 and 改进措施及结果应用方案 rows.
-HUBEI_WIDTHS = {"A": 10, "B": 12, "C": 24, "D": 40, "E": 24, "F": 24, "G": 12}
+HUBEI_WIDTHS = {"A": 12, "B": 12, "C": 24, "D": 48, "E": 30, "F": 30, "G": 14}
 HUBEI_INDICATORS = {
     "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
     "E": ("General", "center"), "F": ("General", "center"), "G": (FMT_SCORE, "center"),
@@ -495,7 +495,7 @@ def build_hubei_project():
 
 # 山西: the national form with 年度指标值 split into 年初指标值 and 调整后指标值, 偏差原因分析 and 改进措施
 # in columns of their own, and a 合计 row.
-SHANXI_WIDTHS = {"A": 12, "B": 12, "C": 21, "D": 28, "E": 13, "F": 13, "G": 13, "H": 8, "I": 8, "J": 22, "K": 22}
+SHANXI_WIDTHS = {"A": 12, "B": 12, "C": 21, "D": 28, "E": 15, "F": 15, "G": 24, "H": 8, "I": 8, "J": 24, "K": 24}
 SHANXI_INDICATORS = {
     "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
     "E": ("General", "center"), "F": ("General", "center"), "G": ("General", "center"),
