@@ -237,6 +237,9 @@ def test_policy_file_template_setting(tmp_path):
     out = tmp_path / "n.xlsx"
     assert run("fill", LIAONING[0], "-o", out, "-p", rules).exit_code == 0
     assert openpyxl.load_workbook(out).sheetnames == ["项目支出绩效自评表"]
+    rules.write_text("preset: liaoning\ntemplate: {project: natinal}\n", encoding="utf-8")
+    result = run("fill", LIAONING[0], "-o", out, "-p", rules)
+    assert result.exit_code == 1 and "模板「natinal」既不是内置模板" in result.stderr
     rules.write_text("preset: liaoning\ntemplate: {projects: national}\n", encoding="utf-8")
     result = run("fill", LIAONING[0], "-o", out, "-p", rules)
     assert result.exit_code == 2 and "template" in result.output

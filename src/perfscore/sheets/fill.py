@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, SheetError
 from ..model import Sheet
 from ..policy import Policy
 from ..resources import templates_dir
@@ -54,7 +54,10 @@ def resolve_template(template: Path | str | None) -> Path | None:
     name = str(template)
     if name in TEMPLATE_NAMES:
         return templates_dir() / TEMPLATE_NAMES[name]
-    return Path(template)
+    path = Path(template)
+    if not path.suffix and not path.exists():  # a misspelt name, not a file
+        raise SheetError(f"模板「{name}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件")
+    return path
 
 
 def template_for(kind: str, template: Path | str | None = None) -> CompiledTemplate:
