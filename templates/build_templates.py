@@ -1,6 +1,8 @@
-"""Generate templates/project_sheet.xlsx and templates/department_sheet.xlsx.
+"""Generate the shipped templates: perfscore's own two (project_sheet.xlsx,
+department_sheet.xlsx) and the official layouts (national_project.xlsx,
+national_department.xlsx, liaoning_project.xlsx, hubei_project.xlsx, shanxi_project.xlsx).
 
-Run:  python templates/build_templates.py   (writes both files beside this script)
+Run:  python templates/build_templates.py   (writes every file beside this script)
 
 The output is byte-reproducible: openpyxl's zip timestamps and docProps/core.xml dates
 are replaced by a fixed date, so re-running the script changes nothing in git.
@@ -219,6 +221,330 @@ def build_department():
     return wb
 
 
+# --------------------------------------------------------------------------- official layouts
+#
+# The official forms as units fill them: the labels exactly as the forms print them, 宋体,
+# thin borders, merged label cells, A4 landscape fitted to one page wide with the indicator
+# header repeated on every page. Each has one styled template row per table; where a form
+# prints no 完成程度 column, a hidden column beyond the print area (header 完成程度) carries it,
+# so an explicit completion of a qualitative indicator survives a fill and read-back.
+
+FMT_YEAR_CN = '"（"0"年度）";;;"（"@"年度）"'  # 2024 shows as "（2024年度）"
+DASH = "—"
+
+
+def _official_sheet(title: str, widths: dict[str, float], hidden: str | None = None):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    if hidden:
+        ws.column_dimensions[hidden].width = 10
+        ws.column_dimensions[hidden].hidden = True
+    ws.sheet_format.defaultRowHeight = 18
+    return wb, ws
+
+
+def _official_title(ws, last_col: str, title: str, year_fmt: str = FMT_YEAR_CN) -> None:
+    _style(ws, f"A1:{last_col}1", value=title, bold=True, size=16, border=False)
+    ws.row_dimensions[1].height = 30
+    _style(ws, f"A2:{last_col}2", fmt=year_fmt, border=False)  # field: year
+    ws.row_dimensions[2].height = 20
+
+
+def _heights(ws, rows, height: float) -> None:
+    for r in rows:
+        ws.row_dimensions[r].height = height
+
+
+def _hidden_completion(ws, col: str, header_rows: str, row: int) -> None:
+    """The hidden 完成程度 column: header and template-row cell, outside the print area."""
+    _label(ws, f"{col}{header_rows}", "完成程度")
+    _style(ws, f"{col}{row}", fmt=FMT_PERCENT)
+
+
+def _official_print(ws, last_col: str, last_row: int, titles: str) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.print_area = f"A1:{last_col}{last_row}"
+    ws.print_title_rows = titles
+
+
+def _national_budget(ws, top: int, label: str, cols: list[str]) -> None:
+    """项目资金（万元）: header 年初预算数 … 得分, rows 年度资金总额 and 其中：当年财政拨款 /
+    上年结转资金 / 其他资金 (their 分值 and 得分 print "—"). cols: the six value cells' refs
+    (column letters or ranges like "H:I") after the B:C row label."""
+    _label(ws, f"A{top}:A{top + 4}", label)
+    _style(ws, f"B{top}:C{top}")
+    heads = ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"]
+    fmts = [FMT_AMOUNT, FMT_AMOUNT, FMT_AMOUNT, FMT_SCORE, FMT_PERCENT, FMT_SCORE]
+    rows = ["年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金"]
+    for i, text in enumerate(rows):
+        r = top + 1 + i
+        _label(ws, f"B{r}:C{r}", text)
+        for j, (col, fmt) in enumerate(zip(cols, fmts)):
+            a, _, b = col.partition(":")
+            ref = f"{a}{r}:{b}{r}" if b else f"{a}{r}"
+            _style(ws, ref, fmt=fmt, value=DASH if i and j in (3, 5) else None)
+    for col, text in zip(cols, heads):
+        a, _, b = col.partition(":")
+        _label(ws, f"{a}{top}:{b}{top}" if b else f"{a}{top}", text)
+    _heights(ws, range(top, top + 5), 20)
+
+
+def _goal_block(ws, row: int, left: str, right: str, label: str = "年度总体目标",
+                left_text: str = "预期目标", right_text: str = "实际完成情况", first: str = "A") -> None:
+    """年度总体目标 | 预期目标 / 实际完成情况 and the two wrapped text cells below.
+    left/right: column ranges such as "B:E" and "F:I"."""
+    (l1, l2), (r1, r2) = left.split(":"), right.split(":")
+    _label(ws, f"{first}{row}:{first}{row + 1}" if len(first) == 1 else f"{first[0]}{row}:{first[1]}{row + 1}", label)
+    _label(ws, f"{l1}{row}:{l2}{row}", left_text)
+    _label(ws, f"{r1}{row}:{r2}{row}", right_text)
+    _style(ws, f"{l1}{row + 1}:{l2}{row + 1}", horizontal="left", vertical="top")  # goal
+    _style(ws, f"{r1}{row + 1}:{r2}{row + 1}", horizontal="left", vertical="top")  # achieved
+    ws.row_dimensions[row].height = 20
+    ws.row_dimensions[row + 1].height = 60
+
+
+def _indicator_cells(ws, row: int, spec: dict[str, tuple[str, str]]) -> None:
+    """The styled template row: column -> (number format, horizontal alignment)."""
+    for col, (fmt, horizontal) in spec.items():
+        _style(ws, f"{col}{row}", fmt=fmt, horizontal=horizontal)
+
+
+# national 财预〔2020〕10号 项目支出绩效自评表: label column A, 8-column indicator table B..I
+NATIONAL_WIDTHS = {"A": 13, "B": 12, "C": 21, "D": 30, "E": 18, "F": 24, "G": 9, "H": 9, "I": 36}
+NATIONAL_INDICATORS = {
+    "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
+    "E": ("General", "center"), "F": ("General", "center"), "G": (FMT_SCORE, "center"),
+    "H": (FMT_SCORE, "center"), "I": ("General", "left"),
+}
+NATIONAL_HEADERS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
+                    "偏差原因分析及改进措施"]
+
+
+def _national_indicators(ws, header: int) -> int:
+    """绩效指标 | 一级指标 … 偏差原因分析及改进措施, the template row and the 总分 row; returns 总分's row."""
+    row = header + 1
+    _label(ws, f"A{header}:A{row}", "绩效指标")  # ends on the template row: grows with the rows
+    for col, text in zip("BCDEFGHI", NATIONAL_HEADERS):
+        _label(ws, f"{col}{header}", text)
+    ws.row_dimensions[header].height = 30
+    _indicator_cells(ws, row, NATIONAL_INDICATORS)
+    _hidden_completion(ws, "J", str(header), row)
+    total = row + 1
+    _label(ws, f"A{total}:F{total}", "总分")
+    _style(ws, f"G{total}", fmt=FMT_SCORE, value=100)
+    _style(ws, f"H{total}", fmt=FMT_SCORE)                      # total
+    _style(ws, f"I{total}")
+    ws.row_dimensions[total].height = 20
+    return total
+
+
+def build_national_project():
+    wb, ws = _official_sheet("项目支出绩效自评表", NATIONAL_WIDTHS, hidden="J")
+    _official_title(ws, "I", "项目支出绩效自评表")
+    _label(ws, "A3", "项目名称")
+    _style(ws, "B3:I3", horizontal="left")                       # name
+    _label(ws, "A4", "主管部门")
+    _style(ws, "B4:E4", horizontal="left")                       # department
+    _label(ws, "F4", "实施单位")
+    _style(ws, "G4:I4", horizontal="left")                       # unit
+    _heights(ws, (3, 4), 20)
+    _national_budget(ws, 5, "项目资金（万元）", ["D", "E", "F", "G", "H", "I"])
+    _goal_block(ws, 10, "B:E", "F:I")
+    last = _national_indicators(ws, 12)
+    _official_print(ws, "I", last, "12:12")
+    return wb
+
+
+def build_national_department():
+    wb, ws = _official_sheet("部门整体支出绩效自评表", NATIONAL_WIDTHS, hidden="J")
+    _official_title(ws, "I", "部门整体支出绩效自评表")
+    _label(ws, "A3", "部门（单位）名称")
+    _style(ws, "B3:I3", horizontal="left")                       # name
+    ws.row_dimensions[3].height = 30
+    # 年度主要任务: the label A4:A5 ends on the template row, so it grows with the tasks
+    _label(ws, "A4:A5", "年度主要任务")
+    for ref, text in [("B4:D4", "任务名称"), ("E4", "全年预算数"), ("F4", "全年执行数"),
+                      ("G4", "分值"), ("H4", "执行率"), ("I4", "得分")]:
+        _label(ws, ref, text)
+    ws.row_dimensions[4].height = 20
+    _style(ws, "B5:D5", horizontal="left")                       # tasks.name (merged per row)
+    for ref, fmt in [("E5", FMT_AMOUNT), ("F5", FMT_AMOUNT), ("G5", FMT_SCORE), ("H5", FMT_PERCENT),
+                     ("I5", FMT_SCORE)]:
+        _style(ws, ref, fmt=fmt)
+    _label(ws, "A6:D6", "年度资金总额")
+    for ref, fmt in [("E6", FMT_AMOUNT), ("F6", FMT_AMOUNT), ("G6", FMT_SCORE), ("H6", FMT_PERCENT),
+                     ("I6", FMT_SCORE)]:
+        _style(ws, ref, fmt=fmt)
+    ws.row_dimensions[6].height = 20
+    _goal_block(ws, 7, "B:E", "F:I")
+    last = _national_indicators(ws, 9)
+    _official_print(ws, "I", last, "9:9")
+    return wb
+
+
+# 辽宁 预算项目(政策)绩效自评表 (seed 000): 年度目标值 over 运算符号 / 内容 / 度量单位, 未完成原因分析 over
+# 经费保障 … 其他 / 原因说明, 改进措施; the footer prints 小计, 执行率得分, 减分项 and 总得分 in one row.
+LIAONING_WIDTHS = {
+    "A": 6, "B": 11, "C": 20, "D": 28, "E": 6, "F": 9, "G": 6, "H": 12, "I": 9, "J": 7, "K": 7,
+    "L": 6, "M": 6, "N": 6, "O": 6, "P": 6, "Q": 24, "R": 24,
+}
+LIAONING_INDICATORS = {
+    "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
+    "E": ("General", "center"), "F": ("General", "center"), "G": ("General", "center"),
+    "H": ("General", "center"), "I": (FMT_PERCENT, "center"), "J": (FMT_SCORE, "center"),
+    "K": (FMT_SCORE, "center"), "L": ("General", "center"), "M": ("General", "center"),
+    "N": ("General", "center"), "O": ("General", "center"), "P": ("General", "center"),
+    "Q": ("General", "left"), "R": ("General", "left"),
+}
+
+
+def build_liaoning_project():
+    wb, ws = _official_sheet("预算项目(政策)绩效自评表", LIAONING_WIDTHS)
+    _official_title(ws, "R", "预算项目(政策)绩效自评表", year_fmt=FMT_YEAR)
+    for r, text in ((3, "项目(政策)名称"), (4, "主管部门"), (5, "实施单位")):
+        _label(ws, f"A{r}:C{r}", text)
+        _style(ws, f"D{r}:R{r}", horizontal="left")              # name / department / unit
+    _label(ws, "A6:C6", "项目预算金额（万元）")
+    _style(ws, "D6:F6", fmt=FMT_AMOUNT)                           # budget_adjusted
+    _label(ws, "G6:I6", "全年执行数（万元）")
+    _style(ws, "J6:L6", fmt=FMT_AMOUNT)                           # budget_executed
+    _label(ws, "M6:N6", "执行率")
+    _style(ws, "O6:R6", fmt=FMT_PERCENT)                          # execution_rate
+    _heights(ws, range(3, 7), 20)
+    _goal_block(ws, 7, "D:K", "L:R", left_text="年初设定目标", right_text="全年实际完成情况", first="AC")
+    # two header rows
+    _label(ws, "A9:A11", "绩效指标")                               # ends on the template row
+    for ref, text in [("B9:B10", "一级指标"), ("C9:C10", "二级指标"), ("D9:D10", "三级指标"),
+                      ("E9:G9", "年度目标值"), ("H9:H10", "全年完成值"), ("I9:I10", "完成程度"),
+                      ("J9:J10", "分值"), ("K9:K10", "得分"), ("L9:Q9", "未完成原因分析"),
+                      ("R9:R10", "改进措施"), ("E10", "运算符号"), ("F10", "内容"), ("G10", "度量单位"),
+                      ("L10", "经费保障"), ("M10", "制度保障"), ("N10", "人员保障"),
+                      ("O10", "硬件条件保障"), ("P10", "其他"), ("Q10", "原因说明")]:
+        _label(ws, ref, text)
+    ws.row_dimensions[9].height = 20
+    ws.row_dimensions[10].height = 42
+    _indicator_cells(ws, 11, LIAONING_INDICATORS)
+    for ref, text, value_ref in [("A12:C12", "指标自评得分小计", "D12"), ("E12:H12", "预算执行率得分", "I12"),
+                                 ("J12:L12", "减分项", "M12"), ("N12:P12", "绩效自评总得分", "Q12:R12")]:
+        _label(ws, ref, text)
+        _style(ws, value_ref, fmt=FMT_SCORE)
+    ws.row_dimensions[12].height = 22
+    _official_print(ws, "R", 12, "9:10")
+    return wb
+
+
+# 湖北 项目绩效自评表 (seed 004): 项目类别 / 项目属性 / 项目类型 lines, 预算执行情况（万元）（20分）,
+# 年初目标值（A） / 实际完成值（B）, 得分 only (no 分值: the level shares come from the policy),
+# 总分, then the project's 偏差大或目标未完成原因分析 and 改进措施及结果应用方案 rows.
+HUBEI_WIDTHS = {"A": 12, "B": 12, "C": 24, "D": 48, "E": 30, "F": 30, "G": 14}
+HUBEI_INDICATORS = {
+    "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
+    "E": ("General", "center"), "F": ("General", "center"), "G": (FMT_SCORE, "center"),
+}
+
+
+def build_hubei_project():
+    wb, ws = _official_sheet("项目绩效自评表（湖北）", HUBEI_WIDTHS, hidden="H")
+    _official_title(ws, "G", "项目绩效自评表")
+    _label(ws, "A3:B3", "项目名称")
+    _style(ws, "C3:G3", horizontal="left")                       # name
+    _label(ws, "A4:B4", "主管部门")
+    _style(ws, "C4:D4", horizontal="left")                       # department
+    _label(ws, "E4", "项目实施单位")
+    _style(ws, "F4:G4", horizontal="left")                       # unit
+    for r, label, text in ((5, "项目类别", "1. 部门预算项目 □　　2. 财政专项资金 □"),
+                           (6, "项目属性", "1. 持续性项目 □　　2. 新增性项目 □"),
+                           (7, "项目类型", "1. 常年性项目 □　　2. 延续性项目 □　　3. 一次性项目 □")):
+        _label(ws, f"A{r}:B{r}", label)
+        _style(ws, f"C{r}:G{r}", value=text, horizontal="left")
+    _label(ws, "A8:B9", "预算执行情况（万元）（20分）")
+    _style(ws, "C8")
+    for ref, text in [("D8", "预算数（A）"), ("E8", "执行数（B）"), ("F8", "执行率（B/A）"), ("G8", "得分")]:
+        _label(ws, ref, text)
+    _label(ws, "C9", "年度财政资金总额")
+    for ref, fmt in [("D9", FMT_AMOUNT), ("E9", FMT_AMOUNT), ("F9", FMT_PERCENT), ("G9", FMT_SCORE)]:
+        _style(ws, ref, fmt=fmt)
+    _heights(ws, range(3, 10), 20)
+    _label(ws, "A10:A11", "年度绩效目标")                           # ends on the template row
+    for col, text in zip("BCDEFG", ["一级指标", "二级指标", "三级指标", "年初目标值（A）", "实际完成值（B）", "得分"]):
+        _label(ws, f"{col}10", text)
+    ws.row_dimensions[10].height = 30
+    _indicator_cells(ws, 11, HUBEI_INDICATORS)
+    _hidden_completion(ws, "H", "10", 11)
+    _label(ws, "A12:F12", "总分")
+    _style(ws, "G12", fmt=FMT_SCORE)                              # total
+    _label(ws, "A13:B13", "偏差大或目标未完成原因分析")
+    _style(ws, "C13:G13", horizontal="left", vertical="top")
+    _label(ws, "A14:B14", "改进措施及结果应用方案")
+    _style(ws, "C14:G14", horizontal="left", vertical="top")
+    ws.row_dimensions[12].height = 20
+    _heights(ws, (13, 14), 40)
+    _official_print(ws, "G", 14, "10:10")
+    return wb
+
+
+# 山西: the national form with 年度指标值 split into 年初指标值 and 调整后指标值, 偏差原因分析 and 改进措施
+# in columns of their own, and a 合计 row.
+SHANXI_WIDTHS = {"A": 12, "B": 12, "C": 21, "D": 28, "E": 15, "F": 15, "G": 24, "H": 8, "I": 8, "J": 24, "K": 24}
+SHANXI_INDICATORS = {
+    "B": ("General", "center"), "C": ("General", "center"), "D": ("General", "left"),
+    "E": ("General", "center"), "F": ("General", "center"), "G": ("General", "center"),
+    "H": (FMT_SCORE, "center"), "I": (FMT_SCORE, "center"), "J": ("General", "left"), "K": ("General", "left"),
+}
+
+
+def build_shanxi_project():
+    wb, ws = _official_sheet("项目支出绩效自评表（山西）", SHANXI_WIDTHS, hidden="L")
+    _official_title(ws, "K", "项目支出绩效自评表")
+    _label(ws, "A3", "项目名称")
+    _style(ws, "B3:K3", horizontal="left")                       # name
+    _label(ws, "A4", "主管部门")
+    _style(ws, "B4:F4", horizontal="left")                       # department
+    _label(ws, "G4", "实施单位")
+    _style(ws, "H4:K4", horizontal="left")                       # unit
+    _heights(ws, (3, 4), 20)
+    _national_budget(ws, 5, "项目资金（万元）", ["D", "E", "F", "G", "H:I", "J:K"])
+    _goal_block(ws, 10, "B:F", "G:K")
+    _label(ws, "A12:A14", "绩效指标")                              # ends on the template row
+    for ref, text in [("B12:B13", "一级指标"), ("C12:C13", "二级指标"), ("D12:D13", "三级指标"),
+                      ("E12:F12", "年度指标值"), ("G12:G13", "实际完成值"), ("H12:H13", "分值"),
+                      ("I12:I13", "得分"), ("J12:J13", "偏差原因分析"), ("K12:K13", "改进措施"),
+                      ("E13", "年初指标值"), ("F13", "调整后指标值")]:
+        _label(ws, ref, text)
+    _heights(ws, (12, 13), 20)
+    _indicator_cells(ws, 14, SHANXI_INDICATORS)
+    _hidden_completion(ws, "L", "12:L13", 14)
+    _label(ws, "A15:G15", "合计")
+    _style(ws, "H15", fmt=FMT_SCORE, value=100)
+    _style(ws, "I15", fmt=FMT_SCORE)                              # total
+    _style(ws, "J15:K15")
+    ws.row_dimensions[15].height = 20
+    _official_print(ws, "K", 15, "12:13")
+    return wb
+
+
+# file name -> builder, in the order they are written
+BUILDERS = {
+    "project_sheet.xlsx": build_project,
+    "department_sheet.xlsx": build_department,
+    "national_project.xlsx": build_national_project,
+    "national_department.xlsx": build_national_department,
+    "liaoning_project.xlsx": build_liaoning_project,
+    "hubei_project.xlsx": build_hubei_project,
+    "shanxi_project.xlsx": build_shanxi_project,
+}
+
+
 def _deterministic(data: bytes) -> bytes:
     """Fixed zip timestamps and core.xml dates, so the output is byte-reproducible."""
     zin = zipfile.ZipFile(io.BytesIO(data))
@@ -248,9 +574,9 @@ def save(wb, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     out_dir = Path(argv[0]) if argv else HERE
-    save(build_project(), out_dir / "project_sheet.xlsx")
-    save(build_department(), out_dir / "department_sheet.xlsx")
-    print(f"已生成 {out_dir / 'project_sheet.xlsx'} 和 {out_dir / 'department_sheet.xlsx'}")
+    for name, build in BUILDERS.items():
+        save(build(), out_dir / name)
+    print(f"已生成 {out_dir} 下的 {'、'.join(BUILDERS)}")
     return 0
 
 

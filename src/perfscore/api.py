@@ -87,7 +87,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
     ``output`` ending in .xlsx writes that file; otherwise ``output`` is a directory of
     files named after each input file's stem (a flat workbook's rows: their project names),
     clashes numbered （2）, （3） …"""
-    from .sheets.fill import check_output, fill_sheet
+    from .sheets.fill import check_output, fill_sheet, policy_template
 
     output = Path(output)
     files = discover(paths, skip=output)  # earlier outputs under the inputs are not inputs
@@ -103,7 +103,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
             check_output(out, files)
             scored = score_sheet(item.sheet, policy, item.source)
             out.parent.mkdir(parents=True, exist_ok=True)
-            fill_sheet(scored, out, template)
+            fill_sheet(scored, out, template or policy_template(policy, scored.kind), item.sheet)
         except PerfscoreError as exc:
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
             continue

@@ -99,11 +99,11 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure
             continue
         temp = None
         if sheets_dir is not None:
-            from .sheets.fill import fill_sheet
+            from .sheets.fill import fill_sheet, policy_template
 
             temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
             try:
-                fill_sheet(scored, temp_path)
+                fill_sheet(scored, temp_path, policy_template(policy, scored.kind), item.sheet)
                 temp = temp_path.name
             except PerfscoreError as exc:
                 out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))

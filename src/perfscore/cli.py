@@ -92,9 +92,24 @@ def _write_or_fail(write, *args) -> None:
     click.echo(f"已写入 {written}")
 
 
+def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | Path | None:
+    """A shipped template's name (national, hubei, …) or a template file."""
+    from .sheets.fill import TEMPLATE_NAMES
+
+    if value is None or value in TEMPLATE_NAMES:
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise click.BadParameter(
+            f"「{value}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件", ctx, param
+        )
+    return path
+
+
 TEMPLATE_OPTION = click.option(
-    "--template", "-t", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="模板 (.xlsx，旁边有同名 .map.yaml)；默认为内置的项目表/整体表模板。",
+    "--template", "-t", callback=_template, metavar="NAME|FILE",
+    help="模板: 内置模板 project / department / national / national_department / liaoning / hubei / shanxi，"
+         "或模板文件 (.xlsx，旁边有同名 .map.yaml)；默认为评分规则指定的模板或内置的项目表/整体表模板。",
 )
 
 
@@ -107,7 +122,7 @@ def _out_option(help_text: str):
 @TEMPLATE_OPTION
 @_out_option("输出文件 (.xlsx)；多个输入时为输出目录。")
 @POLICY_OPTION
-def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: Policy) -> None:
+def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, policy: Policy) -> None:
     """评分并填入自评表模板 (Excel)。"""
     _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {p}"))
     _fail_all(failures)
@@ -132,7 +147,7 @@ def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> No
 @TEMPLATE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 @POLICY_OPTION
-def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Policy) -> None:
+def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, policy: Policy) -> None:
     """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
     results, failures = api.audit_files(sheets, policy, template)
     _fail_all(failures)
@@ -152,12 +167,17 @@ def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Pol
 
 @main.command()
 @_out_option("输出文件: .xlsx 空白自评表，或 .yaml 带注释的项目文件。")
-@click.option("--kind", type=click.Choice(["project", "department"]), default="project", help="项目表或整体表。")
-def init(output: Path, kind: str) -> None:
+@click.option("--kind", type=click.Choice(["project", "department"]), default=None,
+              help="项目表或整体表（默认: 模板的类型，否则项目表）。")
+@TEMPLATE_OPTION
+@POLICY_OPTION
+def init(output: Path, kind: str | None, template: str | Path | None, policy: Policy) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
-    from .sheets.fill import write_blank
+    from .sheets.fill import policy_template, write_blank
 
-    _write_or_fail(write_blank, output, kind)
+    if template is None:
+        template = policy_template(policy, kind or "project")
+    _write_or_fail(write_blank, output, kind, template)
 
 
 @main.command()

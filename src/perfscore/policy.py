@@ -53,6 +53,9 @@ class Policy(BaseModel):
     grade_prefixes: dict[str, list[str]]
     grade_exact: dict[str, list[str]]
     overachievement_warn_ratio: Decimal = Field(Decimal("1.5"), gt=1, le=1000)
+    template: dict[Literal["project", "department"], str] = Field(
+        default_factory=dict, description="fill/init 默认使用的模板: 内置模板名或模板文件路径"
+    )
 
     @field_validator("shares", "share_fallback")
     @classmethod

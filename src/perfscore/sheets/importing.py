@@ -15,8 +15,9 @@ from ..errors import Problem, SheetError
 from ..model import Sheet
 from ..projectfile import sheet_from_mapping
 from ..terms import HUNDRED
-from ..values import format_number
-from .fill import template_for
+from ..values import CellValueError, Quantity, Text, compact, format_number, parse_value
+from .fill import TEMPLATE_NAMES, default_map, template_for, template_kind
+from ..xlsx.maps import load_map
 from ..xlsx.package import OpenWorkbook, open_workbook
 from ..xlsx.reader import CellValue, ReadSheet
 
@@ -64,16 +65,40 @@ def _actual(row: dict[str, CellValue]) -> str | None:
     return actual
 
 
-def _is_quantitative(row: dict[str, CellValue]) -> bool:
-    return isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal)
+def _parsed(text: str | None) -> Quantity | Text | None:
+    if text is None:
+        return None
+    try:
+        return parse_value(text)
+    except CellValueError:
+        return None  # scoring names the cell's problem
+
+
+def _is_quantitative(row: dict[str, CellValue], target: str | None) -> bool:
+    """As scoring decides (SCORING.md §4): a number target and a number actual. Number cells,
+    or text such as ``≥95%`` / ``100 %`` in a combined 年度指标值 column."""
+    if isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal):
+        return True
+    return isinstance(_parsed(target), Quantity) and isinstance(_parsed(_text(row.get("actual"))), Quantity)
+
+
+def _target_initial(row: dict[str, CellValue], target: str | None) -> str | None:
+    """年初指标值, kept only where it says something the target does not (a fill writes the
+    target there when the project gives no 年初指标值)."""
+    initial = _text(row.get("target_initial"))
+    if initial is None or target is None or compact(initial) == compact(target):
+        return None
+    return initial
 
 
 def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None) -> dict:
+    target = _target(row)
     data: dict[str, object] = {
         "level1": _text(row.get("level1")) or level1,
         "level2": _text(row.get("level2")) or level2 or "",
         "name": _text(row.get("name")),
-        "target": _target(row),
+        "target": target,
+        "target_initial": _target_initial(row, target),
         "actual": _actual(row),
         "weight": _value(row.get("weight")),
         "cause": _text(row.get("cause")),
@@ -81,7 +106,7 @@ def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None
         "reported_score": _value(row.get("score")),
     }
     completion = _percent(row.get("completion"))
-    if _is_quantitative(row):
+    if _is_quantitative(row, target):
         data["reported_completion"] = completion
     elif completion is not None:
         data["completion"] = f"{format_number(Decimal(completion))}%" if isinstance(completion, Decimal) else completion
@@ -184,21 +209,40 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+_MAP_SHEETS: dict[tuple[str, int], str] = {}
+
+
+def _map_sheet(map_path: Path) -> str:
+    """The worksheet name of a shipped map, loaded once per file version."""
+    key = (str(map_path), map_path.stat().st_mtime_ns)
+    sheet = _MAP_SHEETS.get(key)
+    if sheet is None:
+        sheet = _MAP_SHEETS[key] = load_map(map_path).sheet
+    return sheet
+
+
 def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
     """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
-    A template's kind is ``department`` when its map has a ``tasks`` table. ``book`` may
-    be a workbook already opened."""
+    Without a template, every shipped template is tried by its worksheet name (each has its
+    own). A template's kind is ``department`` when its map has a ``tasks`` table. ``book``
+    may be a workbook already opened."""
     if not isinstance(book, OpenWorkbook):
         book = open_workbook(Path(book))
-    path = book.path
     names = {name.casefold() for name in book.names}
-    candidates = [template_for("project", template)] if template else [template_for(k) for k in ("project", "department")]
-    for compiled in candidates:
+    if template:
+        compiled = template_for("project", template)
         if compiled.map.sheet.casefold() in names:
-            kind = "department" if "tasks" in compiled.map.tables else "project"
-            return kind, compiled.read(book)
-    wanted = "」或「".join(c.map.sheet for c in candidates)
-    raise SheetError(f"文件 {path}: 找不到工作表「{wanted}」，不是 perfscore 模板格式的自评表")
+            return template_kind(compiled), compiled.read(book)
+        wanted = [compiled.map.sheet]
+    else:
+        wanted = []
+        for name in TEMPLATE_NAMES:
+            sheet = _map_sheet(default_map(name))
+            if sheet.casefold() in names:
+                compiled = template_for("project", name)
+                return template_kind(compiled), compiled.read(book)
+            wanted.append(sheet)
+    raise SheetError(f"文件 {book.path}: 找不到工作表「{'」或「'.join(wanted)}」，不是 perfscore 模板格式的自评表")
 
 
 def import_sheet(path: Path | str | OpenWorkbook, template: Path | str | None = None) -> Sheet:
@@ -232,7 +276,7 @@ def sheet_cells(read: ReadSheet, kind: str) -> dict[str, str]:
             for column, cell in row.items():
                 path = _COLUMN_PATHS.get(column, column)
                 if column == "completion":
-                    path = "reported_completion" if _is_quantitative(row) else "completion"
+                    path = "reported_completion" if _is_quantitative(row, _target(row)) else "completion"
                 cells[f"{table}[{i}].{path}"] = cell.ref
     return cells
 

@@ -41,6 +41,13 @@ class TableMap(BaseModel):
             out[name] = letters
         return out
 
+    @property
+    def combined_target(self) -> bool:
+        """A ``target`` column with no ``operator`` and no ``unit`` column holds operator,
+        number and unit in one printed cell (年度指标值 ``≥95%``): filling writes the target
+        and the actual as text, reading back parses them."""
+        return "target" in self.columns and "operator" not in self.columns and "unit" not in self.columns
+
     @model_validator(mode="after")
     def _check_merge(self) -> "TableMap":
         for name in self.merge:
