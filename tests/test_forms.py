@@ -400,3 +400,63 @@ def _compound_file(streams: dict[str, bytes]) -> bytes:
                                                                 0xFFFFFFFE, 0)
     header += struct.pack("<I", fat_sid) + struct.pack("<I", 0xFFFFFFFF) * 108
     return header + b"".join(sectors)
+
+
+def test_xls_whose_formats_cannot_be_read_is_never_misread(converted, monkeypatch):
+    """Without the BIFF formats, 1 (a 100% cell) against a % target is refused, not read as 1%."""
+    from perfscore.forms import biff
+
+    def unreadable(book):
+        raise biff.BiffError("not BIFF8")
+
+    monkeypatch.setattr(biff, "read_book", unreadable)
+    path = converted[("national-fazhi-numbers-merged", "xls")]
+    with pytest.raises(SheetError) as exc:
+        read_form_workbook(path)
+    model = sample(LN / "fazhi_jianshe.yaml")
+    percent_rows = [i for i in model.indicators if i.actual.replace(" ", "").endswith("%")]
+    assert percent_rows and len(exc.value.problems) == len(percent_rows)
+    for problem, indicator in zip(exc.value.problems, percent_rows):
+        assert f"（实际完成值，「{indicator.name}」）: 无法读取此 .xls 的数字格式，1 可能是 1% 或 100%" in problem
+
+
+def test_stacked_projects_take_the_sheet_year_and_name_their_place(tmp_path):
+    models = [sample(HB / "02_gonggong_falv_fuwu.yaml"), sample(HB / "03_shequ_falv_guwen.yaml")]
+    path = build(tmp_path / "st.xlsx", [(m.name, m) for m in models], "hubei", Typing(), stacked=True)
+    forms = read_form_workbook(path)
+    assert [f.sheet.year for f in forms] == [2024, 2024]
+    assert [f.source for f in forms] == [f"st.xlsx「{models[0].name}」第1个项目", f"st.xlsx「{models[0].name}」第2个项目"]
+    wb = openpyxl.load_workbook(path)
+    wb.active[forms[1].cells["indicators[0].actual"]] = None
+    wb.save(path)
+    with pytest.raises(SheetError, match=rf"工作表「{models[0].name}」第2个项目「{models[1].name}」: 单元格 "
+                                         rf"{forms[1].cells['indicators[0].actual']}（实际完成值，「{models[1].indicators[0].name}」）为空"):
+        read_form_workbook(path)
+
+
+def test_xlsm_reads_like_xlsx(tmp_path):
+    path = _build("national-goumai-text", tmp_path)
+    xlsm = path.with_suffix(".xlsm")
+    xlsm.write_bytes(path.read_bytes())
+    assert read_form_workbook(xlsm)[0].sheet == read_form_workbook(path)[0].sheet
+
+
+def test_total_that_differs_from_its_parts_is_a_finding(tmp_path):
+    def edit(ws):
+        row = _find(ws, "上年结转资金").row
+        ws.cell(row=row, column=6).value = 1
+        edit.address = ws.cell(row=row - 2, column=6).coordinate
+    path = _goumai(tmp_path, edit)
+    form = read_form_workbook(path)[0]
+    assert form.sheet.budget.executed == Decimal("22.12")
+    assert len(form.findings) == 1
+    assert f"单元格 {edit.address}（全年执行数）: 年度资金总额 22.12 与其中各项" in form.findings[0]
+    assert "之和 23.12 不一致" in form.findings[0]
+
+
+def test_missing_name_label_and_empty_name(tmp_path):
+    def edit(ws):
+        _find(ws, "政府购买法律服务").value = None
+    path = _goumai(tmp_path, edit)
+    with pytest.raises(SheetError, match=r"工作表「政府购买法律服务」: 单元格 C3（项目名称）为空"):
+        read_form_workbook(path)

@@ -28,6 +28,7 @@ class Section:
     cells: dict[str, str] = field(default_factory=dict)
     count: int = 0  # indicators read so far
     _keys: dict[tuple[int, int], str] = field(default_factory=dict)
+    _sorted: list | None = None
 
     def key_at(self, r: int, c: int) -> str:
         """The label key of the anchor cell at (r, c); '' when it is not text."""
@@ -41,8 +42,13 @@ class Section:
     def anchors(self, r0: int | None = None, r1: int | None = None):
         """(row, col, cell) of every anchor cell in rows r0..r1, row by row."""
         lo, hi = r0 or self.top, r1 or self.bottom
-        for (r, c), cell in sorted(((k, v) for k, v in self.grid.cells.items() if lo <= k[0] <= hi)):
-            yield r, c, cell
+        if self._sorted is None:
+            self._sorted = sorted(self.grid.cells.items())
+        for (r, c), cell in self._sorted:
+            if r > hi:
+                break
+            if r >= lo:
+                yield r, c, cell
 
     def find(self, synonyms: tuple[str, ...], r0: int | None = None, r1: int | None = None) -> tuple[int, int] | None:
         for r, c, _ in self.anchors(r0, r1):

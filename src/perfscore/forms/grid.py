@@ -15,6 +15,7 @@ format. Each cell here carries its value and its kind — ``text``, ``number``, 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import re
 import zipfile
@@ -85,6 +86,7 @@ class Workbook:
     sheets: list[Grid]
 
 
+@functools.lru_cache(maxsize=1024)
 def col_letters(c: int) -> str:
     out = ""
     while c:
@@ -303,18 +305,23 @@ def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Work
             xml = _part(zf, part, label)
             formats: dict[tuple[int, int], str] = {}
             special: dict[tuple[int, int], Cell] = {}
+            typed_styles = {str(i) for i, k in enumerate(styles) if k != NUMBER}
             for m in _CELL.finditer(xml):
-                a = dict(_ATTR.findall(m.group(1)))
-                if "r" not in a:
+                head, inner = m.group(1), m.group(2) or ""
+                a = None
+                if 's="' in head:
+                    a = dict(_ATTR.findall(head))
+                    if a.get("s") not in typed_styles:
+                        a = None
+                if a is None and 't="e"' not in head and "<f" not in inner and ":f" not in inner:
                     continue
+                a = a or dict(_ATTR.findall(head))
                 try:
-                    r, c = _split_ref(a["r"])
+                    r, c = _split_ref(a.get("r", ""))
                 except ValueError:
                     continue
-                s = a.get("s", "")
-                if s.isdigit() and int(s) < len(styles) and styles[int(s)] != NUMBER:
-                    formats[(r, c)] = styles[int(s)]
-                inner = m.group(2) or ""
+                if a.get("s") in typed_styles:
+                    formats[(r, c)] = styles[int(a["s"])]
                 v = _V.search(inner)
                 if a.get("t") == "e":
                     special[(r, c)] = Cell(v.group(1) if v else "#N/A", ERROR, a["r"])

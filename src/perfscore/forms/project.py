@@ -34,12 +34,14 @@ def read_year(sec: Section) -> int | None:
         if m:
             sec.cells["year"] = found[1]
             return int(m.group(1))
-    for r, c, cell in sec.anchors(sec.top, min(sec.bottom, sec.top + 8)):
-        if isinstance(cell.value, str) and ("年度" in cell.value or "自评表" in cell.value):
-            m = _YEAR.search(cell.value)
-            if m:
-                sec.cells["year"] = cell.ref
-                return int(m.group(1))
+    # the title line (（2024年度）), of this form or, when projects are stacked, of the sheet
+    for lo, hi in ((sec.top, min(sec.bottom, sec.top + 8)), (1, 8)):
+        for r, c, cell in sec.anchors(lo, hi):
+            if isinstance(cell.value, str) and ("年度" in cell.value or "自评表" in cell.value):
+                m = _YEAR.search(cell.value)
+                if m:
+                    sec.cells["year"] = cell.ref
+                    return int(m.group(1))
     return None
 
 

@@ -236,6 +236,14 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
             sec.problem(f"单元格 {actual_ref}（实际完成值，{label}）为空")
     else:
         _fraction_guard(sec, actual_cell, data, label)
+        target_cell = g.get(r, cols["target"]) if "target" in cols else None
+        if (not g.formats_known and target_cell is not None and target_cell.kind == NUMBER
+                and "%" in (data.get("actual") or "")):
+            sec.problem(
+                f"单元格 {target_cell.ref}（年度指标值，{label}）: 无法读取此 .xls 的数字格式，"
+                f"{format_number(target_cell.value)} 可能是 {format_number(target_cell.value)}% 或 "
+                f"{format_number(target_cell.value * 100)}%；请把指标值写成文本或另存为 .xlsx 后再试"
+            )
     for key, what in (("weight", "分值"), ("score", "得分")):
         cell, _ = take(key, what)
         number = as_number(cell, sec, what)
@@ -290,7 +298,8 @@ def _fraction_guard(sec: Section, cell, data: dict, label: str) -> None:
     if cell.kind != NUMBER:
         return
     v = cell.value
-    if not (Decimal(0) < v <= Decimal(1)):
+    known = sec.grid.formats_known
+    if known and not (Decimal(0) < v <= Decimal(1)):
         return
     if "value" in data:
         unit, number = data.get("unit") or "", data.get("value")
@@ -302,7 +311,15 @@ def _fraction_guard(sec: Section, cell, data: dict, label: str) -> None:
         if not isinstance(target, Quantity):
             return
         unit, number = target.unit, target.number
-    if unit == "%" and number is not None and number > 1:
+    if unit == "%" and number is not None and not known:
+        # an .xls whose number formats could not be read: 1.2355 may be 123.55% or 1.2355%
+        sec.problem(
+            f"单元格 {cell.ref}（实际完成值，{label}）: 无法读取此 .xls 的数字格式，{format_number(v)} 可能是 "
+            f"{format_number(v)}% 或 {format_number(v * 100)}%；请把完成值写成文本（如「{format_number(v * 100)}%」）"
+            "或另存为 .xlsx 后再试"
+        )
+        data["actual"] = None
+    elif unit == "%" and number is not None and number > 1:
         sec.problem(
             f"单元格 {cell.ref}（实际完成值，{label}）: {format_number(v)} 是 {format_number(v)}% 还是 "
             f"{format_number(v * 100)}%？指标值为「{data.get('target') or format_number(number) + unit}」，"
