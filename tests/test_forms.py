@@ -460,3 +460,41 @@ def test_missing_name_label_and_empty_name(tmp_path):
     path = _goumai(tmp_path, edit)
     with pytest.raises(SheetError, match=r"工作表「政府购买法律服务」: 单元格 C3（项目名称）为空"):
         read_form_workbook(path)
+
+
+def test_blank_form_rows_dashes_and_filler(tmp_path):
+    """Unused 指标N： rows of the blank form are skipped, '—' in 分值/得分 is no value, and
+    填报单位 stands in for 实施单位."""
+    def edit(ws):
+        row = _find(ws, "咨询结果利用率").row
+        ws.cell(row=row, column=4).value = "指标5："
+        for c in (5, 6, 7, 8):
+            ws.cell(row=row, column=c).value = None
+        ws.cell(row=_find(ws, "资金使用合规率").row, column=8).value = "—"
+        _find(ws, "实施单位").value = "填报单位（盖章）"
+    path = _goumai(tmp_path, edit)
+    form = read_form_workbook(path)[0]
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    assert [i.name for i in form.sheet.indicators] == [i.name for i in model.indicators if i.name != "咨询结果利用率"]
+    assert form.sheet.unit == model.unit
+    assert [i.reported_score for i in form.sheet.indicators if i.name == "资金使用合规率"] == [None]
+
+
+def test_liaoning_headers_on_the_second_row_under_group_headers(tmp_path):
+    """辽宁's printed form: 年度目标值 / 未完成原因分析 on one row, 一级指标 … 运算符号 内容 度量单位 … on the next."""
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    path = build(tmp_path / "l2.xlsx", [(model.name, model)], "liaoning", Typing())
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    head = _find(ws, "三级指标").row
+    for rng in [m for m in ws.merged_cells.ranges if m.min_row == head and m.max_row == head + 1]:
+        value = ws.cell(row=head, column=rng.min_col).value
+        ws.unmerge_cells(str(rng))
+        ws.cell(row=head, column=rng.min_col).value = None
+        ws.cell(row=head + 1, column=rng.min_col).value = value
+    wb.save(path)
+    form = read_form_workbook(path)[0]
+    policy = preset_policy("liaoning")
+    got, want = score_sheet(form.sheet, policy), score_sheet(model, policy)
+    assert (got.total, [i.score for i in got.indicators]) == (want.total, [i.score for i in want.indicators])
+    assert form.sheet.indicators[0].target == "=4条"  # 运算符号 + 内容 + 度量单位 typed as text

@@ -12,6 +12,7 @@ from . import labels as L
 from .grid import DATE, ERROR, NOCACHE, PERCENT, Cell, Grid, ref
 
 HUNDRED = Decimal(100)
+_NOTHING = re.compile(r"^\s*[-‐–—―/／\\]+\s*$")
 _NUMBER_SUFFIX = re.compile(r"\s*(分|万元|万|元|%|％)\s*$")
 
 
@@ -127,6 +128,8 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False)
     if isinstance(v, Decimal):
         return v
     text = _NUMBER_SUFFIX.sub("", str(v))
+    if _NOTHING.match(text):
+        return None  # '—' or '/' in a 分值/得分 cell of a row that has none
     try:
         return parse_number(text, what)
     except CellValueError:

@@ -36,7 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 # the 年度总体目标 block: a header over two cells, values below
 GOAL_HEADERS = {
-    "goal": ("预期目标", "年初设定目标", "年初总体目标", "年度目标", "总体目标"),
+    "goal": ("预期目标", "年初设定目标", "年初总体目标"),
     "achieved": ("实际完成情况", "全年实际完成情况", "全年完成情况", "实际完成"),
 }
 GOAL_BLOCK = ("年度总体目标", "年度目标", "总体目标")

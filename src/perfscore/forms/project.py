@@ -47,6 +47,8 @@ def read_year(sec: Section) -> int | None:
 
 def read_text_fields(sec: Section, data: dict, names: tuple[str, ...], required: dict[str, str]) -> None:
     for name in names:
+        if name == "filler" and "unit" in data:
+            continue  # 填报单位 stands in for 实施单位 only where the form has none
         found = field_cell(sec, name)
         if found is None:
             if name in required:
@@ -57,8 +59,10 @@ def read_text_fields(sec: Section, data: dict, names: tuple[str, ...], required:
         if text is None and name in required and cell is None:
             sec.problem(f"单元格 {where}（{required[name]}）为空")
         if text:
-            data["unit" if name == "filler" and "unit" not in data else name] = text.rstrip("-－— ").strip() or text
-            sec.cells["unit" if name == "filler" and "unit" not in sec.cells else name] = where
+            if name != "name":
+                text = text.rstrip("-－— ").strip() or text  # 辽宁 prints 朝阳市司法局-
+            data["unit" if name == "filler" else name] = text
+            sec.cells["unit" if name == "filler" else name] = where
 
 
 def read_goals(sec: Section, data: dict, r1: int) -> None:

@@ -18,6 +18,7 @@ from .fields import Section, as_number, as_text
 from .grid import NUMBER, PERCENT, ref
 
 _BLOCK_BREAK = re.compile(r"^(年度目标\d*|年度目标\d+:.*|偏差大或目标未完成原因分析|改进措施及结果应用方案|改进措施)$")
+_PLACEHOLDER = re.compile(r"^(指标\d*|…+|\.{3,})[:：]?$")
 _GROUPS = ("年度指标值", "年度目标值", "指标值", "未完成原因分析", "偏差原因分析", "原因分析", "年度绩效指标值")
 _COLUMN_LABELS = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
@@ -187,6 +188,9 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     name = as_text(name_cell, sec, "三级指标")
     if not name or L.key(name)[0] in L.INDICATOR_COLUMNS["name"]:
         return level1, level2, None
+    if _PLACEHOLDER.match(L.key(name)[0]) and not any(
+            g.get(r, cols[k]) is not None for k in ("target", "value", "actual") if k in cols):
+        return level1, level2, None  # an unused row of the blank form (指标1：, 指标2：…)
     n = sec.count
     prefix = f"indicators[{n}]"
     cells = {f"{prefix}.name": name_cell.ref}
