@@ -283,7 +283,8 @@ def liaoning(ws, p: Project | Department, t: Typing) -> None:
         s.put(r, 9, "绩效自评总得分"); s.amount(r, 10, p.reported.total)
 
 
-def hubei(ws, p: Project, t: Typing, top: int = 1, blocks: int = 1, score_column: bool = False) -> int:
+def hubei(ws, p: Project, t: Typing, top: int = 1, blocks: int = 1, score_column: bool = False,
+          goal_rows: bool = False) -> int:
     """The 湖北 form (seed 004); returns the row after it, so several stack on one sheet."""
     s = _Sheet(ws, t, top)
     r = s.r
@@ -307,6 +308,10 @@ def hubei(ws, p: Project, t: Typing, top: int = 1, blocks: int = 1, score_column
         chunk = p.indicators[b * per : (b + 1) * per]
         if not chunk:
             break
+        if goal_rows:  # the 整体 sheet's 年度目标 N： line before each block
+            s.put(r, 1, f"年度目标 {b + 1}："); s.merge(r, 1, r, 2)
+            s.put(r, 3, f"第{b + 1}项年度目标的说明。"); s.merge(r, 3, r, 7)
+            r += 1
         head = r
         s.put(r, 1, f"年度绩效目标 {b + 1}" if blocks > 1 else "年度 绩效 目标")
         s.put(r, 2, "一级 指标"); s.put(r, 3, "二级指标"); s.put(r, 4, "三级指标"); s.merge(r, 4, r, 5)

@@ -47,6 +47,8 @@ CASES = {
                                       HB / "04_jiceng_sifa_yewu.yaml"], "hubei", Typing(merge_level1=True), {"stacked": True}),
     "hubei-blocks-row-inserted": ("hubei", [HB / "10_yiqian_yangshi.yaml"], "hubei", Typing(offset=3, numbers=True),
                                   {"blocks": 2}),
+    "hubei-goal-lines-between-blocks": ("hubei", [HB / "11_yiliu_shiye_renyuan.yaml"], "hubei", Typing(),
+                                        {"blocks": 3, "goal_rows": True}),
     "shanxi-goumai-text-amounts": ("shanxi", [LN / "zhengfu_goumai_falv_fuwu.yaml"], "liaoning",
                                    Typing(text_amounts=True, grade="优"), {}),
     "shanxi-jiceng-numbers": ("shanxi", [HB / "04_jiceng_sifa_yewu.yaml"], "hubei", Typing(numbers=True, merge_level1=True), {}),
@@ -498,3 +500,23 @@ def test_liaoning_headers_on_the_second_row_under_group_headers(tmp_path):
     got, want = score_sheet(form.sheet, policy), score_sheet(model, policy)
     assert (got.total, [i.score for i in got.indicators]) == (want.total, [i.score for i in want.indicators])
     assert form.sheet.indicators[0].target == "=4条"  # 运算符号 + 内容 + 度量单位 typed as text
+
+
+def test_model_errors_name_the_cell(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "决策咨询建议数量").row, column=7)
+        cell.value = -5
+        edit.address = cell.coordinate
+    path = _goumai(tmp_path, edit)
+    with pytest.raises(SheetError) as exc:
+        read_form_workbook(path)
+    assert str(exc.value) == (f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.address}（分值，「决策咨询建议数量」）: "
+                              "不能为负数（值: -5）")
+
+
+def test_date_cell_as_an_actual_is_a_date_text(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "法律建议稿及说明数量").row, column=6)
+        cell.value = datetime.date(2024, 11, 20)
+    form = read_form_workbook(_goumai(tmp_path, edit))[0]
+    assert form.sheet.indicators[1].actual == "2024年11月20日"

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import SheetError
-from ..model import Department, Project, Sheet
+from ..model import FIELD_LABELS, Department, Project, Sheet
 from ..projectfile import describe_error, short
 from .department import read_department
 from .fields import Section
@@ -68,8 +68,10 @@ def _validate(data: dict, sec: Section, source: str) -> Sheet | None:
                 rows = data.get(head.split("[")[0]) or []
                 name = rows[int(index)].get("name") if int(index) < len(rows) else None
                 what = f"「{short(name)}」" if name else ""
-            at = f"单元格 {cell}" if cell else f"字段 {path}"
-            sec.problems.append(f"{source}{what} {at}: {describe_error(error)}")
+            label = FIELD_LABELS.get(path.split(".")[-1].split("[")[0], path)
+            detail = "，".join(x for x in (label, what) if x)
+            at = f"单元格 {cell}（{detail}）" if cell else f"{detail}（字段 {path}）"
+            sec.problems.append(f"{source}: {at}: {describe_error(error)}")
         return None
 
 
