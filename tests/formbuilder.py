@@ -137,27 +137,35 @@ def _completion(ind) -> str | None:
 def national(ws, p: Project, t: Typing, shanxi: bool = False) -> None:
     s = _Sheet(ws, t)
     r = s.r
-    s.put(r, 1, "项目支出绩效自评表")
+    dept = isinstance(p, Department)
+    s.put(r, 1, "部门（单位）整体支出绩效自评表" if dept else "项目支出绩效自评表")
     s.merge(r, 1, r, 10)
     s.put(r + 1, 1, f"（{p.year}年度）")
     s.merge(r + 1, 1, r + 1, 10)
     r += 2
-    s.put(r, 1, "项目名称"); s.merge(r, 1, r, 2); s.put(r, 3, p.name); s.merge(r, 3, r, 10)
+    s.put(r, 1, "部门（单位）名称" if dept else "项目名称"); s.merge(r, 1, r, 2); s.put(r, 3, p.name); s.merge(r, 3, r, 10)
     r += 1
-    s.put(r, 1, "主管部门"); s.merge(r, 1, r, 2); s.put(r, 3, p.department); s.merge(r, 3, r, 5)
-    s.put(r, 6, "实施单位"); s.put(r, 7, p.unit); s.merge(r, 7, r, 10)
-    r += 1
-    s.put(r, 1, "项目资金（万元）"); s.merge(r, 1, r + 4, 2)
+    if not dept:
+        s.put(r, 1, "主管部门"); s.merge(r, 1, r, 2); s.put(r, 3, p.department); s.merge(r, 3, r, 5)
+        s.put(r, 6, "实施单位"); s.put(r, 7, p.unit); s.merge(r, 7, r, 10)
+        r += 1
+    s.put(r, 1, "年度预算金额（万元）" if dept else "项目资金（万元）"); s.merge(r, 1, r + 4, 2)
     for c, text in enumerate(("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), start=4):
         s.put(r, c, text)
-    b = p.budget
+    if dept:  # one execution part: the 年度资金总额 row
+        task = p.tasks[0]
+        initial = effective = task.budget
+        executed, weight, rate, score = task.executed, task.weight, task.reported_rate, task.reported_score
+    else:
+        b = p.budget
+        initial, effective, executed = b.initial, b.effective, b.executed
+        weight, rate, score = p.execution_weight, p.reported.execution_rate, p.reported.execution_score
     s.put(r + 1, 3, "年度资金总额")
-    s.amount(r + 1, 4, b.initial); s.amount(r + 1, 5, b.effective); s.amount(r + 1, 6, b.executed)
-    s.amount(r + 1, 7, p.execution_weight if p.execution_weight is not None else None)
-    s.rate(r + 1, 8, p.reported.execution_rate); s.amount(r + 1, 9, p.reported.execution_score)
-    s.put(r + 2, 3, "其中：当年财政拨款")
-    s.amount(r + 2, 4, b.initial); s.amount(r + 2, 5, b.effective); s.amount(r + 2, 6, b.executed)
-    s.put(r + 3, 3, "上年结转资金"); s.put(r + 4, 3, "其他资金")
+    s.amount(r + 1, 4, initial); s.amount(r + 1, 5, effective); s.amount(r + 1, 6, executed)
+    s.amount(r + 1, 7, weight); s.rate(r + 1, 8, rate); s.amount(r + 1, 9, score)
+    s.put(r + 2, 3, "其中：基本支出" if dept else "其中：当年财政拨款")
+    s.amount(r + 2, 4, initial); s.amount(r + 2, 5, effective); s.amount(r + 2, 6, executed)
+    s.put(r + 3, 3, "项目支出" if dept else "上年结转资金"); s.put(r + 4, 3, "其他资金")
     r += 5
     s.put(r, 1, "年度总体目标"); s.merge(r, 1, r + 1, 2)
     s.put(r, 3, "预期目标"); s.merge(r, 3, r, 6); s.put(r, 7, "实际完成情况"); s.merge(r, 7, r, 10)

@@ -520,3 +520,21 @@ def test_date_cell_as_an_actual_is_a_date_text(tmp_path):
         cell.value = datetime.date(2024, 11, 20)
     form = read_form_workbook(_goumai(tmp_path, edit))[0]
     assert form.sheet.indicators[1].actual == "2024年11月20日"
+
+
+def test_national_department_form_reads_its_total_row_as_the_execution_part(tmp_path):
+    """财预〔2020〕10号's 部门整体支出绩效自评表 has no task table: its 年度资金总额 row is scored like a task."""
+    zhengti = sample(LN / "zhengti.yaml")
+    one = zhengti.model_copy(update={"tasks": [zhengti.tasks[0].model_copy(update={
+        "name": "年度资金总额", "budget": sum(t.budget for t in zhengti.tasks),
+        "executed": sum(t.executed for t in zhengti.tasks), "weight": Decimal(40),
+        "reported_rate": None, "reported_score": None})]})
+    path = build(tmp_path / "dept.xlsx", [(one.name, one)], "national", Typing(numbers=True))
+    form = read_form_workbook(path)[0]
+    policy = preset_policy("liaoning")
+    got, want = score_sheet(form.sheet, policy), score_sheet(one, policy)
+    assert form.sheet.kind == "department"
+    assert (got.total, got.grade, got.execution_score) == (want.total, want.grade, want.execution_score)
+    assert [i.score for i in got.indicators] == [i.score for i in want.indicators]
+    ws = openpyxl.load_workbook(path).active
+    assert Decimal(str(ws[form.cells["tasks[0].executed"]].value)) == one.tasks[0].executed

@@ -9,7 +9,7 @@ from decimal import Decimal
 from . import labels as L
 from .fields import Section, as_number, as_text
 from .grid import ref
-from .project import read_bottom, read_goals, read_text_fields, read_year
+from .project import _budget_header, read_budget, read_bottom, read_goals, read_text_fields, read_year
 from .tables import header_rows, read_indicators
 
 
@@ -24,21 +24,48 @@ def _task_header(sec: Section, r1: int) -> tuple[int, dict[str, int]] | None:
                 continue
             cols[name] = c
     for r, cols in sorted(rows.items()):
-        if {"budget", "executed"} <= cols.keys():
+        if {"name", "budget", "executed"} <= cols.keys():
             return r, cols
     return None
+
+
+def _budget_as_task(sec: Section, data: dict, r1: int) -> bool:
+    """财预〔2020〕10号's 部门整体支出绩效自评表 has no task table: its 年度资金总额 row (年初预算数,
+    全年预算数, 全年执行数, 分值, 执行率, 得分) is the one execution part."""
+    if _budget_header(sec, r1) is None:
+        return False
+    block: dict = {}
+    read_budget(sec, block, r1)
+    budget = block.get("budget", {})
+    if "execution_weight" not in block:
+        sec.problem("部门整体支出绩效自评表的年度资金总额行没有分值（部门整体自评表须填写各部分分值）")
+        return True
+    task = {"name": "年度资金总额", "budget": budget.get("adjusted", budget.get("initial")),
+            "executed": budget.get("executed"), "weight": block["execution_weight"]}
+    reported = block.get("reported", {})
+    task["reported_rate"] = reported.get("execution_rate")
+    task["reported_score"] = reported.get("execution_score")
+    data["tasks"] = [{k: v for k, v in task.items() if v is not None}]
+    moves = {"budget.adjusted" if "adjusted" in budget else "budget.initial": "tasks[0].budget",
+             "budget.executed": "tasks[0].executed", "execution_weight": "tasks[0].weight",
+             "reported.execution_rate": "tasks[0].reported_rate", "reported.execution_score": "tasks[0].reported_score"}
+    for old, new in moves.items():
+        if old in sec.cells:
+            sec.cells[new] = sec.cells.pop(old)
+    for key in ("budget.initial", "budget.adjusted"):
+        sec.cells.pop(key, None)
+    return True
 
 
 def read_tasks(sec: Section, data: dict, r1: int) -> None:
     g = sec.grid
     found = _task_header(sec, r1)
     if found is None:
-        sec.problem("找不到年度主要任务表（需要「项目下达金额」「项目执行金额」表头）")
+        if _budget_as_task(sec, data, r1):
+            return
+        sec.problem("找不到年度主要任务表（需要「项目下达金额」「项目执行金额」表头）或年度资金总额行")
         return
     h, cols = found
-    if "name" not in cols:
-        sec.problem(f"第{h}行: 找不到「对应项目」或「任务名称」列")
-        return
     what = {"budget": "项目下达金额", "executed": "项目执行金额", "rate": "项目执行率", "weight": "分值", "score": "得分"}
     tasks = []
     first = max(g.span(h, c)[2] for c in cols.values()) + 1
