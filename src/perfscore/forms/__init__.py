@@ -89,7 +89,13 @@ def read_form_workbook(path: Path | str) -> list[FormSheet]:
         where = f"文件 {path} 工作表「{grid.name}」"
         parts = sections(grid, where, kind)
         for i, sec in enumerate(parts):
-            data, extra, shares = (read_department if kind == DEPARTMENT else read_project)(sec)
+            try:
+                data, extra, shares = (read_department if kind == DEPARTMENT else read_project)(sec)
+            except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+                # a layout this reader does not understand: one line naming the sheet, never a traceback
+                problems.append(f"{sec.where}: 无法识别此表的结构（第{sec.top}–{sec.bottom}行，{type(exc).__name__}），"
+                                "请按官方格式填写")
+                continue
             source = f"{path.name}「{grid.name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
             if len(parts) > 1:
                 sec.where = f"{where}第{i + 1}个项目" + (f"「{short(data['name'])}」" if data.get("name") else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ..projectfile import short
 from ..values import CellValueError, Quantity, format_number, parse_value
 from . import labels as L
 from .fields import Section, as_number, as_text
@@ -70,7 +71,7 @@ def _columns(sec: Section, h: int) -> tuple[dict[str, int], int, list[str]]:
             continue
         seen.add(leaf[0])
         k = L.key(leaf[1])[0]
-        printed.append(" ".join(leaf[1].split()))
+        printed.append(short(" ".join(leaf[1].split()), 16))
         name = None
         if k in L.SUB_COLUMNS["target_initial"]:
             name = "target_initial"
@@ -183,7 +184,7 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     if name_cell is None or g.span(r, cols["name"])[0] != r:
         return level1, level2, None
     # a text merged across the name and actual columns is a block title, not an indicator
-    if g.span(r, cols["name"])[3] >= cols["actual"]:
+    if cols["actual"] > cols["name"] and g.span(r, cols["name"])[3] >= cols["actual"]:
         return None
     name = as_text(name_cell, sec, "三级指标")
     if not name or L.key(name)[0] in L.INDICATOR_COLUMNS["name"]:
