@@ -42,7 +42,7 @@ CASES = {
     "liaoning-zhengti": ("liaoning", [LN / "zhengti.yaml"], "liaoning", Typing(merge_level1=True, numbers=True), {}),
     "liaoning-two-projects-after-notes": ("liaoning", [LN / "renmin_tiaojie.yaml", LN / "renmin_jingcha_fuzhuang.yaml"],
                                           "liaoning", Typing(), {"first_sheet": "填报说明"}),
-    "hubei-bawu-percent-cells": ("hubei", [HB / "01_bawu_pufa.yaml"], "hubei", Typing(numbers=True), {}),
+    "hubei-bawu-percent-cells": ("hubei", [HB / "01_bawu_pufa.yaml"], "hubei", Typing(numbers=True), {"score_column": True}),
     "hubei-stacked-three": ("hubei", [HB / "02_gonggong_falv_fuwu.yaml", HB / "03_shequ_falv_guwen.yaml",
                                       HB / "04_jiceng_sifa_yewu.yaml"], "hubei", Typing(merge_level1=True), {"stacked": True}),
     "hubei-blocks-row-inserted": ("hubei", [HB / "10_yiqian_yangshi.yaml"], "hubei", Typing(offset=3, numbers=True),
@@ -94,7 +94,7 @@ def converted(tmp_path_factory):
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     root = tmp_path_factory.mktemp("lo")
-    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root)]
+    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root), _with_formulas(root)]
     out = {}
     for fmt in ("xls", "ods"):
         for src, dst in zip(sources, convert(sources, fmt, root / fmt, root / "profile")):
@@ -145,6 +145,35 @@ def _budget_system_export(folder: Path) -> Path:
             other["A6"], other["B6"], other["C6"], other["D6"] = "产出指标", "数量指标", "决策咨询建议数量", "4 条"
     wb.save(path)
     return path
+
+
+def _with_formulas(folder: Path) -> Path:
+    """得分 and 总分 as formulas without cached values (openpyxl); LibreOffice computes and caches them."""
+    path = _goumai(folder)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    head = _find(ws, "三级指标").row
+    score_col = [c.column for c in ws[head] if c.value == "得分"][0]
+    weight_col = [c.column for c in ws[head] if c.value == "分值"][0]
+    first = head + 1
+    for r in range(first, first + 6):
+        ws.cell(row=r, column=score_col).value = f"=ROUND({ws.cell(row=r, column=weight_col).coordinate}*1,2)"
+    total = _find(ws, "总分").row
+    ws.cell(row=total, column=score_col).value = f"=SUM({ws.cell(row=first, column=score_col).coordinate}:" \
+        f"{ws.cell(row=first + 5, column=score_col).coordinate})+8.32"
+    path = folder / "formulas.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_formulas_are_read_by_their_cached_values(converted, fmt):
+    form = read_form_workbook(converted[("formulas", fmt)])[0]
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    assert [i.reported_score for i in form.sheet.indicators] == [i.reported_score for i in model.indicators]
+    assert form.sheet.reported.total == model.reported.total
+    with pytest.raises(SheetError, match=r"公式没有缓存值"):
+        read_form_workbook(converted[("formulas", fmt)].parent.parent / "formulas.xlsx")
 
 
 def test_budget_system_xls_with_empty_actuals_names_every_empty_cell(converted):
