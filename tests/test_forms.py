@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import openpyxl.comments
 import pytest
 
 from formbuilder import Typing, build, convert, soffice
@@ -161,6 +162,7 @@ def _with_formulas(folder: Path) -> Path:
     total = _find(ws, "总分").row
     ws.cell(row=total, column=score_col).value = f"=SUM({ws.cell(row=first, column=score_col).coordinate}:" \
         f"{ws.cell(row=first + 5, column=score_col).coordinate})+8.32"
+    _find(ws, "政府购买法律服务").comment = openpyxl.comments.Comment("请核对项目名称", "审核人")
     path = folder / "formulas.xlsx"
     wb.save(path)
     return path
@@ -172,6 +174,7 @@ def test_formulas_are_read_by_their_cached_values(converted, fmt):
     model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
     assert [i.reported_score for i in form.sheet.indicators] == [i.reported_score for i in model.indicators]
     assert form.sheet.reported.total == model.reported.total
+    assert form.sheet.name == model.name  # a comment on the cell is not its value
     with pytest.raises(SheetError, match=r"公式没有缓存值"):
         read_form_workbook(converted[("formulas", fmt)].parent.parent / "formulas.xlsx")
 

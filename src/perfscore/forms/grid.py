@@ -407,7 +407,7 @@ _ERROR_TEXTS = {"#DIV/0!", "#REF!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL
 
 def _ods_text(cell: ElementTree.Element) -> str:
     lines = []
-    for p in cell.iter(f"{_X}p"):
+    for p in cell.findall(f"{_X}p"):  # direct paragraphs only: not a comment's (office:annotation)
         parts = []
 
         def walk(el: ElementTree.Element) -> None:
