@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
@@ -45,11 +46,12 @@ class Section:
         lo, hi = r0 or self.top, r1 or self.bottom
         if self._sorted is None:
             self._sorted = sorted(self.grid.cells.items())
-        for (r, c), cell in self._sorted:
+        items = self._sorted
+        for i in range(bisect.bisect_left(items, ((lo, 0),)), len(items)):
+            (r, c), cell = items[i]
             if r > hi:
                 break
-            if r >= lo:
-                yield r, c, cell
+            yield r, c, cell
 
     def find(self, synonyms: tuple[str, ...], r0: int | None = None, r1: int | None = None) -> tuple[int, int] | None:
         for r, c, _ in self.anchors(r0, r1):

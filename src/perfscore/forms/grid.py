@@ -53,8 +53,12 @@ class Grid:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 inclusive
     formats_known: bool = True
     _anchor: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
+    max_row: int = 0
+    max_col: int = 0
 
     def __post_init__(self) -> None:
+        self.max_row = max((r for r, _ in self.cells), default=0)
+        self.max_col = max((c for _, c in self.cells), default=0)
         for r0, c0, r1, c1 in self.merges:
             if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
                 continue
@@ -62,13 +66,6 @@ class Grid:
                 for c in range(c0, c1 + 1):
                     self._anchor[(r, c)] = (r0, c0, r1, c1)
 
-    @property
-    def max_row(self) -> int:
-        return max((r for r, _ in self.cells), default=0)
-
-    @property
-    def max_col(self) -> int:
-        return max((c for _, c in self.cells), default=0)
 
     def span(self, r: int, c: int) -> tuple[int, int, int, int]:
         """The merged range that holds (r, c), or the cell itself."""

@@ -54,5 +54,5 @@ def sections(grid: Grid, where: str, kind: str) -> list[Section]:
     for i, r in enumerate(rows):
         top = 1 if i == 0 else r
         bottom = rows[i + 1] - 1 if i + 1 < len(rows) else whole.bottom
-        out.append(Section(grid, top, bottom, where))
+        out.append(Section(grid, top, bottom, where, _sorted=whole._sorted))
     return out
