@@ -30,6 +30,7 @@ class Typing:
     offset: int = 0                # rows inserted above the form
     text_amounts: bool = False     # budget and weights typed as text ('26.6', '12.5分')
     grade: str | None = None       # a printed 等级 (national layout), e.g. '优秀'
+    bands: bool = False            # 辽宁: the grade with its band, '全部或基本达成预期指标\n100%-80%（含）'
 
 
 def _n(value: Decimal | None) -> float | str | None:
@@ -276,6 +277,8 @@ def liaoning(ws, p: Project | Department, t: Typing) -> None:
             parsed = parse_value(actual)
             if isinstance(parsed, Quantity) and parsed.unit == unit.replace(" ", "") and not parsed.label:
                 actual = format_number(parsed.number)
+        if t.bands and actual.startswith("全部或基本达成"):
+            actual = f"{actual}\n100%-80%（含）"
         s.value(row, 8, actual)
         s.value(row, 9, _completion(ind))
         s.amount(row, 10, ind.weight); s.amount(row, 11, ind.reported_score)

@@ -39,8 +39,9 @@ CASES = {
                                       Typing(numbers=True, merge_level1=True), {}),
     "national-bawu-blank-level2": ("national", [HB / "01_bawu_pufa.yaml"], "hubei", Typing(blank_level2=True), {}),
     "liaoning-goumai-numbers": ("liaoning", [LN / "zhengfu_goumai_falv_fuwu.yaml"], "liaoning",
-                                Typing(numbers=True, blank_level2=True), {}),
-    "liaoning-zhengti": ("liaoning", [LN / "zhengti.yaml"], "liaoning", Typing(merge_level1=True, numbers=True), {}),
+                                Typing(numbers=True, blank_level2=True, bands=True), {}),
+    "liaoning-zhengti": ("liaoning", [LN / "zhengti.yaml"], "liaoning",
+                         Typing(merge_level1=True, numbers=True, bands=True), {}),
     "liaoning-two-projects-after-notes": ("liaoning", [LN / "renmin_tiaojie.yaml", LN / "renmin_jingcha_fuzhuang.yaml"],
                                           "liaoning", Typing(), {"first_sheet": "填报说明"}),
     "hubei-bawu-percent-cells": ("hubei", [HB / "01_bawu_pufa.yaml"], "hubei", Typing(numbers=True), {"score_column": True}),
@@ -570,3 +571,14 @@ def test_national_department_form_reads_its_total_row_as_the_execution_part(tmp_
     assert [i.score for i in got.indicators] == [i.score for i in want.indicators]
     ws = openpyxl.load_workbook(path).active
     assert Decimal(str(ws[form.cells["tasks[0].executed"]].value)) == one.tasks[0].executed
+
+
+def test_liaoning_grade_with_its_band_reads_as_the_grade(tmp_path):
+    """辽宁's drop-down prints 全部或基本达成预期指标 with its band 100%-80%（含）; the band is not a value."""
+    path = _build("liaoning-goumai-numbers", tmp_path)
+    ws = openpyxl.load_workbook(path).active
+    form = read_form_workbook(path)[0]
+    address = form.cells["indicators[5].actual"]
+    assert ws[address].value == "全部或基本达成预期指标\n100%-80%（含）"
+    assert form.sheet.indicators[5].actual == "全部或基本达成预期指标"
+    assert form.sheet.indicators[5].completion == Decimal(1)

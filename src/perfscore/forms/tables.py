@@ -19,6 +19,9 @@ from .fields import Section, as_number, as_text
 from .grid import NUMBER, PERCENT, ref
 
 _BLOCK_BREAK = re.compile(r"^(年度目标\d*|年度目标\d+:.*|偏差大或目标未完成原因分析|改进措施及结果应用方案|改进措施)$")
+# a grade text followed by its completion band, as the 辽宁 form's drop-down prints it
+_GRADE_BAND = re.compile(r"^((?:全部|基本|部分|未)\D*?(?:达成|完成|达到)\D*?)\s*[（(\[]?\s*\d+(?:\.\d+)?\s*[%％]?\s*"
+                         r"[（(]?[不含]*[）)]?\s*[-~～—–至]\s*\d+(?:\.\d+)?\s*[%％]\s*[（(]?[不含]*[）)]?\s*[\])）]?$")
 _PLACEHOLDER = re.compile(r"^(指标\d*|…+|\.{3,})[:：]?$")
 _GROUPS = ("年度指标值", "年度目标值", "指标值", "未完成原因分析", "偏差原因分析", "原因分析", "年度绩效指标值")
 _COLUMN_LABELS = {
@@ -236,6 +239,9 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
         data["target_initial"] = as_text(cell, sec, "年初指标值")
     actual_cell, actual_ref = take("actual", "实际完成值")
     data["actual"] = as_text(actual_cell, sec, "实际完成值")
+    band = _GRADE_BAND.match(data["actual"] or "")
+    if band:
+        data["actual"] = band.group(1).strip()  # 辽宁 prints the grade with its band: 全部或基本达成预期指标 100%-80%（含）
     if data["actual"] is None:
         if actual_cell is None:
             sec.problem(f"单元格 {actual_ref}（实际完成值，{label}）为空")
