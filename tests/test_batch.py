@@ -261,7 +261,7 @@ def test_flat_workbook_missing_columns_and_sheets(tmp_path):
     messages = sorted(f.problems[0].message for f in outcome.failures)
     assert len(messages) == 2
     assert any("missing.yaml: 不存在" in m for m in messages)
-    assert any("找不到工作表" in m for m in messages)  # not flat, and not a template sheet either
+    assert any("找不到绩效自评表" in m for m in messages)  # not flat, no template sheet, and no form either
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from .errors import Failure, PerfscoreError
 from .model import Sheet
 from .projectfile import TEXT_SUFFIXES, read_sheet_file
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+ZIP_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}  # what perfscore's own templates and flat workbooks are
 INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES
 
 
@@ -75,21 +76,36 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
 
 
 def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:
-    """The sheets of one workbook, opened once: a flat workbook (sheets 项目 and 指标) gives
-    one per project row, each an Input or the Failure of that row; any other workbook is
-    read as a filled perfscore sheet through its template's map (``template``, or the
-    built-in project and department templates). A workbook that cannot be read at all
-    raises (PerfscoreError). This is the one place that chooses a workbook reader."""
+    """The sheets of one workbook, opened once. This is the one place that chooses a
+    workbook reader:
+
+    - a flat workbook (sheets 项目 and 指标): one Input per project row, or that row's Failure;
+    - ``template`` given, or a sheet named as one of perfscore's shipped templates: read
+      through the template's map;
+    - anything else (.xls, .ods, an official form in any layout): the label-driven form
+      reader, one Input per form found.
+
+    A workbook that cannot be read at all raises (PerfscoreError)."""
+    if path.suffix.lower() not in ZIP_WORKBOOK_SUFFIXES:
+        return _forms(path)
     from .flat import is_flat_workbook, read_flat_workbook
-    from .sheets.importing import import_sheet_cells
+    from .sheets.importing import has_template_sheet, import_sheet_cells
     from .xlsx.package import open_workbook
 
     book = open_workbook(path)
     if is_flat_workbook(book):
         return [item if isinstance(item, Failure) else Input(path, source, item, cells)
                 for source, item, cells in read_flat_workbook(book)]
-    sheet, cells = import_sheet_cells(book, template)
-    return [Input(path, str(path), sheet, cells)]
+    if template is not None or has_template_sheet(book):
+        sheet, cells = import_sheet_cells(book, template)
+        return [Input(path, str(path), sheet, cells)]
+    return _forms(path)
+
+
+def _forms(path: Path) -> list[Input | Failure]:
+    from .forms import read_form_workbook
+
+    return [Input(path, form.source, form.sheet, form.cells) for form in read_form_workbook(path)]
 
 
 def read_path(path: Path | str, template: Path | str | None = None) -> list[Input | Failure]:

@@ -221,6 +221,13 @@ def _map_sheet(map_path: Path) -> str:
     return sheet
 
 
+def has_template_sheet(book: OpenWorkbook) -> bool:
+    """Whether a workbook has a worksheet named as one of the shipped templates' sheets
+    (a sheet perfscore filled, read exactly through its map)."""
+    names = {name.casefold() for name in book.names}
+    return any(_map_sheet(default_map(name)).casefold() in names for name in TEMPLATE_NAMES)
+
+
 def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
     """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
     Without a template, every shipped template is tried by its worksheet name (each has its

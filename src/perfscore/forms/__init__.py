@@ -1,0 +1,123 @@
+"""The official self-evaluation forms as units fill them (issue 9): any layout, found by
+label, no map. ``read_form_workbook(path)`` → one ``FormSheet`` per form in the workbook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import SheetError
+from ..model import FIELD_LABELS, Department, Project, Sheet
+from ..projectfile import describe_error, short
+from .department import read_department
+from .fields import Section
+from .grid import read_workbook_grid
+from .project import read_project
+from .recognise import DEPARTMENT, kind_of, sections
+
+__all__ = ["FormSheet", "read_form_workbook"]
+
+
+@dataclass
+class FormSheet:
+    """One form read from a workbook.
+
+    ``cells`` maps field paths (``name``, ``budget.executed``, ``indicators[3].actual``,
+    ``reported.total`` …) to the cell they came from; ``shares`` holds the 一级 shares printed
+    after level names (``产出指标(50分)``); ``explanations`` the project-level 偏差原因 /
+    改进措施 rows; ``findings`` what the reader noticed without refusing (a 年度资金总额 that
+    differs from its 其中 rows)."""
+
+    source: str
+    sheet: Sheet
+    cells: dict[str, str]
+    shares: dict[str, Decimal] = field(default_factory=dict)
+    explanations: dict[str, str] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+
+
+def _path_of(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("function-"):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _validate(data: dict, sec: Section, source: str) -> Sheet | None:
+    model = Department if data["kind"] == DEPARTMENT else Project
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = _path_of(error["loc"])
+            cell = sec.cells.get(path)
+            if cell is None and path.startswith("indicators[") and "." not in path:
+                cell = sec.cells.get(f"{path}.name")
+            head = path.split(".")[0]
+            index = head[head.find("[") + 1 : -1] if "[" in head else None
+            what = ""
+            if index is not None and index.isdigit():
+                rows = data.get(head.split("[")[0]) or []
+                name = rows[int(index)].get("name") if int(index) < len(rows) else None
+                what = f"「{short(name)}」" if name else ""
+            label = FIELD_LABELS.get(path.split(".")[-1].split("[")[0], path)
+            detail = "，".join(x for x in (label, what) if x)
+            at = f"单元格 {cell}（{detail}）" if cell else f"{detail}（字段 {path}）"
+            sec.problems.append(f"{source}: {at}: {describe_error(error)}")
+        return None
+
+
+def read_form_workbook(path: Path | str) -> list[FormSheet]:
+    """Every 绩效自评表 of a .xlsx/.xlsm/.xls/.ods workbook, each as a validated model with
+    the cell of every value. All problems of the workbook are raised together."""
+    path = Path(path)
+    book = read_workbook_grid(path)
+    out: list[FormSheet] = []
+    problems: list[str] = []
+    for grid in book.sheets:
+        kind = kind_of(grid)
+        if kind is None:
+            continue
+        where = f"文件 {path} 工作表「{grid.name}」"
+        parts = sections(grid, where, kind)
+        for i, sec in enumerate(parts):
+            try:
+                data, extra, shares = (read_department if kind == DEPARTMENT else read_project)(sec)
+            except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+                # a layout this reader does not understand: one line naming the sheet, never a traceback
+                problems.append(f"{sec.where}: 无法识别此表的结构（第{sec.top}–{sec.bottom}行，{type(exc).__name__}），"
+                                "请按官方格式填写")
+                continue
+            source = f"{path}「{grid.name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
+            if len(parts) > 1:
+                sec.where = f"{where}第{i + 1}个项目" + (f"「{short(data['name'])}」" if data.get("name") else "")
+            if sec.problems:
+                problems += [p.replace(where, sec.where, 1) for p in sec.problems]
+                continue
+            for ind in data.get("indicators") or []:
+                # a form with no 分值 column: the share printed after the 一级 name (产出指标(50分)) is its share
+                if ind.get("weight") is None and ind.get("level1") in shares:
+                    ind.setdefault("level1_share", shares[ind["level1"]])
+            sheet = _validate(data, sec, f"{sec.where}")
+            if sheet is None:
+                problems += sec.problems
+                continue
+            cells = {k: v for k, v in sec.cells.items()}
+            out.append(FormSheet(source, sheet, cells, shares, extra, sec.findings))
+    if problems:
+        raise SheetError(problems)
+    if not out:
+        names = "、".join(f"「{g.name}」" for g in book.sheets) or "无"
+        raise SheetError(
+            f"文件 {path}: 找不到绩效自评表（项目支出绩效自评表、预算项目(政策)绩效自评表或部门整体支出绩效自评表，"
+            f"需有「三级指标」表头）；工作表：{names}"
+        )
+    return out

@@ -1,0 +1,121 @@
+"""A 部门整体(支出)绩效自评表 → a department mapping: fixed fields, the 年度主要任务 table by
+its header row (项目下达金额, 项目执行金额, 执行率, 分值, 得分), goals, the indicator table and
+the printed 总评价得分."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import labels as L
+from .fields import Section, as_number, as_text
+from .grid import ref
+from .project import _budget_header, read_budget, read_bottom, read_goals, read_text_fields, read_year
+from .tables import header_rows, read_indicators
+
+
+def _task_header(sec: Section, r1: int) -> tuple[int, dict[str, int]] | None:
+    rows: dict[int, dict[str, int]] = {}
+    for r, c, _ in sec.anchors(sec.top, r1):
+        name = L.which(sec.grid.cells[(r, c)].value, L.TASK_COLUMNS) if sec.key_at(r, c) else None
+        if name:
+            cols = rows.setdefault(r, {})
+            # 对应项目 names the task where both it and the 年度主要任务 label column are printed
+            if name == "name" and "name" in cols and sec.key_at(r, c) != "对应项目":
+                continue
+            cols[name] = c
+    for r, cols in sorted(rows.items()):
+        if {"name", "budget", "executed"} <= cols.keys():
+            return r, cols
+    return None
+
+
+def _budget_as_task(sec: Section, data: dict, r1: int) -> bool:
+    """财预〔2020〕10号's 部门整体支出绩效自评表 has no task table: its 年度资金总额 row (年初预算数,
+    全年预算数, 全年执行数, 分值, 执行率, 得分) is the one execution part."""
+    if _budget_header(sec, r1) is None:
+        return False
+    block: dict = {}
+    read_budget(sec, block, r1)
+    budget = block.get("budget", {})
+    if "execution_weight" not in block:
+        sec.problem("部门整体支出绩效自评表的年度资金总额行没有分值（部门整体自评表须填写各部分分值）")
+        return True
+    task = {"name": "年度资金总额", "budget": budget.get("adjusted", budget.get("initial")),
+            "executed": budget.get("executed"), "weight": block["execution_weight"]}
+    reported = block.get("reported", {})
+    task["reported_rate"] = reported.get("execution_rate")
+    task["reported_score"] = reported.get("execution_score")
+    data["tasks"] = [{k: v for k, v in task.items() if v is not None}]
+    moves = {"budget.adjusted" if "adjusted" in budget else "budget.initial": "tasks[0].budget",
+             "budget.executed": "tasks[0].executed", "execution_weight": "tasks[0].weight",
+             "reported.execution_rate": "tasks[0].reported_rate", "reported.execution_score": "tasks[0].reported_score"}
+    for old, new in moves.items():
+        if old in sec.cells:
+            sec.cells[new] = sec.cells.pop(old)
+    for key in ("budget.initial", "budget.adjusted"):
+        sec.cells.pop(key, None)
+    return True
+
+
+def read_tasks(sec: Section, data: dict, r1: int) -> None:
+    g = sec.grid
+    found = _task_header(sec, r1)
+    if found is None:
+        if _budget_as_task(sec, data, r1):
+            return
+        sec.problem("找不到年度主要任务表（需要「项目下达金额」「项目执行金额」表头）或年度资金总额行")
+        return
+    h, cols = found
+    what = {"budget": "项目下达金额", "executed": "项目执行金额", "rate": "项目执行率", "weight": "分值", "score": "得分"}
+    tasks = []
+    first = max(g.span(h, c)[2] for c in cols.values()) + 1
+    for r in range(first, r1 + 1):
+        name_cell = g.get(r, cols["name"])
+        if name_cell is None or g.span(r, cols["name"])[0] != r:
+            if not any(g.cells.get((r, c)) for c in cols.values()):
+                continue
+        name = as_text(name_cell, sec, "任务名称") if name_cell is not None else None
+        if name and (L.key(name)[0] in L.GOAL_HEADERS["goal"] or L.key(name)[0] in L.GOAL_BLOCK):
+            break
+        amounts = {k: g.get(r, c) for k, c in cols.items() if k != "name"}
+        if not name:
+            if any(cell is not None for cell in amounts.values()):
+                sec.problem(f"单元格 {ref(r, cols['name'])}（任务名称）为空")
+            continue
+        if sec.is_label(name_cell) or all(cell is None for cell in amounts.values()):
+            break  # the next block (年初总体目标 …)
+        n = len(tasks)
+        task: dict[str, object] = {"name": name}
+        sec.cells[f"tasks[{n}].name"] = name_cell.ref
+        for key, c in cols.items():
+            if key == "name":
+                continue
+            cell = g.get(r, c)
+            field = {"rate": "reported_rate", "score": "reported_score"}.get(key, key)
+            sec.cells[f"tasks[{n}].{field}"] = cell.ref if cell is not None else ref(r, c)
+            number = as_number(cell, sec, what[key], percent=key == "rate")
+            if cell is None and key in ("budget", "executed", "weight"):
+                sec.problem(f"单元格 {ref(r, c)}（{what[key]}，「{name[:30]}」）为空")
+            if number is not None:
+                task[field] = number
+        tasks.append(task)
+    data["tasks"] = tasks
+
+
+def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
+    data: dict = {"kind": "department"}
+    shares: dict[str, Decimal] = {}
+    read_text_fields(sec, data, ("name", "department", "unit"), {"name": "部门(单位)名称"})
+    year = read_year(sec)
+    if year:
+        data["year"] = year
+    heads = header_rows(sec)
+    table_top = heads[0] if heads else sec.bottom
+    read_tasks(sec, data, table_top)
+    read_goals(sec, data, table_top)
+    indicators, end_row, cols = read_indicators(sec, table_top, sec.bottom, shares)
+    data["indicators"] = indicators
+    read_bottom(sec, data, end_row, cols, sec.bottom)
+    if not data.get("reported"):
+        data.pop("reported", None)
+    return data, {}, shares
