@@ -557,3 +557,14 @@ def test_redundant_operators_agree(cell, operator):
 def test_opposite_operators_are_an_error(cell):
     with pytest.raises(CellValueError, match="运算符"):
         parse_value(cell)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: !!int 0x10\n", "「0x10」不是十进制整数"), ("a: !!float abc\n", "「abc」不是数字"),
+    ("- - - " * 400 + "x\n", "嵌套层数过深"), ("a: &x\n  b: *x\n", "循环引用"),
+    ("a: 1\n---\nb: 2\n", "只能有一个"), ("name: *nope\n", "未定义的别名"),
+])
+def test_more_yaml_forms_are_chinese(text, message):
+    with pytest.raises(InputError, match=message) as info:
+        load_mapping(text, "t.yaml", "yaml")
+    assert not leaked_english(str(info.value))
