@@ -2,7 +2,9 @@
 
 ``parse_value('≥ 95% %')`` → ``Quantity(operator='≥', number=Decimal('95'), unit='%')``.
 A cell that does not hold exactly one number is ``Text``. Units are kept as typed
-(normalised); the only conversion is 元 ↔ 万元, and two other differing units are an error.
+(normalised); the conversions are 元 ↔ 万元 ↔ 亿元 and a 万/亿 prefix on a count unit
+(1.186万人 is 11860 人); two other differing units are an error. Forms that would read as a
+wrong number — 26,6, 5², ٣, 1e3, 0x10, a dash before the number, ≮ — are errors.
 """
 
 from __future__ import annotations
