@@ -545,3 +545,26 @@ def test_fullwidth_colon_hint_points_at_the_right_line():
     text = "kind: project\nname: 培训\ngoal:\n  - 目标：提高\nbudget:\n  initial: 1\n  executed：1\n  x: [\n"
     with pytest.raises(InputError, match="第7行: 冒号是全角"):
         load_mapping(text, "t.yaml", "yaml")
+
+
+@pytest.mark.parametrize("cell, operator", [("≥=95%", "≥"), ("=≥95%", "≥"), ("增长率=不低于5%", "≥"), ("高于95%以上", ">"),
+                                            ("=5%以内", "≤"), ("低于5%以下", "<")])
+def test_redundant_operators_agree(cell, operator):
+    assert parse_value(cell).operator == operator
+
+
+@pytest.mark.parametrize("cell", ["≥≤5", "不低于5%以内", "≤95%以上", "高于上年且不超过10%"])
+def test_opposite_operators_are_an_error(cell):
+    with pytest.raises(CellValueError, match="运算符"):
+        parse_value(cell)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: !!int 0x10\n", "「0x10」不是十进制整数"), ("a: !!float abc\n", "「abc」不是数字"),
+    ("- - - " * 400 + "x\n", "嵌套层数过深"), ("a: &x\n  b: *x\n", "循环引用"),
+    ("a: 1\n---\nb: 2\n", "只能有一个"), ("name: *nope\n", "未定义的别名"),
+])
+def test_more_yaml_forms_are_chinese(text, message):
+    with pytest.raises(InputError, match=message) as info:
+        load_mapping(text, "t.yaml", "yaml")
+    assert not leaked_english(str(info.value))

@@ -6,14 +6,13 @@ errors (a typo must not be silently ignored).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from .values import format_number, parse_number, parse_percent
-
-import re
 
 # 产出指标(50分), 效益指标（30分）: the share a sheet prints after a level name (SCORING.md §9)
 _LEVEL_SHARE = re.compile(r"^(.*?)\s*[(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)）]\s*$")

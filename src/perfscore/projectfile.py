@@ -50,6 +50,8 @@ MAX_DEPTH = 100
 def _construct_int(loader: _Loader, node: yaml.Node) -> int | Decimal:
     text = loader.construct_scalar(node)
     digits = text.lstrip("+-")
+    if not digits.isdigit() or not digits.isascii():  # an explicit !!int tag on other text
+        raise yaml.constructor.ConstructorError(None, None, f"「{short(text)}」不是十进制整数", node.start_mark)
     if len(digits) > MAX_INT_DIGITS:
         return Decimal(text)  # parse_number reports it as too large, without printing 5000 digits
     return int(text, 10)  # 020 is 20 (YAML 1.2), not octal
@@ -58,7 +60,10 @@ def _construct_int(loader: _Loader, node: yaml.Node) -> int | Decimal:
 def _construct_float(loader: _Loader, node: yaml.Node) -> Decimal:
     text = loader.construct_scalar(node).lower()
     special = {".nan": "NaN", ".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity"}
-    return Decimal(special.get(text, text))
+    try:
+        return Decimal(special.get(text, text))
+    except ArithmeticError:  # an explicit !!float tag on other text
+        raise yaml.constructor.ConstructorError(None, None, f"「{short(text)}」不是数字", node.start_mark) from None
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -151,6 +156,8 @@ def _check_flow_depth(text: str) -> None:
     errs on the safe side for absurd texts."""
     if _DEEP_INDENT.search(text):
         raise _YamlLimit(f"嵌套层数过深（缩进超过 {MAX_INDENT} 列）")
+    if _DEEP_DASHES.search(text):
+        raise _YamlLimit(f"嵌套层数过深（超过 {MAX_DEPTH} 层）")
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return
     depth = 0
@@ -165,6 +172,7 @@ def _check_flow_depth(text: str) -> None:
 
 MAX_INDENT = 800
 _DEEP_INDENT = re.compile(r"^[ \t]{%d,}" % MAX_INDENT, re.MULTILINE)
+_DEEP_DASHES = re.compile(r"^[ \t]*(?:-[ \t]+){%d,}" % MAX_DEPTH, re.MULTILINE)  # - - - - … on one line
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 

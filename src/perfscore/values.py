@@ -2,7 +2,9 @@
 
 ``parse_value('≥ 95% %')`` → ``Quantity(operator='≥', number=Decimal('95'), unit='%')``.
 A cell that does not hold exactly one number is ``Text``. Units are kept as typed
-(normalised); the only conversion is 元 ↔ 万元, and two other differing units are an error.
+(normalised); the conversions are 元 ↔ 万元 ↔ 亿元 and a 万/亿 prefix on a count unit
+(1.186万人 is 11860 人); two other differing units are an error. Forms that would read as a
+wrong number — 26,6, 5², ٣, 1e3, 0x10, a dash before the number, ≮ — are errors.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ for _token in sorted(_OPERATOR_TOKENS, key=len, reverse=True):
 _SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("及以内", LE), ("以内", LE), ("及以下", LE), ("以下", LE))
 _OPERATOR_WORDS = set(_OPERATOR_TOKENS) | {word for word, _ in _SUFFIX_WORDS}
 _NEGATED = "≮≯≰≱≠"
+_DIRECTION = {GE: "up", GT: "up", LE: "down", LT: "down", EQ: "eq"}
 _NOT_NUMBERS = {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}
 _SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
 # Thousands separators only in groups of three (1,234.5); 26,6 is not a number.
@@ -218,21 +221,30 @@ def parse_value(raw: object) -> Quantity | Text:
 
 def _find_operator(prefix: str) -> tuple[str | None, str]:
     """The operator glyph or word standing anywhere in ``prefix`` (leftmost-longest at each
-    position; the last one before the number counts) and the label without it."""
-    found: tuple[str, int, int] | None = None
+    position, so 大于等于 is ≥) and the label without it. ``≥=`` and ``=不低于`` are ≥ (an
+    '=' beside another operator adds nothing); two different operators are an error."""
+    found: list[tuple[str, int, int]] = []
     i = 0
     while i < len(prefix):
         for token in _TOKENS_BY_FIRST.get(prefix[i], ()):
             if prefix.startswith(token, i):
-                found = (_OPERATOR_TOKENS[token], i, i + len(token))
+                found.append((_OPERATOR_TOKENS[token], i, i + len(token)))
                 i += len(token)
                 break
         else:
             i += 1
-    if found is None:
+    if not found:
         return None, prefix.strip()
-    operator, start, stop = found
-    return operator, (prefix[:start] + prefix[stop:]).strip()
+    operators = [op for op, _, _ in found if op != EQ]
+    if len({_DIRECTION[op] for op in operators}) > 1:
+        raise CellValueError(f"「{shown(prefix)}」含方向相反的运算符（{'、'.join(dict.fromkeys(operators))}），请只保留一个")
+    operator = operators[0] if operators else EQ
+    label, last = [], 0
+    for _, start, stop in found:
+        label.append(prefix[last:start])
+        last = stop
+    label.append(prefix[last:])
+    return operator, "".join(label).strip()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -263,7 +275,9 @@ def _parse_text(raw: str) -> Quantity | Text:
     if suffix and suffix[-1] in _SUFFIX_LAST:
         for word, op in _SUFFIX_WORDS:
             if suffix.endswith(word):
-                operator = operator or op
+                if operator not in (None, EQ) and _DIRECTION[operator] != _DIRECTION[op]:
+                    raise CellValueError(f"「{shown(text)}」的运算符「{operator}」与「{word}」矛盾，请只保留一个")
+                operator = op if operator in (None, EQ) else operator
                 suffix = suffix[: -len(word)].strip()
                 break
     number = Decimal(match.group(0).replace(",", ""))
