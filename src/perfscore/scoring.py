@@ -8,7 +8,6 @@ together as one ``InputError`` (``perfscore check`` lists them all).
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from .errors import InputError
 from .model import FIELD_LABELS, Department, Indicator, Project, Sheet
 from .policy import SHARE_ORDER, Policy, preset_policy
+from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_words
 from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
@@ -223,10 +223,10 @@ class _Scorer:
             if text in self.policy.grade_exact.get(grade, []):
                 return grade
             if any(text.startswith(p) for p in self.policy.grade_prefixes.get(grade, [])):
-                if grade == "A" and _negated(text):
+                if grade == "A" and negated(text):
                     return "C"
                 return grade
-        if _negated(text):
+        if negated(text):
             return "C"
         return None
 
@@ -247,10 +247,10 @@ class _Scorer:
             return None
         target_text = ind.target if ind.target is not None else target.show()
         warnings: list[str] = []
-        deadline = _deadline(target_text, canonical_level(ind.level2) == "时效指标", self.sheet.year)
+        deadline = deadline_of(target_text, canonical_level(ind.level2) == "时效指标", self.sheet.year)
         if deadline is not None:
             return self.deadline(ind, index, weight, deadline, actual, target_text, warnings)
-        if isinstance(target, Quantity) and isinstance(actual, Text) and _zero_words(actual.text):
+        if isinstance(target, Quantity) and isinstance(actual, Text) and zero_in_words(actual.text):
             operator = self.operator_of(ind, target)
             if operator in (LE, LT) or (operator == EQ and target.number == 0):
                 actual = Quantity(None, ZERO, target.unit)  # 无上访 against 小于5次 is 0 次
@@ -269,14 +269,14 @@ class _Scorer:
             return target.operator
         return self.policy.cost_bare_operator if canonical_level(ind.level2) == "成本指标" else EQ
 
-    def deadline(self, ind, index, weight, deadline: "_Date", actual, target_text, warnings) -> IndicatorScore | None:
+    def deadline(self, ind, index, weight, deadline: "Deadline", actual, target_text, warnings) -> IndicatorScore | None:
         """时效指标 with a date or month deadline (§9): an actual on or before it, or 按时完成 /
         已完成, is A; a later date needs an explicit completion."""
         actual_text = ind.actual
         completion = ind.completion
         text = compact(actual_text)
-        when = _date_of(text, self.sheet.year)
-        on_time = when is None and text.startswith(ON_TIME) and not _negated(text)
+        when = date_of(text, self.sheet.year)
+        on_time = when is None and text.startswith(ON_TIME) and not negated(text)
         if (when is not None and when.on_or_before(deadline)) or on_time:
             if completion is not None and not self.in_band("A", completion):
                 low, high = self.policy.qualitative_bands["A"]
@@ -602,87 +602,6 @@ class _Scorer:
                     ind.warnings.append(
                         f"填报的预算执行率 {format_number(ind.actual)}% 与按预算计算的执行率 {pct(rate)} 不符"
                     )
-
-
-# A negation of completion anywhere in an actual text: never grade A (§5).
-NEGATIONS = ("未完成", "未达成", "未达到", "没有完成", "没有达到", "没完成", "没达到", "未能")
-# Actuals that say a deadline was kept (§9).
-ON_TIME = ("按时完成", "按期完成", "如期完成", "已完成", "按时", "按期", "如期")
-
-
-def _negated(text: str) -> bool:
-    return any(word in text for word in NEGATIONS)
-
-
-def _zero_words(text: str) -> bool:
-    """无, 零, 无上访, 零投诉, 未发生: zero in words (§9)."""
-    text = compact(text)
-    return text.startswith(("无", "零")) or text == "未发生"
-
-
-_DATE = re.compile(
-    r"(?:(?P<y>[0-9]{4})年)?(?<![0-9个])(?P<m>[0-9]{1,2})月份?(?:(?P<d>[0-9]{1,2})[日号]|(?P<end>底|末))?"
-    r"|(?P<y2>[0-9]{4})[-/.](?P<m2>[0-9]{1,2})[-/.](?P<d2>[0-9]{1,2})"
-)
-_BEFORE = ("以前", "之前", "前")
-
-
-@dataclass(frozen=True, slots=True)
-class _Date:
-    """A date or a month of a deadline or of an actual (day None: the whole month)."""
-
-    year: int | None
-    month: int
-    day: int | None
-
-    def on_or_before(self, other: "_Date") -> bool:
-        if self.year is not None and other.year is not None and self.year != other.year:
-            return self.year < other.year
-        if self.day is None or other.day is None:
-            return self.month <= other.month
-        return (self.month, self.day) <= (other.month, other.day)
-
-    def show(self) -> str:
-        year = f"{self.year}年" if self.year is not None else ""
-        return f"{year}{self.month}月" + (f"{self.day}日" if self.day is not None else "")
-
-
-def _date_match(match: re.Match, year: int | None) -> _Date | None:
-    if match.group("m2"):
-        y, m, d, end = int(match.group("y2")), int(match.group("m2")), int(match.group("d2")), False
-    else:
-        y = int(match.group("y")) if match.group("y") else year
-        m, d, end = int(match.group("m")), int(match.group("d")) if match.group("d") else None, bool(match.group("end"))
-    if not 1 <= m <= 12:
-        return None
-    last = calendar.monthrange(y if y is not None else 2001, m)[1]
-    if end:
-        d = last
-    if d is not None and not 1 <= d <= last:
-        return None
-    return _Date(y, m, d)
-
-
-def _deadline(target: str, timeliness: bool, year: int | None) -> _Date | None:
-    """A deadline target (§9): a date or month followed by 前/以前/之前/底前 anywhere
-    (2024年11月底前完成, 9月前), or a bare date or month under 时效指标 (11月)."""
-    text = compact(target)
-    for match in _DATE.finditer(text):
-        rest = text[match.end():]
-        if rest.startswith(_BEFORE) or (timeliness and _bare_date(text, match)):
-            return _date_match(match, year)
-    return None
-
-
-def _bare_date(text: str, match: re.Match) -> bool:
-    before, after = text[: match.start()], text[match.end():]
-    return before in ("", "于", "在") and after in ("", "完成", "底", "末")
-
-
-def _date_of(text: str, year: int | None) -> _Date | None:
-    """The date or month an actual names (7月, 2024年11月20日, 于11月完成)."""
-    match = _DATE.search(text)
-    return _date_match(match, year) if match else None
 
 
 def _differs(initial: str, target: str) -> bool:
