@@ -582,3 +582,32 @@ def test_liaoning_grade_with_its_band_reads_as_the_grade(tmp_path):
     assert ws[address].value == "全部或基本达成预期指标\n100%-80%（含）"
     assert form.sheet.indicators[5].actual == "全部或基本达成预期指标"
     assert form.sheet.indicators[5].completion == Decimal(1)
+
+
+def test_every_command_takes_official_forms(tmp_path):
+    """score, check, audit, import and batch read a hand-filled national form with no map and
+    no template option, through the one input path (inputs.read_workbook)."""
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    def run(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    (tmp_path / "in").mkdir()
+    form = build(tmp_path / "in" / "goumai.xlsx", [(model.name, model)], "national", Typing(numbers=True))
+    scored = run("score", form, "--policy", "liaoning", "--format", "json")
+    assert scored.exit_code == 0, scored.stderr
+    data = __import__("json").loads(scored.output, parse_float=Decimal)
+    assert (data["total"], data["grade"]) == (Decimal("98.32"), "优")
+    assert run("check", tmp_path / "in", "--policy", "liaoning").exit_code == 0
+    audited = run("audit", form, "--policy", "liaoning")
+    assert audited.exit_code == 0 and "总分 98.32" in audited.output
+    imported = run("import", form, "-o", tmp_path / "goumai.yaml")
+    assert imported.exit_code == 0, imported.stderr
+    again = score_sheet(read_sheet_file(tmp_path / "goumai.yaml"), preset_policy("liaoning"))
+    assert (again.total, again.grade) == (Decimal("98.32"), "优")
+    batch = run("batch", tmp_path / "in", "-o", tmp_path / "out", "--policy", "liaoning", "--quiet")
+    assert batch.exit_code == 0, batch.stderr
+    assert "98.32" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")

@@ -147,7 +147,8 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     from .flat import flat_mappings, is_flat_workbook
     from .projectfile import sheet_from_mapping
     from .sheets.fill import check_output
-    from .sheets.importing import write_mapping
+    from .inputs import ZIP_WORKBOOK_SUFFIXES
+    from .sheets.importing import has_template_sheet, sheet_as_mapping, write_mapping
     from .xlsx.package import open_workbook
 
     output = Path(output)
@@ -156,7 +157,16 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     failures: list[Failure] = []
     for path in files:
         try:
-            book = open_workbook(path)
+            book = open_workbook(path) if path.suffix.lower() in ZIP_WORKBOOK_SUFFIXES else None
+            if book is None or not (is_flat_workbook(book) or template is not None or has_template_sheet(book)):
+                # an official form in any layout (.xls/.ods too): each form found becomes a project file
+                items = read_path(path)
+                failures += [item for item in items if isinstance(item, Failure)]
+                forms = [item for item in items if not isinstance(item, Failure)]
+                for item in forms:
+                    base = path.stem if len(forms) == 1 else safe_file_name(item.sheet.name)
+                    jobs.append((path, item.source, base, sheet_as_mapping(item.sheet)))
+                continue
             if not is_flat_workbook(book):
                 jobs.append((path, str(path), path.stem, None))
                 continue

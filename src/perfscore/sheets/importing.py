@@ -316,6 +316,12 @@ def write_project_file(sheet: Path | str, output: Path | str, template: Path | s
     return write_mapping(mapping, output, note)
 
 
+def sheet_as_mapping(sheet: Sheet) -> dict:
+    """A validated model as a project-file mapping (the contract's keys, nothing left at its
+    default), for sheets read from an official form."""
+    return {"kind": sheet.kind, **sheet.model_dump(exclude_none=True, exclude_defaults=True)}
+
+
 def write_mapping(mapping: dict, output: Path | str, note: str) -> Path:
     """A project-file mapping as YAML (with ``note`` as its first comment) or JSON, atomically."""
     from ..output import dumps

@@ -155,7 +155,8 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
         form = await request.form(max_files=MAX_FILES, max_fields=100, max_part_size=MB)
     except _TooLarge:
         raise UploadError(too_large_message(settings.max_upload), 413) from None
-    except HTTPException:
+    except (HTTPException, ValueError):
+        # ValueError: python-multipart's own parse errors, which Starlette 0.44 lets through
         raise UploadError(f"上传内容无法解析：不是有效的表单（multipart/form-data），或文件超过 {MAX_FILES} 个") from None
     root = settings.temp_folder()
     try:
