@@ -241,3 +241,20 @@ def test_sheet_with_empty_required_cells_names_each_cell(tmp_path):
     assert f"文件 {sheet}: 单元格 C3（项目名称）为空" in result.stderr
     assert f"文件 {sheet}: 单元格 G11（全年完成值，「法律建议稿及说明数量」）为空" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_map_with_a_misspelt_column_is_refused_naming_map_and_key(tmp_path):
+    """A map's `wieght` column used to be accepted silently (weights then fell back to the split)."""
+    import shutil
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    shutil.copy(templates / "project_sheet.xlsx", tmp_path / "my.xlsx")
+    text = (templates / "project_sheet.map.yaml").read_text(encoding="utf-8")
+    (tmp_path / "my.map.yaml").write_text(text.replace("weight: I", "wieght: I"), encoding="utf-8")
+    sample = Path(__file__).resolve().parents[1] / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    for args in (["fill", sample, "-t", tmp_path / "my.xlsx", "-o", tmp_path / "out.xlsx"],
+                 ["init", "-t", tmp_path / "my.xlsx", "-o", tmp_path / "blank.xlsx"]):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert "模板映射 my.map.yaml 键 tables.indicators.columns.wieght: 未知的列名" in result.stderr
+    assert not (tmp_path / "out.xlsx").exists() and not (tmp_path / "blank.xlsx").exists()

@@ -58,7 +58,39 @@ def resolve_template(template: Path | str | None) -> Path | None:
 
 def template_for(kind: str, template: Path | str | None = None) -> CompiledTemplate:
     resolved = resolve_template(template)
-    return compile_template(resolved if resolved is not None else default_template(kind))
+    compiled = compile_template(resolved if resolved is not None else default_template(kind))
+    check_map_names(compiled)
+    return compiled
+
+
+# What a map may name: the fields and table columns perfscore writes and reads (templates/README.md).
+MAP_FIELDS = frozenset({
+    "year", "name", "department", "unit", "budget_initial", "budget_adjusted", "budget_executed",
+    "execution_rate", "execution_weight", "execution_score", "goal", "achieved", "indicator_score",
+    "deduction", "total", "grade",
+})
+MAP_COLUMNS = {
+    "indicators": frozenset({"level1", "level2", "name", "operator", "target", "target_initial", "unit", "actual",
+                             "completion", "weight", "score", "cause", "remedy"}),
+    "tasks": frozenset({"name", "budget", "executed", "rate", "weight", "score"}),
+}
+
+
+def check_map_names(compiled: CompiledTemplate) -> None:
+    """A misspelt field, table or column in a map (``wieght``) is an error naming the map and
+    the key, never a column silently left out (the weights would fall back to the split)."""
+    label = f"模板映射 {Path(compiled.map.source).name if compiled.map.source else compiled.path.name}"
+    problems = [f"{label} 键 fields.{name}: 未知的字段名（可用：{'、'.join(sorted(MAP_FIELDS))}）"
+                for name in compiled.map.fields if name not in MAP_FIELDS]
+    for table, layout in compiled.map.tables.items():
+        known = MAP_COLUMNS.get(table)
+        if known is None:
+            problems.append(f"{label} 键 tables.{table}: 未知的表格名（可用：{'、'.join(MAP_COLUMNS)}）")
+            continue
+        problems += [f"{label} 键 tables.{table}.columns.{name}: 未知的列名（可用：{'、'.join(sorted(known))}）"
+                     for name in layout.columns if name not in known]
+    if problems:
+        raise SheetError(problems)
 
 
 def template_kind(compiled: CompiledTemplate) -> str:
