@@ -142,3 +142,16 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     header = list(rows[0])
     policies = {r[header.index("项目名称")]: r[header.index("评分规则")] for r in rows[1:]}
     assert policies["政府购买法律服务"] == "liaoning" and policies["“八五”普法经费"] == "hubei"
+
+
+def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
+    rules = tree / "liaoning_chaoyang_2024" / "rules.yaml"
+    rules.write_text("preset: default\nrate_decimals: {department: 0}\n", "utf-8")
+    zhengti = tree / "liaoning_chaoyang_2024" / "zhengti.yaml"
+    zhengti.write_text(zhengti.read_text("utf-8") + "policy: rules.yaml\n", "utf-8")
+    inputs, failures = read_inputs([tree])
+    assert not failures and len(inputs) == 16 and not [i for i in inputs if i.path == rules]
+    assert next(i for i in inputs if i.path == zhengti).policy.name == "rules"
+    # a typo'd policy file is still a problem, not silently skipped: it has no preset key
+    (tree / "liaoning_chaoyang_2024" / "typo.yaml").write_text("execution_weight: 20\n", "utf-8")
+    assert [f.source for f in read_inputs([tree])[1]] == [str(tree / "liaoning_chaoyang_2024" / "typo.yaml")]

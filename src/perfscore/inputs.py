@@ -21,7 +21,7 @@ from typing import Iterable
 from .errors import Failure, InputError, PerfscoreError
 from .model import Sheet
 from .policy import FOLDER_POLICY_NAMES, Policy, folder_policy, policy_spec, preset_policy
-from .projectfile import TEXT_SUFFIXES, read_sheet_file
+from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES
@@ -67,7 +67,8 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
     reading it names it); a directory is searched recursively for project files and
     workbooks, leaving out hidden files and anything under ``skip`` (an output directory).
     A folder's policy file (perfscore.yaml) is never an input, even named explicitly
-    (``samples/*/*.yaml`` in a shell names it)."""
+    (``samples/*/*.yaml`` in a shell names it); nor is any other policy file (``read_path``
+    passes over a file with a policy's keys)."""
     found: list[Path] = []
     skipped = skip.resolve() if skip is not None else None
     for path in map(Path, paths):
@@ -101,6 +102,14 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
     return [Input(path, str(path), sheet, cells)]
 
 
+def is_policy_mapping(data: dict) -> bool:
+    """A policy file's keys (``preset`` and settings), not a sheet's: it is not an input."""
+    return "preset" in data and not {"kind", "name", "indicators"} & set(data) and set(data) <= POLICY_KEYS
+
+
+POLICY_KEYS = set(Policy.model_fields) | {"preset"}
+
+
 def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None) -> Policy:
     """The policy a sheet read from ``path`` is scored under: ``override`` (the command
     line's), else the sheet's own ``policy:`` (a preset, or a file relative to ``path``),
@@ -124,7 +133,10 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
         if path.suffix.lower() in EXCEL_SUFFIXES:
             items = read_workbook(path, template)
         else:
-            items = [Input(path, str(path), read_sheet_file(path))]
+            data = read_mapping(path)
+            if is_policy_mapping(data):  # a policy file among the inputs (rules.yaml a project names)
+                return []
+            items = [Input(path, str(path), sheet_from_mapping(data, str(path)))]
     except PerfscoreError as exc:
         return [Failure.from_error(path, exc)]
     out: list[Input | Failure] = []
