@@ -155,3 +155,20 @@ def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
     # a typo'd policy file is still a problem, not silently skipped: it has no preset key
     (tree / "liaoning_chaoyang_2024" / "typo.yaml").write_text("execution_weight: 20\n", "utf-8")
     assert [f.source for f in read_inputs([tree])[1]] == [str(tree / "liaoning_chaoyang_2024" / "typo.yaml")]
+
+
+def test_flat_workbook_carries_fund_sources_and_policy(tmp_path):
+    from perfscore.flat import write_flat_workbook
+    from perfscore.projectfile import read_sheet_file
+
+    sheets = [read_sheet_file(p) for p in sorted(CHAOYANG.glob("*.yaml")) if p.name not in ("perfscore.yaml", "zhengti.yaml")]
+    sheets = [s.model_copy(update={"policy": "liaoning"}) for s in sheets]
+    write_flat_workbook(sheets, tmp_path / "flat.xlsx")
+    header = [c.value for c in openpyxl.load_workbook(tmp_path / "flat.xlsx")["项目"][1]]
+    assert header[-4:] == ["一般公共预算资金", "政府性基金预算资金", "国有资本经营预算资金", "评分规则"]
+    inputs, failures = read_inputs([tmp_path / "flat.xlsx"])  # no perfscore.yaml there: the rows' 评分规则
+    assert not failures and {i.policy.name for i in inputs} == {"liaoning"}
+    assert {i.cells["funds.general"] for i in inputs} == {"项目!J2", "项目!J3", "项目!J4", "项目!J5"}
+    run("batch", tmp_path / "flat.xlsx", "-o", tmp_path / "out", "-q")
+    report = (tmp_path / "out" / "report.md").read_text("utf-8")
+    assert "涉及资金45.12万元（其中：一般公共预算资金45.12万元，政府性基金预算资金0万元，国有资本经营预算资金0万元）" in report
