@@ -27,6 +27,11 @@ FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import write_files  # noqa: E402
 
+
+def project_files(folder):
+    """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
+    return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
+
 D = Decimal
 
 
@@ -42,11 +47,14 @@ def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     assert len(list((out / "sheets").glob("*.xlsx"))) == 16
     report = (out / "report.md").read_text(encoding="utf-8")
     # every project's total in report.md is what `perfscore score` gives for its file
-    for path in sorted(SAMPLES.glob("*/*.yaml")):
+    for path in [p for p in sorted(SAMPLES.glob("*/*.yaml")) if p.name != "perfscore.yaml"]:
         scored = json.loads(run("score", path, "--format", "json", "--policy", "liaoning").output)
         if scored["kind"] == "project":
-            assert f"{scored['name']}项目自评综述：**根据年初设定的绩效目标，项目自评得分{scored['total']}分" in report
-    assert "2024年项目绩效自评个数15个，涉及资金988.14万元" in report
+            assert f"{scored['name']}项目自评综述：**根据年初设定的绩效目标，项目自评得分{scored['total']}分。" in report
+    # --policy liaoning overrides both folders' perfscore.yaml: one policy, grouped by 主管部门,
+    # 涉及资金 = Σ 全年执行数 (liaoning's report_funds)
+    assert "## 一、朝阳市司法局\n" in report and "## 二、硚口区司法局\n" in report
+    assert "共涉及预算支出项目11个，涉及资金938.54万元，自评覆盖率达到100%" in report
     wb = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
     assert wb.sheetnames == ["项目", "指标", "问题", "汇总"]
     rows = list(wb["项目"].iter_rows(values_only=True))
@@ -73,7 +81,9 @@ def test_one_broken_file_does_not_stop_the_batch(tmp_path):
     problems = list(openpyxl.load_workbook(out / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))
     errors = [r for r in problems if r[0] == "错误"]
     assert {Path(r[2]).name for r in errors} == {"broken.yaml", "garbage.xlsx"}  # the 文件 column
-    assert "另有2个项目未能评分" in (out / "report.md").read_text(encoding="utf-8")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "自评覆盖率达到71.43%" in report  # 5 of 7 inputs scored; the failures are in the 问题清单 only
+    assert "未能评分的项目（2个）" in report.split("、问题清单", 1)[1]
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -92,9 +102,9 @@ def test_flat_workbook_input(tmp_path):
     result = run("batch", FLAT, "-o", tmp_path / "out", "--policy", "hubei")
     assert result.exit_code == 0, result.stderr
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert "2024年项目绩效自评个数11个" in report
+    assert "共涉及项目11个，资金938.54万元，自评覆盖率100%" in report
     # the flat workbook scores exactly like the project files it was built from
-    from_files = run_batch(sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml")), tmp_path / "f", load_policy("hubei"))
+    from_files = run_batch(project_files(SAMPLES / "hubei_qiaokou_2024"), tmp_path / "f", load_policy("hubei"))
     from_flat = run_batch([FLAT], tmp_path / "g", load_policy("hubei"))
     assert [(r.name, r.total, r.warning_count) for r in from_flat.results] == [
         (r.name, r.total, r.warning_count) for r in from_files.results]
@@ -107,7 +117,7 @@ def test_flat_workbook_bad_rows_fail_alone(tmp_path):
     from perfscore.flat import read_flat_workbook, write_flat_workbook
     from perfscore.projectfile import read_sheet_file
 
-    sheets = [read_sheet_file(p) for p in sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml"))]
+    sheets = [read_sheet_file(p) for p in project_files(SAMPLES / "hubei_qiaokou_2024")]
     bad = sheets[0].model_copy(deep=True)
     bad.indicators[0].actual = "100人"  # 人 against %
     path = write_flat_workbook([bad] + sheets[1:], tmp_path / "flat.xlsx")

@@ -204,3 +204,23 @@ def test_check_lists_format_and_scoring_problems_at_once(tmp_path):
     assert "第1个指标「培训场次」 字段 casue: 未知字段" in result.stderr
     assert "第2个指标「参训人数」 字段 actual（全年完成值）: 实际值单位「次」与目标单位「人」不一致" in result.stderr
     assert "第3个指标「意识」 字段 actual（全年完成值）: 完成值「挺好」不是可识别的定性等级" in result.stderr
+
+
+COMMANDS = ["score", "check", "fill", "import", "audit", "init", "batch"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
+    import shlex
+    import shutil
+
+    text = run(command, "--help").output.rstrip("\n").split("\n")
+    assert text[-2].strip() == "例:" and text[-1].strip().startswith(f"perfscore {command} ")
+    # the example runs as printed, from a copy of the repository's samples and examples
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("samples", "examples"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    args = shlex.split(text[-1].strip())[1:]
+    result = CliRunner().invoke(main, args + (["-j", "1", "-q"] if command == "batch" else []))
+    assert result.exit_code == 0, (args, result.output, result.stderr)

@@ -17,6 +17,11 @@ from perfscore.scoring import score_sheet
 from perfscore.sheets.fill import fill_sheet
 from perfscore.xlsx import package
 
+
+def project_files(folder):
+    """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
+    return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
@@ -40,7 +45,7 @@ def test_score_a_flat_workbook_scores_every_project():
     # the flat workbook holds the hubei samples: each project scores as its project file does
     policy = load_policy("hubei")
     by_name = {score_sheet(read_sheet_file(p), policy).name: score_sheet(read_sheet_file(p), policy).total
-               for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml")}
+               for p in project_files(SAMPLES / "hubei_qiaokou_2024")}
     assert {d["name"]: d["total"] for d in data} == by_name
 
 
@@ -50,7 +55,7 @@ def test_check_a_directory_checks_every_file_below_it(tmp_path):
     (tmp_path / "in" / "deep" / "bad.yaml").write_text("kind: project\nname: 坏\n", encoding="utf-8")
     result = run("check", tmp_path / "in")
     assert result.exit_code == 1
-    files = sorted((tmp_path / "in").rglob("*.yaml"))
+    files = [p for p in sorted((tmp_path / "in").rglob("*.yaml")) if p.name != "perfscore.yaml"]
     assert len(files) == 17
     assert result.output.count(": 无问题") == 16
     assert "bad.yaml: " in result.output and "个问题" in result.output

@@ -24,8 +24,8 @@ from perfscore.sheets.importing import import_sheet
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 SAMPLES = ROOT / "samples"
-LIAONING = sorted(p for p in (SAMPLES / "liaoning_chaoyang_2024").glob("*.yaml") if p.stem != "zhengti")
-HUBEI = sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml"))
+LIAONING = sorted(p for p in (SAMPLES / "liaoning_chaoyang_2024").glob("*.yaml") if p.stem not in ("zhengti", "perfscore"))
+HUBEI = sorted(p for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml") if p.stem != "perfscore")
 ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
 OFFICIAL = ["national", "national_department", "liaoning", "hubei", "shanxi"]
 # worksheet name and the labels each layout prints (a label-driven reader finds them)

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from perfscore import writing
-from perfscore.errors import Failure, OutputError
+from perfscore.errors import Failure, InputError, OutputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_mapping, read_sheet_file, sheet_from_mapping
 from perfscore.report.documents import render_report
@@ -24,6 +24,11 @@ from perfscore.scoring import score_sheet
 from perfscore.values import format_number
 from perfscore.xlsx.stream import HEADER, Workbook, escape_text
 
+
+def project_files(folder):
+    """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
+    return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
+
 D = Decimal
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
@@ -33,7 +38,7 @@ SHEETS = ["项目", "指标", "问题", "汇总"]
 
 def scored(folder: Path, policy: str) -> list:
     rules = load_policy(policy)
-    return [score_sheet(read_sheet_file(f), rules, str(f)) for f in sorted(folder.glob("*.yaml"))]
+    return [score_sheet(read_sheet_file(f), rules, str(f)) for f in project_files(folder)]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +60,14 @@ def by_name(results, name):
     return next(r for r in results if r.name == name)
 
 
-def overview(text: str) -> str:
-    """The 绩效自评工作开展情况 paragraph of report.md."""
-    return text.split("## 一、绩效自评工作开展情况\n\n", 1)[1].split("\n", 1)[0]
+def overview(text: str, n: int = 0) -> str:
+    """The ``n``th 绩效自评工作开展情况 paragraph of report.md (one per group)."""
+    return text.split("绩效自评工作开展情况\n\n")[n + 1].split("\n", 1)[0]
+
+
+def public(text: str) -> str:
+    """report.md without its 问题清单 (what a finance office publishes)."""
+    return text.split("、问题清单", 1)[0]
 
 
 def project_sheet(name="政府购买法律服务", **changes):
@@ -66,31 +76,53 @@ def project_sheet(name="政府购买法律服务", **changes):
     return sheet_from_mapping(data, "t.yaml")
 
 
+# Seed 000 lines 446-462, word for word but for the spaces of its PDF extraction and the
+# 重点绩效评价 clause (no sheet carries it).
+SEED_000_PARAGRAPH = (
+    "根据预算绩效管理要求，本部门组织对2024年度预算项目支出全面开展绩效自评，共涉及预算支出项目4个"
+    "（其中：一般公共预算项目4个，政府性基金预算项目0个，国有资本经营预算项目0个），涉及资金45.12万元"
+    "（其中：一般公共预算资金45.12万元，政府性基金预算资金0万元，国有资本经营预算资金0万元），"
+    "自评覆盖率达到100%，自评平均分为99.58分；组织对1个单位开展整体绩效自评，涉及资金1382.16万元，自评平均分为94.3分。"
+)
+
+
 # -- figures and the paragraph --------------------------------------------------------------
 
-def test_paragraph_numbers_computed_independently(results):
-    projects = [r for r in results if r.kind == "project"]
-    funds = sum((r.budget_adjusted for r in projects), D(0))
-    average = (sum((r.total for r in projects), D(0)) / len(projects)).quantize(D("0.01"), ROUND_HALF_UP)
-    grades = {g: sum(1 for r in projects if r.grade == g) for g in "优良中差"}
-    text = overview(render_report(results, [], "md"))
-    assert f"2024年项目绩效自评个数{len(projects)}个，" in text
-    assert f"涉及资金{format_number(funds)}万元，自评覆盖率100%，" in text
-    assert f"自评平均分{format_number(average)}分：" in text
-    for grade, count in grades.items():
-        assert (f"{count}个项目自评等级为“{grade}”" in text) == (count > 0)
-    figures = summary_figures(results, [])
-    assert (figures.projects, figures.funds, figures.average, figures.departments) == (len(projects), funds, average, 1)
+def test_paragraph_numbers_computed_independently(qiaokou):
+    # one policy (default: report_funds budget), one 主管部门: one group, one paragraph
+    funds = sum((r.budget_adjusted for r in qiaokou), D(0))
+    average = (sum((r.total for r in qiaokou), D(0)) / len(qiaokou)).quantize(D("0.01"), ROUND_HALF_UP)
+    text = render_report(qiaokou, [], "md")
+    assert text.count("绩效自评工作开展情况") == 1
+    assert overview(text) == (
+        f"根据预算绩效管理要求，本部门组织对2024年度预算项目支出全面开展绩效自评，共涉及预算支出项目{len(qiaokou)}个，"
+        f"涉及资金{format_number(funds)}万元，自评覆盖率达到100%，自评平均分为{format_number(average)}分。"
+    )  # no 资金来源 in the hubei samples: the sentence without the breakdown
+    figures = summary_figures(qiaokou, [])
+    assert (figures.projects, figures.funds, figures.average, figures.departments) == (len(qiaokou), funds, average, 0)
 
 
-def test_paragraph_chaoyang_matches_the_seeds_average(chaoyang):
-    # Seed 000 (line 458): 4 projects, 自评平均分 99.58 分; 整体 94.3 分. The seed's 涉及资金
-    # 45.12 is the executed sum; ours is Σ 全年预算数 (10 + 3 + 10 + 26.6).
-    text = overview(render_report(chaoyang, [], "md"))
-    assert text == (
-        "2024年项目绩效自评个数4个，涉及资金49.6万元，自评覆盖率100%，自评平均分99.58分：4个项目自评等级为“优”。"
-        "组织对1个单位开展整体绩效自评，涉及资金1815.98万元，自评平均分为94.3分。"
-    )
+def test_paragraph_chaoyang_reads_like_seed_000(chaoyang):
+    # liaoning: 涉及资金 = Σ 全年执行数 (3 + 10 + 22.12 + 10), the 整体 sentence the department's own budget
+    assert sum((r.budget_executed for r in chaoyang if r.kind == "project"), D(0)) == D("45.12")
+    assert overview(render_report(chaoyang, [], "md")) == SEED_000_PARAGRAPH
+    assert f'<p class="body">{SEED_000_PARAGRAPH}</p>' in render_report(chaoyang, [], "html")
+
+
+def test_fund_sources_that_do_not_add_up_are_left_out(chaoyang):
+    odd = [dataclasses.replace(r, funds={"general": D(1)}) if r.name == "法治建设" else r for r in chaoyang]
+    text = overview(render_report(odd, [], "md"))
+    assert "其中" not in text and "共涉及预算支出项目4个，涉及资金45.12万元，自评覆盖率达到100%" in text
+    mixed = [dataclasses.replace(r, funds={"general": D(4), "fund": D(6)}) if r.name == "法治建设" else r for r in chaoyang]
+    assert ("（其中：一般公共预算项目3个，政府性基金预算项目1个，国有资本经营预算项目0个），涉及资金45.12万元"
+            "（其中：一般公共预算资金39.12万元，政府性基金预算资金6万元") in overview(render_report(mixed, [], "md"))
+
+
+def test_department_without_its_own_budget_falls_back_to_its_tasks(chaoyang):
+    bare = [dataclasses.replace(r, department_budget=None) for r in chaoyang]
+    text = render_report(bare, [], "md")
+    assert "组织对1个单位开展整体绩效自评，涉及资金1815.98万元" in overview(text)
+    assert "缺少部门预算金额（department" in text.split("、问题清单", 1)[1]
 
 
 def test_failures_lower_coverage_and_are_listed(qiaokou):
@@ -98,8 +130,8 @@ def test_failures_lower_coverage_and_are_listed(qiaokou):
     figures = summary_figures(qiaokou, [failure])
     assert figures.coverage == D("91.67")  # 11 / 12
     text = render_report(qiaokou, [failure], "md")
-    assert "自评覆盖率91.67%" in overview(text)
-    assert overview(text).endswith("另有1个项目未能评分（见问题清单）。")
+    assert "自评覆盖率达到91.67%" in overview(text)
+    assert "未能评分" not in public(text)
     problems = text.split("、问题清单", 1)[1]
     assert "（一）未能评分的项目（1个）" in problems
     assert "- 某单位「培训项目」（`in/坏表.yaml`）\n  - 文件 in/坏表.yaml: 缺少必填字段 budget\n  - 第2个指标: 分值为负" in problems
@@ -107,8 +139,22 @@ def test_failures_lower_coverage_and_are_listed(qiaokou):
 
 def test_year_is_omitted_when_sheets_disagree(chaoyang):
     other = dataclasses.replace(chaoyang[0], year=2023)
-    assert overview(render_report([other, chaoyang[1]], [], "md")).startswith("本次项目绩效自评个数2个")
-    assert overview(render_report([other], [], "md", year=2025)).startswith("2025年项目绩效自评个数1个")
+    assert "本部门组织对本年度预算项目支出" in overview(render_report([other, chaoyang[1]], [], "md"))
+    assert "本部门组织对2025年度预算项目支出" in overview(render_report([other], [], "md", year=2025))
+
+
+def test_several_policies_make_one_group_each(chaoyang):
+    hubei = scored(QIAOKOU, "hubei")
+    text = render_report(chaoyang + hubei, [], "md")
+    assert "## 一、朝阳市司法局（评分规则 liaoning）\n" in text and "## 二、硚口区司法局（评分规则 hubei）\n" in text
+    assert text.count("绩效自评工作开展情况") == 2
+    assert overview(text, 0) == SEED_000_PARAGRAPH
+    assert overview(text, 1) == (
+        "根据预算绩效管理要求，我部门组织对2024年度项目支出全面开展绩效自评，共涉及项目11个，资金938.54万元，"
+        "自评覆盖率100%。从绩效评价情况来看，2024年度本单位各指标项目绩效评价等级为优。"
+    )
+    # each group numbers its own 自评综述, in its own style
+    assert "**（1）法治建设项目自评综述：**" in text and "**1. “八五”普法经费项目绩效自评综述：**" in text
 
 
 # -- 自评综述 ----------------------------------------------------------------------------------
@@ -116,21 +162,22 @@ def test_year_is_omitted_when_sheets_disagree(chaoyang):
 def test_review_of_zhengfu_goumai(chaoyang):
     text = render_report(chaoyang, [], "md")
     assert (
-        "政府购买法律服务项目自评综述：**根据年初设定的绩效目标，项目自评得分98.32分（等级：优）。"
-        "项目全年预算数为26.6万元，全年执行数为22.12万元，完成预算的83.16%。"
+        "政府购买法律服务项目自评综述：**根据年初设定的绩效目标，项目自评得分98.32分。"
+        "项目全年预算数为26.6万元，全年执行数为22.12万元，完成预算的83.16%。项目绩效目标完成情况：一是积极推动"
     ) in text
-    # 决策咨询建议数量: "= 4 条" met by 5 条 needs a cause, which the sheet does not give.
-    assert "需说明偏差的指标：决策咨询建议数量（指标值=4条，完成值5条），偏差原因：未填写。" in text
-    assert "法治建设项目自评综述：**根据年初设定的绩效目标，项目自评得分100分（等级：优）。" in text
+    assert "发现的主要问题及原因：预算执行率未达到100%（83.16%）。下一步改进措施：无。" in text
+    # 决策咨询建议数量: "= 4 条" met by 5 条 needs a cause the sheet does not give: the 问题清单 says so, the review does not
+    assert "未填写" not in text and "决策咨询建议数量" not in public(text)
+    assert "第1个指标「决策咨询建议数量」: 需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）" in text
+    assert "法治建设项目自评综述：**根据年初设定的绩效目标，项目自评得分100分。" in text
 
 
 def test_review_names_both_budgets_when_adjusted(qiaokou):
     text = render_report(qiaokou, [], "md")
-    assert (
-        "项目年初预算数为15.85万元，全年预算数调整为7.99万元，全年执行数为7.99万元，完成预算的100%"
-        "（按年初预算数计算为50.41%）。"
-    ) in text
-    assert "安置帮教工作经费项目自评综述：**根据年初设定的绩效目标，项目自评得分100分（等级：优）。项目全年预算数为110万元" in text
+    assert "项目年初预算数为15.85万元，全年预算数调整为7.99万元，全年执行数为7.99万元，完成预算的100%。" in text
+    assert "按年初预算" not in text and "年初预算数计" not in public(text)
+    assert "以年初预算数计，执行率为 50.41%" in text.split("、问题清单", 1)[1]  # the audit hint: 问题清单 only
+    assert "安置帮教工作经费项目自评综述：**根据年初设定的绩效目标，项目自评得分100分。项目全年预算数为110万元" in text
 
 
 def test_review_lists_indicators_not_fully_achieved():
@@ -138,18 +185,63 @@ def test_review_lists_indicators_not_fully_achieved():
     data["indicators"][1].update(actual="1 次", cause="受疫情影响，线下培训推迟。", remedy="下半年补办培训")
     result = score_sheet(sheet_from_mapping(data, "t.yaml"), load_policy("liaoning"))
     text = project_review(result)
-    assert "未完全达成的指标：组织培训次数（完成程度50%），偏差原因：受疫情影响，线下培训推迟；改进措施：下半年补办培训。" in text
+    assert text.endswith("发现的主要问题及原因：组织培训次数完成值1次，未达到指标值≥2次（完成程度50%），受疫情影响，线下培训推迟。"
+                         "下一步改进措施：下半年补办培训。")
     assert "各项绩效指标均已完成" not in text
 
 
-def test_all_met_says_so(chaoyang):
-    assert project_review(by_name(chaoyang, "法治建设")).endswith("各项绩效指标均已完成。")
+def test_completion_rounding_to_100_is_not_met():
+    # 19999 of ≥ 20000 is 99.995%: 完成程度 prints 100.00 on the sheet, but the target is not met
+    data = read_mapping(CHAOYANG / "fazhi_jianshe.yaml")
+    data.pop("achieved")
+    data["indicators"][1].update(target=">= 20000 次", actual="19999 次")
+    result = score_sheet(sheet_from_mapping(data, "t.yaml"), load_policy("liaoning"))
+    assert result.indicators[1].completion_pct == D("100.00") and result.indicators[1].completion < 1
+    text = render_report([result], [], "md")
+    assert "项目绩效目标完成情况：各项绩效指标均已完成" not in text and "完成值超过指标值" not in text
+    assert "项目绩效目标完成情况：除组织培训次数外，各项绩效指标均已完成。" in text
+    assert "组织培训次数完成值19999次，未达到指标值≥20000次（完成程度99.99%）" in text
+
+
+def test_all_met_says_so():
+    data = read_mapping(CHAOYANG / "fazhi_jianshe.yaml")
+    data.pop("achieved")
+    result = score_sheet(sheet_from_mapping(data, "t.yaml"), load_policy("liaoning"))
+    assert project_review(result).endswith("项目绩效目标完成情况：各项绩效指标均已完成。发现的主要问题及原因：无。下一步改进措施：无。")
 
 
 def test_department_review(chaoyang):
     text = department_review(by_name(chaoyang, "朝阳市司法局"))
-    assert text.startswith("根据年初设定的绩效目标，整体绩效自评得分94.3分（等级：优）。")
+    assert text.startswith("根据年初设定的绩效目标，整体绩效自评得分94.3分。部门年初预算金额为1382.16万元，"
+                           "年度主要任务预算数合计1815.98万元，执行数合计1482.43万元，执行率82%。")
     assert "执行率未达到100%的任务：部门预算基本支出公用经费（刚性）（84%）" in text
+
+
+def test_hubei_style_reads_like_seed_004():
+    results = scored(QIAOKOU, "hubei")
+    text = render_report(results, [], "md")
+    # seed 004 line 592: 主要产出和效益：一是…；二是…。存在的问题及原因：…。下一步改进措施：…
+    assert ("以钱养事人员经费项目绩效自评综述：**项目全年预算数为219.45万元，执行数为219.45万元，完成预算的100%。"
+            "主要产出和效益：一是街道调委会每年完成民间纠纷调解数286；二是行业调委会每年完成民间纠纷调解数322；三是") in text
+    assert "存在的问题及原因：目标均完成，完成值均优于目标值。" in text
+    assert "发现的主要问题" not in text and "项目自评得分" not in text  # seed 004 prints neither
+    assert department_review(by_name(scored(CHAOYANG, "liaoning"), "朝阳市司法局"), "hubei").startswith(
+        "整体支出绩效自评得分94.3分。部门年初预算金额为1382.16万元，")
+
+
+def test_a_province_copies_a_style(tmp_path):
+    style = (Path(__file__).resolve().parent.parent / "templates" / "report_style.liaoning.j2").read_text("utf-8")
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "styles" / "mine.j2").write_text(style.replace("发现的主要问题及原因", "存在问题"), "utf-8")
+    (tmp_path / "rules.yaml").write_text("preset: liaoning\nreport_style: styles/mine.j2\n", "utf-8")
+    policy = load_policy(tmp_path / "rules.yaml")
+    assert policy.report_style == str((tmp_path / "styles" / "mine.j2").resolve())
+    result = score_sheet(project_sheet(), policy, "t.yaml")
+    text = render_report([result], [], "md", policy=policy)
+    assert "存在问题：预算执行率未达到100%（83.16%）。" in text and "发现的主要问题" not in text
+    (tmp_path / "bad.yaml").write_text("preset: liaoning\nreport_style: styles/none.j2\n", "utf-8")
+    with pytest.raises(InputError, match="report_style: 「.*none.j2」既不是内置文风"):
+        load_policy(tmp_path / "bad.yaml")
 
 
 def test_discrepancies_reach_the_problem_list():
@@ -175,10 +267,16 @@ def test_html_escapes_user_text(chaoyang):
 
 def test_html_charts(chaoyang, qiaokou):
     html = render_report(chaoyang, [], "html")
-    assert html.count("<svg") == 2 and "<script" not in html and "http://" not in html.replace(
+    # grades, the projects' scores and the 整体 sheet's score apart
+    assert html.count("<svg") == 3 and "<script" not in html and "http://" not in html.replace(
         "http://www.w3.org/2000/svg", "")
-    assert "自评等级分布" in html and "各项目自评得分" in html
+    assert "自评等级分布（项目）" in html and "各项目自评得分" in html and "部门（单位）整体绩效自评得分" in html
     assert "<title>政府购买法律服务：98.32分（优）</title>" in html
+    projects_chart = html.split("各项目自评得分", 1)[1].split("</svg>", 1)[0]
+    assert "朝阳市司法局：94.30分" not in projects_chart  # the 整体 sheet is drawn apart
+    assert "总分（坐标从 95 分起）" in projects_chart  # lowest project 98.32: the axis starts at 95, not 0
+    assert "总分（坐标从 90 分起）" in html.split("部门（单位）整体绩效自评得分", 2)[2]  # 94.3
+    assert "各单位自评等级与资金" in html
     many = [dataclasses.replace(r, name=f"项目{n}") for n, r in enumerate((qiaokou * 3)[:31])]
     html = render_report(many, [], "html")
     assert "自评得分分布" in html and "各项目自评得分" not in html
@@ -188,7 +286,7 @@ def test_html_charts(chaoyang, qiaokou):
 def test_no_results():
     failure = Failure("a.yaml", None, None, ("文件 a.yaml: 不存在",))
     text = render_report([], [failure], "md")
-    assert "没有完成评分的绩效自评表" in text and "另有1个项目未能评分" in text
+    assert "没有完成评分的绩效自评表" in text and "未能评分的项目（1个）" in text
     assert "<svg" not in render_report([], [failure], "html")
     with pytest.raises(ValueError):
         render_report([], [], "pdf")
@@ -213,10 +311,10 @@ def test_summary_opens_with_four_sheets(summary):
     for name in SHEETS:
         sheet = book[name]
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref
+        assert sheet.auto_filter.ref or name == "汇总"  # 汇总 of two groups: see below
         assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb == "FFDDEBF7"
     projects, indicators = book["项目"], book["指标"]
-    assert projects.auto_filter.ref == f"A1:P{len(results) + 1}"
+    assert projects.auto_filter.ref == f"A1:R{len(results) + 1}"
     assert indicators.max_row == 1 + sum(len(r.indicators) for r in results)
     header = [c.value for c in projects[1]]
     assert header[:4] == ["实施单位", "主管部门", "项目名称", "类型"] and header[-1] == "来源文件"
@@ -226,6 +324,9 @@ def test_summary_opens_with_four_sheets(summary):
     assert values["总分"].number_format == "0.00"
     assert values["执行率(%)"].value == pytest.approx(83.16)
     assert values["类型"].value == "项目" and values["等级"].value == "优" and values["年度"].value == 2024
+    assert header[5:8] == ["年初预算数", "全年预算数", "全年执行数"] and values["评分规则"].value == "liaoning"
+    adjusted = next(r for r in projects.iter_rows(min_row=2) if r[2].value == "“八五”普法经费")
+    assert [c.value for c in adjusted[5:8]] == [pytest.approx(15.85), pytest.approx(7.99), pytest.approx(7.99)]
     assert values["提示数"].value == 2
     assert any(r[3].value == "整体" for r in projects.iter_rows(min_row=2))
     assert book["项目"].column_dimensions["C"].width >= 2 * len("社区（村）法律顾问工作经费")
@@ -244,17 +345,37 @@ def test_summary_keeps_formula_like_names_as_text(summary):
 def test_summary_problem_and_overview_sheets(summary, results):
     book = openpyxl.load_workbook(summary[0])
     kinds = [r[0].value for r in book["问题"].iter_rows(min_row=2)]
-    assert kinds[0] == "错误" and kinds.count("提示") == sum(len(r.warnings) for r in summary[1])
-    rows = {r[0]: r[1] for r in book["汇总"].iter_rows(values_only=True) if r[0]}
-    figures = summary_figures(summary[1], [Failure("in/bad.yaml", None, None, ("x",))])
-    assert rows["项目自评个数"] == figures.projects == 17
-    assert rows["未能评分个数"] == 1
-    assert D(str(rows["项目自评平均分"])) == figures.average
-    assert rows["整体绩效自评个数"] == 1
-    unit_rows = list(book["汇总"].iter_rows(values_only=True))
-    start = next(i for i, r in enumerate(unit_rows) if r[0] == "单位")
-    assert book["汇总"].auto_filter.ref == f"A{start + 1}:H{len(unit_rows)}"
-    assert [r[0] for r in unit_rows[start + 1:]] == ["朝阳市司法局", "硚口区司法局"]
+    assert kinds[0] == "错误" and kinds.count("提示") == sum(
+        len(r.warnings) + (r.kind == "department" and r.department_budget is None) for r in summary[1])
+    # two policies (liaoning, default): one block each, with its own 说明 paragraph
+    rows = list(book["汇总"].iter_rows(values_only=True))
+    titles = [i for i, r in enumerate(rows) if r[0] and "（评分规则" in str(r[0])]
+    assert [rows[i][0] for i in titles] == ["朝阳市司法局（评分规则 liaoning）", "硚口区司法局（评分规则 default）"]
+    first = {r[0]: r[1] for r in rows[titles[0]:titles[1]] if r[0]}
+    second = {r[0]: r[1] for r in rows[titles[1]:] if r[0]}
+    liaoning = [r for r in summary[1] if r.policy == "liaoning"]
+    figures = summary_figures(liaoning, [], "executed")
+    assert first["项目自评个数"] == figures.projects == 6 and second["项目自评个数"] == 11
+    assert D(str(first["涉及资金（全年执行数，万元）"])) == figures.executed
+    assert D(str(second["涉及资金（全年预算数，万元）"])) == sum((r.budget_adjusted for r in summary[1] if r.policy == "default"), D(0))
+    assert first["未能评分个数"] == 1 and second["未能评分个数"] == 0  # 某单位 matches no group: the first
+    assert D(str(first["项目自评平均分"])) == figures.average
+    assert first["整体绩效自评个数"] == 1 and first["整体自评涉及资金（万元）"] == pytest.approx(1382.16)
+    assert first["说明"].startswith("根据预算绩效管理要求，本部门组织对2024年度预算项目支出全面开展绩效自评，共涉及预算支出项目6个")
+    assert second["说明"].startswith("根据预算绩效管理要求，本部门组织对2024年度预算项目支出全面开展绩效自评，共涉及预算支出项目11个")
+    units = [r[0] for r in rows if r[1] is not None and r[0] in ("朝阳市司法局", "硚口区司法局")]
+    assert units == ["朝阳市司法局", "硚口区司法局"]
+    assert book["汇总"].auto_filter.ref is None  # one filter per sheet: none when the sheet holds several tables
+
+
+def test_summary_of_one_group_has_its_filter(qiaokou, tmp_path):
+    write_summary(qiaokou, [], tmp_path / "s.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "s.xlsx")["汇总"]
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "单位")
+    assert rows[0] == ("汇总项", "数值") + (None,) * (len(rows[0]) - 2)
+    assert sheet.auto_filter.ref == f"A{start + 1}:H{len(rows)}"
+    assert [r[0] for r in rows[start + 1:]] == ["硚口区司法局"]
 
 
 def test_summary_reads_in_calamine(summary):

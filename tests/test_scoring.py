@@ -10,6 +10,11 @@ from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file, sheet_from_mapping
 from perfscore.scoring import score_sheet
 
+
+def project_files(folder):
+    """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
+    return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
+
 D = Decimal
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
@@ -107,7 +112,7 @@ def test_seed004_under_hubei():
 
 @pytest.mark.parametrize("policy", ["default", "hubei"])
 def test_all_seed004_sheets_score(policy):
-    for path in sorted(QIAOKOU.glob("*.yaml")):
+    for path in project_files(QIAOKOU):
         result = score_sheet(read_sheet_file(path), load_policy(policy))
         weights = result.execution_weight + sum(i.weight for i in result.indicators)
         assert weights == D(100), path.name
@@ -130,7 +135,7 @@ def test_execution_cap_off():
 def test_adjusted_budget_warning_gives_both_rates():
     result = score_sheet(project([_ind()], {"initial": 20, "adjusted": "9.465", "executed": "9.465"}))
     assert result.execution_rate == D(100)
-    assert "全年预算数 9.465 万元比年初预算数 20 万元低 52.7%；按年初预算计算执行率为 47.33%" in result.warnings
+    assert "全年预算数 9.465 万元比年初预算数 20 万元低 52.7%；以年初预算数计，执行率为 47.33%" in result.warnings
 
 
 def test_budget_adjusted_to_zero_scores_zero_with_warning():
@@ -369,7 +374,7 @@ def test_discrepancies_are_listed():
 
 def test_missing_cause_is_a_warning():
     ind = one("≥100件", "80件")
-    assert ind.needs_explanation and any("未填写偏差原因" in w for w in ind.warnings)
+    assert ind.needs_explanation and any("缺少偏差原因" in w for w in ind.warnings)
 
 
 def test_all_problems_are_collected():

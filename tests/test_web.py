@@ -510,7 +510,7 @@ def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, mon
 @pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
 def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch, folder):
     policy = "liaoning" if folder.startswith("liaoning") else "hubei"
-    sources = sorted((SAMPLES / folder).glob("*.yaml"))
+    sources = sorted(p for p in (SAMPLES / folder).glob("*.yaml") if p.name != "perfscore.yaml")
     for path in sources:  # the same projects as handed-in sheets, filled by `perfscore fill`
         (tmp_path / path.name).write_bytes(path.read_bytes())
         assert cli(tmp_path, monkeypatch, "fill", path.name, "-o", f"{path.stem}.xlsx", "--policy", policy).exit_code == 0

@@ -3,6 +3,10 @@ files, directories, filled sheets, flat workbooks) through ``inputs.read_inputs`
 
 Every function returns values (results, failures, written paths); none prints or exits.
 The CLI is a few lines over each.
+
+Policies: every input carries its own (its ``policy:``, else the nearest folder's
+``perfscore.yaml``, else the default; ``inputs.resolve_policy``). The optional ``policy``
+argument of each function overrides them all (the command line's ``--policy``).
 """
 
 from __future__ import annotations
@@ -21,20 +25,21 @@ from .writing import numbered_names, safe_file_name
 Paths = Iterable[Path | str]
 
 
-def score_input(item: Input, policy: Policy) -> SheetScore | Failure:
-    """One read sheet scored, or the Failure naming why it cannot be."""
+def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failure:
+    """One read sheet scored under its policy (``policy`` overrides it), or the Failure
+    naming why it cannot be."""
     try:
-        return score_sheet(item.sheet, policy, item.source)
+        return score_sheet(item.sheet, policy or item.policy, item.source)
     except PerfscoreError as exc:
         return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
 
 
-def score_files(paths: Paths, policy: Policy) -> tuple[list[SheetScore], list[Failure]]:
+def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
     """Score every sheet of every input; the inputs or sheets that fail are listed, not raised."""
-    inputs, failures = read_inputs(paths)
+    inputs, failures = read_inputs(paths, policy=policy)
     results = []
     for item in inputs:
-        scored = score_input(item, policy)
+        scored = score_input(item)
         (failures if isinstance(scored, Failure) else results).append(scored)
     return results, failures
 
@@ -54,34 +59,42 @@ class Check:
     problems: list[Problem]
 
 
-def check_files(paths: Paths, policy: Policy) -> list[Check]:
+def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
     """Every problem of every input, in input order. A project file whose structure fails
     validation still has each well-formed indicator checked, so its problems come out
     together, not one round at a time."""
     out = []
     for path in discover(paths):
-        for item in read_path(path):
+        for item in read_path(path, policy=policy):
             if isinstance(item, Failure):
                 problems = list(item.problems)
             else:
-                scored = score_input(item, policy)
+                scored = score_input(item)
                 problems = list(scored.problems) if isinstance(scored, Failure) else []
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
                 seen = {p.message for p in problems}
-                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, policy) if p not in seen]
+                own = item.policy if isinstance(item, Input) else policy
+                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own) if p not in seen]
             out.append(Check(item.source, problems))
     return out
 
 
-def _indicator_problems(path: Path, policy: Policy) -> list[str]:
+def _indicator_problems(path: Path, policy: Policy | None) -> list[str]:
     try:
         data = read_mapping(path)
     except InputError:
         return []
+    if policy is None:  # the file could not be read as a sheet: its folder's policy, or the default
+        from .policy import folder_policy, preset_policy
+
+        try:
+            policy = folder_policy(path) or preset_policy()
+        except InputError:
+            policy = preset_policy()
     return indicator_problems(data, policy, str(path))
 
 
-def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path | str | None = None,
+def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, template: Path | str | None = None,
                on_written: Callable[[Path], None] | None = None) -> tuple[list[Path], list[Failure]]:
     """Score each sheet and fill it into the template. One input holding one sheet and an
     ``output`` ending in .xlsx writes that file; otherwise ``output`` is a directory of
@@ -91,7 +104,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
 
     output = Path(output)
     files = discover(paths, skip=output)  # earlier outputs under the inputs are not inputs
-    inputs, failures = read_inputs(files)
+    inputs, failures = read_inputs(files, policy=policy)
     written: list[Path] = []
     if len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx":
         targets = [output]
@@ -101,9 +114,9 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
     for item, out in zip(inputs, targets):
         try:
             check_output(out, files)
-            scored = score_sheet(item.sheet, policy, item.source)
+            scored = score_sheet(item.sheet, item.policy, item.source)
             out.parent.mkdir(parents=True, exist_ok=True)
-            fill_sheet(scored, out, template or policy_template(policy, scored.kind), item.sheet)
+            fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet)
         except PerfscoreError as exc:
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
             continue
@@ -117,16 +130,16 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
     return written, failures
 
 
-def audit_files(paths: Paths, policy: Policy, template: Path | str | None = None):
-    """Recompute every sheet and list each printed value the rules do not give, with its
-    cell; returns (audit results, failures)."""
+def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str | None = None):
+    """Recompute every sheet (under its policy; ``policy`` overrides) and list each printed
+    value the rules do not give, with its cell; returns (audit results, failures)."""
     from .sheets.audit import audit_input
 
-    inputs, failures = read_inputs(paths, template=template)
+    inputs, failures = read_inputs(paths, template=template, policy=policy)
     results = []
     for item in inputs:
         try:
-            results.append(audit_input(item, policy))
+            results.append(audit_input(item, item.policy))
         except PerfscoreError as exc:
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
     return results, failures
@@ -203,10 +216,11 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     return written, failures
 
 
-def run_batch(inputs: Paths, outdir: Path | str, policy: Policy, *, sheets: bool = False, jobs: int | None = None,
+def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *, sheets: bool = False, jobs: int | None = None,
               progress: Callable[[int, int], None] | None = None):
     """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
-    ``progress(done, total)`` follows the input files. Returns a ``batch.BatchOutcome``."""
+    ``progress(done, total)`` follows the input files; ``policy`` overrides each input's
+    own. Returns a ``batch.BatchOutcome``."""
     from . import batch
 
     return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)

@@ -81,19 +81,19 @@ def _sheet_temp_name(source: str, name: str) -> str:
     return f"{TEMP_PREFIX}{digest}.xlsx"
 
 
-def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure, str | None]]:
+def _work(args: tuple[Path, Policy | None, Path | None]) -> list[tuple[Digest | Failure, str | None]]:
     """One input file, in a worker: read, score, render the filled sheet to a temp file,
     and reduce each result to its digest (the detail pickled here, not in the main process)."""
     from .report.digests import digest
 
-    path, policy, sheets_dir = args
+    path, policy, sheets_dir = args  # policy: the caller's override, else each input's own
     out: list[tuple[Digest | Failure, str | None]] = []
-    for item in read_path(path):
+    for item in read_path(path, policy=policy):
         if isinstance(item, Failure):
             out.append((item, None))
             continue
         source = item.source
-        scored = _score_one(source, item.sheet, policy)
+        scored = _score_one(source, item.sheet, item.policy)
         if isinstance(scored, Failure):
             out.append((scored, None))
             continue
@@ -103,12 +103,12 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure
 
             temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
             try:
-                fill_sheet(scored, temp_path, policy_template(policy, scored.kind), item.sheet)
+                fill_sheet(scored, temp_path, policy_template(item.policy, scored.kind), item.sheet)
                 temp = temp_path.name
             except PerfscoreError as exc:
                 out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))
                 continue
-        summary = digest(scored, item.cells)
+        summary = digest(scored, item.cells, item.policy)
         summary.detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
         out.append((summary, temp))
     return out
@@ -150,7 +150,7 @@ def sort_key(item: Digest | SheetScore | Failure) -> tuple[str, str, str]:
 def run_batch(
     inputs: Iterable[Path | str],
     outdir: Path | str,
-    policy: Policy,
+    policy: Policy | None = None,
     *,
     sheets: bool = False,
     jobs: int | None = None,

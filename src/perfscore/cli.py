@@ -13,13 +13,15 @@ import click
 
 from . import __version__, api
 from .errors import PerfscoreError
-from .output import dumps, format_text, result_dict
+from .output import dumps, format_text, result_dict, terminal_width
 from .policy import Policy, load_policy
 from .resources import PRESETS
 from .terms import GRADES
 
 
-def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Policy:
+def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Policy | None:
+    if value is None:  # each file's own: its policy:, else its folder's perfscore.yaml, else default
+        return None
     try:
         return load_policy(value)
     except PerfscoreError as exc:
@@ -27,10 +29,16 @@ def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Po
 
 
 POLICY_OPTION = click.option(
-    "--policy", "-p", default="default", callback=_policy, metavar="NAME|FILE",
-    help=f"评分规则: 预设 {' / '.join(PRESETS)}，或规则文件 (YAML/JSON)。",
+    "--policy", "-p", default=None, callback=_policy, metavar="NAME|FILE",
+    help=f"评分规则: 预设 {' / '.join(PRESETS)}，或规则文件 (YAML/JSON)；优先于项目文件的 policy 和目录中的 "
+         "perfscore.yaml（都没有时为 default）。",
 )
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+
+def _example(command: str) -> str:
+    """The last lines of a command's --help: one real example (\\b keeps click from rewrapping it)."""
+    return f"\b\n例:\n  {command}"
 
 
 def _fail(message: str) -> None:
@@ -43,12 +51,12 @@ def main() -> None:
     """perfscore: 绩效自评表评分 (score budget performance self-evaluation sheets)."""
 
 
-@main.command()
+@main.command(epilog=_example("perfscore score samples/liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml --explain"))
 @FILES
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式。")
 @click.option("--explain", is_flag=True, help="列出每个得分的计算过程。")
 @POLICY_OPTION
-def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy) -> None:
+def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy | None) -> None:
     """为项目文件、目录、自评表或平铺工作簿 (.yaml/.json/.xlsx) 评分。"""
     results, failures = api.score_files(files, policy)
     _fail_all(failures)
@@ -58,14 +66,15 @@ def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy) -> N
         elif results:
             click.echo(dumps(result_dict(results[0])))
     elif results:
-        click.echo("\n\n".join(format_text(r, explain) for r in results))
+        width = terminal_width()
+        click.echo("\n\n".join(format_text(r, explain, width) for r in results))
     sys.exit(1 if failures else 0)
 
 
-@main.command()
+@main.command(epilog=_example("perfscore check samples/hubei_qiaokou_2024"))
 @FILES
 @POLICY_OPTION
-def check(files: tuple[Path, ...], policy: Policy) -> None:
+def check(files: tuple[Path, ...], policy: Policy | None) -> None:
     """检查文件（或目录下的每个文件），列出每个文件的全部问题（不输出评分）。"""
     checks = api.check_files(files, policy)
     for c in checks:
@@ -117,19 +126,19 @@ def _out_option(help_text: str):
     return click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help=help_text)
 
 
-@main.command()
+@main.command(epilog=_example("perfscore fill samples/liaoning_chaoyang_2024/zhengti.yaml -o 整体自评表.xlsx"))
 @FILES
 @TEMPLATE_OPTION
 @_out_option("输出文件 (.xlsx)；多个输入时为输出目录。")
 @POLICY_OPTION
-def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, policy: Policy) -> None:
+def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, policy: Policy | None) -> None:
     """评分并填入自评表模板 (Excel)。"""
     _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {p}"))
     _fail_all(failures)
     sys.exit(1 if failures else 0)
 
 
-@main.command("import")
+@main.command("import", epilog=_example("perfscore import examples/qiaokou_flat.xlsx -o 项目文件"))
 @click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TEMPLATE_OPTION
 @_out_option("输出的项目文件 (.yaml 或 .json)；多个自评表时为输出目录。")
@@ -142,12 +151,12 @@ def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> No
     sys.exit(1 if failures else 0)
 
 
-@main.command()
+@main.command(epilog=_example("perfscore audit examples/qiaokou_flat.xlsx"))
 @click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TEMPLATE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 @POLICY_OPTION
-def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, policy: Policy) -> None:
+def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, policy: Policy | None) -> None:
     """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
     results, failures = api.audit_files(sheets, policy, template)
     _fail_all(failures)
@@ -165,13 +174,13 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, polic
     sys.exit(1 if failures or any(r.findings for r in results) else 0)
 
 
-@main.command()
+@main.command(epilog=_example("perfscore init -o 我的项目.yaml"))
 @_out_option("输出文件: .xlsx 空白自评表，或 .yaml 带注释的项目文件。")
 @click.option("--kind", type=click.Choice(["project", "department"]), default=None,
               help="项目表或整体表（默认: 模板的类型，否则项目表）。")
 @TEMPLATE_OPTION
 @POLICY_OPTION
-def init(output: Path, kind: str | None, template: str | Path | None, policy: Policy) -> None:
+def init(output: Path, kind: str | None, template: str | Path | None, policy: Policy | None) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
     from .sheets.fill import policy_template, write_blank
 
@@ -180,14 +189,14 @@ def init(output: Path, kind: str | None, template: str | Path | None, policy: Po
     _write_or_fail(write_blank, output, kind, template)
 
 
-@main.command()
+@main.command(epilog=_example("perfscore batch samples/ -o 输出"))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_out_option("输出目录。")
 @click.option("--sheets", is_flag=True, help="同时为每个项目生成填好的自评表。")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="并行进程数（默认: CPU 核数）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
 @POLICY_OPTION
-def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy) -> None:
+def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy | None) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     show = not quiet and sys.stderr.isatty()
     try:

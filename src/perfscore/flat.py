@@ -1,7 +1,8 @@
 """The flat workbook a finance office exports from its budget system.
 
 Sheet 项目: one row per project — 项目名称, 主管部门, 实施单位, 年度, 年初预算数, 全年预算数,
-全年执行数, 减分项 (optional: 执行率分值).
+全年执行数, 减分项 (optional: 执行率分值; 资金来源 一般公共预算资金, 政府性基金预算资金,
+国有资本经营预算资金; 评分规则, a preset or a policy file relative to the workbook).
 Sheet 指标: one row per indicator — 项目名称, 一级指标, 二级指标, 三级指标, 指标值, 全年完成值,
 分值, 偏差原因, 改进措施 (optional: 完成程度, 年初指标值).
 
@@ -26,6 +27,8 @@ PROJECT_COLUMNS = {
     "项目名称": "name", "主管部门": "department", "实施单位": "unit", "年度": "year",
     "年初预算数": "initial", "全年预算数": "adjusted", "全年执行数": "executed", "减分项": "deduction",
     "执行率分值": "execution_weight",
+    "一般公共预算资金": "general", "政府性基金预算资金": "fund", "国有资本经营预算资金": "state_capital",
+    "评分规则": "policy",
 }
 INDICATOR_COLUMNS = {
     "项目名称": "project", "一级指标": "level1", "二级指标": "level2", "三级指标": "name",
@@ -33,7 +36,9 @@ INDICATOR_COLUMNS = {
     "完成程度": "completion", "年初指标值": "target_initial",
 }
 # flat column keys that sit elsewhere in a project file
-_PROJECT_PATHS = {"initial": "budget.initial", "adjusted": "budget.adjusted", "executed": "budget.executed"}
+_PROJECT_PATHS = {"initial": "budget.initial", "adjusted": "budget.adjusted", "executed": "budget.executed",
+                  "general": "funds.general", "fund": "funds.fund", "state_capital": "funds.state_capital"}
+_FUNDS = ("general", "fund", "state_capital")
 REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
 REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
 
@@ -120,6 +125,8 @@ def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, 
             "year": _year(row.get("year")), "deduction": row.get("deduction"),
             "execution_weight": row.get("execution_weight"),
             "budget": {k: row.get(k) for k in ("initial", "adjusted", "executed") if row.get(k) is not None},
+            "funds": {k: row.get(k) for k in _FUNDS if row.get(k) is not None} or None,
+            "policy": _text(row.get("policy")),
             "indicators": [
                 {k: _text(v) if k not in ("weight",) else v for k, v in ind.items() if k != "project" and v is not None}
                 for _, ind in own
@@ -170,6 +177,7 @@ def write_flat_workbook(sheets: list[Sheet], path: Path | str) -> Path:
                 sheet.name, sheet.department, sheet.unit, sheet.year, budget.initial,
                 budget.adjusted if budget.adjusted is not None else budget.initial, budget.executed,
                 sheet.deduction, sheet.execution_weight,
+                *((getattr(sheet.funds, k) if sheet.funds else None) for k in _FUNDS), sheet.policy,
             ])
             for ind in sheet.indicators:
                 target = ind.target if ind.target is not None else f"{ind.operator or ''}{ind.value}{ind.unit or ''}"

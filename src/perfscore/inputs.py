@@ -5,6 +5,10 @@ a filled sheet, a flat workbook) becomes the sheets to score plus the inputs tha
 workbook is opened and inflated a single time and handed to the reader its sheets call
 for (``read_workbook``, the one place that chooses a workbook reader). Every command and
 the batch read through here, so all of them take the same inputs.
+
+Each Input carries its resolved Policy (``resolve_policy``, the one place that chooses it):
+the policy given by the caller (``--policy``) overrides the file's own ``policy:``, which
+overrides the nearest folder's ``perfscore.yaml``; the default preset when none applies.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .errors import Failure, PerfscoreError
+from .errors import Failure, InputError, PerfscoreError
 from .model import Sheet
-from .projectfile import TEXT_SUFFIXES, read_sheet_file
+from .policy import FOLDER_POLICY_NAMES, Policy, folder_policy, policy_spec, preset_policy
+from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 ZIP_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}  # what perfscore's own templates and flat workbooks are
@@ -36,6 +41,7 @@ class Input:
     source: str
     sheet: Sheet
     cells: dict[str, str] = field(default_factory=dict)
+    policy: Policy = field(default_factory=preset_policy)
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
@@ -60,17 +66,21 @@ def reported_cell(cells: dict[str, str], path: str) -> str:
 def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path]:
     """The files to read, in order: a file named explicitly is kept (a missing one too, so
     reading it names it); a directory is searched recursively for project files and
-    workbooks, leaving out hidden files and anything under ``skip`` (an output directory)."""
+    workbooks, leaving out hidden files and anything under ``skip`` (an output directory).
+    A folder's policy file (perfscore.yaml) is never an input, even named explicitly
+    (``samples/*/*.yaml`` in a shell names it); nor is any other policy file (``read_path``
+    passes over a file with a policy's keys)."""
     found: list[Path] = []
     skipped = skip.resolve() if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
+                        and child.name.lower() not in FOLDER_POLICY_NAMES
                         and not any(part.startswith(".") for part in child.relative_to(path).parts)
                         and (skipped is None or skipped not in child.resolve().parents)):
                     found.append(child)
-        else:
+        elif path.name.lower() not in FOLDER_POLICY_NAMES:
             found.append(path)
     return found
 
@@ -108,23 +118,61 @@ def _forms(path: Path) -> list[Input | Failure]:
     return [Input(path, form.source, form.sheet, form.cells) for form in read_form_workbook(path)]
 
 
-def read_path(path: Path | str, template: Path | str | None = None) -> list[Input | Failure]:
-    """The sheets of one file (text or workbook); a failure is returned, not raised."""
+def is_policy_mapping(data: dict) -> bool:
+    """A policy file's keys (``preset`` and settings), not a sheet's: it is not an input."""
+    return "preset" in data and not {"kind", "name", "indicators"} & set(data) and set(data) <= POLICY_KEYS
+
+
+POLICY_KEYS = set(Policy.model_fields) | {"preset"}
+
+
+def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None) -> Policy:
+    """The policy a sheet read from ``path`` is scored under: ``override`` (the command
+    line's), else the sheet's own ``policy:`` (a preset, or a file relative to ``path``),
+    else the nearest ``perfscore.yaml`` at or above ``path``'s folder, else the default."""
+    if override is not None:
+        return override
+    if sheet.policy:
+        try:
+            return policy_spec(sheet.policy, Path(path).parent)
+        except InputError as exc:
+            raise InputError(f"文件 {path}「{sheet.name}」字段 policy（评分规则）: {exc}") from None
+    return folder_policy(path) or preset_policy()
+
+
+def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None
+              ) -> list[Input | Failure]:
+    """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
+    the file's and the folder's); a failure is returned, not raised."""
     path = Path(path)
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            return read_workbook(path, template)
-        return [Input(path, str(path), read_sheet_file(path))]
+            items = read_workbook(path, template)
+        else:
+            data = read_mapping(path)
+            if is_policy_mapping(data):  # a policy file among the inputs (rules.yaml a project names)
+                return []
+            items = [Input(path, str(path), sheet_from_mapping(data, str(path)))]
     except PerfscoreError as exc:
         return [Failure.from_error(path, exc)]
+    out: list[Input | Failure] = []
+    for item in items:
+        if isinstance(item, Input):
+            try:
+                item.policy = resolve_policy(path, item.sheet, policy)
+            except PerfscoreError as exc:
+                item = Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
+        out.append(item)
+    return out
 
 
-def read_inputs(paths: Iterable[Path | str], skip: Path | None = None, template: Path | str | None = None
-                ) -> tuple[list[Input], list[Failure]]:
-    """Every sheet of every input, and every input (or flat-workbook row) that failed."""
+def read_inputs(paths: Iterable[Path | str], skip: Path | None = None, template: Path | str | None = None,
+                policy: Policy | None = None) -> tuple[list[Input], list[Failure]]:
+    """Every sheet of every input, and every input (or flat-workbook row) that failed;
+    ``policy`` overrides every file's own."""
     inputs: list[Input] = []
     failures: list[Failure] = []
     for path in discover(paths, skip=skip):
-        for item in read_path(path, template):
+        for item in read_path(path, template, policy):
             (failures if isinstance(item, Failure) else inputs).append(item)
     return inputs, failures

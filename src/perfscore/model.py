@@ -165,6 +165,15 @@ class _Sheet(_Model):
     achieved: Text | None = Field(None, description="全年实际完成情况")
     indicators: list[Indicator] = Field(min_length=1, description="绩效指标")
     reported: Reported = Field(default_factory=Reported)
+    policy: Name | None = Field(None, description="评分规则: a preset name, or a policy file's path relative to this file")
+
+
+class Funds(_Model):
+    """资金来源 in 万元, on the same basis as the report's 涉及资金 (the policy's report_funds)."""
+
+    general: Amount | None = Field(None, description="一般公共预算资金")
+    fund: Amount | None = Field(None, description="政府性基金预算资金")
+    state_capital: Amount | None = Field(None, description="国有资本经营预算资金")
 
 
 class Project(_Sheet):
@@ -173,6 +182,7 @@ class Project(_Sheet):
     kind: Literal["project"] = "project"
     budget: Budget
     execution_weight: Amount | None = Field(None, description="预算执行率分值")
+    funds: Funds | None = Field(None, description="资金来源")
 
     @model_validator(mode="after")
     def _execution_weight_at_most_100(self) -> "Project":
@@ -186,9 +196,21 @@ class Department(_Sheet):
 
     kind: Literal["department"]
     tasks: list[Task] = Field(min_length=1, description="年度主要任务")
+    department_budget: Amount | None = Field(None, description="部门年初预算收入/支出金额")
 
 
 Sheet = Union[Project, Department]
+
+FUND_SOURCES = ("general", "fund", "state_capital")
+
+
+def funds_of(sheet: Sheet) -> dict[str, Decimal] | None:
+    """A project's 资金来源 amounts that were given (None when the file gives none)."""
+    funds = getattr(sheet, "funds", None)
+    if funds is None:
+        return None
+    given = {key: getattr(funds, key) for key in FUND_SOURCES if getattr(funds, key) is not None}
+    return given or None
 
 FIELD_LABELS = {
     "kind": "表类型", "name": "名称", "department": "主管部门", "unit": "实施单位", "year": "年度",
@@ -200,5 +222,7 @@ FIELD_LABELS = {
     "remedy": "改进措施", "reported_score": "原表得分", "reported_completion": "原表完成程度",
     "reported": "原表数值", "execution_rate": "执行率", "execution_score": "执行率得分",
     "indicator_score": "指标得分小计", "total": "总分", "grade": "等级", "tasks": "年度主要任务",
-    "reported_rate": "原表执行率", "level1_share": "一级指标分值",
+    "reported_rate": "原表执行率", "level1_share": "一级指标分值", "policy": "评分规则", "funds": "资金来源",
+    "general": "一般公共预算资金", "fund": "政府性基金预算资金", "state_capital": "国有资本经营预算资金",
+    "department_budget": "部门预算金额",
 }

@@ -78,6 +78,10 @@ def dumps(value: object, indent: int = 2, _level: int = 0) -> str:
 
 # -- terminal table -------------------------------------------------------------------------
 
+NARROW = 100  # below this many columns, 一级/二级指标 leave the table for a heading line per group
+GAP = "  "
+
+
 def fit(text: str, width: int) -> str:
     """Truncate to ``width`` display columns (wide characters count 2)."""
     if display_width(text) <= width:
@@ -97,18 +101,108 @@ def pad(text: str, width: int, right: bool = False) -> str:
     return space + text if right else text + space
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` display columns (wide characters count 2),
+    broken between characters (Chinese has no spaces to break at)."""
+    width = max(width, 2)
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width and line:
+            lines.append(line)
+            line, used = "", 0
+        line, used = line + ch, used + w
+    return lines + [line] if line or not lines else lines
+
+
+def wrap_line(line: str, width: int | None) -> list[str]:
+    """One output line within ``width`` columns, continued with its indent and two spaces."""
+    if width is None or display_width(line) <= width:
+        return [line]
+    indent = len(line) - len(line.lstrip(" "))
+    hang = " " * min(indent + 2, width // 2)
+    first, *rest = wrap(line, width)
+    out = [first]
+    if rest:
+        out += [hang + part for part in wrap("".join(rest).lstrip(" "), width - len(hang))]
+    out = [piece.rstrip() for piece in out]
+    return out
+
+
 def render_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset(), max_width: int = 24,
-                 wide: dict[int, int] | None = None) -> str:
-    """Columns aligned by display width (wide characters count 2), cut with … at their limit."""
-    limits = [(wide or {}).get(i, max_width) for i in range(len(headers))]
-    widths = [min(limits[i], max([display_width(h)] + [display_width(r[i]) for r in rows])) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(pad(c, w, i in right) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()  # noqa: E731
-    rule = "  ".join("─" * w for w in widths)
-    return "\n".join([line(headers), rule] + [line(r) for r in rows])
+                 wide: dict[int, int] | None = None, width: int | None = None, shrink: tuple[int, ...] = ()) -> str:
+    """Columns aligned by display width (wide characters count 2).
+
+    Without ``width`` (output that is not a terminal) each column is cut with … at its
+    limit. With ``width``, the table fits it: the columns in ``shrink`` (in that order) give
+    up width, and a cell longer than its column wraps inside it onto more lines."""
+    if width is None:
+        limits = [(wide or {}).get(i, max_width) for i in range(len(headers))]
+        widths = [min(limits[i], max([display_width(h)] + [display_width(r[i]) for r in rows])) for i, h in enumerate(headers)]
+        line = lambda cells: GAP.join(pad(c, w, i in right) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()  # noqa: E731
+        rule = GAP.join("─" * w for w in widths)
+        return "\n".join([line(headers), rule] + [line(r) for r in rows])
+    widths = fitted_widths(headers, rows, width, shrink)
+    head, rule, body = fitted_rows(headers, rows, right, widths)
+    return "\n".join(head + [rule] + [line for row in body for line in row])
 
 
-def format_text(result: SheetScore, explain: bool = False) -> str:
-    """The scored sheet for a terminal: the indicator tree, execution, total, grade, findings."""
+def fitted_widths(headers: list[str], rows: list[list[str]], width: int, shrink: tuple[int, ...]) -> list[int]:
+    """Column widths that fit ``width``: the columns in ``shrink`` (in that order) give up
+    width — the first down to half its natural width, then the others, then all down to
+    their headers' widths."""
+    natural = [max([display_width(h)] + [display_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    floors = [display_width(h) for h in headers]
+    widths = list(natural)
+    over = sum(widths) + len(GAP) * (len(widths) - 1) - width
+    for i in shrink:  # the first of ``shrink`` gives up to half its width, then the next …
+        if over <= 0:
+            break
+        floor = max(floors[i], min(natural[i], 12), natural[i] // 2 if i == shrink[0] else 0)
+        give = min(over, widths[i] - floor)
+        widths[i] -= max(give, 0)
+        over -= max(give, 0)
+    for i in shrink:  # still too wide: down to the headers' widths
+        if over <= 0:
+            break
+        give = min(over, widths[i] - floors[i])
+        widths[i] -= max(give, 0)
+        over -= max(give, 0)
+    return widths
+
+
+def fitted_rows(headers: list[str], rows: list[list[str]], right: set[int], widths: list[int]
+                ) -> tuple[list[str], str, list[list[str]]]:
+    """The header's lines, the rule, and each row's lines, every cell wrapped in its column."""
+    def lines(cells: list[str]) -> list[str]:
+        parts = [wrap(c, w) for c, w in zip(cells, widths)]
+        height = max(len(p) for p in parts)
+        return [GAP.join(pad(p[k] if k < len(p) else "", w, i in right) for i, (p, w) in enumerate(zip(parts, widths))).rstrip()
+                for k in range(height)]
+
+    return lines(headers), GAP.join("─" * w for w in widths), [lines(r) for r in rows]
+
+
+def terminal_width(stream=None) -> int | None:
+    """The columns to fit: ``COLUMNS`` when set, else the terminal's width when ``stream``
+    (stdout) is a terminal; None (plain, unfitted output) otherwise."""
+    import os
+    import shutil
+    import sys
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 40)
+    stream = stream or sys.stdout
+    if hasattr(stream, "isatty") and stream.isatty():
+        return max(shutil.get_terminal_size().columns, 40)
+    return None
+
+
+def format_text(result: SheetScore, explain: bool = False, width: int | None = None) -> str:
+    """The scored sheet for a terminal: the indicator tree, execution, total, grade, findings.
+    ``width`` (a terminal's columns) makes every line fit it; below ``NARROW`` columns the
+    一级/二级指标 move from the table to a line above each group of rows."""
     kind = "部门(单位)整体绩效自评表" if result.kind == "department" else "预算项目(政策)绩效自评表"
     out = [f"{kind}: {result.name}" + (f"（{result.year} 年度）" if result.year else "")]
     meta = [f"{k} {v}" for k, v in (("主管部门", result.department), ("实施单位", result.unit)) if v]
@@ -119,19 +213,10 @@ def format_text(result: SheetScore, explain: bool = False) -> str:
     if result.tasks:
         rows = [[t.name, format_fixed(t.budget), format_fixed(t.executed), f"{format_number(t.execution_rate)}%",
                  format_number(t.weight), format_fixed(t.score)] for t in result.tasks]
-        out.append(render_table(["年度主要任务", "下达金额", "执行金额", "执行率", "分值", "得分"], rows, {1, 2, 3, 4, 5}, 36))
+        out.append(render_table(["年度主要任务", "下达金额", "执行金额", "执行率", "分值", "得分"], rows, {1, 2, 3, 4, 5}, 36,
+                                width=width, shrink=(0,)))
         out.append("")
-    rows, last = [], ("", "")
-    for ind in result.indicators:
-        l1 = ind.level1 if ind.level1 != last[0] else ""
-        l2 = ind.level2 if (ind.level1, ind.level2) != last else ""
-        last = (ind.level1, ind.level2)
-        mark = " *" if ind.needs_explanation else ""
-        rows.append([l1, l2, ind.name + mark, ind.target_text, ind.actual_text, f"{format_fixed(ind.completion_pct)}%",
-                     format_number(ind.weight), format_fixed(ind.score)])
-    # 三级指标 names are what a reader looks for: they get the widest column
-    out.append(render_table(["一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度", "分值", "得分"], rows, {5, 6, 7},
-                            max_width=24, wide={2: 40}))
+    out.append(_indicator_table(result, width))
     out.append("")
     if result.kind == "project":
         budget = f"年初预算数 {format_number(result.budget_initial)} 万元"
@@ -168,6 +253,33 @@ def format_text(result: SheetScore, explain: bool = False) -> str:
         out.extend(
             f"  - {d.label}: 原表 {_show(d.reported)}，应为 {_show(d.computed)}" for d in result.discrepancies
         )
+    text = "\n".join(out)
+    return "\n".join(piece for line in text.split("\n") for piece in wrap_line(line, width)) if width else text
+
+
+def _indicator_table(result: SheetScore, width: int | None) -> str:
+    headers = ["一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度", "分值", "得分"]
+    rows, last = [], ("", "")
+    for ind in result.indicators:
+        l1 = ind.level1 if ind.level1 != last[0] else ""
+        l2 = ind.level2 if (ind.level1, ind.level2) != last else ""
+        last = (ind.level1, ind.level2)
+        mark = " *" if ind.needs_explanation else ""
+        rows.append([l1, l2, ind.name + mark, ind.target_text, ind.actual_text, f"{format_fixed(ind.completion_pct)}%",
+                     format_number(ind.weight), format_fixed(ind.score)])
+    if width is None:  # 三级指标 names are what a reader looks for: they get the widest column
+        return render_table(headers, rows, {5, 6, 7}, max_width=24, wide={2: 40})
+    if width >= NARROW:
+        return render_table(headers, rows, {5, 6, 7}, width=width, shrink=(2, 4, 3, 1, 0))
+    # narrow: 一级 / 二级 on a line of their own above their rows; the table keeps the rest
+    cells = [r[2:] for r in rows]
+    widths = fitted_widths(headers[2:], cells, width - 2, (0, 2, 1))
+    head, rule, body = fitted_rows(headers[2:], cells, {3, 4, 5}, widths)
+    out = ["  " + line for line in head + [rule]]
+    for ind, row, lines in zip(result.indicators, rows, body):
+        if row[0] or row[1]:
+            out += wrap_line("  ".join(p for p in (ind.level1, ind.level2) if p) + "：", width)
+        out += ["  " + line for line in lines]
     return "\n".join(out)
 
 

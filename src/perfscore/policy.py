@@ -56,6 +56,11 @@ class Policy(BaseModel):
     template: dict[Literal["project", "department"], str] = Field(
         default_factory=dict, description="fill/init 默认使用的模板: 内置模板名或模板文件路径"
     )
+    report_funds: Literal["budget", "executed"] = Field("budget", description="说明中的涉及资金: 全年预算数 or 全年执行数")
+    report_style: str = Field(
+        "liaoning", min_length=1,
+        description="预算绩效情况说明的文风: a shipped style (liaoning, hubei) or a jinja2 file (relative to the policy file)",
+    )
 
     @field_validator("shares", "share_fallback")
     @classmethod
@@ -186,11 +191,66 @@ def load_policy(spec: str | Path | None = None) -> Policy:
 
         raw = read_mapping(path)
         data, source, name = _resolve(raw, str(path)), str(path), path.stem
+        if path.name in FOLDER_POLICY_NAMES:  # a folder's perfscore.yaml: named after its preset
+            parent = raw.get("preset", "default")
+            extra = set(raw) - {"preset", "name"}
+            name = f"{parent}（{path.parent.name}）" if extra else str(parent)
+        style = raw.get("report_style")
+        if isinstance(style, str) and style not in REPORT_STYLES:  # a style file, relative to the policy file
+            data["report_style"] = str((path.parent / style).resolve())
     data.setdefault("name", name)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(exc, source, data)) from None
+    _check_style(policy, source)
+    return policy
+
+
+FOLDER_POLICY_NAMES = ("perfscore.yaml", "perfscore.yml", "perfscore.json")
+REPORT_STYLES = ("liaoning", "hubei")  # templates/report_style.<name>.j2
+
+
+def _check_style(policy: Policy, source: str) -> None:
+    style = policy.report_style
+    if style not in REPORT_STYLES and not Path(style).is_file():
+        raise InputError(f"文件 {source} 字段 report_style: 「{style}」既不是内置文风（{'、'.join(REPORT_STYLES)}）也不是存在的模板文件")
+
+
+def _file_key(path: Path) -> tuple:
+    info = path.stat()
+    return (str(path.resolve()), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_file_policy(key: tuple) -> Policy:
+    return load_policy(Path(key[0]))
+
+
+def policy_spec(spec: str, base: Path) -> Policy:
+    """A project file's ``policy:``: a preset name, or a policy file's path relative to ``base``
+    (the project file's folder). Files are loaded once per change."""
+    if spec in PRESETS:
+        return preset_policy(spec)
+    path = base / spec
+    if not path.is_file():
+        raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件（相对于 {base}）")
+    return _cached_file_policy(_file_key(path))
+
+
+def folder_policy(path: Path) -> Policy | None:
+    """The policy of the nearest ``perfscore.yaml`` in the folder of ``path`` or above it."""
+    folder = Path(path).absolute().parent
+    found = _folder_policy_file(folder)
+    return None if found is None else _cached_file_policy(_file_key(found))
+
+
+def _folder_policy_file(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        for name in FOLDER_POLICY_NAMES:
+            if (candidate / name).is_file():
+                return candidate / name
+    return None
 
 
 @functools.cache
@@ -199,4 +259,4 @@ def preset_policy(name: str = "default") -> Policy:
     return load_policy(name)
 
 
-__all__ = ["Policy", "load_policy", "preset_policy", "PRESETS", "SHARE_ORDER"]
+__all__ = ["Policy", "load_policy", "preset_policy", "policy_spec", "folder_policy", "PRESETS", "SHARE_ORDER"]

@@ -16,7 +16,7 @@ from decimal import ROUND_DOWN, Decimal
 from pydantic import ValidationError
 
 from .errors import InputError
-from .model import FIELD_LABELS, Department, Indicator, Project, Sheet
+from .model import FIELD_LABELS, Department, Indicator, Project, Sheet, funds_of
 from .policy import SHARE_ORDER, Policy, preset_policy
 from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_words
 from .terms import HUNDRED, STANDARD_TREE, ZERO
@@ -137,6 +137,8 @@ class SheetScore:
     goal: str | None = None
     achieved: str | None = None
     source: str = ""
+    funds: dict[str, Decimal] | None = None  # 资金来源 (general, fund, state_capital), 万元
+    department_budget: Decimal | None = None  # 部门年初预算金额 of a department sheet, 万元
 
     def needing_explanation(self) -> list[IndicatorScore]:
         return [i for i in self.indicators if i.needs_explanation]
@@ -409,7 +411,7 @@ class _Scorer:
         completion_pct = quantize(c * HUNDRED, 2)
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
-            warnings.append("需说明偏差（未完全达成或超过「=」指标值），但未填写偏差原因（cause）")
+            warnings.append("需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）")
         if ind.target_initial is not None and _differs(ind.target_initial, target_text):
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
         return IndicatorScore(
@@ -580,6 +582,7 @@ class _Scorer:
             indicator_score=indicator_score, deduction=sheet.deduction, total=total, grade=grade,
             indicators=indicators, tasks=tasks, warnings=warnings, discrepancies=[],
             execution_explanation=execution_explanation, goal=sheet.goal, achieved=sheet.achieved, source=self.source,
+            funds=funds_of(sheet), department_budget=getattr(sheet, "department_budget", None),
         )
         result.discrepancies = discrepancies(sheet, result)
         return result
@@ -622,7 +625,7 @@ def _budget_change(initial: Decimal, adjusted: Decimal, executed: Decimal) -> st
     against = quantize(executed / initial * HUNDRED, 2)
     return (
         f"全年预算数 {format_number(adjusted)} 万元比年初预算数 {format_number(initial)} 万元{direction} "
-        f"{format_number(quantize(abs(change), 1))}%；按年初预算计算执行率为 {format_number(against)}%"
+        f"{format_number(quantize(abs(change), 1))}%；以年初预算数计，执行率为 {format_number(against)}%"
     )
 
 

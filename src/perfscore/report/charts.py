@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from ..output import fit
 from ..scoring import SheetScore
@@ -47,24 +47,46 @@ def grade_chart(counts: dict[str, int]) -> dict:
     return _column_chart([(g, counts.get(g, 0), GRADE_COLORS[g]) for g in GRADES], 460)
 
 
-def score_chart(results: Results | list[SheetScore]) -> dict:
-    """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands."""
+def axis_floor(totals: list[Decimal]) -> Decimal:
+    """Where the score axis starts: a multiple of 5 at least 2 points below the lowest
+    score (94.28 → 90, 98.32 → 95, 100 → 95), never below 0."""
+    low = min(totals, default=ZERO) - 2
+    return max(ZERO, (low / 5).to_integral_value(rounding=ROUND_FLOOR) * 5)
+
+
+def _tick_step(span: Decimal) -> int:
+    for step in (1, 2, 5, 10, 20):
+        if span / step <= 10:
+            return step
+    return 20
+
+
+def score_chart(results: Results | list[SheetScore], title: str = "各项目自评得分") -> dict:
+    """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands. The
+    bars' axis starts near the lowest score (``axis_floor``), so 94.28 and 100 look apart."""
+    results = list(results)
     if len(results) <= CHART_PER_SHEET_LIMIT:
         left, row, top, plot_w = 230, 24, 16, 380
         width = left + plot_w + 60
         height = top + row * len(results) + 36
+        floor = axis_floor([r.total for r in results])
+        span = HUNDRED - floor
         rows = []
         for n, r in enumerate(results):
             y = top + row * n
-            w = Decimal(plot_w) * min(max(r.total, ZERO), HUNDRED) / HUNDRED
+            w = Decimal(plot_w) * (min(max(r.total, floor), HUNDRED) - floor) / span
             rows.append({
                 "label": fit(r.name, 30), "name": r.name, "total": format_fixed(r.total), "grade": r.grade,
                 "color": GRADE_COLORS.get(r.grade, "#555"), "y": _n(y + 4), "h": row - 8, "w": _n(w),
                 "ty": y + row // 2 + 5, "vx": _n(left + w + 6),
             })
-        ticks = [{"x": _n(left + Decimal(plot_w) * t / 100), "label": str(t)} for t in (0, 20, 40, 60, 80, 100)]
-        return {"mode": "sheets", "width": width, "height": height, "left": left, "top": top,
-                "base": top + row * len(results), "rows": rows, "ticks": ticks}
+        step = _tick_step(span)
+        first = -(-int(floor) // step) * step
+        marks = range(first, 101, step)
+        ticks = [{"x": _n(left + Decimal(plot_w) * (t - floor) / span), "label": str(t)} for t in marks]
+        axis = "总分" if floor == 0 else f"总分（坐标从 {format_number(floor)} 分起）"
+        return {"mode": "sheets", "title": title, "width": width, "height": height, "left": left, "top": top,
+                "base": top + row * len(results), "rows": rows, "ticks": ticks, "axis": axis}
     # One colour: the grade bands are the policy's, not necessarily these score bands.
     columns = [(label, sum(1 for r in results if low <= r.total < high), "#4e79a7") for label, low, high in SCORE_BANDS]
-    return {"mode": "bands", **_column_chart(columns, 520)}
+    return {"mode": "bands", "title": title.replace("各", "") + "分布", **_column_chart(columns, 520)}

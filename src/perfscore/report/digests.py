@@ -11,19 +11,20 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ..inputs import reported_cell
+from ..policy import PRESETS, Policy, preset_policy
 from ..scoring import Discrepancy, SheetScore
-from .narrative import department_review, project_review
+from .narrative import review_facts, style_text
 
 
 @dataclass(slots=True)
 class Detail:
     """The bulky part of a scored sheet that the outputs need: read once per output."""
 
-    review: str  # the 自评综述 body
+    review: str  # the 自评综述 body, in the policy's report style
     indicators: tuple[tuple, ...]  # rows of the 指标 sheet, after 实施单位 and 项目名称
     # (label, reported, computed, indicator or task name, field, cell)
     discrepancies: tuple[tuple[str, object, object, str, str, str], ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # the scoring's warnings, then the review's notes (never in public text)
 
 
 @dataclass(slots=True)
@@ -49,6 +50,12 @@ class Digest:
     warning_count: int
     discrepancy_count: int
     detail: Detail | bytes | tuple[int, int]
+    budget_initial: Decimal = Decimal(0)
+    funds: dict[str, Decimal] | None = None
+    department_budget: Decimal | None = None
+    policy: str = "default"  # the policy's name: the report groups by it
+    report_funds: str = "budget"
+    report_style: str = "liaoning"
 
 
 _FIELD_NAMES = {"score": "得分", "completion": "完成程度", "execution_rate": "执行率"}
@@ -68,25 +75,36 @@ def _discrepancy(result: SheetScore, d: Discrepancy, cells: dict[str, str]) -> t
     return (d.label, d.reported, d.computed, name, field_name, reported_cell(cells, d.field))
 
 
-def digest(result: SheetScore, cells: dict[str, str] | None = None) -> Digest:
-    """A scored sheet → its digest, with the review text written out; ``cells`` (from its
-    Input) gives the cell of each printed value that differs."""
-    review = department_review(result) if result.kind == "department" else project_review(result)
+def policy_of(result: SheetScore) -> Policy:
+    """The policy a scored sheet names, when only its name is known (a preset; else default)."""
+    return preset_policy(result.policy if result.policy in PRESETS else "default")
+
+
+def digest(result: SheetScore, cells: dict[str, str] | None = None, policy: Policy | None = None) -> Digest:
+    """A scored sheet → its digest, with the review text written out in ``policy``'s style
+    (default: the policy the sheet names); ``cells`` (from its Input) gives the cell of
+    each printed value that differs."""
+    policy = policy or policy_of(result)
+    facts, notes = review_facts(result)
+    if result.kind == "department" and result.department_budget is None:
+        notes.append("缺少部门预算金额（department_budget），说明中整体绩效自评的涉及资金按年度主要任务下达金额合计")
     detail = Detail(
-        review=review,
+        review=style_text(policy.report_style, result.kind, facts),
         indicators=tuple(
             (i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight, i.score,
              "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
             for i in result.indicators
         ),
         discrepancies=tuple(_discrepancy(result, d, cells or {}) for d in result.discrepancies),
-        warnings=tuple(result.warnings),
+        warnings=tuple(result.warnings) + tuple(notes),
     )
     return Digest(
         result.kind, result.name, result.unit, result.department, result.year, result.source,
         result.budget_adjusted, result.budget_executed, result.execution_rate, result.execution_score,
         result.indicator_score, result.deduction, result.total, result.grade,
-        len(result.warnings), len(result.discrepancies), detail,
+        len(detail.warnings), len(result.discrepancies), detail,
+        budget_initial=result.budget_initial, funds=result.funds, department_budget=result.department_budget,
+        policy=policy.name, report_funds=policy.report_funds, report_style=policy.report_style,
     )
 
 
@@ -101,10 +119,12 @@ class Results:
         self._load = load
 
     @classmethod
-    def of(cls, results: "Results | list[SheetScore] | list[Digest]") -> "Results":
+    def of(cls, results: "Results | list[SheetScore] | list[Digest]", policy: Policy | None = None) -> "Results":
+        """Digests of ``results``; a SheetScore is written in ``policy``'s report style (default:
+        the preset it was scored under)."""
         if isinstance(results, Results):
             return results
-        return cls([r if isinstance(r, Digest) else digest(r) for r in results])
+        return cls([r if isinstance(r, Digest) else digest(r, policy=policy) for r in results])
 
     def __iter__(self):
         return iter(self.digests)

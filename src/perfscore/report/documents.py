@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,10 +17,11 @@ from ..scoring import SheetScore
 from ..terms import GRADES
 from ..values import format_number
 from ..writing import atomic_file
+from ..policy import Policy
 from .charts import grade_chart, score_chart
 from .digests import Digest, Results
 from .figures import SummaryFigures, common_year, grade_counts, summary_figures, unit_of
-from .narrative import money, titled
+from .narrative import chinese_number, style_text, titled
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
@@ -37,26 +39,85 @@ def md_code(value: object) -> str:
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
-def overview_paragraphs(figures: SummaryFigures, year: int | None) -> list[str]:
-    """The 绩效自评工作开展情况 paragraph(s), in the 决算说明's words."""
-    when = f"{year}年" if year else "本次"
-    out = []
-    if figures.projects:
-        grades = "，".join(f"{n}个项目自评等级为“{g}”" for g, n in figures.grades.items() if n)
-        out.append(
-            f"{when}项目绩效自评个数{figures.projects}个，涉及资金{money(figures.funds)}，"
-            f"自评覆盖率{format_number(figures.coverage)}%，自评平均分{format_number(figures.average)}分：{grades}。"
-        )
-    elif not figures.departments:
-        out.append(f"{when}没有完成评分的绩效自评表。")
-    if figures.departments:
-        out.append(
-            f"组织对{figures.departments}个单位开展整体绩效自评，涉及资金{money(figures.department_funds)}，"
-            f"自评平均分为{format_number(figures.department_average)}分。"
-        )
-    if figures.failed:
-        out.append(f"另有{figures.failed}个项目未能评分（见问题清单）。")
-    return ["".join(out)]
+@dataclass
+class Overview:
+    """What a 说明 paragraph is written from (the style template's ``o``)."""
+
+    year: int | None
+    projects: int
+    funds: str  # 涉及资金, 万元, per the policy's report_funds
+    sources: dict[str, dict[str, object]] | None  # general / fund / state_capital → count, amount
+    coverage: str
+    average: str
+    grades: dict[str, int]
+    given_grades: list[tuple[str, int]]
+    departments: int
+    department_funds: str  # the departments' own budgets (department_budget), else their tasks' total
+    department_average: str
+
+
+def overview_facts(figures: SummaryFigures, year: int | None) -> Overview:
+    sources = None
+    if figures.sources is not None:
+        sources = {key: {"count": count, "amount": format_number(amount)} for key, (count, amount) in figures.sources.items()}
+    return Overview(
+        year=year, projects=figures.projects, funds=format_number(figures.counted), sources=sources,
+        coverage=format_number(figures.coverage), average=format_number(figures.average),
+        grades=dict(figures.grades), given_grades=[(g, n) for g, n in figures.grades.items() if n],
+        departments=figures.departments, department_funds=format_number(figures.department_counted),
+        department_average=format_number(figures.department_average),
+    )
+
+
+def overview_paragraphs(figures: SummaryFigures, year: int | None, style: str = "liaoning") -> list[str]:
+    """The 绩效自评工作开展情况 paragraph, in the 决算说明's words (the policy's report style)."""
+    return [style_text(style, "overview", overview_facts(figures, year))]
+
+
+@dataclass
+class Group:
+    """The sheets one 说明 paragraph speaks for: one policy's (or, under one policy, one
+    主管部门's), with the failures of its units."""
+
+    key: str
+    title: str
+    policy: str
+    report_funds: str
+    report_style: str
+    results: list[Digest] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    def figures(self) -> SummaryFigures:
+        return summary_figures(self.results, self.failures, self.report_funds)
+
+
+def department_of(result: Digest) -> str:
+    """The 主管部门 a sheet is reported under (a department sheet: itself)."""
+    return result.department or unit_of(result)
+
+
+def group_results(results: Results | list[Digest], failures: list[Failure]) -> list[Group]:
+    """The report's groups, in the order the results come: by policy when the sheets were
+    scored under several, else by 主管部门. A failure goes to the group of its unit (the
+    first group when no unit matches)."""
+    digests = list(results)
+    several = len({(d.policy, d.report_funds, d.report_style) for d in digests}) > 1
+    groups: dict[str, Group] = {}
+    for d in digests:
+        key = d.policy if several else department_of(d)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(key, "", d.policy, d.report_funds, d.report_style)
+        group.results.append(d)
+    for group in groups.values():
+        names = list(dict.fromkeys(department_of(d) for d in group.results))
+        group.title = f"{'、'.join(names)}（评分规则 {group.policy}）" if several else group.key
+    ordered = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
+    for failure in failures:
+        home = next((g for g in ordered if failure.unit and any(
+            failure.unit in (unit_of(d), d.department) for d in g.results)), ordered[0])
+        home.failures.append(failure)
+    return ordered
 
 
 def _template_source(name: str) -> str:
@@ -75,6 +136,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
+    env.filters["cn"] = chinese_number
     return env
 
 
@@ -82,19 +144,43 @@ def _who(unit: str | None, name: str | None) -> str:
     return (unit or "") + (f"「{name}」" if name else "") or "（未能读出项目名称）"
 
 
-def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None) -> dict:
-    """What the report templates render. The long parts (each 自评综述, the findings) are
-    generators that load one sheet's detail at a time."""
-    results = Results.of(results)
+def _units(figures: SummaryFigures) -> list[dict]:
+    return [{"unit": u.unit, "projects": u.projects, "funds": format_number(u.funds),
+             "average": format_number(u.average), "grades": [u.grades.get(g, 0) for g in GRADES]}
+            for u in figures.units]
+
+
+def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None,
+                   policy: Policy | None = None) -> dict:
+    """What the report templates render: one group per policy (or 主管部门), each with its
+    说明 paragraph and its 自评综述 in the policy's style. The long parts (each 自评综述, the
+    findings) are generators that load one sheet's detail at a time. ``policy`` gives the
+    report style of results passed as SheetScores (default: the preset each names)."""
+    results = Results.of(results, policy)
     figures = summary_figures(results, failures)
     year = year if year is not None else common_year(results)
-    projects = [r for r in results if r.kind != "department"]
-    departments = [r for r in results if r.kind == "department"]
+    groups = group_results(results, failures)
 
-    def entries(items: list[Digest], kind: str):
+    def entries(group: Group, items: list[Digest]):
         for n, r in enumerate(items, 1):
-            lead = f"（{n}）{titled(r.name, '项目')}自评综述：" if kind == "project" else f"（{n}）{r.name}整体绩效自评综述："
-            yield {"lead": lead, "text": results.detail(r).review}
+            who = {"name": r.name, "kind": r.kind, "title": titled(r.name, "项目") if r.kind == "project" else r.name}
+            yield {"lead": style_text(group.report_style, "lead", who, n), "text": results.detail(r).review}
+
+    def group_context(group: Group) -> dict:
+        numbers = group.figures()
+        projects = [r for r in group.results if r.kind != "department"]
+        departments = [r for r in group.results if r.kind == "department"]
+        sections = [
+            {"title": "项目绩效自评结果", "entries": entries(group, projects), "count": len(projects)},
+            {"title": "部门（单位）整体绩效自评结果", "entries": entries(group, departments), "count": len(departments)},
+        ]
+        return {
+            "title": group.title, "policy": group.policy,
+            "paragraphs": overview_paragraphs(numbers, year, group.report_style),
+            "funds_label": "涉及资金（全年执行数，万元）" if group.report_funds == "executed" else "涉及资金（全年预算数，万元）",
+            "units": _units(numbers),
+            "sections": [s for s in sections if s["count"]],
+        }
 
     def discrepancy_items():
         for r in results:
@@ -108,10 +194,6 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
             if r.warning_count:
                 yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
 
-    sections = [
-        {"title": "项目绩效自评结果", "entries": entries(projects, "project"), "count": len(projects)},
-        {"title": "部门（单位）整体绩效自评结果", "entries": entries(departments, "department"), "count": len(departments)},
-    ]
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     discrepancies = sum(r.discrepancy_count for r in results)
     warnings = sum(r.warning_count for r in results)
@@ -120,23 +202,26 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
          "count": len(failure_items)},
         {"kind": "discrepancies", "title": f"与原表不一致（{discrepancies}处）", "items": discrepancy_items(),
          "count": discrepancies},
-        {"kind": "warnings", "title": f"提示（{warnings}条，不影响评分）", "items": warning_items(), "count": warnings},
+        {"kind": "warnings", "title": f"提示（{warnings}条，不影响评分，不写入说明）", "items": warning_items(), "count": warnings},
     ]
+    project_digests = [r for r in results if r.kind != "department"]
+    department_digests = [r for r in results if r.kind == "department"]
+    score_charts = [chart for chart in (
+        score_chart(project_digests, "各项目自评得分") if project_digests else None,
+        score_chart(department_digests, "部门（单位）整体绩效自评得分") if department_digests else None,
+    ) if chart]
     return {
         "title": "预算绩效情况说明",
         "year": year,
         "figures": figures,
         "grades": GRADES,
-        "paragraphs": overview_paragraphs(figures, year),
-        "units": [{"unit": u.unit, "projects": u.projects, "funds": format_number(u.funds),
-                   "average": format_number(u.average), "grades": [u.grades.get(g, 0) for g in GRADES]}
-                  for u in figures.units],
-        "sections": [s for s in sections if s["count"]],
+        "groups": [group_context(g) for g in groups],
         "problems": [p for p in problems if p["count"]],
-        "numerals": "〇一二三四五六七八九十",
         "charts": {
-            "grades": grade_chart(grade_counts(results)),
-            "scores": score_chart(results),
+            "grades": grade_chart(grade_counts(project_digests or department_digests)),
+            "grades_of": "项目" if project_digests else "整体",
+            "scores": score_charts,
+            "units": _units(figures),
             "caption": _chart_caption(figures),
         } if len(results) else None,
     }
@@ -154,21 +239,21 @@ def _plain(value: Decimal | str) -> str:
 
 
 def render_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str,
-                  year: int | None = None) -> str:
+                  year: int | None = None, policy: Policy | None = None) -> str:
     """report.md (``fmt="md"``) or report.html (``fmt="html"``): the 预算绩效情况说明."""
-    return "".join(_report_chunks(results, failures, fmt, year))
+    return "".join(_report_chunks(results, failures, fmt, year, policy))
 
 
 def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
-                 year: int | None = None) -> None:
+                 year: int | None = None, policy: Policy | None = None) -> None:
     """The same, streamed into ``path`` atomically (never the whole text in memory)."""
     with atomic_file(Path(path)) as fh:
-        for chunk in _report_chunks(results, failures, fmt, year):
+        for chunk in _report_chunks(results, failures, fmt, year, policy):
             fh.write(chunk.encode("utf-8"))
 
 
-def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None):
+def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.generate(**report_context(results, failures, year))
+    return template.generate(**report_context(results, failures, year, policy))

@@ -8,13 +8,14 @@ from typing import Iterable
 from decimal import Decimal
 
 from ..errors import Failure
+from ..model import FUND_SOURCES
 from ..scoring import SheetScore
 from ..terms import GRADES, HUNDRED, ZERO
 from ..values import quantize
 from .digests import Digest, Results
 
 
-NO_UNIT = "（未填写单位）"
+NO_UNIT = "（未注明单位）"
 
 
 @dataclass
@@ -23,7 +24,7 @@ class UnitFigures:
 
     unit: str
     projects: int = 0
-    funds: Decimal = ZERO  # Σ 全年预算数, 万元
+    funds: Decimal = ZERO  # Σ 全年预算数 (or 全年执行数, per the policy's report_funds), 万元
     total: Decimal = ZERO  # Σ 总分 (for the average)
     grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
@@ -50,6 +51,22 @@ class SummaryFigures:
     failed: int
     coverage: Decimal  # percent of inputs scored, 2 decimals half-up
     units: list[UnitFigures]
+    report_funds: str = "budget"  # which sum 涉及资金 is: budget (Σ 全年预算数) or executed (Σ 全年执行数)
+    initial: Decimal = ZERO  # Σ 年初预算数 of project sheets
+    # 资金来源 (general, fund, state_capital) → (projects, amount), when every project gives
+    # sources that add up to its counted amount; None otherwise
+    sources: dict[str, tuple[int, Decimal]] | None = None
+    department_budget: Decimal | None = None  # Σ department_budget when every 整体 sheet gives it
+
+    @property
+    def counted(self) -> Decimal:
+        """涉及资金 of the 说明: Σ 全年预算数 or Σ 全年执行数, per the policy."""
+        return self.executed if self.report_funds == "executed" else self.funds
+
+    @property
+    def department_counted(self) -> Decimal:
+        """涉及资金 of the 整体 sentence: the departments' own budgets, else their tasks' total."""
+        return self.department_budget if self.department_budget is not None else self.department_funds
 
 
 def average_of(total: Decimal, count: int) -> Decimal | None:
@@ -64,7 +81,30 @@ def unit_of(result: SheetScore | Digest) -> str:
     return unit or NO_UNIT
 
 
-def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: list[Failure]) -> SummaryFigures:
+def counted_amount(result: SheetScore | Digest, report_funds: str) -> Decimal:
+    """A project's 涉及资金: its 全年执行数 or its 全年预算数."""
+    return result.budget_executed if report_funds == "executed" else result.budget_adjusted
+
+
+def fund_sources(projects: list, report_funds: str) -> dict[str, tuple[int, Decimal]] | None:
+    """(projects, amount) per 资金来源 when every project's sources add up to its counted
+    amount (a project counts under its largest source); None otherwise."""
+    if not projects:
+        return None
+    out = {key: (0, ZERO) for key in FUND_SOURCES}
+    for r in projects:
+        funds = r.funds or {}
+        if not funds or sum(funds.values(), ZERO) != counted_amount(r, report_funds):
+            return None
+        main = max(FUND_SOURCES, key=lambda key: funds.get(key, ZERO))
+        for key in FUND_SOURCES:
+            count, amount = out[key]
+            out[key] = (count + (key == main), amount + funds.get(key, ZERO))
+    return out
+
+
+def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: list[Failure],
+                    report_funds: str = "budget") -> SummaryFigures:
     results = list(results)
     projects = [r for r in results if r.kind != "department"]
     departments = [r for r in results if r.kind == "department"]
@@ -72,7 +112,7 @@ def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: 
     for r in projects:
         row = units.setdefault(unit_of(r), UnitFigures(unit_of(r)))
         row.projects += 1
-        row.funds += r.budget_adjusted
+        row.funds += counted_amount(r, report_funds)
         row.total += r.total
         row.grades[r.grade] = row.grades.get(r.grade, 0) + 1
     attempted = len(results) + len(failures)
@@ -88,6 +128,11 @@ def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: 
         failed=len(failures),
         coverage=quantize(Decimal(len(results)) * HUNDRED / attempted, 2) if attempted else ZERO,
         units=list(units.values()),
+        report_funds=report_funds,
+        initial=sum((r.budget_initial for r in projects), ZERO),
+        sources=fund_sources(projects, report_funds),
+        department_budget=(sum((r.department_budget for r in departments), ZERO)
+                           if departments and all(r.department_budget is not None for r in departments) else None),
     )
 
 

@@ -1,21 +1,44 @@
-"""The narrative of the 预算绩效情况说明: each sheet's 自评综述 and the overview paragraph
-(seed 000 §（四）, seed 004 §十三).
+"""The narrative of the 预算绩效情况说明: the facts each 自评综述 and each 说明 paragraph is
+written from, and the style templates that word them (seed 000 §（四）, seed 004 §十三).
+
+Python prepares the facts (amounts, rates, the outputs, the problems and remedies a sheet
+gives); a style template — ``templates/report_style.<name>.j2``, or a province's own copy
+named by the policy's ``report_style`` — arranges them into words. Public text never holds
+a placeholder or an audit hint: what a sheet leaves out, or what a reviewer should check, is
+returned as a note for the 问题清单 instead.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import functools
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 
+import jinja2
+
+from ..resources import templates_dir
 from ..scoring import IndicatorScore, SheetScore
 from ..terms import HUNDRED
-from ..values import format_number, quantize
+from ..values import format_number
 
-
-UNFILLED = "未填写"
+ONE = Decimal(1)
+NUMERALS = "〇一二三四五六七八九"
 
 
 def money(value: Decimal) -> str:
     return f"{format_number(value)}万元"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (for 一是、二是 … and section numbers)."""
+    if n < 10:
+        return NUMERALS[n]
+    if n < 20:
+        return "十" + (NUMERALS[n - 10] if n > 10 else "")
+    if n < 100:
+        return NUMERALS[n // 10] + "十" + (NUMERALS[n % 10] if n % 10 else "")
+    return str(n)
 
 
 def _sentence(text: str) -> str:
@@ -40,60 +63,127 @@ def _shown_actual(ind: IndicatorScore) -> str:
     return ind.actual_text
 
 
-def _indicator_text(result: SheetScore) -> str:
-    """未完全达成的指标 with 偏差原因 / 改进措施, or 各项绩效指标均已完成."""
-    short, exceeded = [], []
-    for ind in result.needing_explanation():
-        cause = _sentence(ind.cause or "") or UNFILLED
-        remedy = _sentence(ind.remedy or "")
-        if ind.completion_pct < HUNDRED:
-            short.append(f"{ind.name}（完成程度{format_number(ind.completion_pct)}%），偏差原因：{cause}；"
-                         f"改进措施：{remedy or UNFILLED}。")
-        else:
-            text = f"{ind.name}（指标值{_shown_target(ind)}，完成值{_shown_actual(ind)}），偏差原因：{cause}"
-            exceeded.append(text + (f"；改进措施：{remedy}。" if remedy else "。"))
-    if not short and not exceeded:
-        return "各项绩效指标均已完成。"
-    out = ""
-    if short:
-        out += "未完全达成的指标：" + "".join(short)
-    else:
-        out += "各项绩效指标均已完成。"
-    if exceeded:
-        out += "完成值超过指标值、需说明偏差的指标：" + "".join(exceeded)
-    return out
+def shown_completion(ind: IndicatorScore) -> str:
+    """完成程度 as public text: a completion short of 100% never prints as 100% (19999 of
+    ≥ 20000 is 99.99%, not the 100.00% that rounding gives)."""
+    if ind.completion < ONE:
+        return f"{format_number((ind.completion * HUNDRED).quantize(Decimal('0.01'), rounding=ROUND_DOWN))}%"
+    return f"{format_number(ind.completion_pct)}%"
 
 
-def project_review(result: SheetScore) -> str:
-    """The 自评综述 body of a project sheet, after its （n）…自评综述： lead."""
-    text = f"根据年初设定的绩效目标，项目自评得分{format_number(result.total)}分（等级：{result.grade}）。"
-    rate = f"{format_number(result.execution_rate)}%"
-    if result.budget_adjusted != result.budget_initial:
-        text += (f"项目年初预算数为{money(result.budget_initial)}，全年预算数调整为{money(result.budget_adjusted)}，"
-                 f"全年执行数为{money(result.budget_executed)}，完成预算的{rate}")
-        if result.budget_initial:
-            against = quantize(result.budget_executed / result.budget_initial * HUNDRED, 2)
-            text += f"（按年初预算数计算为{format_number(against)}%）"
-        text += "。"
-    else:
-        text += (f"项目全年预算数为{money(result.budget_adjusted)}，全年执行数为{money(result.budget_executed)}，"
-                 f"完成预算的{rate}。")
-    if result.achieved and _sentence(result.achieved):
-        text += f"项目绩效目标完成情况：{_sentence(result.achieved)}。"
-    return text + _indicator_text(result)
+@dataclass
+class Review:
+    """What a 自评综述 is written from (all text already public)."""
+
+    kind: str
+    name: str
+    title: str  # 法治建设项目 / 朝阳市司法局
+    total: str
+    grade: str
+    initial: str
+    adjusted: str
+    executed: str
+    adjusted_differs: bool
+    rate: str  # 完成预算的 …%
+    rate_met: bool
+    achieved: str  # 全年实际完成情况, as a clause ('' when the sheet has none)
+    all_met: bool  # every indicator fully achieved (not merely rounding to 100%)
+    outputs: list[str] = field(default_factory=list)  # 主要产出和效益: 三级指标 and what was achieved
+    short: list[str] = field(default_factory=list)  # the 三级指标 not fully achieved
+    problems: list[str] = field(default_factory=list)  # 问题及原因: the causes the sheet gives, and the facts
+    remedies: list[str] = field(default_factory=list)  # 改进措施 the sheet gives
+    behind: list[str] = field(default_factory=list)  # department: tasks below 100%
+    department_budget: str = ""
 
 
-def department_review(result: SheetScore) -> str:
-    """The 自评综述 body of a department (整体) sheet."""
-    text = (f"根据年初设定的绩效目标，整体绩效自评得分{format_number(result.total)}分（等级：{result.grade}）。"
-            f"年度主要任务预算数合计{money(result.budget_adjusted)}，执行数合计{money(result.budget_executed)}，"
-            f"执行率{format_number(result.execution_rate)}%。")
+def review_facts(result: SheetScore) -> tuple[Review, list[str]]:
+    """The facts of one sheet's 自评综述, and the notes for the 问题清单 (a missing cause or
+    remedy, the rate against the 年初预算数 when the budget was adjusted)."""
+    notes: list[str] = []
+    short, problems, remedies = [], [], []
+    for ind in result.indicators:
+        if not ind.needs_explanation:
+            continue
+        cause, remedy = _sentence(ind.cause or ""), _sentence(ind.remedy or "")
+        if ind.completion < ONE:
+            short.append(ind.name)
+            fact = f"{ind.name}完成值{_shown_actual(ind)}，未达到指标值{_shown_target(ind)}（完成程度{shown_completion(ind)}）"
+            problems.append(f"{fact}，{cause}" if cause else fact)
+        elif cause and cause not in problems:
+            problems.append(cause)
+        if remedy and remedy not in remedies:
+            remedies.append(remedy)
+        if not remedy and ind.completion < ONE:
+            notes.append(f"第{ind.index}个指标「{ind.name}」未完全达成，缺少改进措施（remedy）：自评综述中未列改进措施")
+    rate_met = result.execution_rate >= HUNDRED
+    if not rate_met and result.kind == "project":
+        problems.insert(0, f"预算执行率未达到100%（{format_number(result.execution_rate)}%）")
+    # (an adjusted budget's rate against the 年初预算数 is the scoring's warning: the 问题清单 has it)
+    outputs = [_sentence(ind.name + ("".join(ind.actual_text.split()) if ind.kind == "quantitative" else ""))
+               for ind in result.indicators]
     behind = [f"{t.name}（{format_number(t.execution_rate)}%）" for t in result.tasks if t.execution_rate < HUNDRED]
-    if behind:
-        text += f"执行率未达到100%的任务：{'、'.join(behind)}。"
-    if result.achieved and _sentence(result.achieved):
-        text += f"全年实际完成情况：{_sentence(result.achieved)}。"
-    return text + _indicator_text(result)
+    facts = Review(
+        kind=result.kind, name=result.name,
+        title=titled(result.name, "项目") if result.kind == "project" else result.name,
+        total=format_number(result.total), grade=result.grade,
+        initial=format_number(result.budget_initial), adjusted=format_number(result.budget_adjusted),
+        executed=format_number(result.budget_executed), adjusted_differs=result.budget_adjusted != result.budget_initial,
+        rate=format_number(result.execution_rate), rate_met=rate_met,
+        achieved=_sentence(result.achieved or ""), all_met=all(i.completion >= ONE for i in result.indicators),
+        outputs=outputs, short=short, problems=problems, remedies=remedies, behind=behind,
+        department_budget=format_number(result.department_budget) if result.department_budget is not None else "",
+    )
+    return facts, notes
 
 
+# -- style templates -----------------------------------------------------------------------
 
+STYLE_PREFIX = "report_style."
+
+
+def _style_source(name: str) -> str:
+    path = Path(name) if Path(name).is_absolute() else templates_dir() / f"{STYLE_PREFIX}{name}.j2"
+    return path.read_text("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def style_environment() -> jinja2.Environment:
+    """Plain-text templates (no escaping: the report escapes what they return)."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_style_source), autoescape=False, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["cn"] = chinese_number
+    env.filters["num"] = format_number
+    return env
+
+
+def squash(text: str) -> str:
+    """A style template's output as one paragraph: each line stripped, the lines joined
+    (Chinese needs no space between them; spaces inside a line are kept)."""
+    return "".join(line.strip() for line in str(text).splitlines())
+
+
+@functools.lru_cache(maxsize=16)
+def _style(name: str):
+    return style_environment().get_template(name).module
+
+
+def style_text(style: str, macro: str, *args) -> str:
+    """One macro of a style template (``project``, ``department``, ``overview``, ``lead``…)
+    rendered as one paragraph."""
+    return squash(getattr(_style(style), macro)(*args))
+
+
+def project_review(result: SheetScore, style: str = "liaoning") -> str:
+    """The 自评综述 body of a project sheet, after its lead, in ``style``."""
+    return style_text(style, "project", review_facts(result)[0])
+
+
+def department_review(result: SheetScore, style: str = "liaoning") -> str:
+    """The 自评综述 body of a department (整体) sheet, in ``style``."""
+    return style_text(style, "department", review_facts(result)[0])
+
+
+__all__ = ["Review", "review_facts", "project_review", "department_review", "style_text", "money", "titled",
+           "chinese_number"]

@@ -11,15 +11,16 @@ from ..terms import GRADES
 from ..writing import atomic_file
 from ..xlsx.stream import HEADER, Workbook
 from .digests import Digest, Results
-from .figures import SummaryFigures, summary_figures, unit_of
+from .documents import group_results, overview_paragraphs
+from .figures import SummaryFigures, common_year, unit_of
 
 
-PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "全年预算数", "全年执行数", "执行率(%)", "执行率得分",
-                   "指标得分", "减分", "总分", "等级", "提示数", "不一致数", "来源文件"]
+PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数", "全年预算数", "全年执行数", "执行率(%)",
+                   "执行率得分", "指标得分", "减分", "总分", "等级", "评分规则", "提示数", "不一致数", "来源文件"]
 INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度(%)",
                      "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
 PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字段", "单元格", "问题", "原表值", "应为"]
-UNIT_HEADERS = ["单位", "项目数", "资金", "平均分", *GRADES]
+UNIT_HEADERS = ["单位", "项目数", "涉及资金（万元）", "平均分", *GRADES]
 
 
 def kind_label(result: SheetScore | Digest) -> str:
@@ -36,8 +37,9 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         projects.write_row(PROJECT_HEADERS, HEADER)
         for r in results:
             projects.write_row([
-                unit_of(r), r.department or "", r.name, kind_label(r), r.year, r.budget_adjusted, r.budget_executed,
-                r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade,
+                unit_of(r), r.department or "", r.name, kind_label(r), r.year,
+                r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
+                r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, r.policy,
                 r.warning_count, r.discrepancy_count, r.source,
             ])
         projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
@@ -62,28 +64,44 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         indicators.set_autofilter(0, indicators.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
         problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
-        _write_overview(book.add_sheet("汇总"), summary_figures(results, failures))
+        overview = book.add_sheet("汇总")
+        groups = group_results(results, failures)
+        year = common_year(results)
+        for n, group in enumerate(groups):
+            if n:
+                overview.write_row([])
+            numbers = group.figures()
+            paragraph = overview_paragraphs(numbers, year, group.report_style)[0]
+            _write_overview(overview, numbers, group.title if len(groups) > 1 else "", paragraph)
 
 
-def _write_overview(sheet, figures: SummaryFigures) -> None:
+def _write_overview(sheet, figures: SummaryFigures, title: str = "", paragraph: str = "") -> None:
+    """One group's figures, its 说明 paragraph, and its units' counts by grade and funds."""
+    if title:
+        sheet.write_row([title], HEADER)
     sheet.write_row(["汇总项", "数值"], HEADER)
     rows: list[tuple[str, object]] = [("项目自评个数", figures.projects)]
     rows += [(f"等级“{g}”项目数", figures.grades.get(g, 0)) for g in GRADES]
     rows += [
-        ("涉及资金（全年预算数，万元）", figures.funds),
+        ("涉及资金（" + ("全年执行数" if figures.report_funds == "executed" else "全年预算数") + "，万元）", figures.counted),
+        ("年初预算数（万元）", figures.initial),
+        ("全年预算数（万元）", figures.funds),
         ("全年执行数（万元）", figures.executed),
         ("项目自评平均分", figures.average),
         ("自评覆盖率(%)", figures.coverage),
         ("整体绩效自评个数", figures.departments),
-        ("整体自评涉及资金（万元）", figures.department_funds),
+        ("整体自评涉及资金（万元）", figures.department_counted),
         ("整体自评平均分", figures.department_average),
         ("未能评分个数", figures.failed),
     ]
     for label, value in rows:
         sheet.write_row([label, value])
+    if paragraph:
+        sheet.write_row(["说明", paragraph])
     sheet.write_row([])
     first = sheet.rows
     sheet.write_row(UNIT_HEADERS, HEADER)
     for u in figures.units:
         sheet.write_row([u.unit, u.projects, u.funds, u.average, *(u.grades.get(g, 0) for g in GRADES)])
-    sheet.set_autofilter(first, sheet.rows - 1, 0, len(UNIT_HEADERS) - 1)
+    if not title:  # Excel allows one filter per sheet: only when the sheet holds one group
+        sheet.set_autofilter(first, sheet.rows - 1, 0, len(UNIT_HEADERS) - 1)

@@ -130,7 +130,7 @@ class LimitUploads:
 class Inputs:
     root: Path  # the private temp folder
     saved: Saved
-    policy: engine.Policy
+    policy: engine.Policy | None  # None: each file's own (as the CLI without --policy)
 
     @property
     def folder(self) -> Path:
@@ -177,7 +177,7 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
         await form.close()
 
 
-async def _policy(form, root: Path) -> engine.Policy:
+async def _policy(form, root: Path) -> engine.Policy | None:
     upload = form.get("policy_file")
     if isinstance(upload, UploadFile) and upload.filename:
         from .uploads import safe_relative
@@ -188,8 +188,9 @@ async def _policy(form, root: Path) -> engine.Policy:
         target.write_bytes(await upload.read())
         return await run_in_threadpool(engine.policy_file, target, root / "policy")
     name = form.get("policy")
-    name = name.strip() if isinstance(name, str) and name.strip() else "default"
-    return engine.preset(name)
+    if not (isinstance(name, str) and name.strip()):
+        return None  # each file's own policy: its ``policy:`` key, its folder's perfscore.yaml, else default
+    return engine.preset(name.strip())
 
 
 def _score(inputs: Inputs, progress=None) -> tuple[list[engine.Scored], list[engine.Failure]]:

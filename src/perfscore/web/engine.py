@@ -17,7 +17,7 @@ from typing import Callable
 
 from ..batch import assign_file_names, sort_key
 from ..errors import Failure, PerfscoreError
-from ..inputs import read_path
+from ..inputs import discover, read_path
 from ..output import dumps, result_dict
 from ..policy import PRESETS, Policy, load_policy
 from ..scoring import SheetScore
@@ -81,18 +81,18 @@ def _localize(result: SheetScore, names: _Names) -> SheetScore:
     return result
 
 
-def _score_path(path: Path, policy: Policy, names: _Names) -> list[Scored | Failure]:
+def _score_path(path: Path, policy: Policy | None, names: _Names) -> list[Scored | Failure]:
     """Every sheet of one input, through the library's one input path: a workbook's sheets
     are audited (their findings carry cell addresses), text files scored."""
     from ..sheets.audit import audit_input
 
     out: list[Scored | Failure] = []
-    for item in read_path(path):
+    for item in read_path(path, policy=policy):
         if isinstance(item, Failure):
             out.append(item)
             continue
         try:
-            audit = audit_input(item, policy)
+            audit = audit_input(item, item.policy)
         except PerfscoreError as exc:
             out.append(Failure.from_error(names(item.source), exc, item.sheet.name, item.sheet.unit or item.sheet.department))
             continue
@@ -105,14 +105,20 @@ def _score_path(path: Path, policy: Policy, names: _Names) -> list[Scored | Fail
     return out
 
 
-def score_files(paths: list[Path], root: Path, policy: Policy,
+def score_files(paths: list[Path], root: Path, policy: Policy | None,
                 progress: Callable[[int], None] | None = None) -> tuple[list[Scored], list[Failure]]:
-    """Score each input under ``root`` (project files, filled sheets, flat workbooks).
-    A broken input is a Failure with the CLI's one-line message; the others go on."""
+    """Score each input under ``root`` (project files, filled sheets, flat workbooks), each
+    under ``policy`` or, when None, its own (a folder's perfscore.yaml is a policy, not an
+    input). A broken input is a Failure with the CLI's one-line message; the others go on."""
     names = _Names(root)
     scored: list[Scored] = []
     failures: list[Failure] = []
+    wanted = set(discover(paths))
     for path in paths:
+        if path not in wanted:
+            if progress:
+                progress(1)
+            continue
         try:
             items = _score_path(path, policy, names)
         except PerfscoreError as exc:
