@@ -115,7 +115,7 @@ def _work(args: tuple[Path, Policy, Path | None]) -> list[tuple[Digest | Failure
 
             temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
             try:
-                fill_sheet(scored, temp_path)
+                fill_sheet(scored, temp_path, policy=policy)
                 temp = temp_path.name
             except PerfscoreError as exc:
                 out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))

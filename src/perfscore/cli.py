@@ -129,7 +129,7 @@ def fill(files: tuple[Path, ...], template: Path | None, output: Path, policy: P
         try:
             check_output(out, list(files))
             out.parent.mkdir(parents=True, exist_ok=True)
-            fill_sheet(score_sheet(read_sheet(path), policy, str(path)), out, template)
+            fill_sheet(score_sheet(read_sheet(path), policy, str(path)), out, template, policy)
             click.echo(f"已写入 {out}")
         except PerfscoreError as exc:
             _fail(str(exc))

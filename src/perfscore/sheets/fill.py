@@ -6,23 +6,31 @@ template machinery (``template.py``) writes the workbook and never computes a sc
 
 from __future__ import annotations
 
-from decimal import Decimal
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from ..errors import OutputError
+from ..policy import Policy
 from ..resources import templates_dir
-from ..scoring import SheetScore
+from ..scoring import IndicatorScore, SheetScore, grade_for
+from ..values import EQ, GE, GT, LE, LT
+from ..xlsx.cells import Formula
+from ..xlsx.formulas import Emitter, Rules
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
 
 HUNDRED = Decimal(100)
 TEMPLATE_NAMES = {"project": "project_sheet.xlsx", "department": "department_sheet.xlsx"}
+SIGNIFICANT = 15   # a cached value carries what a spreadsheet would store: 15 significant digits
 
-# The standard indicator tree, pre-printed on a blank sheet (perfscore init).
+# The standard indicator tree, pre-printed on a blank sheet (perfscore init): 20 rows.
 BLANK_ROWS = [
-    ("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标"), ("产出指标", "成本指标"),
-    ("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"),
-    ("效益指标", "可持续影响指标"), ("满意度指标", "服务对象满意度指标"),
+    ("产出指标", "数量指标")] * 4 + [("产出指标", "质量指标")] * 3 + [("产出指标", "时效指标")] * 2 + [
+    ("产出指标", "成本指标")] * 2 + [("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "社会效益指标"),
+    ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"), ("效益指标", "可持续影响指标"), ("效益指标", "可持续影响指标"),
+    ("满意度指标", "服务对象满意度指标"), ("满意度指标", "服务对象满意度指标"),
 ]
+BLANK_TASKS = 4
 
 
 def default_template(kind: str) -> Path:
@@ -37,8 +45,51 @@ def _fraction(percent: Decimal) -> Decimal:
     return percent / HUNDRED
 
 
-def sheet_data(result: SheetScore) -> SheetData:
-    """The template's fields and table rows for one scored sheet."""
+def cached(value: Decimal) -> Decimal:
+    """A Decimal as a spreadsheet stores it (15 significant digits), for a cached <v>."""
+    if value.is_zero() or value.adjusted() - value.as_tuple().exponent < SIGNIFICANT:  # type: ignore[operator]
+        return value
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - SIGNIFICANT + 1), rounding=ROUND_HALF_UP).normalize()
+
+
+def rules_for(policy: Policy, kind: str) -> Rules:
+    """The policy's numbers that the sheet's formulas carry as constants."""
+    return Rules(
+        score_decimals=policy.score_decimals,
+        score_rounding=policy.score_rounding,
+        rate_decimals=policy.rate_decimals_for(kind),
+        execution_cap=policy.execution_cap,
+        reverse_formula=policy.reverse_formula,
+        grade_bands=tuple(policy.grade_bands.items()),
+        execution_weight=policy.execution_weight,
+    )
+
+
+def formula_row(ind: IndicatorScore) -> bool:
+    """Whether 完成程度 of this indicator is a formula: a quantitative row whose target and
+    actual are the numbers written to the sheet. Everything else (qualitative grades,
+    deadlines, a number actual against a text target with an explicit completion, zero in
+    words such as 无上访) is written like a qualitative row: 完成程度 a value, 得分 from it."""
+    return (
+        ind.kind == "quantitative" and isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
+        and (ind.operator or "") in FORMULA_OPERATORS and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
+    )
+
+
+FORMULA_OPERATORS = (GE, GT, LE, LT, EQ)
+
+
+def _formula_fields(em: Emitter, values: dict[str, object]) -> dict[str, object]:
+    out = {}
+    for name, text in em.fields().items():
+        out[name] = Formula(text, values[name])  # type: ignore[arg-type]
+    return out
+
+
+def sheet_data(result: SheetScore, policy: Policy | None = None, template: CompiledTemplate | None = None) -> SheetData:
+    """The template's fields and table rows for one scored sheet; with ``template``, the
+    scores are live formulas (constants from ``policy``) carrying the computed values."""
+    combined = template is not None and bool(template.helpers.get("indicators"))
     fields: dict[str, object] = {
         "name": result.name,
         "department": result.department,
@@ -64,7 +115,7 @@ def sheet_data(result: SheetScore) -> SheetData:
             "level2": ind.level2,
             "name": ind.name,
             "operator": ind.operator or "",
-            "target": ind.target,
+            "target": ind.target_text if combined else ind.target,
             "unit": ind.unit,
             "actual": ind.actual,
             "completion": _fraction(ind.completion_pct),
@@ -82,16 +133,73 @@ def sheet_data(result: SheetScore) -> SheetData:
              "weight": t.weight, "score": t.score}
             for t in result.tasks
         ]
-    return SheetData(fields=fields, tables=tables)
+    data = SheetData(fields=fields, tables=tables)
+    if template is not None:
+        policy = policy or _policy_of(result)
+        em = Emitter(template.places({k: len(v) for k, v in tables.items()}), rules_for(policy, result.kind))
+        fields.update(_formula_fields(em, fields))
+        for i, (ind, row) in enumerate(zip(result.indicators, indicators)):
+            if combined:
+                row["_operator"] = ind.operator or ""
+                row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
+            text = em.completion(i) if formula_row(ind) else None
+            row["completion"] = Formula(text, cached(ind.completion)) if text else cached(ind.completion)
+            text = em.score(i)
+            if text:
+                row["score"] = Formula(text, ind.score)
+        for i, (task, row) in enumerate(zip(result.tasks, tables.get("tasks", []))):
+            text = em.task_rate(i)
+            if text:
+                row["rate"] = Formula(text, _fraction(task.execution_rate))
+            text = em.task_score(i)
+            if text:
+                row["score"] = Formula(text, task.score)
+    return data
 
 
-def blank_data(kind: str = "project") -> SheetData:
-    """A sheet to fill in by hand: the standard indicator tree, nothing else."""
-    rows = [{"level1": l1, "level2": l2} for l1, l2 in BLANK_ROWS]
+def _policy_of(result: SheetScore) -> Policy:
+    """The policy a result was scored with, when the caller did not pass it: a preset by name."""
+    from ..policy import PRESETS, preset_policy
+
+    if result.policy in PRESETS:
+        return preset_policy(result.policy)
+    raise ValueError(f"fill_sheet: policy「{result.policy}」is not a preset; pass the Policy object")
+
+
+def blank_data(kind: str = "project", policy: Policy | None = None, template: CompiledTemplate | None = None) -> SheetData:
+    """A sheet to fill in by hand: the standard indicator tree and, with ``template``, the
+    formulas of every row, so the sheet scores itself as the unit types."""
+    rows: list[dict[str, object]] = [{"level1": l1, "level2": l2} for l1, l2 in BLANK_ROWS]
     tables: dict[str, list[dict[str, object]]] = {"indicators": rows}
     if kind == "department":
-        tables["tasks"] = [{} for _ in range(4)]
-    return SheetData(fields={}, tables=tables)
+        tables["tasks"] = [{} for _ in range(BLANK_TASKS)]
+    data = SheetData(fields={}, tables=tables)
+    if template is None:
+        return data
+    policy = policy or _default_policy()
+    em = Emitter(template.places({k: len(v) for k, v in tables.items()}), rules_for(policy, kind))
+    zero = Decimal(0)
+    values: dict[str, object] = {"execution_rate": zero, "execution_score": zero, "indicator_score": zero,
+                                 "total": zero, "grade": grade_for(zero, policy)}
+    data.fields.update(_formula_fields(em, values))
+    if kind == "project":
+        data.fields["execution_weight"] = policy.execution_weight
+    data.fields["deduction"] = zero
+    for i, row in enumerate(rows):
+        for key, text in (("completion", em.completion(i)), ("score", em.score(i))):
+            if text:
+                row[key] = Formula(text, "")
+    for i, row in enumerate(tables.get("tasks", [])):
+        for key, text in (("rate", em.task_rate(i)), ("score", em.task_score(i))):
+            if text:
+                row[key] = Formula(text, "")
+    return data
+
+
+def _default_policy() -> Policy:
+    from ..policy import preset_policy
+
+    return preset_policy("default")
 
 
 def check_output(out: Path, inputs: list[Path]) -> None:
@@ -102,21 +210,24 @@ def check_output(out: Path, inputs: list[Path]) -> None:
             raise OutputError(f"输出文件 {out} 与输入文件相同：不会覆盖输入，请换一个输出路径")
 
 
-def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None = None) -> Path:
-    """Write one scored sheet into its template, atomically."""
+def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None = None, policy: Policy | None = None) -> Path:
+    """Write one scored sheet into its template, atomically, with live formulas under
+    ``policy`` (default: the preset the result names)."""
     out = Path(out)
-    template_for(result.kind, template).write(sheet_data(result), out)
+    compiled = template_for(result.kind, template)
+    compiled.write(sheet_data(result, policy, compiled), out)
     return out
 
 
-def write_blank(out: Path | str, kind: str = "project") -> Path:
+def write_blank(out: Path | str, kind: str = "project", policy: Policy | None = None) -> Path:
     """``perfscore init``: a blank .xlsx sheet, or a commented .yaml project file."""
     from ..writing import atomic_write_bytes
 
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
-        template_for(kind).write(blank_data(kind), out)
+        compiled = template_for(kind)
+        compiled.write(blank_data(kind, policy, compiled), out)
     elif suffix in (".yaml", ".yml"):
         atomic_write_bytes(out, (templates_dir() / f"{kind}_template.yaml").read_bytes())
     else:

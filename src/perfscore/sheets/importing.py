@@ -58,7 +58,10 @@ def _target(row: dict[str, CellValue]) -> str | None:
 
 
 def _is_quantitative(row: dict[str, CellValue]) -> bool:
-    return isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal)
+    """A number target and a number actual. A combined 指标值 cell (``≥95%``) keeps its number
+    in the hidden ``_target`` helper column that perfscore's formulas read."""
+    target = row.get("_target") if _value(row.get("_target")) is not None else row.get("target")
+    return isinstance(_value(target), Decimal) and isinstance(_value(row.get("actual")), Decimal)
 
 
 def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None) -> dict:
@@ -171,16 +174,17 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def read_filled(path: Path | str, template: Path | str | None = None) -> tuple[str, ReadSheet]:
+def read_filled(path: Path | str, template: Path | str | None = None, lenient: bool = False) -> tuple[str, ReadSheet]:
     """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
-    A template's kind is ``department`` when its map has a ``tasks`` table."""
+    A template's kind is ``department`` when its map has a ``tasks`` table. ``lenient``
+    (audit): formula cells without a cached value read as empty instead of an error."""
     path = Path(path)
     names = {name.casefold() for name in sheet_names(path)}
     candidates = [template_for("project", template)] if template else [template_for(k) for k in ("project", "department")]
     for compiled in candidates:
         if compiled.map.sheet.casefold() in names:
             kind = "department" if "tasks" in compiled.map.tables else "project"
-            return kind, compiled.read(path)
+            return kind, compiled.read(path, lenient)
     wanted = "」或「".join(c.map.sheet for c in candidates)
     raise SheetError(f"文件 {path}: 找不到工作表「{wanted}」，不是 perfscore 模板格式的自评表")
 

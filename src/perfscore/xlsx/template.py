@@ -31,6 +31,7 @@ from ..errors import SheetError
 from ..writing import atomic_write_bytes
 from .compiler import Compiler, read_col_styles
 from .heights import Metrics
+from .formulas import Places
 from .holes import Hole, Layout, SheetData, merge_runs
 from .maps import load_map
 from .package import CENTRAL, LOCAL, MAIN_CT, Member, OTHER_MAIN_CTS, REL_RE, U32, deflate, dos_time, find_sheet, open_zip, parse_rels, part_xml, raw_member, rels_name, resolve_target, shared_strings, workbook_sheets
@@ -237,6 +238,15 @@ class CompiledTemplate:
             self._layouts[counts] = layout
         return layout
 
+    def places(self, counts: dict[str, int]) -> Places:
+        """Where each field and table cell lands for these table row counts (for formulas)."""
+        return Places(self.map, counts, self._comp.helpers)
+
+    @property
+    def helpers(self) -> dict[str, dict[str, str]]:
+        """Hidden helper columns the compiler added (table -> key -> column letters)."""
+        return self._comp.helpers
+
     def render(self, data: SheetData) -> bytes:
         """The filled workbook as .xlsx bytes (deterministic for the same data)."""
         tables = data.tables
@@ -289,9 +299,10 @@ class CompiledTemplate:
 
     # ---- read ----------------------------------------------------------------------
 
-    def read(self, xlsx_path: str | os.PathLike[str]) -> ReadSheet:
-        """Read a sheet laid out like this template (values only; macros are never run)."""
-        return read_sheet(Path(xlsx_path), self.map, self.table_specs)
+    def read(self, xlsx_path: str | os.PathLike[str], lenient: bool = False) -> ReadSheet:
+        """Read a sheet laid out like this template (values, and each formula's text; macros
+        are never run). ``lenient``: formula cells without a cached value read as empty."""
+        return read_sheet(Path(xlsx_path), self.map, self.table_specs, lenient)
 
 
 def _override_part(tag: str) -> str:
