@@ -351,7 +351,7 @@ def boundary_projects() -> list[tuple[dict, str]]:
 def recalculated(tmp_path_factory):
     """Sheets filled by perfscore, edited by a program the way a unit does (openpyxl: one
     actual changed, every cached value dropped), recalculated by LibreOffice in ONE run.
-    Yields [(recalculated sheet, edited project mapping, policy)]."""
+    Yields [(recalculated sheet, the edited project, policy, template)]."""
     if SOFFICE is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     tmp = tmp_path_factory.mktemp("recalc")
@@ -387,10 +387,33 @@ def recalculated(tmp_path_factory):
             ws["G6"] = 1  # 全年执行数
             mapping = {**mapping, "budget": {**mapping["budget"], "executed": 1}}
         wb.save(out)
-        cases.append((out, mapping, policy, template))
+        cases.append((out, sheet_from_mapping(mapping, "x"), policy, template))
+    # the shipped (held-out) sheets: one actual, or a task's 执行金额, changed in a program
+    for path in sorted(SAMPLES.glob("*/*.yaml")):
+        policy = POLICIES["liaoning" if "liaoning" in str(path) else "hubei"]
+        sheet = read_sheet_file(path)
+        result = score_sheet(sheet, policy)
+        out = edited_dir / f"{path.parent.name}_{path.stem}.xlsx"
+        fill_sheet(result, out, None, policy)
+        wb = openpyxl.load_workbook(out)
+        ws = wb.active
+        if sheet.kind == "department":
+            ws["I6"] = 30.5   # 执行金额 of the first task (35.11 → 30.5)
+            sheet = sheet.model_copy(update={"tasks": [sheet.tasks[0].model_copy(update={"executed": D("30.5")}),
+                                                       *sheet.tasks[1:]]})
+        else:
+            i = next(n for n, ind in enumerate(result.indicators) if ind.kind == "quantitative")
+            ind = result.indicators[i]
+            half = (ind.actual / 2).quantize(D("0.01"))
+            ws[f"G{10 + i}"] = float(half)  # float-ok: what a program writes into a cell
+            rows = list(sheet.indicators)
+            rows[i] = rows[i].model_copy(update={"actual": f"{half}{ind.unit}"})
+            sheet = sheet.model_copy(update={"indicators": rows})
+        wb.save(out)
+        cases.append((out, sheet, policy, None))
     blank = write_blank(edited_dir / "blank.xlsx")
     fill_blank_by_hand(blank)
-    cases.append((blank, BLANK_FILLED, POLICIES["default"], None))
+    cases.append((blank, sheet_from_mapping(BLANK_FILLED, "x"), POLICIES["default"], None))
     soffice([c[0] for c in cases], tmp / "out", "xlsx", tmp / "lo")
     return [(tmp / "out" / c[0].name, c[1], c[2], c[3]) for c in cases]
 
@@ -429,13 +452,19 @@ def test_recalculated_sheets_agree_with_perfscore(recalculated):
     boundaries: each sheet, recalculated by LibreOffice after the edit, reads back with the
     scores and total that ``perfscore score`` gives for the edited project, and audits clean."""
     assert len(recalculated) > 60
-    for path, mapping, policy, template in recalculated:
-        expected = score_sheet(sheet_from_mapping(mapping, "x"), policy)
+    assert sum(1 for _, sheet, _, _ in recalculated if sheet.kind == "department") >= 1
+    for path, sheet, policy, template in recalculated:
+        expected = score_sheet(sheet, policy)
         read = import_sheet(path, template)
         r = read.reported
-        assert (r.execution_rate, r.execution_score, r.indicator_score, r.total, r.grade) == (
-            expected.execution_rate, expected.execution_score, expected.indicator_score, expected.total, expected.grade), path.name
+        assert (r.execution_score, r.indicator_score, r.total, r.grade) == (
+            expected.execution_score, expected.indicator_score, expected.total, expected.grade), path.name
         assert [i.reported_score for i in read.indicators] == [i.score for i in expected.indicators], path.name
+        if sheet.kind == "department":   # 执行率 and 得分 of each task
+            assert [(t.reported_rate, t.reported_score) for t in read.tasks] == [
+                (t.execution_rate, t.score) for t in expected.tasks], path.name
+        else:
+            assert r.execution_rate == expected.execution_rate, path.name
         audit = audit_sheet(path, policy, template)
         assert [f.line() for f in audit.findings] == [], path.name
         assert audit.result.total == expected.total
@@ -445,9 +474,9 @@ def test_recalculated_sheets_agree_with_perfscore(recalculated):
 def test_boundary_values_round_half_up_in_the_client(recalculated):
     by_name = {p.stem: p for p, *_ in recalculated}
     totals = {}
-    for path, mapping, policy, template in recalculated:
-        if mapping["name"].startswith("边界"):
-            totals[mapping["name"]] = import_sheet(path, template).indicators[0].reported_score
+    for path, sheet, policy, template in recalculated:
+        if sheet.name.startswith("边界"):
+            totals[sheet.name] = import_sheet(path, template).indicators[0].reported_score
     assert totals["边界12.5-831.6件"] == D("10.40")
     assert totals["边界12.5-83156件"] == D("10.39")
     assert totals["边界0.25-1件"] == D("0.13")
@@ -458,11 +487,59 @@ def test_boundary_values_round_half_up_in_the_client(recalculated):
 
 @needs_soffice
 def test_blank_form_filled_by_hand_scores_itself(recalculated):
-    path, mapping, policy, _ = recalculated[-1]
+    path, sheet, policy, _ = recalculated[-1]
     assert path.name == "blank.xlsx"
     read = import_sheet(path)
     assert [i.name for i in read.indicators] == ["办件数量", "合格率", "群众评价"]   # empty rows skipped
-    expected = score_sheet(sheet_from_mapping(mapping, "x"), policy)
+    expected = score_sheet(sheet, policy)
     assert (read.reported.execution_score, read.reported.total, read.reported.grade) == (D("8.32"), D("72.19"), "中")
     assert expected.total == D("72.19")
     assert audit_sheet(path, policy).findings == []
+
+
+# --------------------------------------------------------------------------- summary.xlsx printing
+
+
+def test_stream_writer_page_setup(tmp_path):
+    import io
+
+    from perfscore.xlsx.stream import HEADER, PageSetup, Workbook
+
+    buf = io.BytesIO()
+    with Workbook(buf, page_setup=PageSetup()) as book:
+        sheet = book.add_sheet("项目")
+        sheet.write_row(["实施单位", "项目名称"], HEADER)
+        sheet.write_row(["甲", "乙"])
+        plain = book.add_sheet("其他")
+        plain.page_setup = None
+        plain.write_row(["x"])
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        s1, s2 = z.read("xl/worksheets/sheet1.xml").decode(), z.read("xl/worksheets/sheet2.xml").decode()
+        wb = z.read("xl/workbook.xml").decode()
+    assert s1.index("<sheetPr><pageSetUpPr fitToPage=\"1\"/></sheetPr>") < s1.index("<dimension")
+    assert '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>' in s1
+    assert s1.index("<pageMargins") < s1.index("<pageSetup") and s1.endswith("</worksheet>")
+    assert "pageSetup" not in s2
+    assert '<definedName name="_xlnm.Print_Titles" localSheetId="0">\'项目\'!$1:$1</definedName>' in wb
+    assert "localSheetId=\"1\">'其他'" not in wb
+
+
+@needs_poppler
+def test_summary_prints_landscape_fitted_to_width(tmp_path):
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(SAMPLES), "-o", str(out), "-q", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    soffice([out / "summary.xlsx"], tmp_path / "pdf", "pdf", tmp_path / "lo")
+    pdf = tmp_path / "pdf" / "summary.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Page size:\s+841\.\d+ x 595\.\d+ pts \(A4\)", info, re.M), info   # landscape
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages <= 6   # 4 sheets, each fitted to the page width (was 31 portrait pages for a larger batch)
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    first = next(line for line in text.splitlines() if line.strip())
+    assert "实施单位" in first and "来源文件" in first   # every column of 项目 on the page, header first

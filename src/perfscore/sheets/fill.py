@@ -6,7 +6,9 @@ template machinery (``template.py``) writes the workbook and never computes a sc
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..values import EQ, GE, GT, LE, LT
 from ..xlsx.cells import Formula
 from ..xlsx.formulas import Emitter, Rules
+from ..xlsx.holes import ROW_MARK
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
 
 HUNDRED = Decimal(100)
@@ -79,11 +82,27 @@ def formula_row(ind: IndicatorScore) -> bool:
 FORMULA_OPERATORS = (GE, GT, LE, LT, EQ)
 
 
-def _formula_fields(em: Emitter, values: dict[str, object]) -> dict[str, object]:
-    out = {}
-    for name, text in em.fields().items():
-        out[name] = Formula(text, values[name])  # type: ignore[arg-type]
-    return out
+@dataclass(frozen=True)
+class _Texts:
+    """The formula texts of one layout under one policy: fields, and one text per table
+    column with ROW_MARK for the row number (the renderer fills it in)."""
+
+    fields: dict[str, str]
+    completion: str | None
+    score: str | None
+    task_rate: str | None
+    task_score: str | None
+
+
+@functools.lru_cache(maxsize=1024)
+def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
+    em = Emitter(template.places(dict(counts)), rules)
+    return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
+                  em.task_score_at(ROW_MARK))
+
+
+def _formula_fields(texts: _Texts, values: dict[str, object]) -> dict[str, object]:
+    return {name: Formula(text, values[name]) for name, text in texts.fields.items()}  # type: ignore[arg-type]
 
 
 def sheet_data(result: SheetScore, policy: Policy | None = None, template: CompiledTemplate | None = None) -> SheetData:
@@ -136,24 +155,24 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
     data = SheetData(fields=fields, tables=tables)
     if template is not None:
         policy = policy or _policy_of(result)
-        em = Emitter(template.places({k: len(v) for k, v in tables.items()}), rules_for(policy, result.kind))
-        fields.update(_formula_fields(em, fields))
-        for i, (ind, row) in enumerate(zip(result.indicators, indicators)):
+        texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, result.kind))
+        fields.update(_formula_fields(texts, fields))
+        # one formula text per column, completed with each row's number by the renderer
+        completion, score = texts.completion, texts.score
+        for ind, row in zip(result.indicators, indicators):
             if combined:
                 row["_operator"] = ind.operator or ""
                 row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
-            text = em.completion(i) if formula_row(ind) else None
-            row["completion"] = Formula(text, cached(ind.completion)) if text else cached(ind.completion)
-            text = em.score(i)
-            if text:
-                row["score"] = Formula(text, ind.score)
-        for i, (task, row) in enumerate(zip(result.tasks, tables.get("tasks", []))):
-            text = em.task_rate(i)
-            if text:
-                row["rate"] = Formula(text, _fraction(task.execution_rate))
-            text = em.task_score(i)
-            if text:
-                row["score"] = Formula(text, task.score)
+            value = cached(ind.completion)
+            row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
+            if score:
+                row["score"] = Formula(score, ind.score)
+        rate, score = texts.task_rate, texts.task_score
+        for task, row in zip(result.tasks, tables.get("tasks", [])):
+            if rate:
+                row["rate"] = Formula(rate, _fraction(task.execution_rate))
+            if score:
+                row["score"] = Formula(score, task.score)
     return data
 
 
@@ -177,22 +196,20 @@ def blank_data(kind: str = "project", policy: Policy | None = None, template: Co
     if template is None:
         return data
     policy = policy or _default_policy()
-    em = Emitter(template.places({k: len(v) for k, v in tables.items()}), rules_for(policy, kind))
+    texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
     zero = Decimal(0)
     values: dict[str, object] = {"execution_rate": zero, "execution_score": zero, "indicator_score": zero,
                                  "total": zero, "grade": grade_for(zero, policy)}
-    data.fields.update(_formula_fields(em, values))
+    data.fields.update(_formula_fields(texts, values))
     if kind == "project":
         data.fields["execution_weight"] = policy.execution_weight
     data.fields["deduction"] = zero
-    for i, row in enumerate(rows):
-        for key, text in (("completion", em.completion(i)), ("score", em.score(i))):
+    for table, makers in (("indicators", (("completion", texts.completion), ("score", texts.score))),
+                          ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
+        for key, text in makers:
             if text:
-                row[key] = Formula(text, "")
-    for i, row in enumerate(tables.get("tasks", [])):
-        for key, text in (("rate", em.task_rate(i)), ("score", em.task_score(i))):
-            if text:
-                row[key] = Formula(text, "")
+                for row in tables.get(table, []):
+                    row[key] = Formula(text, "")
     return data
 
 

@@ -109,10 +109,18 @@ class Formula(NamedTuple):
     cached: Decimal | int | str
 
 
+_FORMULA_CACHE: dict[str, str] = {}
+
+
 def formula_tail(f: Formula, where: Callable[[], str]) -> str:
     """`` t="str"><f>…</f><v>…</v></c>`` (or without t= for a number)."""
     v = f.cached
-    body = "<f>" + xml_escape(f.text) + "</f>"
+    body = _FORMULA_CACHE.get(f.text)
+    if body is None:
+        body = "<f>" + xml_escape(f.text) + "</f>"
+        if len(_FORMULA_CACHE) >= 4096:
+            _FORMULA_CACHE.clear()
+        _FORMULA_CACHE[f.text] = body
     if v.__class__ is str:
         return ' t="str">' + body + "<v>" + escape_text(v) + "</v></c>"  # type: ignore[arg-type]
     return ">" + body + "<v>" + number_text(v, where) + "</v></c>"

@@ -191,13 +191,27 @@ class Emitter:
             return p.col("indicators", "operator"), p.col("indicators", "target"), p.col("indicators", "actual")
         return p.col("indicators", "_operator"), p.col("indicators", "_target"), p.col("indicators", "actual")
 
+    # Row formulas are built for a row *number text* ``r``: ``ROW_MARK`` gives one text for
+    # every row of a table, which the renderer's row-number substitution completes.
+
     def completion(self, i: int) -> str | None:
+        return self.completion_at(str(self.p.row("indicators", i)))
+
+    def score(self, i: int) -> str | None:
+        return self.score_at(str(self.p.row("indicators", i)))
+
+    def task_rate(self, i: int) -> str | None:
+        return self.task_rate_at(str(self.p.row("tasks", i)))
+
+    def task_score(self, i: int) -> str | None:
+        return self.task_score_at(str(self.p.row("tasks", i)))
+
+    def completion_at(self, r: str) -> str | None:
         """完成程度 of a quantitative row (SCORING.md §4): the exact fraction c; the cell's
         percent format shows it to 2 decimals, and 得分 uses the exact c."""
         o, t, a = self.operand_columns()
         if o is None or t is None or a is None:
             return None
-        r = str(self.p.row("indicators", i))
         o, t, a = o + r, t + r, a + r
 
         def among(ops: tuple[str, ...]) -> str:
@@ -211,34 +225,31 @@ class Emitter:
         )
         return f'IF(OR({t}="",{a}=""),"",IF(AND(ISNUMBER({t}),ISNUMBER({a})),{rule},NA()))'
 
-    def score(self, i: int) -> str | None:
+    def score_at(self, r: str) -> str | None:
         """得分 = 分值 × 完成程度, rounded (every row: a qualitative row's 完成程度 is a value)."""
         c, w = self.p.col("indicators", "completion"), self.p.col("indicators", "weight")
         if c is None or w is None:
             return None
-        r = str(self.p.row("indicators", i))
         c, w = c + r, w + r
         return f'IF(OR({c}="",{w}=""),"",{_round(self.rules, f"{w}*{c}")})'
 
     # ---- task rows (department sheets) -----------------------------------------------------
 
-    def task_rate(self, i: int) -> str | None:
+    def task_rate_at(self, r: str) -> str | None:
         b, e = self.p.col("tasks", "budget"), self.p.col("tasks", "executed")
         if b is None or e is None:
             return None
-        r = str(self.p.row("tasks", i))
         return f'IF({b}{r}="","",{_rate(e + r, b + r, self.rules)})'
 
-    def task_score(self, i: int) -> str | None:
+    def task_score_at(self, r: str) -> str | None:
         w = self.p.col("tasks", "weight")
         rate = self.p.col("tasks", "rate")
-        r = str(self.p.row("tasks", i))
         if w is None:
             return None
         if rate is not None:
             rate_ref = rate + r
         else:
-            inline = self.task_rate(i)
+            inline = self.task_rate_at(r)
             if inline is None:
                 return None
             rate_ref = f"({inline})"
