@@ -411,6 +411,9 @@ def recalculated(tmp_path_factory):
             sheet = sheet.model_copy(update={"indicators": rows})
         wb.save(out)
         cases.append((out, sheet, policy, None))
+    blank_d = write_blank(edited_dir / "blank_department.xlsx", "department", POLICIES["liaoning"])
+    fill_department_blank_by_hand(blank_d)
+    cases.append((blank_d, sheet_from_mapping(BLANK_DEPARTMENT, "x"), POLICIES["liaoning"], None))
     blank = write_blank(edited_dir / "blank.xlsx")
     fill_blank_by_hand(blank)
     cases.append((blank, sheet_from_mapping(BLANK_FILLED, "x"), POLICIES["default"], None))
@@ -428,6 +431,33 @@ BLANK_FILLED = {
          "actual": "部分达成预期指标并具有一定效果", "completion": "70%", "weight": 40, "cause": "宣传不足"},
     ],
 }
+
+
+BLANK_DEPARTMENT = {
+    "kind": "department", "name": "手填部门",
+    "tasks": [{"name": "公用经费", "budget": D("41.86"), "executed": D("35.11"), "weight": 20},
+              {"name": "人员经费", "budget": D("477.67"), "executed": D("449.62"), "weight": 20}],
+    "indicators": [
+        {"level1": "产出指标", "level2": "数量指标", "name": "办件数量", "target": "≥100件", "actual": "90件", "weight": 30,
+         "cause": "需求下降"},
+        {"level1": "产出指标", "level2": "质量指标", "name": "合规率", "target": "≥95%", "actual": "100%", "weight": 30},
+    ],
+}
+
+
+def fill_department_blank_by_hand(path: Path) -> None:
+    """The department form of ``perfscore init`` filled in a program: two tasks, two indicators
+    (row 13 and 17: the first 数量指标 and 质量指标 rows below the tasks)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws["C3"] = "手填部门"
+    for r, (name, budget, executed) in {6: ("公用经费", 41.86, 35.11), 7: ("人员经费", 477.67, 449.62)}.items():
+        ws[f"C{r}"], ws[f"H{r}"], ws[f"I{r}"], ws[f"K{r}"] = name, budget, executed, 20
+    for r, (name, op, target, unit, actual, weight, cause) in {
+            13: ("办件数量", "≥", 100, "件", 90, 30, "需求下降"), 17: ("合规率", "≥", 95, "%", 100, 30, None)}.items():
+        ws[f"C{r}"], ws[f"D{r}"], ws[f"E{r}"], ws[f"F{r}"], ws[f"G{r}"], ws[f"I{r}"], ws[f"K{r}"] = \
+            name, op, target, unit, actual, weight, cause
+    wb.save(path)
 
 
 def fill_blank_by_hand(path: Path) -> None:
@@ -483,6 +513,19 @@ def test_boundary_values_round_half_up_in_the_client(recalculated):
     assert totals["边界0.01-1件"] == D("0.01")
     assert totals["边界1.005-1件"] == D("1.01")
     assert by_name
+
+
+@needs_soffice
+def test_department_blank_form_filled_by_hand_scores_itself(recalculated):
+    path, sheet, policy, _ = recalculated[-2]
+    assert path.name == "blank_department.xlsx"
+    read = import_sheet(path)
+    assert [t.name for t in read.tasks] == ["公用经费", "人员经费"] and len(read.indicators) == 2
+    # liaoning: whole-percent task rates, 84% → 16.8 and 94% → 18.8; 30 × 0.9 + 30 = 57
+    assert [(t.reported_rate, t.reported_score) for t in read.tasks] == [(D(84), D("16.8")), (D(94), D("18.8"))]
+    assert (read.reported.execution_score, read.reported.total, read.reported.grade) == (D("35.6"), D("92.6"), "优")
+    assert score_sheet(sheet, policy).total == D("92.6")
+    assert audit_sheet(path, policy).findings == []
 
 
 @needs_soffice
@@ -543,3 +586,16 @@ def test_summary_prints_landscape_fitted_to_width(tmp_path):
                           check=True).stdout
     first = next(line for line in text.splitlines() if line.strip())
     assert "实施单位" in first and "来源文件" in first   # every column of 项目 on the page, header first
+
+
+def test_init_takes_the_policy(tmp_path):
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    out = tmp_path / "d.xlsx"
+    result = CliRunner().invoke(main, ["init", "-o", str(out), "--kind", "department", "--policy", "liaoning"])
+    assert result.exit_code == 0, result.output
+    xml = html.unescape(sheet_xml(out))
+    assert 'IF(H6="","",IF(N(H6)=0,0,ROUND(I6/H6+0.000000001,2)))' in cell_of(xml, "J6")   # whole percents
+    assert "SUM(L6:L9)" in cell_of(xml, "J34")

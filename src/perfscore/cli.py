@@ -180,11 +180,12 @@ def audit(sheets: tuple[Path, ...], template: Path | None, fmt: str, policy: Pol
 @main.command()
 @_out_option("输出文件: .xlsx 空白自评表，或 .yaml 带注释的项目文件。")
 @click.option("--kind", type=click.Choice(["project", "department"]), default="project", help="项目表或整体表。")
-def init(output: Path, kind: str) -> None:
-    """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
+@POLICY_OPTION
+def init(output: Path, kind: str, policy: Policy) -> None:
+    """生成空白自评表 (.xlsx，按评分规则自动计算) 或项目文件模板 (.yaml)。"""
     from .sheets.fill import write_blank
 
-    _write_or_fail(write_blank, output, kind)
+    _write_or_fail(write_blank, output, kind, policy)
 
 
 @main.command()
