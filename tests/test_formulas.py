@@ -147,6 +147,19 @@ def test_user_text_is_never_a_formula_even_in_a_combined_layout(tmp_path):
     assert ws["H10"].data_type == "f" and "N10" in ws["H10"].value and "M10" in ws["H10"].value
 
 
+def test_audit_finds_a_combined_target_edited_without_its_helper(tmp_path):
+    mp = combined_template(tmp_path)
+    out = tmp_path / "c.xlsx"
+    pol = load_policy("liaoning")
+    fill_sheet(score_sheet(read_sheet_file(SAMPLES / "liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml"), pol), out, mp, pol)
+    assert audit_sheet(out, pol, mp).findings == []
+    # the unit retypes 指标值 of the 2nd indicator (≥40 篇 → ≥30 篇); the hidden N11 still says 40
+    rewrite(out, lambda x: re.sub(r'(<c r="E11"[^>]*><is><t>)[^<]*(</t>)', r"\g<1>≥30篇\2", x))
+    found = [f for f in audit_sheet(out, pol, mp).findings if f.discrepancy.field.startswith("cell:")]
+    assert [(f.cell, f.discrepancy.label, f.discrepancy.reported, f.discrepancy.computed) for f in found] == [
+        ("N11", "第2个指标「法律建议稿及说明数量」隐藏辅助列的指标值数字与 E11「≥30篇」不一致", "40", "30")]
+
+
 def combined_template(tmp_path: Path) -> Path:
     """The shipped project template with a map that prints operator, number and unit in
     one 指标值 cell (no 运算符号 / 度量单位 columns), as several official layouts do."""
@@ -220,6 +233,18 @@ def project_mapping(n: int, seed: int = 0) -> dict:
                      "cause": "原因"})
     return {"kind": "project", "name": f"项目{n}", "department": "部门", "unit": "单位", "goal": "目标", "achieved": "完成",
             "budget": {"initial": 100, "executed": 90}, "indicators": inds}
+
+
+def test_department_page_setup_follows_the_indicator_count(tmp_path):
+    dep = {"kind": "department", "name": "部门", "tasks": [
+        {"name": f"任务{k}", "budget": 100, "executed": 90, "weight": 10} for k in range(4)],
+        "indicators": [{"level1": "履职效能", "level2": "重点工作", "name": f"指标{i}", "target": "≥10件", "actual": "9件",
+                        "weight": D(60) / 25} for i in range(25)]}
+    out = tmp_path / "d.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(dep, "x")), out, policy=load_policy("default"))
+    xml = sheet_xml(out)
+    first = 10 + 4 - 1   # the indicator table starts 3 rows lower (4 tasks on template row 6)
+    assert 'fitToHeight="0"' in xml and re.findall(r'<brk id="(\d+)"', xml) == [str(first + 25 - 1 - 5)]
 
 
 def test_page_setup_follows_the_row_count(tmp_path):

@@ -117,6 +117,7 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
         for ref in em.p.fields(name):
             expected.append((ref, text, field_labels[name], computed_fields[name]))
     first = {t: em.p.row(t, 0) for t in read.counts if t in compiled.map.tables}
+    helpers: list[Finding] = []
     for k, ind in enumerate(result.indicators):
         positions = rows.get("indicators", [])
         if k >= len(positions):
@@ -129,6 +130,8 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
                              pct(ind.completion_pct)))
         if "score" in cells and em.score(i):
             expected.append((cells["score"].ref, em.score(i), where + "得分", ind.score))
+        if formula_row(ind) and "_target" in cells:
+            helpers.extend(_helper_findings(path, cells, ind, where))
     for k, task in enumerate(result.tasks):
         positions = rows.get("tasks", [])
         if k >= len(positions):
@@ -157,6 +160,22 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
         elif ref in read.uncached:
             out.append(_formula_finding(path, ref, f"{what}（公式没有缓存值：程序修改后未重新计算，请在 Excel/WPS 中打开并保存）",
                                         "（空）", _show_value(value)))
+    return out + helpers
+
+
+def _helper_findings(path: Path, cells: dict, ind, where: str) -> list[Finding]:
+    """A combined 指标值 cell edited by hand leaves the hidden helper columns (the numbers the
+    formulas read) behind: name the helper cell and the printed target it no longer matches."""
+    out = []
+    target = cells["target"]
+    for key, want, what in (("_target", ind.target, "指标值数字"), ("_operator", ind.operator or "", "运算符号")):
+        cell = cells.get(key)
+        if cell is None:
+            continue
+        have = cell.value if cell.value is not None else ""
+        if (have != want) if key == "_operator" else (not isinstance(have, Decimal) or have != want):
+            out.append(_formula_finding(path, cell.ref, f"{where}隐藏辅助列的{what}与 {target.ref}「{target.value}」不一致",
+                                        _show_value(have) if have != "" else "（空）", _show_value(want)))
     return out
 
 
