@@ -1,7 +1,10 @@
 """Scored sheets → the 绩效自评表 template (``perfscore fill``).
 
 This module only maps a ``SheetScore`` onto the template map's field names; the
-template machinery (``template.py``) writes the workbook and never computes a score.
+template machinery (``template.py``) writes the workbook and never computes a score. The
+result cells are live formulas (``xlsx/formulas.py``, constants from the policy) whose cached
+values are the scorer's own numbers, so the sheet recalculates when a unit edits it and
+reads the same everywhere until then.
 """
 
 from __future__ import annotations

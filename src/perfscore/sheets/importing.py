@@ -174,17 +174,16 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def read_filled(path: Path | str, template: Path | str | None = None, lenient: bool = False) -> tuple[str, ReadSheet]:
+def read_filled(path: Path | str, template: Path | str | None = None) -> tuple[str, ReadSheet]:
     """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
-    A template's kind is ``department`` when its map has a ``tasks`` table. ``lenient``
-    (audit): formula cells without a cached value read as empty instead of an error."""
+    A template's kind is ``department`` when its map has a ``tasks`` table."""
     path = Path(path)
     names = {name.casefold() for name in sheet_names(path)}
     candidates = [template_for("project", template)] if template else [template_for(k) for k in ("project", "department")]
     for compiled in candidates:
         if compiled.map.sheet.casefold() in names:
             kind = "department" if "tasks" in compiled.map.tables else "project"
-            return kind, compiled.read(path, lenient)
+            return kind, compiled.read(path)
     wanted = "」或「".join(c.map.sheet for c in candidates)
     raise SheetError(f"文件 {path}: 找不到工作表「{wanted}」，不是 perfscore 模板格式的自评表")
 

@@ -30,8 +30,8 @@ GUARD = "0.000000001"  # 1e-9, written the way LibreOffice writes it back
 OPS_UP = ("≥", ">=", ">", "＞＝", "＞", "≧", "⩾")
 OPS_DOWN = ("≤", "<=", "<", "＜＝", "＜", "≦", "⩽")
 OPS_EQ = ("=", "＝", "")
-# hidden helper columns (combined target cells): key -> header
-HELPER_COLUMNS = {"_operator": "运算符号", "_target": "指标值"}
+# hidden helper columns of a combined target cell (``≥95%``): the operator and the target number
+HELPER_COLUMNS = ("_operator", "_target")
 # the cells perfscore writes formulas into: printed results, never inputs of the scoring
 OUTPUT_FIELDS = frozenset({"execution_rate", "execution_score", "indicator_score", "total", "grade"})
 OUTPUT_COLUMNS = frozenset({"completion", "score", "rate"})
@@ -52,8 +52,8 @@ class Rules:
 
 
 def _num(d: Decimal | int) -> str:
-    text = format(Decimal(d).normalize(), "f")
-    return text
+    """A constant as formula text: plain decimal notation, no exponent, no trailing zeros."""
+    return format(Decimal(d).normalize(), "f")
 
 
 class Places:

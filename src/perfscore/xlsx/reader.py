@@ -87,13 +87,13 @@ def cell_value(v: object) -> str | Decimal | None:
 
 
 
-def read_sheet(path: Path, sheet_map: SheetMap, table_specs: list[TableSpec], lenient: bool = False) -> ReadSheet:
+def read_sheet(path: Path, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
     """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
     template) give the footer signature of each table, which fixes its row count.
     A formula cell without a cached value (a program edited the sheet and dropped them) is
     an error, except in the cells perfscore writes formulas into (scores, completions, rates:
     printed results, never inputs), which read as empty; every such cell is listed in
-    ``uncached`` for audit. ``lenient`` reads every uncached cell as empty."""
+    ``uncached`` for audit."""
     from python_calamine import CalamineWorkbook
 
     data, parts, sheets = open_workbook(path)
@@ -154,7 +154,7 @@ def read_sheet(path: Path, sheet_map: SheetMap, table_specs: list[TableSpec], le
     def checked(src: tuple[int, int], ref: str, v: str | Decimal | None, soft: bool) -> CellValue:
         if src in errors:
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 是错误值 {errors[src]}，无法读取")
-        if v is None and src in no_cache and not (lenient or soft):
+        if v is None and src in no_cache and not soft:
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
         return CellValue(v, ref)
 

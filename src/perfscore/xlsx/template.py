@@ -2,7 +2,8 @@
 of the sheet is a table's template row; the compiled template renders data straight into
 the sheet XML, and reads a filled sheet back (through ``reader``).
 
-Generic machinery only: no scoring and no domain rules live here.
+Generic machinery only: no scoring here. ``formulas`` restates the scoring rules as Excel
+formulas from the map's roles; the values they carry are the scorer's.
 
 Rendering (see /work/shared/domain/EXCEL_NOTES.md for the measured reasons):
 
@@ -299,10 +300,10 @@ class CompiledTemplate:
 
     # ---- read ----------------------------------------------------------------------
 
-    def read(self, xlsx_path: str | os.PathLike[str], lenient: bool = False) -> ReadSheet:
+    def read(self, xlsx_path: str | os.PathLike[str]) -> ReadSheet:
         """Read a sheet laid out like this template (values, and each formula's text; macros
-        are never run). ``lenient``: formula cells without a cached value read as empty."""
-        return read_sheet(Path(xlsx_path), self.map, self.table_specs, lenient)
+        are never run)."""
+        return read_sheet(Path(xlsx_path), self.map, self.table_specs)
 
 
 def _override_part(tag: str) -> str:
