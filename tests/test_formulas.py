@@ -160,6 +160,23 @@ def test_audit_finds_a_combined_target_edited_without_its_helper(tmp_path):
         ("N11", "第2个指标「法律建议稿及说明数量」隐藏辅助列的指标值数字与 E11「≥30篇」不一致", "40", "30")]
 
 
+def test_a_layout_without_weight_column_gets_the_weight_as_a_constant(tmp_path):
+    xlsx = tmp_path / "noweight.xlsx"
+    shutil.copy(TEMPLATES / "project_sheet.xlsx", xlsx)
+    text = (TEMPLATES / "project_sheet.map.yaml").read_text("utf-8").replace(" weight: I,", "")
+    assert "weight" not in text.split("tables:")[1]
+    (tmp_path / "noweight.map.yaml").write_text(text, "utf-8")
+    pol = load_policy("hubei")
+    sample = sorted((SAMPLES / "hubei_qiaokou_2024").glob("*.yaml"))[0]   # no 分值 in the sheet: the default split
+    result = score_sheet(read_sheet_file(sample), pol)
+    out = tmp_path / "n.xlsx"
+    fill_sheet(result, out, xlsx, pol)
+    xml = html.unescape(sheet_xml(out))
+    w = format(result.indicators[0].weight.normalize(), "f")
+    assert f'<f>IF(H10="","",ROUND({w}*H10+0.000000001,2))</f>' in cell_of(xml, "J10")
+    assert audit_sheet(out, pol, xlsx).findings == []
+
+
 def combined_template(tmp_path: Path) -> Path:
     """The shipped project template with a map that prints operator, number and unit in
     one 指标值 cell (no 运算符号 / 度量单位 columns), as several official layouts do."""

@@ -128,8 +128,8 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
         if "completion" in cells:
             expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
                              pct(ind.completion_pct)))
-        if "score" in cells and em.score(i):
-            expected.append((cells["score"].ref, em.score(i), where + "得分", ind.score))
+        if "score" in cells and em.score(i, ind.weight):
+            expected.append((cells["score"].ref, em.score(i, ind.weight), where + "得分", ind.score))
         if formula_row(ind) and "_target" in cells:
             helpers.extend(_helper_findings(path, cells, ind, where))
     for k, task in enumerate(result.tasks):

@@ -95,13 +95,14 @@ class _Texts:
     score: str | None
     task_rate: str | None
     task_score: str | None
+    emitter: Emitter
 
 
 @functools.lru_cache(maxsize=1024)
 def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
     em = Emitter(template.places(dict(counts)), rules)
     return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
-                  em.task_score_at(ROW_MARK))
+                  em.task_score_at(ROW_MARK), em)
 
 
 def _formula_fields(texts: _Texts, values: dict[str, object]) -> dict[str, object]:
@@ -168,8 +169,9 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
                 row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
             value = cached(ind.completion)
             row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
-            if score:
-                row["score"] = Formula(score, ind.score)
+            text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
+            if text:
+                row["score"] = Formula(text, ind.score)
         rate, score = texts.task_rate, texts.task_score
         for task, row in zip(result.tasks, tables.get("tasks", [])):
             if rate:

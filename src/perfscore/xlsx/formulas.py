@@ -197,8 +197,8 @@ class Emitter:
     def completion(self, i: int) -> str | None:
         return self.completion_at(str(self.p.row("indicators", i)))
 
-    def score(self, i: int) -> str | None:
-        return self.score_at(str(self.p.row("indicators", i)))
+    def score(self, i: int, weight: Decimal | None = None) -> str | None:
+        return self.score_at(str(self.p.row("indicators", i)), weight)
 
     def task_rate(self, i: int) -> str | None:
         return self.task_rate_at(str(self.p.row("tasks", i)))
@@ -225,11 +225,15 @@ class Emitter:
         )
         return f'IF(OR({t}="",{a}=""),"",IF(AND(ISNUMBER({t}),ISNUMBER({a})),{rule},NA()))'
 
-    def score_at(self, r: str) -> str | None:
-        """得分 = 分值 × 完成程度, rounded (every row: a qualitative row's 完成程度 is a value)."""
+    def score_at(self, r: str, weight: Decimal | None = None) -> str | None:
+        """得分 = 分值 × 完成程度, rounded (every row: a qualitative row's 完成程度 is a value).
+        A layout without a 分值 column gets the row's ``weight`` as a constant."""
         c, w = self.p.col("indicators", "completion"), self.p.col("indicators", "weight")
-        if c is None or w is None:
+        if c is None or (w is None and weight is None):
             return None
+        if w is None:
+            c = c + r
+            return f'IF({c}="","",{_round(self.rules, f"{_num(weight)}*{c}")})'  # type: ignore[arg-type]
         c, w = c + r, w + r
         return f'IF(OR({c}="",{w}=""),"",{_round(self.rules, f"{w}*{c}")})'
 
