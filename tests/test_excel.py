@@ -56,7 +56,7 @@ def test_filled_sheet_holds_numbers_formats_and_merges(tmp_path):
     path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
     result = run("fill", path, "-o", tmp_path / "out.xlsx", "--policy", "liaoning")
     assert result.exit_code == 0, result.output
-    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["项目绩效自评表"]
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True)["项目绩效自评表"]  # cached values of the formulas
     cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
     assert cells["政府购买法律服务"].data_type == "s"
     total = [c for c in ws["J"] if c.value == 98.32]
@@ -72,19 +72,33 @@ def test_audit_reports_exactly_the_edited_cell(tmp_path):
     path = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
     sheet = tmp_path / "handed_in.xlsx"
     fill_sheet(score_sheet(read_sheet_file(path), load_policy("liaoning")), sheet)
+    j12 = formula_at(sheet, "J12")
+    assert j12 == 'IF(OR(H12="",I12=""),"",ROUND(I12*H12+0.000000001,2))'
     wb = openpyxl.load_workbook(sheet)
     ws = wb["项目绩效自评表"]
-    ws["J12"] = 10  # 得分 of 资金使用合规率, printed as 10 instead of 12.5
-    wb.save(sheet)
+    ws["J12"] = 10  # 得分 of 资金使用合规率, typed as 10 over its formula (12.5)
+    wb.save(sheet)  # openpyxl drops every cached value: the other formula cells are stale
     found = audit_sheet(sheet, load_policy("liaoning")).findings
-    assert [(f.cell, f.discrepancy.field, f.discrepancy.reported, f.discrepancy.computed) for f in found] == [
-        ("J12", "indicators[2].score", D(10), D("12.5"))
-    ]
+    at_j12 = [(f.cell, f.discrepancy.field, f.discrepancy.reported, f.discrepancy.computed) for f in found if f.cell == "J12"]
+    assert at_j12 == [("J12", "indicators[2].score", D(10), D("12.5")), ("J12", "cell:J12", "10", "公式 =" + j12)]
+    assert [f.discrepancy.label for f in found if f.discrepancy.field == "cell:J12"] == ["第3个指标「资金使用合规率」得分（公式被改成了数值）"]
+    stale = {f.cell for f in found if f.cell != "J12"}
+    assert {"I6", "L6", "J16", "J17", "J19", "J20", "H10", "J10", "H12"} <= stale
+    assert all("公式没有缓存值" in f.discrepancy.label for f in found if f.cell != "J12")
     result = run("audit", sheet, "--policy", "liaoning")
     assert result.exit_code == 1
-    assert result.output.strip() == f"{sheet} J12 第3个指标「资金使用合规率」得分: 原表 10，应为 12.5"
+    assert result.output.splitlines()[0] == f"{sheet} J12 第3个指标「资金使用合规率」得分: 原表 10，应为 12.5"
     data = json.loads(run("audit", sheet, "--policy", "liaoning", "--format", "json").output)
     assert data["findings"][0]["cell"] == "J12"
+
+
+def formula_at(sheet: Path, ref: str) -> str:
+    """The formula text perfscore wrote at ref (from the sheet XML)."""
+    import html
+
+    with zipfile.ZipFile(sheet) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    return html.unescape(re.search(rf'<c r="{ref}"[^>]*><f>(.*?)</f>', xml).group(1))
 
 
 def test_audit_clean_sheet_exits_0(tmp_path):
@@ -144,11 +158,13 @@ def test_text_from_users_is_never_a_formula(tmp_path):
     out = tmp_path / "inj.xlsx"
     assert run("fill", src, "-o", out).exit_code == 0
     ws = openpyxl.load_workbook(out).active
-    texts = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    texts = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.data_type != "f"]
     assert any(c.value.startswith("=HYPERLINK") for c in texts)
     assert all(c.data_type == "s" for c in texts)
-    with zipfile.ZipFile(out) as z:
-        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+    # the only formulas are perfscore's own, in its result cells; none carries user text
+    formulas = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.data_type == "f"}
+    assert set(formulas) == {"I6", "L6", "J10", "J11", "J12", "J14", "J15"}
+    assert not any(word in f for f in formulas.values() for word in ("HYPERLINK", "cmd", "SUM(A1)", "1+2", "@"))
 
 
 def test_fill_never_overwrites_an_input(tmp_path):

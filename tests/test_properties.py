@@ -443,7 +443,7 @@ def test_score_fill_import_score_is_identical(tmp_path_factory, proj):
 
     first = proj.score()
     path = tmp_path_factory.mktemp("rt") / "sheet.xlsx"
-    fill_sheet(first, path)
+    fill_sheet(first, path, policy=POLICIES[proj.policy])
     again = score_sheet(import_sheet(path), POLICIES[proj.policy], "sheet.xlsx")
     assert (again.execution_rate, again.execution_score, again.indicator_score, again.total, again.grade) == (
         first.execution_rate, first.execution_score, first.indicator_score, first.total, first.grade)

@@ -595,17 +595,31 @@ def test_read_not_matching_template(project, department, tmp_path):
 def test_read_formula_without_cached_value(project, tmp_path):
     body = project.render(project_data(3))
     body = rezip(body, {"xl/worksheets/sheet1.xml": lambda x: re.sub(
-        r'<c r="J11" s="(\d+)"><v>[^<]*</v></c>', r'<c r="J11" s="\1"><f>I11*H11</f></c>', x)})
+        r'<c r="I11" s="(\d+)"><v>[^<]*</v></c>', r'<c r="I11" s="\1"><f>5+7.5</f></c>', x)})
     p = tmp_path / "f.xlsx"
     p.write_bytes(body)
     with pytest.raises(SheetError) as exc:
         project.read(p)
     assert str(exc.value).startswith("文件 ")
-    assert "f.xlsx 工作表「项目绩效自评表」单元格 J11: 公式没有缓存值，无法读取" in str(exc.value)
+    assert "f.xlsx 工作表「项目绩效自评表」单元格 I11: 公式没有缓存值，无法读取" in str(exc.value)
     # with a cached value the formula's value is read
-    body = rezip(body, {"xl/worksheets/sheet1.xml": lambda x: x.replace("<f>I11*H11</f></c>", "<f>I11*H11</f><v>12.5</v></c>")})
+    body = rezip(body, {"xl/worksheets/sheet1.xml": lambda x: x.replace("<f>5+7.5</f></c>", "<f>5+7.5</f><v>12.5</v></c>")})
     p.write_bytes(body)
-    assert project.read(p).tables["indicators"][1]["score"] == CellValue(D("12.5"), "J11")
+    read = project.read(p)
+    assert read.tables["indicators"][1]["weight"] == CellValue(D("12.5"), "I11")
+    assert read.formulas["I11"] == "5+7.5" and read.uncached == set()
+
+
+def test_read_uncached_result_cell_is_empty_and_listed(project, tmp_path):
+    """A printed result (得分) whose cached value a program dropped reads as empty: it is
+    never an input, and audit names the cell."""
+    body = rezip(project.render(project_data(3)), {"xl/worksheets/sheet1.xml": lambda x: re.sub(
+        r'<c r="J11" s="(\d+)"><v>[^<]*</v></c>', r'<c r="J11" s="\1"><f>I11*H11</f></c>', x)})
+    p = tmp_path / "f.xlsx"
+    p.write_bytes(body)
+    read = project.read(p)
+    assert read.tables["indicators"][1]["score"] == CellValue(None, "J11")
+    assert read.uncached == {"J11"} and read.formulas == {"J11": "I11*H11"}
 
 
 def test_read_error_value(project, tmp_path):

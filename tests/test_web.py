@@ -172,7 +172,7 @@ def test_fill_one_project_answers_an_xlsx_that_opens(client, temp_root):
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "filename*=utf-8''" in answer.headers["content-disposition"]
-    ws = openpyxl.load_workbook(io.BytesIO(answer.content))["项目绩效自评表"]
+    ws = openpyxl.load_workbook(io.BytesIO(answer.content), data_only=True)["项目绩效自评表"]
     values = [c.value for row in ws.iter_rows() for c in row]
     assert "政府购买法律服务" in values and 98.32 in values
     assert_cleaned(temp_root)
@@ -392,13 +392,16 @@ def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):
     seed = by_file[GOUMAI.name]
     assert (seed["total"], seed["grade"], seed["execution_rate"], seed["execution_score"]) == ("98.32", "优", "83.16%", "8.32")
     assert [i["name"] for i in seed["indicators"]][0] == "决策咨询建议数量"
-    assert by_file["handed_in.xlsx"]["findings"] == [
-        {"cell": "J12", "label": "第3个指标「资金使用合规率」得分", "reported": "10", "computed": "12.5"}]
+    findings = by_file["handed_in.xlsx"]["findings"]
+    # the score typed over its formula, and (openpyxl drops every cached value) each formula left uncalculated
+    assert {"cell": "J12", "label": "第3个指标「资金使用合规率」得分", "reported": "10", "computed": "12.5"} in findings
+    assert any(f["cell"] == "J12" and "公式被改成了数值" in f["label"] for f in findings)
+    assert all(f["cell"] == "J12" or "公式没有缓存值" in f["label"] for f in findings)
     assert status["failures"][0]["file"] == "坏.yaml"
 
     one = client.get(f"/api/jobs/{job}/download/{seed['sheet']}")
     assert one.status_code == 200
-    assert 98.32 in [c.value for row in openpyxl.load_workbook(io.BytesIO(one.content)).active.iter_rows() for c in row]
+    assert 98.32 in [c.value for row in openpyxl.load_workbook(io.BytesIO(one.content), data_only=True).active.iter_rows() for c in row]
     for name in ("summary.xlsx", "report.md", "report.html", "sheets.zip", "batch.zip"):
         got = client.get(f"/api/jobs/{job}/download/{name}")
         assert got.status_code == 200 and got.content, name

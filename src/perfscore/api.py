@@ -116,7 +116,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
             check_output(out, files)
             scored = score_sheet(item.sheet, item.policy, item.source)
             out.parent.mkdir(parents=True, exist_ok=True)
-            fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet)
+            fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
             continue
@@ -139,7 +139,7 @@ def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str
     results = []
     for item in inputs:
         try:
-            results.append(audit_input(item, item.policy))
+            results.append(audit_input(item, item.policy, template))
         except PerfscoreError as exc:
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
     return results, failures

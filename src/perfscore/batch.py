@@ -103,7 +103,7 @@ def _work(args: tuple[Path, Policy | None, Path | None]) -> list[tuple[Digest | 
 
             temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
             try:
-                fill_sheet(scored, temp_path, policy_template(item.policy, scored.kind), item.sheet)
+                fill_sheet(scored, temp_path, policy_template(item.policy, scored.kind), item.sheet, item.policy)
                 temp = temp_path.name
             except PerfscoreError as exc:
                 out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))

@@ -186,7 +186,7 @@ def init(output: Path, kind: str | None, template: str | Path | None, policy: Po
 
     if template is None:
         template = policy_template(policy, kind or "project")
-    _write_or_fail(write_blank, output, kind, template)
+    _write_or_fail(write_blank, output, kind, template, policy)
 
 
 @main.command(epilog=_example("perfscore batch samples/ -o 输出"))

@@ -42,6 +42,7 @@ class Input:
     sheet: Sheet
     cells: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=preset_policy)
+    reader: str = "file"  # which reader read it: file | flat | template | form
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
@@ -104,18 +105,18 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
 
     book = open_workbook(path)
     if is_flat_workbook(book):
-        return [item if isinstance(item, Failure) else Input(path, source, item, cells)
+        return [item if isinstance(item, Failure) else Input(path, source, item, cells, reader="flat")
                 for source, item, cells in read_flat_workbook(book)]
     if template is not None or has_template_sheet(book):
         sheet, cells = import_sheet_cells(book, template)
-        return [Input(path, str(path), sheet, cells)]
+        return [Input(path, str(path), sheet, cells, reader="template")]
     return _forms(path)
 
 
 def _forms(path: Path) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells) for form in read_form_workbook(path)]
+    return [Input(path, form.source, form.sheet, form.cells, reader="form") for form in read_form_workbook(path)]
 
 
 def is_policy_mapping(data: dict) -> bool:

@@ -190,9 +190,15 @@ class _Scorer:
             return ZERO
         return quantize(executed / budget * HUNDRED, decimals)
 
+    def round_score(self, value: Decimal) -> Decimal:
+        """A score to the policy's decimals: half up, or down (truncate) — §10 score_rounding."""
+        if self.policy.score_rounding == "down":
+            return value.quantize(Decimal(1).scaleb(-self.sd), rounding=ROUND_DOWN)
+        return quantize(value, self.sd)
+
     def execution_score(self, rate: Decimal, weight: Decimal) -> Decimal:
         capped = min(rate, HUNDRED) if self.policy.execution_cap else rate
-        return quantize(weight * capped / HUNDRED, self.sd)
+        return self.round_score(weight * capped / HUNDRED)
 
     # -- one indicator (§4, §5) -----------------------------------------------------------
     def parse_cell(self, raw: str, ind: Indicator, index: int, fieldname: str) -> Quantity | Text | None:
@@ -407,7 +413,7 @@ class _Scorer:
         return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
 
     def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
-        score = quantize(weight * c, self.sd)
+        score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
@@ -570,7 +576,7 @@ class _Scorer:
         self.cross_checks(indicators, executed, adjusted)
         indicator_score = sum((i.score for i in indicators), ZERO)
         total = execution_score + indicator_score - sheet.deduction
-        total = quantize(min(max(total, ZERO), HUNDRED), self.sd)
+        total = self.round_score(min(max(total, ZERO), HUNDRED))
         grade = grade_for(total, policy)
         warnings = list(self.warnings)
         for ind in indicators:

@@ -9,7 +9,7 @@ from ..errors import Failure
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import atomic_file
-from ..xlsx.stream import HEADER, Workbook
+from ..xlsx.stream import HEADER, PageSetup, Workbook
 from .digests import Digest, Results
 from .documents import group_results, overview_paragraphs
 from .figures import SummaryFigures, common_year, unit_of
@@ -32,7 +32,7 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
     sheet's detail once."""
     results = Results.of(results)
     path = Path(path)
-    with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
+    with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
         projects, indicators, problems = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
         projects.write_row(PROJECT_HEADERS, HEADER)
         for r in results:

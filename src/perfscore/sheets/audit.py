@@ -7,12 +7,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..inputs import Input
+from decimal import Decimal
+
 from ..policy import Policy
 from ..projectfile import sheet_from_mapping
-from ..scoring import Discrepancy, SheetScore, score_sheet
-from .importing import read_filled, sheet_mapping
+from ..scoring import Discrepancy, SheetScore, pct, score_sheet
+from ..xlsx.formulas import Emitter, normalize_formula
 from ..xlsx.reader import ReadSheet
+from ..xlsx.refs import split_addr
+from ..xlsx.package import open_workbook
+from ..xlsx.template import CompiledTemplate
+from .fill import formula_row, rules_for, template_kind
+from .importing import filled_template, sheet_mapping
+
+HUNDRED = Decimal(100)
 
 
 # discrepancy field → (table, column) or field name in the template map
@@ -74,9 +82,12 @@ def _cell_of(read: ReadSheet, field: str, rows: dict[str, list[int]]) -> str:
 
 
 def audit_sheet(path: Path | str, policy: Policy, template: Path | str | None = None) -> AuditResult:
-    """Recompute a filled sheet and list every difference with its cell address."""
+    """Recompute a sheet filled from a template and list every difference with its cell
+    address, and every hand edit of its live formulas."""
     path = Path(path)
-    kind, read = read_filled(path, template)
+    book = open_workbook(path)
+    compiled = filled_template(book, template)
+    kind, read = template_kind(compiled), compiled.read(book)
     mapping = sheet_mapping(read, kind)
     result = score_sheet(sheet_from_mapping(mapping, str(path)), policy, str(path))
     # which sheet rows became indicators/tasks (blank rows are skipped on import)
@@ -85,12 +96,110 @@ def audit_sheet(path: Path | str, policy: Policy, template: Path | str | None = 
         "tasks": [i for i, r in enumerate(read.tables.get("tasks", [])) if r.get("name") and r["name"].value not in (None, "")],
     }
     findings = [Finding(str(path), _cell_of(read, d.field, rows), d) for d in result.discrepancies]
+    findings += formula_findings(path, read, result, policy, compiled, rows)
     return AuditResult(str(path), result, findings)
 
 
-def audit_input(item: Input, policy: Policy) -> AuditResult:
-    """Recompute one read sheet (a filled sheet, a flat-workbook row or a project file with
-    reported values) and list every difference with the cell it was read from."""
+def audit_input(item, policy: Policy | None = None, template: Path | str | None = None) -> AuditResult:
+    """Recompute one read sheet (an ``inputs.Input``: a filled sheet, an official form, a
+    flat-workbook row or a project file with reported values) and list every difference with
+    the cell it was read from; a sheet filled from a template also has its formulas checked."""
+    policy = policy or item.policy
+    if item.reader == "template":
+        return audit_sheet(item.path, policy, template)
     result = score_sheet(item.sheet, policy, item.source)
     findings = [Finding(item.source, item.cell_of(d.field), d) for d in result.discrepancies]
     return AuditResult(item.source, result, findings)
+
+
+def _ref_row(ref: str) -> int:
+    return split_addr(ref)[1]
+
+
+def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Policy, compiled: CompiledTemplate,
+                     rows: dict[str, list[int]]) -> list[Finding]:
+    """Hand edits of the live formulas: a value typed over a formula cell, a formula that is
+    not the one perfscore writes, a formula without a cached value, a formula where perfscore
+    writes a value (完成程度 of a qualitative row)."""
+    em = Emitter(compiled.places(read.counts), rules_for(policy, result.kind))
+    expected: list[tuple[str, str | None, str, object]] = []   # (cell, formula or None, what, computed value)
+    field_labels = {"execution_rate": "预算执行率", "execution_score": "预算执行率得分" if result.kind == "project" else "预算执行得分",
+                    "indicator_score": "指标自评得分小计", "total": "总分", "grade": "等级"}
+    computed_fields = {"execution_rate": pct(result.execution_rate), "execution_score": result.execution_score,
+                       "indicator_score": result.indicator_score, "total": result.total, "grade": result.grade}
+    for name, text in em.fields().items():
+        for ref in em.p.fields(name):
+            expected.append((ref, text, field_labels[name], computed_fields[name]))
+    first = {t: em.p.row(t, 0) for t in read.counts if t in compiled.map.tables}
+    helpers: list[Finding] = []
+    for k, ind in enumerate(result.indicators):
+        positions = rows.get("indicators", [])
+        if k >= len(positions):
+            break
+        cells = read.tables["indicators"][positions[k]]
+        i = _ref_row(next(iter(cells.values())).ref) - first["indicators"]
+        where = f"第{ind.index}个指标「{ind.name}」"
+        if "completion" in cells:
+            expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
+                             pct(ind.completion_pct)))
+        if "score" in cells and em.score(i, ind.weight):
+            expected.append((cells["score"].ref, em.score(i, ind.weight), where + "得分", ind.score))
+        if formula_row(ind) and "_target" in cells:
+            helpers.extend(_helper_findings(path, cells, ind, where))
+    for k, task in enumerate(result.tasks):
+        positions = rows.get("tasks", [])
+        if k >= len(positions):
+            break
+        cells = read.tables["tasks"][positions[k]]
+        i = _ref_row(next(iter(cells.values())).ref) - first["tasks"]
+        where = f"第{task.index}个任务「{task.name}」"
+        if "rate" in cells and em.task_rate(i):
+            expected.append((cells["rate"].ref, em.task_rate(i), where + "执行率", pct(task.execution_rate)))
+        if "score" in cells and em.task_score(i):
+            expected.append((cells["score"].ref, em.task_score(i), where + "得分", task.score))
+    out: list[Finding] = []
+    expected.sort(key=lambda e: split_addr(e[0])[::-1])   # reading order: row, then column
+    for ref, text, what, value in expected:
+        found = read.formulas.get(ref)
+        if text is None:
+            if found is not None:
+                out.append(_formula_finding(path, ref, f"{what}（应为填写的数值，原表为公式）", "=" + found, _show_value(value)))
+            continue
+        if found is None:
+            shown = read.value_at(ref)
+            out.append(_formula_finding(path, ref, f"{what}（公式被改成了数值）" if shown is not None else f"{what}（公式被删除）",
+                                        _show_value(shown) if shown is not None else "（空）", "公式 =" + text))
+        elif normalize_formula(found) != normalize_formula(text):
+            out.append(_formula_finding(path, ref, f"{what}（公式与 perfscore 写入的不同）", "=" + found, "=" + text))
+        elif ref in read.uncached:
+            out.append(_formula_finding(path, ref, f"{what}（公式没有缓存值：程序修改后未重新计算，请在 Excel/WPS 中打开并保存）",
+                                        "（空）", _show_value(value)))
+    return out + helpers
+
+
+def _helper_findings(path: Path, cells: dict, ind, where: str) -> list[Finding]:
+    """A combined 指标值 cell edited by hand leaves the hidden helper columns (the numbers the
+    formulas read) behind: name the helper cell and the printed target it no longer matches."""
+    out = []
+    target = cells["target"]
+    for key, want, what in (("_target", ind.target, "指标值数字"), ("_operator", ind.operator or "", "运算符号")):
+        cell = cells.get(key)
+        if cell is None:
+            continue
+        have = cell.value if cell.value is not None else ""
+        if (have != want) if key == "_operator" else (not isinstance(have, Decimal) or have != want):
+            out.append(_formula_finding(path, cell.ref, f"{where}隐藏辅助列的{what}与 {target.ref}「{target.value}」不一致",
+                                        _show_value(have) if have != "" else "（空）", _show_value(want)))
+    return out
+
+
+def _show_value(value: object) -> str:
+    from ..values import format_number
+
+    if isinstance(value, Decimal):
+        return format_number(value)
+    return str(value)
+
+
+def _formula_finding(path: Path, ref: str, label: str, reported: str, computed: str) -> Finding:
+    return Finding(str(path), ref, Discrepancy(f"cell:{ref}", reported, computed, label))

@@ -1,20 +1,30 @@
 """Scored sheets → the 绩效自评表 template (``perfscore fill``).
 
 This module only maps a ``SheetScore`` onto the template map's field names; the
-template machinery (``template.py``) writes the workbook and never computes a score.
+template machinery (``template.py``) writes the workbook and never computes a score. The
+result cells are live formulas (``xlsx/formulas.py``, constants from the policy) whose cached
+values are the scorer's own numbers, so the sheet recalculates when a unit edits it and
+reads the same everywhere until then.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import functools
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from ..errors import OutputError, SheetError
 from ..model import Sheet
 from ..policy import Policy
 from ..resources import templates_dir
-from ..scoring import SheetScore
-from ..terms import HUNDRED, STANDARD_TREE
+from ..scoring import IndicatorScore, SheetScore, grade_for
+from ..terms import HUNDRED
+from ..values import EQ, GE, GT, LE, LT
+from ..xlsx.cells import Formula
+from ..xlsx.formulas import Emitter, Rules
+from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
 
@@ -29,8 +39,17 @@ TEMPLATE_NAMES = {
     "shanxi": "shanxi_project.xlsx",
 }
 
-# The standard indicator tree, pre-printed on a blank sheet (perfscore init).
-BLANK_ROWS = [(level1, level2) for level1, level2s in STANDARD_TREE for level2 in level2s]
+SIGNIFICANT = 15   # a cached value carries what a spreadsheet would store: 15 significant digits
+
+# The standard indicator tree, pre-printed on a blank sheet (perfscore init): 20 rows.
+BLANK_ROWS = [
+    ("产出指标", "数量指标")] * 4 + [("产出指标", "质量指标")] * 3 + [("产出指标", "时效指标")] * 2 + [
+    ("产出指标", "成本指标")] * 2 + [("效益指标", "经济效益指标"), ("效益指标", "社会效益指标"), ("效益指标", "社会效益指标"),
+    ("效益指标", "社会效益指标"), ("效益指标", "生态效益指标"), ("效益指标", "可持续影响指标"), ("效益指标", "可持续影响指标"),
+    ("满意度指标", "服务对象满意度指标"), ("满意度指标", "服务对象满意度指标"),
+]
+BLANK_TASKS = 4
+
 
 
 def default_template(kind: str) -> Path:
@@ -112,13 +131,74 @@ def _joined(*parts: str | None) -> str | None:
     return text or None
 
 
-def sheet_data(result: SheetScore, layout: TableMap | None = None,
+def cached(value: Decimal) -> Decimal:
+    """A Decimal as a spreadsheet stores it (15 significant digits), for a cached <v>."""
+    if value.is_zero() or value.adjusted() - value.as_tuple().exponent < SIGNIFICANT:  # type: ignore[operator]
+        return value
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - SIGNIFICANT + 1), rounding=ROUND_HALF_UP).normalize()
+
+
+def rules_for(policy: Policy, kind: str) -> Rules:
+    """The policy's numbers that the sheet's formulas carry as constants."""
+    return Rules(
+        score_decimals=policy.score_decimals,
+        score_rounding=policy.score_rounding,
+        rate_decimals=policy.rate_decimals_for(kind),
+        execution_cap=policy.execution_cap,
+        reverse_formula=policy.reverse_formula,
+        grade_bands=tuple(policy.grade_bands.items()),
+        execution_weight=policy.execution_weight,
+    )
+
+
+def formula_row(ind: IndicatorScore) -> bool:
+    """Whether 完成程度 of this indicator is a formula: a quantitative row whose target and
+    actual are the numbers written to the sheet. Everything else (qualitative grades,
+    deadlines, a number actual against a text target with an explicit completion, zero in
+    words such as 无上访) is written like a qualitative row: 完成程度 a value, 得分 from it."""
+    return (
+        ind.kind == "quantitative" and isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
+        and (ind.operator or "") in FORMULA_OPERATORS and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
+    )
+
+
+FORMULA_OPERATORS = (GE, GT, LE, LT, EQ)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The formula texts of one layout under one policy: fields, and one text per table
+    column with ROW_MARK for the row number (the renderer fills it in)."""
+
+    fields: dict[str, str]
+    completion: str | None
+    score: str | None
+    task_rate: str | None
+    task_score: str | None
+    emitter: Emitter
+
+
+@functools.lru_cache(maxsize=1024)
+def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
+    em = Emitter(template.places(dict(counts)), rules)
+    return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
+                  em.task_score_at(ROW_MARK), em)
+
+
+def _formula_fields(texts: _Texts, values: dict[str, object]) -> dict[str, object]:
+    return {name: Formula(text, values[name]) for name, text in texts.fields.items()}  # type: ignore[arg-type]
+
+
+def sheet_data(result: SheetScore, policy: Policy | None = None, template: CompiledTemplate | None = None,
                targets_initial: list[str | None] | None = None) -> SheetData:
-    """The template's fields and table rows for one scored sheet. ``layout`` is the map's
-    indicator table: with a combined target column (年度指标值 ``≥95%``, no operator/unit
-    columns) the target and the actual are written as text; with a cause column and no
-    remedy column (偏差原因分析及改进措施) the remedy follows the cause in it.
-    ``targets_initial``: each indicator's 年初指标值 (target_initial), where known."""
+    """The template's fields and table rows for one scored sheet; with ``template``, the
+    scores are live formulas (constants from ``policy``) carrying the computed values.
+    The template's indicator table decides the layout: with a combined target column
+    (年度指标值 ``≥95%``, no operator/unit columns) the target is written as text and the
+    numbers the formulas need go into hidden helper columns; with a cause column and no remedy
+    column (偏差原因分析及改进措施) the remedy follows the cause in it. ``targets_initial``:
+    each indicator's 年初指标值 (target_initial), where known."""
+    layout: TableMap | None = template.map.tables.get("indicators") if template is not None else None
     combined = layout is not None and layout.combined_target
     joined = layout is not None and "cause" in layout.columns and "remedy" not in layout.columns
     fields: dict[str, object] = {
@@ -143,6 +223,8 @@ def sheet_data(result: SheetScore, layout: TableMap | None = None,
     indicators = []
     for i, ind in enumerate(result.indicators):
         initial = targets_initial[i] if targets_initial and i < len(targets_initial) else None
+        # a formula needs the actual as a number; other rows print it as the unit wrote it
+        actual = ind.actual if not combined or formula_row(ind) else ind.actual_text
         indicators.append({
             "level1": ind.level1,
             "level2": ind.level2,
@@ -152,7 +234,7 @@ def sheet_data(result: SheetScore, layout: TableMap | None = None,
             # 年初指标值: as given, else the target (not adjusted during the year)
             "target_initial": initial or ind.target_text,
             "unit": ind.unit,
-            "actual": ind.actual_text if combined else ind.actual,
+            "actual": actual,
             "completion": _fraction(ind.completion_pct),
             "weight": ind.weight,
             "score": ind.score,
@@ -166,16 +248,73 @@ def sheet_data(result: SheetScore, layout: TableMap | None = None,
              "weight": t.weight, "score": t.score}
             for t in result.tasks
         ]
-    return SheetData(fields=fields, tables=tables)
+    data = SheetData(fields=fields, tables=tables)
+    if template is not None:
+        helpers = bool(template.helpers.get("indicators"))
+        policy = policy or _policy_of(result)
+        texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, result.kind))
+        fields.update(_formula_fields(texts, fields))
+        # one formula text per column, completed with each row's number by the renderer
+        completion, score = texts.completion, texts.score
+        for ind, row in zip(result.indicators, indicators):
+            if helpers:
+                row["_operator"] = ind.operator or ""
+                row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
+            value = cached(ind.completion)
+            row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
+            text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
+            if text:
+                row["score"] = Formula(text, ind.score)
+        rate, score = texts.task_rate, texts.task_score
+        for task, row in zip(result.tasks, tables.get("tasks", [])):
+            if rate:
+                row["rate"] = Formula(rate, _fraction(task.execution_rate))
+            if score:
+                row["score"] = Formula(score, task.score)
+    return data
 
 
-def blank_data(kind: str = "project") -> SheetData:
-    """A sheet to fill in by hand: the standard indicator tree, nothing else."""
-    rows = [{"level1": l1, "level2": l2} for l1, l2 in BLANK_ROWS]
+def _policy_of(result: SheetScore) -> Policy:
+    """The policy a result was scored with, when the caller did not pass it: a preset by name."""
+    from ..policy import PRESETS, preset_policy
+
+    if result.policy in PRESETS:
+        return preset_policy(result.policy)
+    raise ValueError(f"fill_sheet: policy「{result.policy}」is not a preset; pass the Policy object")
+
+
+def blank_data(kind: str = "project", policy: Policy | None = None, template: CompiledTemplate | None = None) -> SheetData:
+    """A sheet to fill in by hand: the standard indicator tree and, with ``template``, the
+    formulas of every row, so the sheet scores itself as the unit types."""
+    rows: list[dict[str, object]] = [{"level1": l1, "level2": l2} for l1, l2 in BLANK_ROWS]
     tables: dict[str, list[dict[str, object]]] = {"indicators": rows}
     if kind == "department":
-        tables["tasks"] = [{} for _ in range(4)]
-    return SheetData(fields={}, tables=tables)
+        tables["tasks"] = [{} for _ in range(BLANK_TASKS)]
+    data = SheetData(fields={}, tables=tables)
+    if template is None:
+        return data
+    policy = policy or _default_policy()
+    texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
+    zero = Decimal(0)
+    values: dict[str, object] = {"execution_rate": zero, "execution_score": zero, "indicator_score": zero,
+                                 "total": zero, "grade": grade_for(zero, policy)}
+    data.fields.update(_formula_fields(texts, values))
+    if kind == "project":
+        data.fields["execution_weight"] = policy.execution_weight
+    data.fields["deduction"] = zero
+    for table, makers in (("indicators", (("completion", texts.completion), ("score", texts.score))),
+                          ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
+        for key, text in makers:
+            if text:
+                for row in tables.get(table, []):
+                    row[key] = Formula(text, "")
+    return data
+
+
+def _default_policy() -> Policy:
+    from ..policy import preset_policy
+
+    return preset_policy("default")
 
 
 def check_output(out: Path, inputs: list[Path]) -> None:
@@ -187,9 +326,10 @@ def check_output(out: Path, inputs: list[Path]) -> None:
 
 
 def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None = None,
-               sheet: Sheet | None = None) -> Path:
+               sheet: Sheet | None = None, policy: Policy | None = None) -> Path:
     """Write one scored sheet into its template (a shipped template's name or a path),
-    atomically. ``sheet``, the model scored, supplies what a score does not keep (年初指标值)."""
+    atomically, with live formulas under ``policy`` (default: the preset the result names).
+    ``sheet``, the model scored, supplies what a score does not keep (年初指标值)."""
     out = Path(out)
     compiled = template_for(result.kind, template)
     kind = template_kind(compiled)
@@ -198,16 +338,18 @@ def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None 
             f"模板 {compiled.path.name} 是{_KIND_WORDS[kind]}，而「{result.name}」是{_KIND_WORDS[result.kind]}：请换用{_KIND_WORDS[result.kind]}模板"
         )
     initial = [ind.target_initial for ind in sheet.indicators] if sheet is not None else None
-    compiled.write(sheet_data(result, compiled.map.tables.get("indicators"), initial), out)
+    compiled.write(sheet_data(result, policy, compiled, initial), out)
     return out
 
 
 _KIND_WORDS = {"project": "项目表", "department": "整体表"}
 
 
-def write_blank(out: Path | str, kind: str | None = None, template: Path | str | None = None) -> Path:
-    """``perfscore init``: a blank .xlsx sheet (in a template's layout), or a commented
-    .yaml project file. The kind follows the template when one is given."""
+def write_blank(out: Path | str, kind: str | None = None, template: Path | str | None = None,
+                policy: Policy | None = None) -> Path:
+    """``perfscore init``: a blank .xlsx sheet (in a template's layout) whose formulas score
+    it as the unit types, or a commented .yaml project file. The kind follows the template
+    when one is given."""
     from ..writing import atomic_write_bytes
 
     out = Path(out)
@@ -220,7 +362,8 @@ def write_blank(out: Path | str, kind: str | None = None, template: Path | str |
     kind = kind or "project"
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
-        (compiled or template_for(kind)).write(blank_data(kind), out)
+        compiled = compiled or template_for(kind)
+        compiled.write(blank_data(kind, policy, compiled), out)
     elif suffix in (".yaml", ".yml"):
         atomic_write_bytes(out, (templates_dir() / f"{kind}_template.yaml").read_bytes())
     else:

@@ -20,6 +20,7 @@ from .fill import TEMPLATE_NAMES, default_map, template_for, template_kind
 from ..xlsx.maps import load_map
 from ..xlsx.package import OpenWorkbook, open_workbook
 from ..xlsx.reader import CellValue, ReadSheet
+from ..xlsx.template import CompiledTemplate
 
 def _value(cell: CellValue | None) -> Decimal | str | None:
     if cell is None or cell.value is None:
@@ -228,28 +229,33 @@ def has_template_sheet(book: OpenWorkbook) -> bool:
     return any(_map_sheet(default_map(name)).casefold() in names for name in TEMPLATE_NAMES)
 
 
-def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
-    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet).
-    Without a template, every shipped template is tried by its worksheet name (each has its
-    own). A template's kind is ``department`` when its map has a ``tasks`` table. ``book``
-    may be a workbook already opened."""
-    if not isinstance(book, OpenWorkbook):
-        book = open_workbook(Path(book))
+def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> CompiledTemplate:
+    """The template a filled sheet was filled from: ``template``, or the shipped template whose
+    worksheet the workbook has (each has its own worksheet name)."""
     names = {name.casefold() for name in book.names}
     if template:
         compiled = template_for("project", template)
         if compiled.map.sheet.casefold() in names:
-            return template_kind(compiled), compiled.read(book)
+            return compiled
         wanted = [compiled.map.sheet]
     else:
         wanted = []
         for name in TEMPLATE_NAMES:
             sheet = _map_sheet(default_map(name))
             if sheet.casefold() in names:
-                compiled = template_for("project", name)
-                return template_kind(compiled), compiled.read(book)
+                return template_for("project", name)
             wanted.append(sheet)
     raise SheetError(f"文件 {book.path}: 找不到工作表「{'」或「'.join(wanted)}」，不是 perfscore 模板格式的自评表")
+
+
+def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
+    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet). A
+    template's kind is ``department`` when its map has a ``tasks`` table. ``book`` may be a
+    workbook already opened."""
+    if not isinstance(book, OpenWorkbook):
+        book = open_workbook(Path(book))
+    compiled = filled_template(book, template)
+    return template_kind(compiled), compiled.read(book)
 
 
 def import_sheet(path: Path | str | OpenWorkbook, template: Path | str | None = None) -> Sheet:

@@ -278,7 +278,7 @@ class Job:
             target = out / "one" / name
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                engine.fill_one(self.scored[names.index(name)].result, target)
+                engine.fill_one(self.scored[names.index(name)], target)
             return target
 
 

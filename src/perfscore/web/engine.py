@@ -37,6 +37,8 @@ class Scored:
     file: str  # the input as the user knows it (relative path)
     result: SheetScore
     findings: list[dict] = field(default_factory=list)  # {cell, label, reported, computed}
+    policy: Policy | None = None  # the policy it was scored under (its sheet's formulas carry it)
+    sheet: object | None = None  # the model scored (what a score does not keep: 年初指标值)
 
 
 class _Names:
@@ -101,7 +103,7 @@ def _score_path(path: Path, policy: Policy | None, names: _Names) -> list[Scored
              "reported": _shown(f.discrepancy.reported), "computed": _shown(f.discrepancy.computed)}
             for f in audit.findings
         ] if item.cells else []
-        out.append(Scored(names(item.source), audit.result, findings))
+        out.append(Scored(names(item.source), audit.result, findings, item.policy, item.sheet))
     return out
 
 
@@ -134,11 +136,11 @@ def score_files(paths: list[Path], root: Path, policy: Policy | None,
     return scored, failures
 
 
-def fill_one(result: SheetScore, out: Path) -> Path:
-    """The filled sheet (.xlsx) of one scored project."""
-    from ..sheets.fill import fill_sheet
+def fill_one(scored: Scored, out: Path) -> Path:
+    """The filled sheet (.xlsx) of one scored project, in its policy's layout, with live formulas."""
+    from ..sheets.fill import fill_sheet, policy_template
 
-    return fill_sheet(result, out)
+    return fill_sheet(scored.result, out, policy_template(scored.policy, scored.result.kind), scored.sheet, scored.policy)
 
 
 def sheet_names(scored: list[Scored]) -> list[str]:
@@ -148,7 +150,7 @@ def sheet_names(scored: list[Scored]) -> list[str]:
 
 def write_sheets(scored: list[Scored], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [fill_one(s.result, folder / name) for s, name in zip(scored, sheet_names(scored))]
+    return [fill_one(s, folder / name) for s, name in zip(scored, sheet_names(scored))]
 
 
 def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path) -> list[Path]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, NamedTuple
 
 MAX_CELL_TEXT = 32_767          # Excel's limit for one cell
 
@@ -100,10 +100,38 @@ def number_text(v: object, where: Callable[[], str]) -> str:
     raise TypeError(f"{where()}: 不支持的值类型 {t.__name__}（只允许 str、Decimal、int 或 None）")
 
 
+class Formula(NamedTuple):
+    """A formula cell: ``text`` without the leading ``=`` (Excel syntax, as in ``<f>``) and
+    the value perfscore computed for it, written as the cached ``<v>`` so that readers
+    without a calculation engine see it (a ``str`` value is a text result, ``t="str"``)."""
+
+    text: str
+    cached: Decimal | int | str
+
+
+_FORMULA_CACHE: dict[str, str] = {}
+
+
+def formula_tail(f: Formula, where: Callable[[], str]) -> str:
+    """`` t="str"><f>…</f><v>…</v></c>`` (or without t= for a number)."""
+    v = f.cached
+    body = _FORMULA_CACHE.get(f.text)
+    if body is None:
+        body = "<f>" + xml_escape(f.text) + "</f>"
+        if len(_FORMULA_CACHE) >= 4096:
+            _FORMULA_CACHE.clear()
+        _FORMULA_CACHE[f.text] = body
+    if v.__class__ is str:
+        return ' t="str">' + body + "<v>" + escape_text(v) + "</v></c>"  # type: ignore[arg-type]
+    return ">" + body + "<v>" + number_text(v, where) + "</v></c>"
+
+
 def cell_xml(open_: str, v: object, where: Callable[[], str]) -> str:
     """``open_`` is ``<c r="J14" s="7"`` (no t=)."""
     if v is None:
         return open_ + "/>"
+    if v.__class__ is Formula:
+        return open_ + formula_tail(v, where)  # type: ignore[arg-type]
     if v.__class__ is str:
         if len(v) > MAX_CELL_TEXT:  # type: ignore[arg-type]
             raise ValueError(f"{where()}: 文本长度 {len(v)} 超过 Excel 单元格上限 {MAX_CELL_TEXT}")  # type: ignore[arg-type]

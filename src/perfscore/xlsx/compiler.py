@@ -10,12 +10,13 @@ from pathlib import Path
 
 from ..errors import SheetError
 from .cells import attrs_text, parse_attrs
+from .formulas import HELPER_COLUMNS
 from .heights import Metrics
 from .holes import Builder, FieldHole, HeightHole, MergeHole, PIECE_CONST, PIECE_FIELD, PIECE_FORMULA, ROW_MARK, TableHole, TableSpec
 from .maps import SheetMap
 from .refs import MAX_COL, MAX_ROW, col_index, col_letters, split_addr
 from .sheetxml import Cell, Row, cell_text, norm_label, parse_rows, unshare_formulas
-from .shifting import Block, Container, FormulaSlot, RowSlot, compile_formula, formula_piece, parse_area, sqref_piece
+from .shifting import Block, Container, FormulaSlot, RowSlot, Shift, compile_formula, formula_piece, parse_area, sqref_piece
 
 # --------------------------------------------------------------------------- compile
 
@@ -38,6 +39,7 @@ _TAIL_RE = re.compile(
     r"|(?P<rb><rowBreaks\b[^>]*>.*?</rowBreaks>)"
     r"|(?P<xcf><x14:conditionalFormatting\b[^>]*>.*?</x14:conditionalFormatting>)"
     r"|(?P<xdvs><x14:dataValidations\b[^>]*>.*?</x14:dataValidations>)"
+    r"|(?P<ps><pageSetup\b[^>]*?/>)"
     r'|(?P<attr>\b(?:ref|sqref)="[^"]*")',
     re.S,
 )
@@ -57,6 +59,34 @@ class Compiler:
         self.table_rows = sorted(t.row for t in map_.tables.values())
         self.min_t = self.table_rows[0] if self.table_rows else MAX_ROW + 1
         self.has_formulas = False
+        self.helpers: dict[str, dict[str, str]] = {}   # table -> helper key -> column letters
+
+    def _plan_helpers(self, head: str, rows: list[Row]) -> str:
+        """A combined target cell (``target`` mapped, no ``operator`` column): the operator and
+        the target number the formulas need go to hidden columns right of everything used.
+        Returns the sheet head with those columns declared hidden in ``<cols>``."""
+        t = self.map.tables.get("indicators")
+        if t is None or "target" not in t.columns or "operator" in t.columns or "actual" not in t.columns:
+            return head
+        used = max([col_index(c) for tt in self.map.tables.values() for c in tt.columns.values()]
+                   + [c.col for row in rows for c in row.cells] + [1])
+        dm = _DIM_RE.search(head)
+        area = parse_area(dm.group(1).replace("$", "")) if dm else None
+        if area:
+            used = max(used, col_index(area[2].replace("$", "")))
+        ends = [int(m.group(1)) for m in re.finditer(r'<col\b[^>]*\bmax="(\d+)"', head)]
+        wide = [e for e in ends if e < 1000]
+        first = max([used] + wide) + 1
+        keys = list(HELPER_COLUMNS)
+        self.helpers["indicators"] = {k: col_letters(first + n) for n, k in enumerate(keys)}
+        if any(e >= first for e in ends):
+            return head  # a <col> range already covers these columns: leave it (values stay off the print area)
+        col_xml = f'<col min="{first}" max="{first + len(keys) - 1}" width="9" hidden="1" customWidth="1"/>'
+        if "</cols>" in head:
+            return head.replace("</cols>", col_xml + "</cols>", 1)
+        m = _SHEETDATA_RE.search(head)
+        assert m is not None
+        return head[: m.start()] + "<cols>" + col_xml + "</cols>" + head[m.start():]
 
     def err(self, key: str, msg: str) -> SheetError:
         return SheetError(f"模板映射 {self.map_name} 键 {key}: {msg}")
@@ -78,6 +108,7 @@ class Compiler:
         rows = parse_rows(body, label)
         unshare_formulas(rows, label)
         self._check_bounds(head, rows)
+        head = self._plan_helpers(head, rows)
         by_r = {row.r: row for row in rows}
         # fields and mapped table columns that have no cell yet: create them
         field_at: dict[tuple[int, int], str] = {}
@@ -87,7 +118,7 @@ class Compiler:
                 field_at[(r, c)] = name
                 self._ensure_cell(by_r, rows, r, c, col_styles)
         for name, t in self.map.tables.items():
-            for col in t.columns.values():
+            for col in list(t.columns.values()) + list(self.helpers.get(name, {}).values()):
                 self._ensure_cell(by_r, rows, t.row, col_index(col), col_styles)
         rows.sort(key=lambda row: row.r)
         merges_xml = _MERGECELLS_RE.search(tail)
@@ -112,6 +143,8 @@ class Compiler:
             pos = at.start() if at else len(tail)
             before, after = tail[:pos], tail[pos:]
         static_merges = [a for a in merge_areas if not (a[1] == a[3] and a[1] in spec_by_row)]
+        if specs:
+            after = _with_break_mark(after)
         self._compile_tail(before, b)
         b.add(MergeHole(static_merges, specs))
         self._compile_tail(after, b)
@@ -158,7 +191,8 @@ class Compiler:
         field_cells = set(field_at)
         for name, t in sorted(self.map.tables.items(), key=lambda kv: kv[1].row):
             row = by_r[t.row]
-            key_of = {col_index(letters): key for key, letters in t.columns.items()}
+            columns = {**t.columns, **self.helpers.get(name, {})}
+            key_of = {col_index(letters): key for key, letters in columns.items()}
             cells = []
             for c in row.cells:
                 ref = '<c r="' + col_letters(c.col) + ROW_MARK + '"'
@@ -179,7 +213,7 @@ class Compiler:
                 ci = col_index(t.columns[key])
                 spans[key] = next(((a, b) for a, b in inrow if a <= ci <= b), (ci, ci))
             spec = TableSpec(
-                name=name, row=t.row, columns=dict(t.columns), merge=list(t.merge),
+                name=name, row=t.row, columns=columns, merge=list(t.merge),
                 row_head='<row r="' + ROW_MARK + '"' + attrs_text(row.attrs) + ">", cells=cells, inrow_merges=inrow, spans=spans,
             )
             # wrapped text columns: estimate each cloned row's height
@@ -321,6 +355,12 @@ class Compiler:
         return Container(open_tag, children, close)
 
     def _compile_tail(self, text: str, b: Builder) -> None:
+        if BREAK_MARK in text:
+            head, rest = text.split(BREAK_MARK, 1)
+            self._compile_tail(head, b)
+            b.add(FooterBreak(self.table_rows[-1]))
+            self._compile_tail(rest, b)
+            return
         last = 0
         for m in _TAIL_RE.finditer(text):
             b.add(text[last : m.start()])
@@ -344,6 +384,8 @@ class Compiler:
                     b.add(str(r) if r < self.min_t else RowSlot(r, "end"))
                     pos = bm.end(2)
                 b.add(chunk[pos:])
+            elif kind == "ps":
+                b.add(FitPage(chunk, self.table_rows[-1]) if self.table_rows else chunk)
             else:  # any other ref/sqref attribute (autoFilter, ignoredErrors, …)
                 am = re.match(r'(\w+=")([^"]*)(")', chunk)
                 assert am is not None
@@ -433,6 +475,59 @@ class Compiler:
             b.add(xml[last:])
         return b.items
 
+
+
+# --------------------------------------------------------------------------- printing
+
+ONE_PAGE_ROWS = 20       # a sheet with up to this many rows in its last table prints on one page
+FOOTER_COMPANY = 5       # rows of the last table that go to the footer's page on a longer sheet
+BREAK_MARK = "\x03"
+_BREAK_AT_RE = re.compile(
+    r"<(?:colBreaks|customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|"
+    r"drawingHF|picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+
+
+def _with_break_mark(tail: str) -> str:
+    """Where a row break goes (schema order), unless the template has its own breaks."""
+    if "<rowBreaks" in tail:
+        return tail
+    m = _BREAK_AT_RE.search(tail)
+    return tail if m is None else tail[: m.start()] + BREAK_MARK + tail[m.start():]
+
+
+class FitPage:
+    """``<pageSetup>`` of a fit-to-page sheet: one page tall while the last table has at most
+    ONE_PAGE_ROWS rows, otherwise fitted to the width only (as many pages as it needs)."""
+
+    __slots__ = ("tag", "table_row")
+
+    def __init__(self, tag: str, table_row: int):
+        self.tag, self.table_row = tag, table_row
+
+    def __call__(self, sh: Shift) -> str:
+        if 'fitToWidth="' not in self.tag and "fitToHeight" not in self.tag:
+            return self.tag
+        tall = "1" if sh.count(self.table_row) <= ONE_PAGE_ROWS else "0"
+        if "fitToHeight=" in self.tag:
+            return re.sub(r'fitToHeight="[^"]*"', f'fitToHeight="{tall}"', self.tag)
+        return self.tag[:-2].rstrip() + f' fitToHeight="{tall}"/>'
+
+
+class FooterBreak:
+    """A longer sheet: a manual page break before the last FOOTER_COMPANY rows of the last
+    table, so the footer (小计, 总分, 等级) never prints alone on a page."""
+
+    __slots__ = ("table_row",)
+
+    def __init__(self, table_row: int):
+        self.table_row = table_row
+
+    def __call__(self, sh: Shift) -> str:
+        n = sh.count(self.table_row)
+        if n <= ONE_PAGE_ROWS:
+            return ""
+        after = sh.start(self.table_row) + n - 1 - FOOTER_COMPANY   # the break goes below this row
+        return f'<rowBreaks count="1" manualBreakCount="1"><brk id="{after}" max="16383" man="1"/></rowBreaks>'
 
 
 def set_full_calc(s: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .cells import cell_xml, number_text, text_cell_tail
+from .cells import Formula, cell_xml, formula_tail, number_text, text_cell_tail
 from .heights import height_text, row_height, text_lines
 from .refs import col_letters
 from .shifting import Shift, area_text
@@ -166,6 +166,9 @@ class BoundTable:
                             add(text_cell_tail(v))
                         except ValueError as exc:
                             raise ValueError(f"表格 {spec.name} 第 {i + 1} 行 列 {key}: {exc}") from None
+                    elif v.__class__ is Formula:
+                        add(pre)
+                        add(formula_tail(v, lambda: f"表格 {spec.name} 第 {i + 1} 行 列 {key}"))
                     elif isinstance(v, str):  # str subclasses (StrEnum …) are text too
                         add(pre)
                         add(text_cell_tail(str.__str__(v)))

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
 
 from ..errors import SheetError
 from .holes import TableSpec
+from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
 from .package import OpenWorkbook, find_sheet, open_workbook, part_xml
 from .refs import col_index, col_letters, split_addr
-from .sheetxml import norm_label, scan_sheet
+from .sheetxml import norm_label, scan_formulas
 from .shifting import Shift
 
 # --------------------------------------------------------------------------- data types
@@ -38,6 +39,14 @@ class ReadSheet:
     path: Path
     fields: dict[str, CellValue]
     tables: dict[str, list[dict[str, CellValue]]]
+    counts: dict[str, int] = dataclass_field(default_factory=dict)        # table -> rows on the sheet
+    formulas: dict[str, str] = dataclass_field(default_factory=dict)      # "J14" -> formula text (no '=')
+    uncached: set[str] = dataclass_field(default_factory=set)             # formula cells without a cached value
+    values: dict[str, object] = dataclass_field(default_factory=dict)     # "J14" -> value, for audit's cells
+
+    def value_at(self, ref: str) -> object:
+        """The value python-calamine reads at ``ref`` (None when empty), for cells audit checks."""
+        return self.values.get(ref)
 
 
 
@@ -81,7 +90,12 @@ def cell_value(v: object) -> str | Decimal | None:
 def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
     """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
     template) give the footer signature of each table, which fixes its row count.
-    ``book`` is a path or a workbook already opened (so an input is opened once)."""
+    ``book`` is a path or a workbook already opened (so an input is opened once).
+
+    A formula cell without a cached value (a program edited the sheet and dropped them) is
+    an error, except in the cells perfscore writes formulas into (scores, completions, rates:
+    printed results, never inputs), which read as empty; every such cell is listed in
+    ``uncached`` for audit."""
     from python_calamine import CalamineWorkbook
 
     if not isinstance(book, OpenWorkbook):
@@ -94,7 +108,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         raise SheetError(f"{label}: 没有工作表「{sheet_map.sheet}」（现有：{names}）")
     sheet_name, sheet_part = sheets[idx]
     where = f"{label} 工作表「{sheet_name}」"
-    no_cache, errors = scan_sheet(part_xml(parts, sheet_part, label))
+    no_cache, errors, formula_at = scan_formulas(part_xml(parts, sheet_part, label))
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
@@ -128,7 +142,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
 
     nrows = len(grid)
 
-    def value(r: int, c: int) -> CellValue:
+    def value(r: int, c: int, soft: bool = False) -> CellValue:
         src = top_left.get((r, c), (r, c)) if top_left else (r, c)
         ref = col_letters(c) + str(r)
         sr, sc = src
@@ -138,13 +152,13 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         else:
             v = None
         if errors or no_cache:
-            return checked(src, ref, v)
+            return checked(src, ref, v, soft)
         return CellValue(v, ref)
 
-    def checked(src: tuple[int, int], ref: str, v: str | Decimal | None) -> CellValue:
+    def checked(src: tuple[int, int], ref: str, v: str | Decimal | None, soft: bool) -> CellValue:
         if src in errors:
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 是错误值 {errors[src]}，无法读取")
-        if v is None and src in no_cache:
+        if v is None and src in no_cache and not soft:
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
         return CellValue(v, ref)
 
@@ -181,7 +195,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     fields: dict[str, CellValue] = {}
     for name, addrs in sheet_map.fields.items():
         c, r = split_addr(addrs[0])
-        fields[name] = value(sh.start(r), c)
+        fields[name] = value(sh.start(r), c, name in OUTPUT_FIELDS)
     tables: dict[str, list[dict[str, CellValue]]] = {}
     for spec in table_specs:
         start = sh.start(spec.row)
@@ -189,8 +203,19 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         rows_out = []
         for i in range(counts[spec.name]):
             r = start + i
-            row = {key: value(r, c) for key, c in cols}
+            row = {key: value(r, c, key in OUTPUT_COLUMNS) for key, c in cols}
             if any(cv.value is not None for cv in row.values()):
                 rows_out.append(row)
         tables[spec.name] = rows_out
-    return ReadSheet(path=path, fields=fields, tables=tables)
+    values: dict[str, object] = {cv.ref: cv.value for rows_ in tables.values() for row in rows_ for cv in row.values()}
+    for (r, c) in formula_at:
+        values[col_letters(c) + str(r)] = cell_value(raw(r, c))
+    for addrs in sheet_map.fields.values():
+        for addr in addrs:
+            c, r = split_addr(addr)
+            values[col_letters(c) + str(sh.start(r))] = cell_value(raw(sh.start(r), c))
+    return ReadSheet(
+        path=path, fields=fields, tables=tables, counts=counts,
+        formulas={col_letters(c) + str(r): text for (r, c), text in formula_at.items()},
+        uncached={col_letters(c) + str(r) for r, c in no_cache}, values=values,
+    )

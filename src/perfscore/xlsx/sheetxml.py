@@ -137,10 +137,18 @@ ANY_F_RE = re.compile(r"<(?:\w+:)?f[\s/>]")
 
 def scan_sheet(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str]]:
     """Formula cells without a cached value, and error cells (#DIV/0!): calamine shows both as ''."""
+    no_cache, errors, _ = scan_formulas(xml)
+    return no_cache, errors
+
+
+def scan_formulas(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """(formula cells without a cached value, error cells, every formula's text). A text
+    result cached as an empty string (``t="str"`` with ``<v></v>``) is a cached value."""
     no_cache: set[tuple[int, int]] = set()
     errors: dict[tuple[int, int], str] = {}
+    formulas: dict[tuple[int, int], str] = {}
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml:
-        return no_cache, errors
+        return no_cache, errors, formulas
     for m in _SCAN_CELL_RE.finditer(xml):
         inner = m.group(2)
         if not inner:
@@ -157,6 +165,12 @@ def scan_sheet(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], st
         vm = _SCAN_V_RE.search(inner)
         if is_err and vm:
             errors[(r, c)] = vm.group(1)
-        elif has_f and (vm is None or vm.group(1) == ""):
+        elif has_f and (vm is None or (vm.group(1) == "" and 't="str"' not in attrs)):
             no_cache.add((r, c))
-    return no_cache, errors
+        if has_f:
+            fm = _SCAN_F_RE.search(inner)
+            formulas[(r, c)] = unxesc(html.unescape(fm.group(1) or "")) if fm else ""
+    return no_cache, errors, formulas
+
+
+_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)

@@ -33,6 +33,11 @@ class Shift:
             self.cum.append(self.cum[-1] + n - 1)
         self.zero = frozenset(t for t, n in rows_and_counts if n == 0)
 
+    def count(self, t: int) -> int:
+        """Data rows of the table at template row t."""
+        k = self.ts.index(t)
+        return self.cum[k + 1] - self.cum[k] + 1
+
     def start(self, r: int) -> int:
         """First row of an area starting at template row r."""
         return r + self.cum[bisect.bisect_left(self.ts, r)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Sequence
 
@@ -39,6 +40,27 @@ MIN_WIDTH = 6
 FLUSH_ROWS = 2000
 
 PLAIN, HEADER, NUMBER = 0, 1, 2  # indices into cellXfs of STYLES
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet prints: A4, landscape, fitted to ``fit_width`` pages across and
+    ``fit_height`` down (0: as many as needed), the first ``title_rows`` rows repeated on
+    every page (``_xlnm.Print_Titles``)."""
+
+    landscape: bool = True
+    fit_width: int = 1
+    fit_height: int = 0
+    title_rows: int = 1
+
+    def sheet_pr(self) -> str:
+        return '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+
+    def tail(self) -> str:
+        orientation = "landscape" if self.landscape else "portrait"
+        return ('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+                f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="{self.fit_width}" '
+                f'fitToHeight="{self.fit_height}"/>')
 
 _LETTERS = [col_letters(i) for i in range(1, 257)]  # 0-based column → letters
 
@@ -82,9 +104,10 @@ _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relation
 class Sheet:
     """One worksheet; add rows with ``write_row`` (in order, top to bottom)."""
 
-    def __init__(self, name: str, tmpdir: str | None, freeze_header: bool):
+    def __init__(self, name: str, tmpdir: str | None, freeze_header: bool, page_setup: PageSetup | None = None):
         self.name = name
         self.freeze_header = freeze_header
+        self.page_setup = page_setup
         self.rows = 0
         self.columns = 0
         self.widths: list[int] = []
@@ -168,13 +191,21 @@ class Sheet:
         )
         return (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {_NS} {_NS_R}>'
-            f'<dimension ref="{dimension}"/><sheetViews>{view}</sheetViews>'
+            + (self.page_setup.sheet_pr() if self.page_setup else "")
+            + f'<dimension ref="{dimension}"/><sheetViews>{view}</sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
         )
 
     def _tail(self) -> str:
         ref = self.filter_ref()
-        return "</sheetData>" + (f'<autoFilter ref="{ref}"/>' if ref else "") + "</worksheet>"
+        return ("</sheetData>" + (f'<autoFilter ref="{ref}"/>' if ref else "")
+                + (self.page_setup.tail() if self.page_setup else "") + "</worksheet>")
+
+    def print_titles(self) -> str | None:
+        """The rows repeated on every printed page, as a defined name's value (``$1:$1``)."""
+        if self.page_setup is None or self.page_setup.title_rows < 1 or self.rows < 1:
+            return None
+        return f"$1:${min(self.page_setup.title_rows, self.rows)}"
 
     def _write_into(self, zf: zipfile.ZipFile, name: str, compresslevel: int) -> None:
         self._flush()
@@ -198,8 +229,10 @@ class Workbook:
     ``tmpdir`` is where rows are spooled (unlinked temporary files); by default the
     system's temporary directory."""
 
-    def __init__(self, fileobj: IO[bytes], tmpdir: str | None = None, compresslevel: int = COMPRESS_LEVEL):
+    def __init__(self, fileobj: IO[bytes], tmpdir: str | None = None, compresslevel: int = COMPRESS_LEVEL,
+                 page_setup: PageSetup | None = None):
         self.fileobj = fileobj
+        self.page_setup = page_setup  # every sheet's, unless a sheet sets its own
         self.tmpdir = tmpdir
         self.compresslevel = compresslevel
         self.sheets: list[Sheet] = []
@@ -209,7 +242,7 @@ class Workbook:
             raise ValueError(f"invalid sheet name: {name!r}")
         if any(s.name.casefold() == name.casefold() for s in self.sheets):
             raise ValueError(f"duplicate sheet name: {name!r}")
-        sheet = Sheet(name, self.tmpdir, freeze_header)
+        sheet = Sheet(name, self.tmpdir, freeze_header, self.page_setup)
         self.sheets.append(sheet)
         return sheet
 
@@ -267,6 +300,10 @@ class Workbook:
             f"{_attr(_quote_sheet(s.name))}!{s.filter_ref(absolute=True)}</definedName>"
             for n, s in enumerate(self.sheets)
             if s.autofilter is not None
+        ) + "".join(
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{n}">{_attr(_quote_sheet(s.name))}!{s.print_titles()}</definedName>'
+            for n, s in enumerate(self.sheets)
+            if s.print_titles() is not None
         )
         return (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {_NS} {_NS_R}>'

@@ -2,7 +2,8 @@
 of the sheet is a table's template row; the compiled template renders data straight into
 the sheet XML, and reads a filled sheet back (through ``reader``).
 
-Generic machinery only: no scoring and no domain rules live here.
+Generic machinery only: no scoring here. ``formulas`` restates the scoring rules as Excel
+formulas from the map's roles; the values they carry are the scorer's.
 
 Rendering (see /work/shared/domain/EXCEL_NOTES.md for the measured reasons):
 
@@ -31,6 +32,7 @@ from ..errors import SheetError
 from ..writing import atomic_write_bytes
 from .compiler import Compiler, read_col_styles
 from .heights import Metrics
+from .formulas import Places
 from .holes import Hole, Layout, SheetData, merge_runs
 from .maps import load_map
 from .package import CENTRAL, OpenWorkbook, LOCAL, MAIN_CT, Member, OTHER_MAIN_CTS, REL_RE, U32, deflate, dos_time, find_sheet, open_zip, parse_rels, part_xml, raw_member, rels_name, resolve_target, shared_strings, workbook_sheets
@@ -74,6 +76,7 @@ class CompiledTemplate:
         self._sheet_name = sheets[idx][0]
         sheet_part = sheets[idx][1]
         comp = Compiler(path, self.map.model_copy(update={"sheet": self._sheet_name}), self.map_path.name)
+        self._comp = comp  # its helper columns place the formulas (places, helpers)
         sheet_xml = part_xml(parts, sheet_part, label)
         sst = shared_strings(parts, wb_part, label)
         styles_xml = ""
@@ -235,6 +238,15 @@ class CompiledTemplate:
             self._layouts[counts] = layout
         return layout
 
+    def places(self, counts: dict[str, int]) -> Places:
+        """Where each field and table cell lands for these table row counts (for formulas)."""
+        return Places(self.map, counts, self._comp.helpers)
+
+    @property
+    def helpers(self) -> dict[str, dict[str, str]]:
+        """Hidden helper columns the compiler added (table -> key -> column letters)."""
+        return self._comp.helpers
+
     def render(self, data: SheetData) -> bytes:
         """The filled workbook as .xlsx bytes (deterministic for the same data)."""
         tables = data.tables
@@ -288,7 +300,8 @@ class CompiledTemplate:
     # ---- read ----------------------------------------------------------------------
 
     def read(self, xlsx: str | os.PathLike[str] | OpenWorkbook) -> ReadSheet:
-        """Read a sheet laid out like this template (values only; macros are never run)."""
+        """Read a sheet laid out like this template (values, and each formula's text; macros
+        are never run)."""
         return read_sheet(xlsx if isinstance(xlsx, OpenWorkbook) else Path(xlsx), self.map, self.table_specs)
 
 
