@@ -25,6 +25,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ..errors import SheetError
+from ..xlsx.refs import col_letters
 from . import biff
 
 MAX_BYTES = 100 * 1024 * 1024
@@ -81,15 +82,6 @@ class Grid:
 class Workbook:
     path: Path
     sheets: list[Grid]
-
-
-@functools.lru_cache(maxsize=1024)
-def col_letters(c: int) -> str:
-    out = ""
-    while c:
-        c, rem = divmod(c - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def ref(r: int, c: int) -> str:
