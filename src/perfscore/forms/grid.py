@@ -15,7 +15,6 @@ format. Each cell here carries its value and its kind — ``text``, ``number``, 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import io
 import re
 import zipfile
