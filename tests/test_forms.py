@@ -611,3 +611,39 @@ def test_every_command_takes_official_forms(tmp_path):
     batch = run("batch", tmp_path / "in", "-o", tmp_path / "out", "--policy", "liaoning", "--quiet")
     assert batch.exit_code == 0, batch.stderr
     assert "98.32" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
+    """A unit inserts a row above the table of a sheet perfscore filled: the map's cells no
+    longer hold what they name. The map reader says so (naming the cell and the label it
+    expected), and without an explicit template the sheet is read by its labels instead."""
+    from click.testing import CliRunner
+    from openpyxl.worksheet.cell_range import CellRange
+
+    from perfscore.cli import main
+    from perfscore.errors import LayoutError
+    from perfscore.sheets.fill import fill_sheet
+    from perfscore.sheets.importing import import_sheet
+
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    policy = preset_policy("liaoning")
+    filled = fill_sheet(score_sheet(model, policy), tmp_path / "own.xlsx", sheet=model, policy=policy)
+    wb = openpyxl.load_workbook(filled, data_only=True)  # the values as the unit's copy shows them
+    ws = wb.active
+    merges = [str(m) for m in ws.merged_cells.ranges]
+    for m in merges:
+        ws.unmerge_cells(m)
+    ws.insert_rows(1)  # as Excel does it: values and merges move down together
+    ws["A1"] = "填报说明：金额单位为万元"
+    for m in merges:
+        moved = CellRange(m)
+        moved.shift(0, 1)
+        ws.merge_cells(str(moved))
+    wb.save(tmp_path / "moved.xlsx")
+    with pytest.raises(LayoutError, match=r"版式与模板不一致：A3 应为「项目名称」|版式与模板不一致：[A-Z]+[0-9]+ 应为"):
+        import_sheet(tmp_path / "moved.xlsx", "project")
+    result = CliRunner().invoke(main, ["score", str(tmp_path / "moved.xlsx"), "--policy", "liaoning", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = __import__("json").loads(result.output, parse_float=Decimal)
+    assert (data["total"], data["grade"]) == (Decimal("98.32"), "优")
+    assert [i["score"] for i in data["indicators"]] == [i.score for i in score_sheet(model, policy).indicators]

@@ -59,6 +59,11 @@ class SheetError(InputError):
     """An Excel workbook or template that cannot be read or written."""
 
 
+class LayoutError(SheetError):
+    """A sheet named as a template's whose labels are not where the template has them (rows
+    inserted or deleted): reading it through the map would misread it."""
+
+
 class OutputError(PerfscoreError):
     """An output that cannot be written (read-only directory, full disk, would overwrite an input)."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .errors import Failure, InputError, PerfscoreError
+from .errors import Failure, InputError, LayoutError, PerfscoreError
 from .model import Sheet
 from .policy import FOLDER_POLICY_NAMES, Policy, folder_policy, policy_spec, preset_policy
 from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
@@ -108,7 +108,14 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
         return [item if isinstance(item, Failure) else Input(path, source, item, cells, reader="flat")
                 for source, item, cells in read_flat_workbook(book)]
     if template is not None or has_template_sheet(book):
-        sheet, cells = import_sheet_cells(book, template)
+        try:
+            sheet, cells = import_sheet_cells(book, template)
+        except LayoutError:
+            if template is not None:
+                raise
+            # a perfscore sheet whose rows moved (a row inserted above the table): its cells are
+            # no longer where the map says, so it is read by its labels instead
+            return _forms(path)
         return [Input(path, str(path), sheet, cells, reader="template")]
     return _forms(path)
 

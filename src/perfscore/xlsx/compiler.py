@@ -236,6 +236,12 @@ class Compiler:
                 if sig:
                     spec.signature = sig
                     break
+            if t.row == min(self.table_rows):
+                # the labels above the first table (项目名称, the table's header row …): a sheet
+                # whose rows above moved no longer has them where the map's cells are
+                spec.head = [(r, c.col, norm_label(txt)) for r in sorted(x for x in by_r if x < t.row)
+                             for c in by_r[r].cells if (r, c.col) not in field_cells
+                             for txt in [cell_text(c, sst)] if txt and norm_label(txt)]
             if not spec.signature and nxt <= MAX_ROW:
                 raise self.err(f"tables.{name}", f"表格 {name} 与下一个表格之间没有固定文字行，读取时无法确定它在哪里结束")
             specs.append(spec)

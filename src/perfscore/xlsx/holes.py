@@ -107,6 +107,7 @@ class TableSpec:
     inrow_merges: list[tuple[int, int]]             # (first col, last col) on the template row
     spans: dict[str, tuple[int, int]]               # merge column -> (first col, last col)
     signature: list[tuple[int, int, str]] = field(default_factory=list)  # (row, col, label)
+    head: list[tuple[int, int, str]] = field(default_factory=list)       # first table: the labels above it
     fit: list[tuple[str, float, float]] = field(default_factory=list)    # (column, capacity, font size)
     base_ht: float = 15.0
     row_head_fit: str = ""                          # row_head with ht="\x02" customHeight="1"

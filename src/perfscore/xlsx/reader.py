@@ -11,7 +11,7 @@ from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import SheetError
+from ..errors import LayoutError, SheetError
 from .holes import TableSpec
 from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
@@ -167,6 +167,15 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         return norm_label(v) if isinstance(v, str) else ""
 
     last_row = len(grid)
+    for spec in table_specs[:1]:
+        moved = [(r, c, text) for r, c, text in spec.head if label_at(r, c) != text]
+        if moved:
+            r, c, text = moved[0]
+            found = label_at(r, c)
+            raise LayoutError(
+                f"{where}: 版式与模板不一致：{col_letters(c)}{r} 应为「{text}」，此表为「{found or '空'}」"
+                "（表格以上的行是否插入或删除过？）"
+            )
     # table extents: each table's footer (its first label row below) fixes its row count
     counts: dict[str, int] = {}
     offset = 0
@@ -181,7 +190,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
                     break
             if found is None:
                 first = spec.signature[0]
-                raise SheetError(
+                raise LayoutError(
                     f"{where}: 找不到表格 {spec.name} 之后的「{first[2]}」行（{col_letters(first[1])} 列），"
                     "工作表与模板不一致"
                 )
