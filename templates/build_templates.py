@@ -5,7 +5,8 @@ national_department.xlsx, liaoning_project.xlsx, hubei_project.xlsx, shanxi_proj
 Run:  python templates/build_templates.py   (writes every file beside this script)
 
 The output is byte-reproducible: openpyxl's zip timestamps and docProps/core.xml dates
-are replaced by a fixed date, so re-running the script changes nothing in git.
+are replaced by a fixed date, so re-running the script changes nothing in git. The bytes
+depend on openpyxl's version: the shipped files were made with OPENPYXL_VERSION below.
 
 Layout follows the official forms (预算项目(政策)绩效自评表, 部门（单位）整体绩效自评表):
 12 columns A..L, one styled template row per table (the renderer clones it), values
@@ -22,6 +23,8 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
+
+OPENPYXL_VERSION = "3.1.5"  # the openpyxl the shipped templates were generated with
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation

@@ -66,8 +66,30 @@ def test_build_templates_reproduces_every_shipped_template(tmp_path):
                    capture_output=True)
     built = sorted(p.name for p in tmp_path.glob("*.xlsx"))
     assert built == sorted(TEMPLATE_NAMES.values())
+    same_openpyxl = openpyxl.__version__ == _built_with()
     for name in built:
-        assert (tmp_path / name).read_bytes() == (TEMPLATES / name).read_bytes(), name
+        if same_openpyxl:
+            assert (tmp_path / name).read_bytes() == (TEMPLATES / name).read_bytes(), name
+        else:  # another openpyxl writes other bytes: the same cells, merges, styles and page setup
+            assert _content(tmp_path / name) == _content(TEMPLATES / name), name
+
+
+def _built_with() -> str:
+    match = re.search(r'^OPENPYXL_VERSION = "([^"]+)"', (TEMPLATES / "build_templates.py").read_text(encoding="utf-8"), re.M)
+    assert match, "build_templates.py names the openpyxl it was run with"
+    return match.group(1)
+
+
+def _content(path: Path) -> tuple:
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        cells = tuple((c.coordinate, c.value, c.number_format, c.font.name, c.font.b, c.alignment.horizontal,
+                       c.border.left.style if c.border.left is not None else None) for row in ws.iter_rows() for c in row)
+        widths = tuple(sorted((k, d.width) for k, d in ws.column_dimensions.items()))
+        out.append((ws.title, cells, tuple(sorted(map(str, ws.merged_cells.ranges))), widths,
+                    ws.page_setup.orientation, ws.page_setup.fitToWidth, str(ws.print_area), str(ws.print_title_rows)))
+    return tuple(out)
 
 
 @pytest.mark.parametrize("name", OFFICIAL)
