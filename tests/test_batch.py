@@ -121,7 +121,9 @@ def test_flat_workbook_bad_rows_fail_alone(tmp_path):
 @pytest.mark.parametrize(
     "name, expected",
     [("法治/建设", "法治_建设"), ("../../etc/passwd", "etc_passwd"), ("a\\b", "a_b"), ("培训\0项目", "培训_项目"),
-     ("  ..  ", "未命名项目"), ("长" * 300, "长" * 60), ("CON:", "CON")],
+     ("  ..  ", "未命名项目"), ("长" * 300, "长" * 60), ("CON:", "_CON"),
+     ("nul", "_nul"), ("com1.txt", "_com1.txt"), ("LPT9", "_LPT9"), ("CONSOLE", "CONSOLE"), ("-rf", "rf"),
+     ("--help 项目", "help 项目"), ("甲\u202egpj.xlsx", "甲_gpj.xlsx"), ("a\x1b[31mb", "a_[31mb"), ("x\u2066y", "x_y")],
 )
 def test_safe_file_names(name, expected):
     assert safe_file_name(name) == expected
@@ -158,18 +160,32 @@ def test_unwritable_outdir_is_a_clear_error(tmp_path):
     assert result.exit_code == 1 and "无法创建输出目录" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["sync", "report"])
+def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch, where):
+    from perfscore import outset
+
     out = tmp_path / "out"
-    run_batch([SAMPLES / "liaoning_chaoyang_2024"], out, load_policy("liaoning"), jobs=1)
+    run_batch([SAMPLES / "liaoning_chaoyang_2024"], out, load_policy("liaoning"), jobs=1, sheets=True)
     before = _outputs(out)
 
-    def full(fd):
+    def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writing.os, "fsync", full)
+    if where == "sync":  # the set is complete but cannot be made durable
+        monkeypatch.setattr(outset, "_sync_tree", full)
+    else:  # the disk fills while report.html is written, after summary.xlsx and report.md
+        real = writing.tempfile.mkstemp
+        calls = []
+
+        def third(*args, **kwargs):
+            calls.append(1)
+            return full() if len(calls) == 3 else real(*args, **kwargs)
+
+        monkeypatch.setattr(writing.tempfile, "mkstemp", third)
     with pytest.raises(OutputError, match="磁盘已满"):
-        run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1)
-    assert _outputs(out) == before  # the old summary is intact: replaced only when complete
+        run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1, sheets=True)
+    assert _outputs(out) == before  # the old set is intact, sheets and summary alike
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no set left aside, no lock
     assert not [p for p in out.rglob(".perfscore-tmp-*")]
 
 
@@ -278,7 +294,7 @@ def test_read_only_or_full_outdir_is_a_clear_error(tmp_path, monkeypatch, err, m
     assert result.exit_code == 1
     assert f"无法写入 {tmp_path / 'out' / 'summary.xlsx'}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not list((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())  # nothing aside, no lock
 
 
 def test_outdir_inside_an_input_directory_is_not_read_again(tmp_path):

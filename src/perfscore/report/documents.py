@@ -7,6 +7,7 @@ import functools
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterable
 
 import jinja2
 
@@ -88,10 +89,11 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
     results = Results.of(results)
     figures = summary_figures(results, failures)
     year = year if year is not None else common_year(results)
-    projects = [r for r in results if r.kind != "department"]
-    departments = [r for r in results if r.kind == "department"]
+    # the sheets of each kind, read again from ``results`` (never held: a batch's are on disk)
+    projects = (r for r in results if r.kind != "department")
+    departments = (r for r in results if r.kind == "department")
 
-    def entries(items: list[Digest], kind: str):
+    def entries(items: Iterable[Digest], kind: str):
         for n, r in enumerate(items, 1):
             lead = f"（{n}）{titled(r.name, '项目')}自评综述：" if kind == "project" else f"（{n}）{r.name}整体绩效自评综述："
             yield {"lead": lead, "text": results.detail(r).review}
@@ -109,8 +111,9 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
                 yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
 
     sections = [
-        {"title": "项目绩效自评结果", "entries": entries(projects, "project"), "count": len(projects)},
-        {"title": "部门（单位）整体绩效自评结果", "entries": entries(departments, "department"), "count": len(departments)},
+        {"title": "项目绩效自评结果", "entries": entries(projects, "project"), "count": figures.projects},
+        {"title": "部门（单位）整体绩效自评结果", "entries": entries(departments, "department"),
+         "count": figures.departments},
     ]
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     discrepancies = sum(r.discrepancy_count for r in results)

@@ -65,28 +65,40 @@ def unit_of(result: SheetScore | Digest) -> str:
 
 
 def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: list[Failure]) -> SummaryFigures:
-    results = list(results)
-    projects = [r for r in results if r.kind != "department"]
-    departments = [r for r in results if r.kind == "department"]
+    """The figures, in one pass over ``results`` (a batch's may be read from disk)."""
     units: dict[str, UnitFigures] = {}
-    for r in projects:
+    grades = dict.fromkeys(GRADES, 0)
+    projects = departments = 0
+    funds = executed = total = department_funds = department_total = ZERO
+    for r in results:
+        if r.kind == "department":
+            departments += 1
+            department_funds += r.budget_adjusted
+            department_total += r.total
+            continue
+        projects += 1
+        funds += r.budget_adjusted
+        executed += r.budget_executed
+        total += r.total
+        grades[r.grade] = grades.get(r.grade, 0) + 1
         row = units.setdefault(unit_of(r), UnitFigures(unit_of(r)))
         row.projects += 1
         row.funds += r.budget_adjusted
         row.total += r.total
         row.grades[r.grade] = row.grades.get(r.grade, 0) + 1
-    attempted = len(results) + len(failures)
+    scored = projects + departments
+    attempted = scored + len(failures)
     return SummaryFigures(
-        projects=len(projects),
-        grades=grade_counts(projects),
-        funds=sum((r.budget_adjusted for r in projects), ZERO),
-        executed=sum((r.budget_executed for r in projects), ZERO),
-        average=average_of(sum((r.total for r in projects), ZERO), len(projects)),
-        departments=len(departments),
-        department_funds=sum((r.budget_adjusted for r in departments), ZERO),
-        department_average=average_of(sum((r.total for r in departments), ZERO), len(departments)),
+        projects=projects,
+        grades=grades,
+        funds=funds,
+        executed=executed,
+        average=average_of(total, projects),
+        departments=departments,
+        department_funds=department_funds,
+        department_average=average_of(department_total, departments),
         failed=len(failures),
-        coverage=quantize(Decimal(len(results)) * HUNDRED / attempted, 2) if attempted else ZERO,
+        coverage=quantize(Decimal(scored) * HUNDRED / attempted, 2) if attempted else ZERO,
         units=list(units.values()),
     )
 
