@@ -326,9 +326,12 @@ def run_batch(
     set cannot be written; OUTDIR then holds the previous set, untouched."""
     started = time.perf_counter()
     outdir = Path(outdir)
-    # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs
+    inputs = [Path(p) for p in inputs]
+    # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs;
+    # but an input named inside OUTDIR would be moved away with the old set
+    inside = _inputs_in(outdir, inputs)
     files = discover(inputs, skip=outdir)
-    inside = _inputs_in(outdir, files)
+    inside = inside or _inputs_in(outdir, files)
     if inside is not None:
         raise OutputError(f"输出文件 {printable(inside)} 是输入文件（在输出目录中）：不会覆盖输入，请换一个输出目录")
     jobs, warning = bounded_jobs(jobs, len(files))
