@@ -163,7 +163,8 @@ def test_control_characters_in_names_are_escaped_on_stderr(tmp_path):
 
 def test_a_killed_batch_leaves_the_previous_set_whole(tmp_path):
     """Killed while the new set's sheets are written, and again while they are renamed to
-    their final names: OUTDIR is the earlier set, byte for byte, every time."""
+    their final names, then stopped with SIGTERM: OUTDIR is the earlier set, byte for byte,
+    every time."""
     out = tmp_path / "out"
     run_batch([CHAOYANG], out, load_policy("default"), sheets=True, jobs=1)
     before = _set(out)
@@ -171,7 +172,7 @@ def test_a_killed_batch_leaves_the_previous_set_whole(tmp_path):
     write_files(1500, tmp_path / "in")
     cmd = [sys.executable, "-m", "perfscore.cli", "batch", str(tmp_path / "in"), "-o", str(out), "--sheets", "-q", "-j", "2"]
     aside_glob = ".perfscore-tmp-set-out.*"
-    for phase in ("writing", "renaming"):
+    for phase, sig in (("writing", signal.SIGKILL), ("renaming", signal.SIGKILL), ("writing", signal.SIGTERM)):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 120
         seen = False
@@ -188,9 +189,11 @@ def test_a_killed_batch_leaves_the_previous_set_whole(tmp_path):
                 break
             time.sleep(0.005)
         assert proc.poll() is None and seen, f"the batch finished before the {phase} phase could be caught"
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
         assert _set(out) == before  # the earlier set, whole
+        if sig == signal.SIGTERM:  # a run that is asked to stop removes what it built aside
+            assert proc.returncode == 1 and not list(tmp_path.glob(aside_glob))
     # the next run takes over the dead lock, removes the aside sets and swaps in its own
     outcome = run_batch([tmp_path / "in"], out, load_policy("default"), sheets=True, jobs=2)
     assert _complete(out) == len(outcome.results) > 1400
@@ -237,3 +240,14 @@ def test_absurd_sheet_extent_is_refused_before_the_reader(tmp_path):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(f"文件 {path} 工作表「")
     assert "表格范围到 XFD1048576（1048576 行 × 16384 列）" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_spooled_sort_runs_give_the_same_set(tmp_path, monkeypatch):
+    files = write_files(120, tmp_path / "in")
+    whole = run_batch(files, tmp_path / "a", load_policy("default"), jobs=1)
+    monkeypatch.setattr(batch, "RUN", 7)  # many runs on disk, merged
+    monkeypatch.setattr(batch._Sorter, "BLOCK", 3)
+    spooled = run_batch(list(reversed(files)), tmp_path / "b", load_policy("default"), jobs=2)
+    assert [r.source for r in whole.results] == [r.source for r in spooled.results]
+    assert len(spooled.results) == 120 - len(spooled.failures)
+    assert _set(tmp_path / "a") == _set(tmp_path / "b")

@@ -140,12 +140,13 @@ _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
 
 
-def _init(policy: Policy, sheets_dir: Path | None) -> None:
+def _init(policy: Policy, sheets_dir: Path | None, worker: bool = False) -> None:
     global _POLICY, _SHEETS
     _POLICY, _SHEETS = policy, sheets_dir
     _TEMPLATES.clear()
-    if sheets_dir is not None:  # a killed batch's workers die with it
+    if worker:  # Ctrl-C is the main process's to handle (it stops the workers); SIGTERM kills
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
@@ -226,8 +227,15 @@ def _iterate(files: list[Path], jobs: int, policy: Policy, sheets_dir: Path | No
         yield from map(_work, files)
         return
     chunk = max(1, min(64, len(files) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, True))
+    try:
         yield from pool.map(_work, files, chunksize=chunk)
+    except BaseException:  # interrupted, or the outputs failed: stop the workers now, not after the queue
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 # -- sorting -------------------------------------------------------------------------------
@@ -242,11 +250,14 @@ def sort_key(item: "Digest | SheetScore | Failure") -> tuple[str, str, str]:
 
 
 class _Sorter:
-    """Sort keys with their digests' places, in runs of ``RUN`` spooled to disk and merged."""
+    """Sort keys with their digests' places, in runs of ``RUN`` spooled to disk (each in
+    blocks of ``BLOCK``) and merged reading one block per run at a time."""
+
+    BLOCK = 256
 
     def __init__(self, folder: Path | None):
         self._runs = Spool(folder)
-        self._run_places: list[tuple[int, int]] = []
+        self._blocks: list[list[tuple[int, int]]] = []  # per run, the places of its blocks
         self._pending: list[tuple] = []
         self._arrival = 0
 
@@ -259,18 +270,22 @@ class _Sorter:
     def _flush(self) -> None:
         if self._pending:
             self._pending.sort()
-            self._run_places.append(self._runs.add(pickle.dumps(self._pending, protocol=pickle.HIGHEST_PROTOCOL)))
+            self._blocks.append([
+                self._runs.add(pickle.dumps(self._pending[i:i + self.BLOCK], protocol=pickle.HIGHEST_PROTOCOL))
+                for i in range(0, len(self._pending), self.BLOCK)
+            ])
             self._pending = []
 
     def merged(self) -> Iterator[tuple]:
-        if not self._run_places:
+        if not self._blocks:
             self._pending.sort()
             return iter(self._pending)
         self._flush()
-        return heapq.merge(*(self._run(place) for place in self._run_places))
+        return heapq.merge(*(self._run(blocks) for blocks in self._blocks))
 
-    def _run(self, place: tuple[int, int]) -> Iterator[tuple]:
-        yield from pickle.loads(self._runs.get(place))
+    def _run(self, blocks: list[tuple[int, int]]) -> Iterator[tuple]:
+        for place in blocks:
+            yield from pickle.loads(self._runs.get(place))
 
     def close(self) -> None:
         self._runs.close()
@@ -294,7 +309,9 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 
 def _write_outputs(results: Results, failures: list[Failure], out: OutputSet, temps: list[str | None],
-                   outcome: BatchOutcome) -> None:
+                   outcome: BatchOutcome, jobs: int) -> None:
+    """The set's files. With two or more jobs, summary.xlsx is written by a forked child
+    while this process writes the reports (both read the same spools with ``pread``)."""
     from .report.documents import write_report
     from .report.workbook import write_summary
 
@@ -304,10 +321,54 @@ def _write_outputs(results: Results, failures: list[Failure], out: OutputSet, te
                 continue
             os.rename(out.sheets / temp, out.sheets / name)
             outcome.outputs.append(out.outdir / "sheets" / name)
-    write_summary(results, failures, out.aside / "summary.xlsx")
+    summary = out.aside / "summary.xlsx"
+    child = _fork(lambda: write_summary(results, failures, summary)) if jobs > 1 else None
+    if child is None:
+        write_summary(results, failures, summary)
     for fmt in ("md", "html"):
         write_report(results, failures, fmt, out.aside / f"report.{fmt}")
+    if child is not None:
+        _join(*child)
     outcome.outputs += [out.outdir / name for name in SET_FILES]
+
+
+def _fork(write: Callable[[], None]) -> tuple[int, int] | None:
+    """Run ``write`` in a forked child → (pid, read end of its error pipe); None where fork is missing."""
+    if not hasattr(os, "fork"):
+        return None
+    read, written = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write, report an error's Chinese line, never return
+        code = 0
+        try:
+            os.close(read)
+            write()
+        except PerfscoreError as exc:
+            os.write(written, str(exc).encode("utf-8"))
+            code = 1
+        except OSError as exc:
+            os.write(written, os_reason(exc).encode("utf-8"))
+            code = 2
+        except BaseException as exc:  # noqa: BLE001
+            os.write(written, f"内部错误 {type(exc).__name__}".encode("utf-8"))
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(written)
+    return pid, read
+
+
+def _join(pid: int, read: int) -> None:
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 1:
+        raise OutputError(message)
+    if code == 2:
+        raise OutputError(f"无法写入 summary.xlsx: {message}")
+    if code != 0:
+        raise OutputError(f"无法写入 summary.xlsx（{message or '写入进程意外结束'}）")
 
 
 def run_batch(
@@ -370,7 +431,7 @@ def run_batch(
             results = SpooledResults(spool, places, count)
             outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [])
             with deferred_sync():
-                _write_outputs(results, failures, out, temps, outcome)
+                _write_outputs(results, failures, out, temps, outcome, jobs)
             out.commit()
         except OSError as exc:
             raise OutputError(f"无法写入输出目录 {printable(outdir)}: {os_reason(exc)}") from None

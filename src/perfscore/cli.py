@@ -271,6 +271,15 @@ def init(output: Path, kind: str) -> None:
 def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     show = not quiet and sys.stderr.isatty()
+    import signal
+
+    def stop(signum, frame):  # SIGTERM: remove the half-built set on the way out, like Ctrl-C
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
     try:
         with click.progressbar(length=0, label="评分中", file=sys.stderr if show else _Null()) as bar:
             def progress(done: int, total: int) -> None:
@@ -281,6 +290,9 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     for warning in outcome.warnings:
         _fail(warning)
     _fail_all(outcome.failures)

@@ -9,6 +9,7 @@ the batch read through here, so all of them take the same inputs.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,20 +59,42 @@ def reported_cell(cells: dict[str, str], path: str) -> str:
 
 def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path]:
     """The files to read, in order: a file named explicitly is kept (a missing one too, so
-    reading it names it); a directory is searched recursively for project files and
-    workbooks, leaving out hidden files and anything under ``skip`` (an output directory)."""
+    reading it names it); a directory is searched recursively (one walk, in the order of
+    ``sorted(rglob)``) for project files and workbooks, leaving out hidden files and folders,
+    anything under ``skip`` (an output directory), and linked folders (never a loop)."""
     found: list[Path] = []
-    skipped = skip.resolve() if skip is not None else None
+    skipped = os.path.realpath(skip) if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
-                        and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                        and (skipped is None or skipped not in child.resolve().parents)):
-                    found.append(child)
+            if skipped is None or os.path.realpath(path) != skipped:
+                _walk(str(path), skipped, found)
         else:
             found.append(path)
     return found
+
+
+def _walk(folder: str, skipped: str | None, found: list[Path]) -> None:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:  # unreadable folder: nothing to read in it
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if skipped is None or os.path.realpath(entry.path) != skipped:
+                    _walk(entry.path, skipped, found)
+                continue
+            if os.path.splitext(name)[1].lower() not in INPUT_SUFFIXES or not entry.is_file():
+                continue
+            if entry.is_symlink() and skipped is not None and os.path.realpath(entry.path).startswith(skipped + os.sep):
+                continue  # a link to one of the outputs
+        except OSError:  # a link loop or a vanished file: not an input
+            continue
+        found.append(Path(entry.path))
 
 
 def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:
