@@ -50,24 +50,16 @@ def _timed_batch(inputs: Path, out: Path, sheets: bool, jobs: int) -> tuple[floa
 
 
 def _zip_floor(sheet: bytes) -> tuple[float, float]:
-    """(re-deflating every part of ``sheet`` with zipfile, raw deflate of its worksheet XML), seconds."""
+    """(the zip floor: re-deflating every part of ``sheet`` with zipfile, read and written as
+    bench_render.zip_floor does; a raw deflate of its worksheet XML at perfscore's level), seconds."""
+    from bench_render import zip_floor
+
     from perfscore.xlsx.package import DEFLATE_LEVEL
 
     zin = zipfile.ZipFile(io.BytesIO(sheet))
-    members = [(info, zin.read(info)) for info in zin.infolist()]
-    xml = next(data for info, data in members if info.filename.startswith("xl/worksheets/"))
-
-    def rezip() -> None:
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zout:
-            for info, data in members:
-                zout.writestr(info.filename, data)
-
-    def raw() -> None:
-        zlib.compress(xml, DEFLATE_LEVEL, -15)
-
+    xml = next(zin.read(i) for i in zin.infolist() if i.filename.startswith("xl/worksheets/"))
     out = []
-    for fn in (rezip, raw):
+    for fn in (lambda: zip_floor(sheet), lambda: zlib.compress(xml, DEFLATE_LEVEL, -15)):
         runs = []
         for _ in range(5):
             start = time.perf_counter()

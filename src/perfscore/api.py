@@ -113,8 +113,8 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy, template: Path 
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
             continue
         except OSError as exc:
-            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit,
-                                    (f"无法写入 {out}: {os_reason(exc)}",)))
+            reason = "上级路径不是目录" if isinstance(exc, FileExistsError) and not out.parent.is_dir() else os_reason(exc)
+            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit, (f"无法写入 {out}: {reason}",)))
             continue
         written.append(out)
         if on_written:

@@ -99,10 +99,12 @@ class SpooledResults(Results):
     """Results whose digests live in a spool, in output order: iterating reads them back
     one at a time, so memory does not grow with their number."""
 
+    RECORD = 32
+
     def __init__(self, spool: Spool, places: Spool, count: int):
         super().__init__([], self._load_detail)
         self._spool = spool
-        self._places = places  # the digests' places, 16 bytes each, in output order
+        self._places = places  # per digest, in output order: its place and its detail's (4 × 8 bytes)
         self._count = count
 
     def _load_detail(self, place: tuple[int, int]) -> "Detail":
@@ -112,12 +114,15 @@ class SpooledResults(Results):
         return self._count
 
     def __iter__(self) -> Iterator["Digest"]:
-        step = 1024
+        step, size = 1024, self.RECORD
         for start in range(0, self._count, step):
-            block = self._places.get((start * 16, min(step, self._count - start) * 16))
-            for i in range(0, len(block), 16):
-                place = (int.from_bytes(block[i:i + 8], "little"), int.from_bytes(block[i + 8:i + 16], "little"))
-                yield pickle.loads(self._spool.get(place))
+            block = self._places.get((start * size, min(step, self._count - start) * size))
+            for i in range(0, len(block), size):
+                at, length, detail_at, detail_length = (
+                    int.from_bytes(block[j:j + 8], "little") for j in range(i, i + size, 8))
+                item = pickle.loads(self._spool.get((at, length)))
+                item.detail = (detail_at, detail_length)
+                yield item
 
     @property
     def digests(self) -> list["Digest"]:  # type: ignore[override]
@@ -197,15 +202,20 @@ def _one(item, out: list) -> None:
             out.append((Failure(source, scored.name, scored.unit,
                                 (f"无法写入 {source} 的自评表: {os_reason(exc)}",)), None))
             return
+    from .report.figures import unit_of
+
     summary = digest(scored, item.cells)
-    summary.detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
-    out.append((pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), temp))
+    detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
+    summary.detail = None  # type: ignore[assignment] - the main process records where it is spooled
+    key = (unit_of(summary), summary.name, summary.source)
+    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail), temp))
 
 
-def _work(path: Path) -> list[tuple[bytes | Failure, str | None]]:
+def _work(path: Path) -> list[tuple[tuple | Failure, str | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
-    result to its pickled digest. Never raises: any error is the Failure of that input."""
-    out: list[tuple[bytes | Failure, str | None]] = []
+    result to (sort key, pickled digest, pickled detail), so the main process only spools
+    bytes. Never raises: any error is the Failure of that input."""
+    out: list[tuple[tuple | Failure, str | None]] = []
     try:
         items = read_path(path)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
@@ -406,17 +416,13 @@ def run_batch(
             done, count = 0, 0
             if progress:
                 progress(0, len(files))
-            from .report.figures import unit_of
-
             for batch in _iterate(files, jobs, policy, out.sheets):
                 for item, temp in batch:
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
-                    summary: Digest = pickle.loads(item)
-                    summary.detail = spool.add(summary.detail)
-                    place = spool.add(pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
-                    sorter.add((unit_of(summary), summary.name, summary.source), place, temp)
+                    key, summary, detail = item
+                    sorter.add(key, spool.add(summary) + spool.add(detail), temp)
                     count += 1
                 done += 1
                 if progress:
@@ -424,7 +430,7 @@ def run_batch(
             failures.sort(key=sort_key)
             temps: list[str | None] = []
             for _, _, place, temp in sorter.merged():
-                places.add(place[0].to_bytes(8, "little") + place[1].to_bytes(8, "little"))
+                places.add(b"".join(n.to_bytes(8, "little") for n in place))
                 if sheets:
                     temps.append(temp)
             sorter.close()

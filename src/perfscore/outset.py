@@ -65,7 +65,8 @@ class OutputSet:
     ``out.commit()``; leaving the block without a commit discards the new set."""
 
     def __init__(self, outdir: Path | str, sheets: bool = False):
-        self.outdir = Path(os.path.abspath(outdir))
+        # a link to a folder: the set is swapped in where it points, the link stays
+        self.outdir = Path(os.path.realpath(outdir) if os.path.islink(outdir) else os.path.abspath(outdir))
         self.want_sheets = sheets
         self.parent = self.outdir.parent
         self.name = self.outdir.name
@@ -122,6 +123,8 @@ class OutputSet:
 
     def __enter__(self) -> "OutputSet":
         shown = printable(self.outdir)
+        if self.outdir == Path(os.path.realpath(os.getcwd())) or self.outdir in Path(os.getcwd()).resolve().parents:
+            raise OutputError(f"输出目录 {shown} 是当前目录（或它的上级）：请用一个子目录，如 -o out")
         if self.outdir.exists() and not self.outdir.is_dir():
             raise OutputError(f"无法创建输出目录 {shown}: 已有同名文件")
         try:
