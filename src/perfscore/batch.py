@@ -15,6 +15,7 @@ temporary files and keeps only fixed-size runs of sort keys, merged from disk.
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import os
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .errors import Failure, OutputError, PerfscoreError, printable
-from .inputs import discover, read_path
+from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
 from .policy import Policy
 from .report.digests import Results
@@ -231,21 +232,56 @@ def _work(path: Path) -> list[tuple[tuple | Failure, str | None]]:
     return out
 
 
-def _iterate(files: list[Path], jobs: int, policy: Policy, sheets_dir: Path | None) -> Iterator[list]:
+def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, str | None]]]:
+    return [_work(Path(p)) for p in paths]
+
+
+def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path | None, chunk: int) -> Iterator[list]:
+    """Each input's results, in input order. At most a few chunks per worker are in flight,
+    so neither the queue of tasks nor the finished results grow with the number of inputs."""
     if jobs <= 1:
         _init(policy, sheets_dir)
-        yield from map(_work, files)
+        for path in files:
+            yield _work(Path(path))
         return
-    chunk = max(1, min(64, len(files) // (jobs * 8) or 1))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, True))
     try:
-        yield from pool.map(_work, files, chunksize=chunk)
+        pending: collections.deque = collections.deque()
+        chunks = iter(lambda: list(itertools.islice(source, chunk)), [])
+        source = iter(files)
+        for paths in chunks:
+            pending.append(pool.submit(_work_chunk, paths))
+            if len(pending) >= 3 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
     except BaseException:  # interrupted, or the outputs failed: stop the workers now, not after the queue
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+class _Paths:
+    """The input files of a run, spooled one per line (memory does not grow with them)."""
+
+    def __init__(self, paths: Iterable[Path], folder: Path):
+        self._fh = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX)  # noqa: SIM115 - closed by close()
+        self.count = 0
+        for path in paths:
+            self._fh.write(os.fsencode(path) + b"\0")
+            self.count += 1
+
+    def __iter__(self) -> Iterator[str]:
+        self._fh.seek(0)
+        rest = b""
+        while block := self._fh.read(1 << 16):
+            *names, rest = (rest + block).split(b"\0")
+            yield from map(os.fsdecode, names)
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 # -- sorting -------------------------------------------------------------------------------
@@ -401,22 +437,22 @@ def run_batch(
     # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs;
     # but an input named inside OUTDIR would be moved away with the old set
     inside = _inputs_in(outdir, inputs)
-    files = discover(inputs, skip=outdir)
-    inside = inside or _inputs_in(outdir, files)
     if inside is not None:
         raise OutputError(f"输出文件 {printable(inside)} 是输入文件（在输出目录中）：不会覆盖输入，请换一个输出目录")
-    jobs, warning = bounded_jobs(jobs, len(files))
     failures: list[Failure] = []
     outcome: BatchOutcome | None = None
     with OutputSet(outdir, sheets=sheets) as out:
+        files = _Paths(iter_inputs(inputs, skip=outdir), out.aside)  # the one walk
         spool = Spool(out.aside)
         places = Spool(out.aside)
         sorter = _Sorter(out.aside)
         try:
+            jobs, warning = bounded_jobs(jobs, files.count)
+            chunk = max(1, min(64, files.count // (jobs * 8) or 1))
             done, count = 0, 0
             if progress:
-                progress(0, len(files))
-            for batch in _iterate(files, jobs, policy, out.sheets):
+                progress(0, files.count)
+            for batch in _iterate(files, jobs, policy, out.sheets, chunk):
                 for item, temp in batch:
                     if isinstance(item, Failure):
                         failures.append(item)
@@ -426,7 +462,7 @@ def run_batch(
                     count += 1
                 done += 1
                 if progress:
-                    progress(done, len(files))
+                    progress(done, files.count)
             failures.sort(key=sort_key)
             temps: list[str | None] = []
             for _, _, place, temp in sorter.merged():
@@ -444,6 +480,7 @@ def run_batch(
         except OutputError as exc:
             raise OutputError(str(exc).replace(str(out.aside), str(out.outdir))) from None
         finally:
+            files.close()
             if outcome is None:
                 spool.close()
                 places.close()

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import Failure, PerfscoreError
 from .model import Sheet
@@ -62,18 +62,21 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
     reading it names it); a directory is searched recursively (one walk, in the order of
     ``sorted(rglob)``) for project files and workbooks, leaving out hidden files and folders,
     anything under ``skip`` (an output directory), and linked folders (never a loop)."""
-    found: list[Path] = []
+    return list(iter_inputs(paths, skip))
+
+
+def iter_inputs(paths: Iterable[Path | str], skip: Path | None = None) -> Iterator[Path]:
+    """``discover``'s files one at a time (a batch of any size never holds the list)."""
     skipped = os.path.realpath(skip) if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
             if skipped is None or os.path.realpath(path) != skipped:
-                _walk(str(path), skipped, found)
+                yield from _walk(str(path), skipped)
         else:
-            found.append(path)
-    return found
+            yield path
 
 
-def _walk(folder: str, skipped: str | None, found: list[Path]) -> None:
+def _walk(folder: str, skipped: str | None) -> Iterator[Path]:
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -86,7 +89,7 @@ def _walk(folder: str, skipped: str | None, found: list[Path]) -> None:
         try:
             if entry.is_dir(follow_symlinks=False):
                 if skipped is None or os.path.realpath(entry.path) != skipped:
-                    _walk(entry.path, skipped, found)
+                    yield from _walk(entry.path, skipped)
                 continue
             if os.path.splitext(name)[1].lower() not in INPUT_SUFFIXES or not entry.is_file():
                 continue
@@ -94,7 +97,7 @@ def _walk(folder: str, skipped: str | None, found: list[Path]) -> None:
                 continue  # a link to one of the outputs
         except OSError:  # a link loop or a vanished file: not an input
             continue
-        found.append(Path(entry.path))
+        yield Path(entry.path)
 
 
 def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:
