@@ -1,24 +1,30 @@
-"""Batch speed on synthetic projects (bench/synthetic.py): prints numbers, asserts nothing.
+"""Batch speed and memory on synthetic projects (bench/synthetic.py): prints numbers, asserts nothing.
 
-    python bench/bench_batch.py [N]          # default N = 10000
+    python bench/bench_batch.py [--quick]
 
-1. scoring only (read nothing: mappings → models → scores), one core and all cores;
-2. scoring + summary (project files on disk → summary.xlsx, report.md, report.html);
-3. scoring + summary + filled sheets (--sheets);
-4. per filled sheet, in the same run: the compiled template against the plain openpyxl way
-   and against the zip floor (bench/bench_render.py);
-5. peak RSS of a whole batch with sheets for N = 1,000 and N = 10,000 (a fresh process each).
+In one run, each figure with its anchor beside it:
+
+1. ``--sheets`` marginal cost per sheet at N = 1000, ``--jobs 1``: (batch with sheets − batch
+   without) / sheets written, next to the zip floor (re-deflating that sheet's parts with
+   zipfile) and a raw deflate of the sheet XML (zlib, the true floor);
+2. main-process peak RSS of a whole batch at 5,000 and 50,000 projects (a fresh process each;
+   VmHWM), workers beside it;
+3. wall time of a batch with sheets on 2 cores against 1 core (N = 2000).
+
+``--quick`` uses 500 / 2,000 / 10,000 projects instead (a smoke run, not the figures).
 """
 
 from __future__ import annotations
 
+import io
 import os
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+import zipfile
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,67 +34,59 @@ try:
 except ImportError:  # a checkout without install
     sys.path.insert(0, str(ROOT / "src"))
 
-from synthetic import projects, write_files  # noqa: E402
+from synthetic import write_files  # noqa: E402
 
 from perfscore.batch import run_batch  # noqa: E402
-from perfscore.errors import InputError  # noqa: E402
 from perfscore.policy import load_policy  # noqa: E402
-from perfscore.projectfile import sheet_from_mapping  # noqa: E402
-from perfscore.scoring import score_sheet  # noqa: E402
 
 
-def _score_chunk(args: tuple[int, int]) -> tuple[int, int, float]:
-    """Generate ``count`` projects (seeded by chunk), then time scoring them: the inputs
-    are made in the worker, so no pickling is timed. → (scored, indicators, seconds)."""
-    seed, count = args
-    data = projects(count, seed)
-    policy = load_policy("default")
-    done = 0
+def _timed_batch(inputs: Path, out: Path, sheets: bool, jobs: int) -> tuple[float, int]:
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    for item in data:
-        try:
-            score_sheet(sheet_from_mapping(item, "bench"), policy)
-            done += 1
-        except InputError:
-            pass
-    return done, sum(len(d["indicators"]) for d in data), time.perf_counter() - start
+    outcome = run_batch([inputs], out, load_policy("default"), sheets=sheets, jobs=jobs)
+    return time.perf_counter() - start, len(outcome.results)
 
 
-def scoring_only(n: int) -> None:
-    jobs = os.cpu_count() or 1
-    chunks = [(2024 + j, n // jobs + (1 if j < n % jobs else 0)) for j in range(jobs)]
-    one = sum(_score_chunk(chunk)[2] for chunk in chunks)  # the same work on one core
-    with ProcessPoolExecutor(jobs) as pool:
-        parts = list(pool.map(_score_chunk, chunks))
-    every = max(seconds for _, _, seconds in parts)  # the cores score at the same time
-    scored, indicators = sum(p[0] for p in parts), sum(p[1] for p in parts)
-    print(f"scoring only, {n} projects ({indicators} indicators, {n - scored} bad rows):")
-    print(f"  1 core : {n / one:8.0f} projects/s")
-    print(f"  {jobs} cores: {n / every:8.0f} projects/s   (target ≥ 5,000)")
+def _zip_floor(sheet: bytes) -> tuple[float, float]:
+    """(the zip floor: re-deflating every part of ``sheet`` with zipfile, read and written as
+    bench_render.zip_floor does; a raw deflate of its worksheet XML at perfscore's level), seconds."""
+    from bench_render import zip_floor
+
+    from perfscore.xlsx.package import DEFLATE_LEVEL
+
+    zin = zipfile.ZipFile(io.BytesIO(sheet))
+    xml = next(zin.read(i) for i in zin.infolist() if i.filename.startswith("xl/worksheets/"))
+    out = []
+    for fn in (lambda: zip_floor(sheet), lambda: zlib.compress(xml, DEFLATE_LEVEL, -15)):
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(20):
+                fn()
+            runs.append((time.perf_counter() - start) / 20)
+        out.append(min(runs))
+    return out[0], out[1]
 
 
-def batch_runs(n: int, folder: Path) -> None:
-    write_files(n, folder / "in")
-    policy = load_policy("default")
-    for sheets in (False, True):
-        out = folder / ("out_sheets" if sheets else "out")
-        start = time.perf_counter()
-        outcome = run_batch([folder / "in"], out, policy, sheets=sheets)
-        took = time.perf_counter() - start
-        label = "scoring + summary + sheets" if sheets else "scoring + summary        "
-        print(f"{label}: {n} files in {took:6.2f} s = {n / took:6.0f} projects/s "
-              f"({len(outcome.results)} scored, {len(outcome.failures)} failed)"
-              + ("   (target for 10,000: < 15 s)" if not sheets else ""))
+def sheets_marginal(n: int, folder: Path) -> None:
+    inputs = folder / "in"
+    write_files(n, inputs)
+    plain = min(_timed_batch(inputs, folder / "plain", False, 1)[0] for _ in range(2))
+    runs = [_timed_batch(inputs, folder / "sheets", True, 1) for _ in range(2)]
+    with_sheets, written = min(t for t, _ in runs), runs[0][1]
+    marginal = (with_sheets - plain) / max(written, 1)
+    sample = sorted((folder / "sheets" / "sheets").glob("*.xlsx"))[:: max(1, written // 40)]
+    floors = [_zip_floor(p.read_bytes()) for p in sample]
+    rezip = statistics.median(f for f, _ in floors)
+    raw = statistics.median(r for _, r in floors)
+    print(f"--sheets marginal, N = {n}, --jobs 1: {marginal * 1000:6.2f} ms/sheet   "
+          f"zip floor {rezip * 1000:5.2f} ms ({marginal / rezip:4.2f}×, target ≤ 1×)   raw deflate {raw * 1000:5.2f} ms")
+    print(f"    (batch {plain:5.2f} s without sheets, {with_sheets:5.2f} s with {written} sheets)")
 
 
-def sheet_ratios() -> None:
-    import bench_render
-
-    print("per filled sheet (one core):")
-    bench_render.main(["--quick"])
-
-
-def peak_rss(n: int) -> None:
+def peak_rss(n: int) -> tuple[int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_files(n, folder / "in")
@@ -96,28 +94,64 @@ def peak_rss(n: int) -> None:
         code = (
             "import sys, resource; from pathlib import Path;"
             "from perfscore.batch import run_batch; from perfscore.policy import load_policy;"
-            f"run_batch([Path({str(folder / 'in')!r})], Path({str(folder / 'out')!r}), load_policy('default'), sheets=True);"
+            f"run_batch([Path({str(folder / 'in')!r})], Path({str(folder / 'out')!r}), load_policy('default'));"
             "s = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0];"
             "c = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
             "print(s, c)"
         )
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
         own, workers = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                      env=env).stdout.split()
-        print(f"peak RSS, batch with sheets, N = {n:6d}: main process {int(own) / 1024:6.0f} MB "
-              f"(workers ≤ {int(workers) / 1024:.0f} MB)")
+                                      env=os.environ).stdout.split()
+        print(f"peak RSS, batch, N = {n:6d}: main process {int(own) / 1024:6.1f} MB (workers ≤ {int(workers) / 1024:.0f} MB)")
+        return int(own), int(workers)
+
+
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def cpu_anchor() -> float:
+    """Two pure-CPU loops on 1 process against 2: what the machine gives right now."""
+    n = 4_000_000
+    start = time.perf_counter()
+    _spin(n), _spin(n)
+    one = time.perf_counter() - start
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        start = time.perf_counter()
+        list(pool.map(_spin, [n, n]))
+        two = time.perf_counter() - start
+    return one / two
+
+
+def cores(n: int, folder: Path) -> None:
+    inputs = folder / "in2"
+    write_files(n, inputs)
+    anchor = cpu_anchor()
+    one = min(_timed_batch(inputs, folder / "one", True, 1)[0] for _ in range(2))
+    two = min(_timed_batch(inputs, folder / "two", True, 2)[0] for _ in range(2))
+    anchor = (anchor + cpu_anchor()) / 2  # float-ok: a timing ratio
+    print(f"batch with sheets, N = {n}: 1 core {one:5.2f} s, 2 cores {two:5.2f} s = {one / two:4.2f}× (target ≥ 1.7×; "
+          f"load average {os.getloadavg()[0]:.1f}; a pure CPU loop gets {anchor:4.2f}× from 2 processes right now)")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
-    scoring_only(n)
+    quick = "--quick" in sys.argv
+    sizes = (500, 2_000, 10_000, 1_000) if quick else (1_000, 5_000, 50_000, 2_000)
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    print(f"python -c pass: {(time.perf_counter() - start) * 1000:.0f} ms (anchor for a fresh process)")
     with tempfile.TemporaryDirectory() as tmp:
-        batch_runs(n, Path(tmp))
-    sheet_ratios()
-    for size in (1_000, 10_000):
-        peak_rss(size)
-    print(f"bench process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        sheets_marginal(sizes[0], Path(tmp))
+    small, _ = peak_rss(sizes[1])
+    large, _ = peak_rss(sizes[2])
+    print(f"    RSS at {sizes[2]} / at {sizes[1]}: {large / small:4.2f} (target ≤ 1.10)")
+    with tempfile.TemporaryDirectory() as tmp:
+        cores(sizes[3], Path(tmp))
 
 
 if __name__ == "__main__":

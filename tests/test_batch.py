@@ -4,10 +4,7 @@ names, and nothing lost when a run is killed or cannot write."""
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
 sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import write_files  # noqa: E402
+
 
 
 def project_files(folder):
@@ -131,7 +128,9 @@ def test_flat_workbook_bad_rows_fail_alone(tmp_path):
 @pytest.mark.parametrize(
     "name, expected",
     [("法治/建设", "法治_建设"), ("../../etc/passwd", "etc_passwd"), ("a\\b", "a_b"), ("培训\0项目", "培训_项目"),
-     ("  ..  ", "未命名项目"), ("长" * 300, "长" * 60), ("CON:", "CON")],
+     ("  ..  ", "未命名项目"), ("长" * 300, "长" * 60), ("CON:", "_CON"),
+     ("nul", "_nul"), ("com1.txt", "_com1.txt"), ("LPT9", "_LPT9"), ("CONSOLE", "CONSOLE"), ("-rf", "rf"),
+     ("--help 项目", "help 项目"), ("甲\u202egpj.xlsx", "甲_gpj.xlsx"), ("a\x1b[31mb", "a_[31mb"), ("x\u2066y", "x_y")],
 )
 def test_safe_file_names(name, expected):
     assert safe_file_name(name) == expected
@@ -168,46 +167,37 @@ def test_unwritable_outdir_is_a_clear_error(tmp_path):
     assert result.exit_code == 1 and "无法创建输出目录" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["sync", "report"])
+def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch, where):
+    from perfscore import outset
+
     out = tmp_path / "out"
-    run_batch([SAMPLES / "liaoning_chaoyang_2024"], out, load_policy("liaoning"), jobs=1)
+    run_batch([SAMPLES / "liaoning_chaoyang_2024"], out, load_policy("liaoning"), jobs=1, sheets=True)
     before = _outputs(out)
 
-    def full(fd):
+    def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writing.os, "fsync", full)
+    if where == "sync":  # the set is complete but cannot be made durable
+        monkeypatch.setattr(outset, "_sync_tree", full)
+    else:  # the disk fills while report.html is written, after summary.xlsx and report.md
+        real = writing.tempfile.mkstemp
+        calls = []
+
+        def third(*args, **kwargs):
+            calls.append(1)
+            return full() if len(calls) == 3 else real(*args, **kwargs)
+
+        monkeypatch.setattr(writing.tempfile, "mkstemp", third)
     with pytest.raises(OutputError, match="磁盘已满"):
-        run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1)
-    assert _outputs(out) == before  # the old summary is intact: replaced only when complete
+        run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1, sheets=True)
+    assert _outputs(out) == before  # the old set is intact, sheets and summary alike
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no set left aside, no lock
     assert not [p for p in out.rglob(".perfscore-tmp-*")]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_killed_batch_leaves_no_partial_file(tmp_path, sig):
-    files = write_files(3000, tmp_path / "in")
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "perfscore.cli", "batch", str(tmp_path / "in"), "-o", str(out), "--sheets", "-q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        if (out / "sheets").exists() and len(list((out / "sheets").iterdir())) >= 20:
-            break  # in the middle of writing sheets
-        time.sleep(0.02)
-    assert proc.poll() is None, "the batch finished before it could be killed"
-    os.killpg(proc.pid, sig)
-    proc.wait(timeout=30)
-    for path in out.rglob("*"):
-        if path.is_file() and not path.name.startswith(writing.TEMP_PREFIX):
-            # every file not marked temporary is complete: a readable workbook or report
-            if path.suffix == ".xlsx":
-                openpyxl.load_workbook(path, read_only=True).close()
-    assert not (out / "summary.xlsx").exists() or openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
-    # the next run cleans the temp files and completes
-    outcome = run_batch([tmp_path / "in"], out, load_policy("default"), sheets=False, jobs=2)
-    assert not list(out.rglob(f"{writing.TEMP_PREFIX}*"))
-    assert len(outcome.results) + len(outcome.failures) == len(files)
-    assert (out / "summary.xlsx").exists() and (out / "report.md").exists()
+# The killed-batch test (kill while sheets are written and while they are renamed; the set
+# checked byte for byte) is in test_outset.py.
 
 
 def _flat(tmp_path, projects_rows, indicator_rows, project_header=None, indicator_header=None):
@@ -288,7 +278,7 @@ def test_read_only_or_full_outdir_is_a_clear_error(tmp_path, monkeypatch, err, m
     assert result.exit_code == 1
     assert f"无法写入 {tmp_path / 'out' / 'summary.xlsx'}: {message}" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not list((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())  # nothing aside, no lock
 
 
 def test_outdir_inside_an_input_directory_is_not_read_again(tmp_path):

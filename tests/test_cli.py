@@ -224,3 +224,46 @@ def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
     args = shlex.split(text[-1].strip())[1:]
     result = CliRunner().invoke(main, args + (["-j", "1", "-q"] if command == "batch" else []))
     assert result.exit_code == 0, (args, result.output, result.stderr)
+
+
+@pytest.mark.parametrize("args, line", [
+    (["bogus"], "没有命令「bogus」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+    (["batch", "x", "-o", "y", "--jobs", "abc"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
+    (["batch", "x", "-o", "y", "--jobs", "0"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
+    (["batch"], "缺少参数 INPUTS（请给出至少一个文件或目录）；用 perfscore batch --help 查看用法"),
+    (["fill", "x.yaml"], "缺少选项 -o/--output；用 perfscore fill --help 查看用法"),
+    (["score", "x.yaml", "--format", "xml"], "--format 的值无效：可选: table / json；用 perfscore score --help 查看用法"),
+    (["score", "x.yaml", "--formt", "json"], "没有选项 --formt（是否想用 --format？）；用 perfscore score --help 查看用法"),
+    (["\x1b[2Jx"], "没有命令「\\x1b[2Jx」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+])
+def test_usage_errors_are_one_chinese_line(args, line):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [line]
+
+
+def test_fill_onto_what_cannot_take_it(tmp_path):
+    sample = Path(__file__).resolve().parent.parent / "samples" / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+    existing = tmp_path / "existing.txt"
+    existing.write_text("x", encoding="utf-8")
+    cases = [
+        (["fill", sample, "-o", "/dev/full"], "输出目录 /dev/full: 不是目录（只有一个输入时，请用 .xlsx 结尾的文件名）"),
+        (["fill", sample, sample, "-o", existing], f"输出目录 {existing}: 是一个已有的文件，不是目录"),
+        (["fill", sample, "-o", existing / "x.xlsx"], f"无法写入 {existing / 'x.xlsx'}: 上级路径不是目录"),
+    ]
+    (tmp_path / "dangling.xlsx").symlink_to(tmp_path / "nowhere")
+    cases.append((["fill", sample, "-o", tmp_path / "dangling.xlsx"],
+                  f"无法写入 {tmp_path / 'dangling.xlsx'}: 不是普通文件（设备、管道或失效的链接），不会覆盖"))
+    for args, line in cases:
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exit_code == 1 and result.stdout == "", args
+        assert result.stderr.splitlines() == [line]
+    assert existing.read_text(encoding="utf-8") == "x" and (tmp_path / "dangling.xlsx").is_symlink()
+
+
+@pytest.mark.parametrize("err, reason", [(28, "磁盘已满"), (13, "没有写入权限"), (30, "没有写入权限（只读文件系统）"),
+                                         (17, "已有同名文件"), (2, "目录不存在"), (5, "读写出错（I/O 错误）"), (99999, "系统错误")])
+def test_os_errors_in_chinese(err, reason):
+    from perfscore.writing import os_reason
+
+    assert os_reason(OSError(err, "English words")) == reason

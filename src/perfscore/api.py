@@ -20,7 +20,7 @@ from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
-from .writing import numbered_names, safe_file_name
+from .writing import numbered_names, os_reason, safe_file_name
 
 Paths = Iterable[Path | str]
 
@@ -105,6 +105,11 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     output = Path(output)
     files = discover(paths, skip=output)  # earlier outputs under the inputs are not inputs
     inputs, failures = read_inputs(files, policy=policy)
+    one_file = len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx"
+    if inputs and not one_file and output.exists() and not output.is_dir():
+        reason = "是一个已有的文件，不是目录" if output.is_file() else "不是目录"
+        hint = "（只有一个输入时，请用 .xlsx 结尾的文件名）" if len(inputs) == 1 else ""
+        return [], failures + [Failure(str(output), None, None, (f"输出目录 {output}: {reason}{hint}",))]
     written: list[Path] = []
     if len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx":
         targets = [output]
@@ -121,8 +126,8 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
             failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
             continue
         except OSError as exc:
-            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit,
-                                    (f"无法写入 {out}: {exc.strerror or exc}",)))
+            reason = "上级路径不是目录" if isinstance(exc, FileExistsError) and not out.parent.is_dir() else os_reason(exc)
+            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit, (f"无法写入 {out}: {reason}",)))
             continue
         written.append(out)
         if on_written:
@@ -212,7 +217,7 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
         except PerfscoreError as exc:
             failures.append(Failure.from_error(source, exc))
         except OSError as exc:
-            failures.append(Failure(source, None, None, (f"无法写入 {out}: {exc.strerror or exc}",)))
+            failures.append(Failure(source, None, None, (f"无法写入 {out}: {os_reason(exc)}",)))
     return written, failures
 
 

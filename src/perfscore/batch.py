@@ -1,150 +1,425 @@
 """Batch scoring for finance offices: many inputs in, isolated failures, parallel work.
 
 ``run_batch(inputs, outdir, policy)`` reads every project file, directory, filled sheet
-and flat workbook it is given, scores each project on all cores, and writes
-summary.xlsx, report.md, report.html (and with ``sheets=True`` one filled sheet per
-project) into ``outdir``, each atomically. One bad project never stops the others.
-Output is the same whatever the job count and the input order.
+and flat workbook it is given, scores each project on up to ``max_jobs()`` cores, and
+writes summary.xlsx, report.md, report.html (and with ``sheets=True`` one filled sheet per
+project) as one output set: built aside and swapped in for OUTDIR whole (outset.py), so
+OUTDIR always holds one run's complete set. One bad file never stops the others: any
+error reading, scoring or rendering it becomes its Failure. Output is the same whatever
+the job count and the input order.
+
+Memory stays flat in the number of projects: the workers send each project's digest
+(its detail already pickled); the main process spools digests and details to unlinked
+temporary files and keeps only fixed-size runs of sort keys, merged from disk.
 """
 
 from __future__ import annotations
 
-import hashlib
+import collections
+import heapq
+import itertools
 import os
 import pickle
+import signal
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .errors import Failure, OutputError, PerfscoreError
-from .model import Sheet
+from .errors import Failure, OutputError, PerfscoreError, printable
+from .inputs import iter_inputs, read_path
+from .outset import SET_FILES, OutputSet
 from .policy import Policy
-from .inputs import discover, read_path
-from .scoring import SheetScore, score_sheet
-from .writing import TEMP_PREFIX, numbered_names, safe_file_name
+from .report.digests import Results
+from .scoring import score_sheet
+from .writing import TEMP_PREFIX, deferred_sync, numbered_names, os_reason, safe_file_name
 
 if TYPE_CHECKING:
-    from .report.digests import Detail, Digest, Results
+    from .report.digests import Detail, Digest
+    from .scoring import SheetScore
+
+MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
+RUN = 4096  # sort keys held in memory at once; longer runs are spooled and merged
+
+
+def max_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
+
+
+def bounded_jobs(jobs: int | None, files: int) -> tuple[int, str | None]:
+    """The worker count to use and, when ``jobs`` asks for more than the machine allows,
+    the Chinese warning saying so."""
+    limit = max_jobs()
+    warning = None
+    if jobs is None:
+        jobs = limit
+    elif jobs > limit:
+        warning = f"提示: --jobs {jobs} 超过本机可用的 {limit} 个进程（{os.cpu_count() or 1} 个 CPU 核，上限 {MAX_JOBS}），按 {limit} 个运行"
+        jobs = limit
+    return max(1, min(jobs, files or 1)), warning
 
 
 @dataclass
 class BatchOutcome:
-    results: "Results"  # digests of the scored sheets, sorted by unit, name, source (details are
-    # spooled during the run only: after it, the figures remain, the details are in the outputs)
+    results: Results  # digests of the scored sheets, sorted by unit, name, source (read from an
+    # unlinked spool file: after the run the figures remain readable, the details are in the outputs)
     failures: list[Failure]
     outputs: list[Path] = field(default_factory=list)
     seconds: float = 0.0  # float-ok: wall time, not money
+    warnings: list[str] = field(default_factory=list)
 
 
-class DetailSpool:
-    """The details of a run's results, pickled into one file in the output directory as
-    they arrive, so memory holds only the figures; ``load`` reads one back."""
+# -- the spool -----------------------------------------------------------------------------
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._out = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self._in = None
+class Spool:
+    """Append-only records in an unlinked temporary file, read back by place with
+    ``pread`` (so a forked writer can read it at the same time)."""
 
-    def add(self, pickled: bytes) -> tuple[int, int]:
-        offset = self._out.tell()
-        self._out.write(pickled)
-        return offset, len(pickled)
+    def __init__(self, folder: Path | None):
+        self._fh = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX)  # noqa: SIM115 - closed by close()
+        self._end = 0
 
-    def load(self, place: tuple[int, int]) -> "Detail":
-        if self._in is None:
-            self._out.flush()
-            self._in = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+    def add(self, data: bytes) -> tuple[int, int]:
+        self._fh.write(data)
+        place = (self._end, len(data))
+        self._end += len(data)
+        return place
+
+    def get(self, place: tuple[int, int]) -> bytes:
+        self._fh.flush()
         offset, length = place
-        self._in.seek(offset)
-        return pickle.loads(self._in.read(length))
+        return os.pread(self._fh.fileno(), length, offset)
 
     def close(self) -> None:
-        for fh in (self._out, self._in):
-            if fh is not None:
-                fh.close()
-        self.path.unlink(missing_ok=True)
+        self._fh.close()
+
+
+class SpooledResults(Results):
+    """Results whose digests live in a spool, in output order: iterating reads them back
+    one at a time, so memory does not grow with their number."""
+
+    RECORD = 32
+
+    def __init__(self, spool: Spool, places: Spool, count: int):
+        super().__init__([], self._load_detail)
+        self._spool = spool
+        self._places = places  # per digest, in output order: its place and its detail's (4 × 8 bytes)
+        self._count = count
+
+    def _load_detail(self, place: tuple[int, int]) -> "Detail":
+        return pickle.loads(self._spool.get(place))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator["Digest"]:
+        step, size = 1024, self.RECORD
+        for start in range(0, self._count, step):
+            block = self._places.get((start * size, min(step, self._count - start) * size))
+            for i in range(0, len(block), size):
+                at, length, detail_at, detail_length = (
+                    int.from_bytes(block[j:j + 8], "little") for j in range(i, i + size, 8))
+                item = pickle.loads(self._spool.get((at, length)))
+                item.detail = (detail_at, detail_length)
+                yield item
+
+    @property
+    def digests(self) -> list["Digest"]:  # type: ignore[override]
+        return list(self)
+
+    @digests.setter
+    def digests(self, value) -> None:  # Results.__init__ sets it
+        pass
+
+    def close(self) -> None:
+        self._spool.close()
+        self._places.close()
 
 
 # -- work ----------------------------------------------------------------------------------
 
-def _score_one(source: str, item: Sheet, policy: Policy) -> SheetScore | Failure:
-    try:
-        return score_sheet(item, policy, source)
-    except PerfscoreError as exc:
-        return Failure.from_error(source, exc, item.name, item.unit or item.department)
+_POLICY: Policy | None = None
+_SHEETS: Path | None = None
+_TEMPLATES: dict[str, object] = {}
+_SEQUENCE = itertools.count()
 
 
-def _sheet_temp_name(source: str, name: str) -> str:
-    digest = hashlib.sha1(f"{source}\0{name}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{TEMP_PREFIX}{digest}.xlsx"
+def _init(policy: Policy, sheets_dir: Path | None, worker: bool = False) -> None:
+    global _POLICY, _SHEETS
+    _POLICY, _SHEETS = policy, sheets_dir
+    _TEMPLATES.clear()
+    if worker:  # Ctrl-C is the main process's to handle (it stops the workers); SIGTERM kills
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _work(args: tuple[Path, Policy | None, Path | None]) -> list[tuple[Digest | Failure, str | None]]:
-    """One input file, in a worker: read, score, render the filled sheet to a temp file,
-    and reduce each result to its digest (the detail pickled here, not in the main process)."""
+def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
+    """An unexpected error on one input, as its Failure (one Chinese line; the batch goes on)."""
+    if isinstance(exc, MemoryError):
+        why = "内存不足"
+    elif isinstance(exc, RecursionError):
+        why = "嵌套过深"
+    elif isinstance(exc, OSError):
+        why = os_reason(exc)
+    else:
+        why = f"内部错误 {type(exc).__name__}"
+    return Failure(str(source), name, unit, (f"文件 {source}: 无法处理（{why}），已跳过；其余文件照常评分",))
+
+
+def _render(scored: "SheetScore", item) -> str:
+    """The filled sheet of ``scored`` (in its policy's layout, with live formulas), written
+    straight into the new set's sheets/ under a temporary name (renamed once, by the main
+    process, to its final name)."""
+    from .sheets.fill import policy_template, sheet_data, template_for, template_kind
+
+    name = policy_template(item.policy, scored.kind)
+    template = _TEMPLATES.get((scored.kind, name))
+    if template is None:
+        template = _TEMPLATES[(scored.kind, name)] = template_for(scored.kind, name)
+    if template_kind(template) != scored.kind:
+        raise OutputError(f"模板 {template.path.name} 与「{scored.name}」的表类型不符，请换用对应的模板")
+    initial = [ind.target_initial for ind in item.sheet.indicators]
+    body = template.render(sheet_data(scored, item.policy, template, initial))
+    name = f"{TEMP_PREFIX}{os.getpid()}-{next(_SEQUENCE)}.xlsx"
+    with open(_SHEETS / name, "xb") as fh:
+        fh.write(body)
+    return name
+
+
+def _one(item, out: list) -> None:
     from .report.digests import digest
 
-    path, policy, sheets_dir = args  # policy: the caller's override, else each input's own
-    out: list[tuple[Digest | Failure, str | None]] = []
-    for item in read_path(path, policy=policy):
+    source, sheet = item.source, item.sheet
+    try:
+        scored = score_sheet(sheet, item.policy, source)
+    except PerfscoreError as exc:
+        out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
+        return
+    temp = None
+    if _SHEETS is not None:
+        try:
+            temp = _render(scored, item)
+        except PerfscoreError as exc:
+            out.append((Failure.from_error(source, exc, scored.name, scored.unit), None))
+            return
+        except OSError as exc:
+            out.append((Failure(source, scored.name, scored.unit,
+                                (f"无法写入 {source} 的自评表: {os_reason(exc)}",)), None))
+            return
+    from .report.figures import unit_of
+
+    summary = digest(scored, item.cells, item.policy)
+    detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
+    summary.detail = None  # type: ignore[assignment] - the main process records where it is spooled
+    key = (unit_of(summary), summary.name, summary.source)
+    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail), temp))
+
+
+def _work(path: Path) -> list[tuple[tuple | Failure, str | None]]:
+    """One input file, in a worker: read, score, render the filled sheet, and reduce each
+    result to (sort key, pickled digest, pickled detail), so the main process only spools
+    bytes. Never raises: any error is the Failure of that input."""
+    out: list[tuple[tuple | Failure, str | None]] = []
+    try:
+        items = read_path(path, policy=_POLICY)  # _POLICY: the caller's override, else each input's own
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+        return [(internal_failure(path, exc), None)]
+    for item in items:
         if isinstance(item, Failure):
             out.append((item, None))
             continue
-        source = item.source
-        scored = _score_one(source, item.sheet, item.policy)
-        if isinstance(scored, Failure):
-            out.append((scored, None))
-            continue
-        temp = None
-        if sheets_dir is not None:
-            from .sheets.fill import fill_sheet, policy_template
-
-            temp_path = sheets_dir / _sheet_temp_name(source, scored.name)
-            try:
-                fill_sheet(scored, temp_path, policy_template(item.policy, scored.kind), item.sheet, item.policy)
-                temp = temp_path.name
-            except PerfscoreError as exc:
-                out.append((Failure(source, scored.name, scored.unit, (str(exc),)), None))
-                continue
-        summary = digest(scored, item.cells, item.policy)
-        summary.detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
-        out.append((summary, temp))
+        try:
+            _one(item, out)
+        except Exception as exc:  # noqa: BLE001
+            out.append((internal_failure(item.source, exc, item.sheet.name, item.sheet.unit), None))
     return out
 
 
-def _iterate(tasks: list[tuple], jobs: int) -> Iterator[list]:
-    if jobs <= 1 or len(tasks) <= 1:
-        yield from map(_work, tasks)
+def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, str | None]]]:
+    return [_work(Path(p)) for p in paths]
+
+
+def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path | None, chunk: int) -> Iterator[list]:
+    """Each input's results, in input order. At most a few chunks per worker are in flight,
+    so neither the queue of tasks nor the finished results grow with the number of inputs."""
+    if jobs <= 1:
+        _init(policy, sheets_dir)
+        for path in files:
+            yield _work(Path(path))
         return
-    chunk = max(1, min(64, len(tasks) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_work, tasks, chunksize=chunk)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, True))
+    try:
+        pending: collections.deque = collections.deque()
+        chunks = iter(lambda: list(itertools.islice(source, chunk)), [])
+        source = iter(files)
+        for paths in chunks:
+            pending.append(pool.submit(_work_chunk, paths))
+            if len(pending) >= 3 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    except BaseException:  # interrupted, or the outputs failed: stop the workers now, not after the queue
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
-# -- outputs -------------------------------------------------------------------------------
+class _Paths:
+    """The input files of a run, spooled one per line (memory does not grow with them)."""
 
-def assign_file_names(results: list[SheetScore] | list[Digest]) -> list[str]:
-    """One file name per result, in order, from its project name; clashes get （2）, （3） …"""
-    return numbered_names([safe_file_name(r.name) for r in results])
+    def __init__(self, paths: Iterable[Path], folder: Path):
+        self._fh = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX)  # noqa: SIM115 - closed by close()
+        self.count = 0
+        for path in paths:
+            self._fh.write(os.fsencode(path) + b"\0")
+            self.count += 1
+
+    def __iter__(self) -> Iterator[str]:
+        self._fh.seek(0)
+        rest = b""
+        while block := self._fh.read(1 << 16):
+            *names, rest = (rest + block).split(b"\0")
+            yield from map(os.fsdecode, names)
+
+    def close(self) -> None:
+        self._fh.close()
 
 
-def clean_temp_files(outdir: Path) -> None:
-    """Temp files left by a run that was killed."""
-    for folder in (outdir, outdir / "sheets"):
-        if folder.is_dir():
-            for stale in folder.glob(f"{TEMP_PREFIX}*"):
-                stale.unlink(missing_ok=True)
+# -- sorting -------------------------------------------------------------------------------
 
-
-def sort_key(item: Digest | SheetScore | Failure) -> tuple[str, str, str]:
+def sort_key(item: "Digest | SheetScore | Failure") -> tuple[str, str, str]:
     """By unit, then project name (a department sheet is its own unit), then source."""
     if isinstance(item, Failure):
         return (item.unit or "", item.name or "", item.source)
     from .report.figures import unit_of
 
     return (unit_of(item), item.name, item.source)
+
+
+class _Sorter:
+    """Sort keys with their digests' places, in runs of ``RUN`` spooled to disk (each in
+    blocks of ``BLOCK``) and merged reading one block per run at a time."""
+
+    BLOCK = 256
+
+    def __init__(self, folder: Path | None):
+        self._runs = Spool(folder)
+        self._blocks: list[list[tuple[int, int]]] = []  # per run, the places of its blocks
+        self._pending: list[tuple] = []
+        self._arrival = 0
+
+    def add(self, key: tuple[str, str, str], place: tuple[int, int], temp: str | None) -> None:
+        self._pending.append((key, self._arrival, place, temp))  # arrival order breaks ties: stable
+        self._arrival += 1
+        if len(self._pending) >= RUN:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._pending.sort()
+            self._blocks.append([
+                self._runs.add(pickle.dumps(self._pending[i:i + self.BLOCK], protocol=pickle.HIGHEST_PROTOCOL))
+                for i in range(0, len(self._pending), self.BLOCK)
+            ])
+            self._pending = []
+
+    def merged(self) -> Iterator[tuple]:
+        if not self._blocks:
+            self._pending.sort()
+            return iter(self._pending)
+        self._flush()
+        return heapq.merge(*(self._run(blocks) for blocks in self._blocks))
+
+    def _run(self, blocks: list[tuple[int, int]]) -> Iterator[tuple]:
+        for place in blocks:
+            yield from pickle.loads(self._runs.get(place))
+
+    def close(self) -> None:
+        self._runs.close()
+
+
+# -- outputs -------------------------------------------------------------------------------
+
+def assign_file_names(results: "Iterable[SheetScore] | Iterable[Digest]") -> list[str]:
+    """One file name per result, in order, from its project name; clashes get （2）, （3） …"""
+    return numbered_names([safe_file_name(r.name) for r in results])
+
+
+def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
+    """An input that lies in OUTDIR (the swap would move it away), if any."""
+    real = Path(os.path.realpath(outdir))
+    for f in files:
+        resolved = Path(os.path.realpath(f))
+        if resolved == real or real in resolved.parents:
+            return f
+    return None
+
+
+def _write_outputs(results: Results, failures: list[Failure], out: OutputSet, temps: list[str | None],
+                   outcome: BatchOutcome, jobs: int) -> None:
+    """The set's files. With two or more jobs, summary.xlsx is written by a forked child
+    while this process writes the reports (both read the same spools with ``pread``)."""
+    from .report.documents import write_report
+    from .report.workbook import write_summary
+
+    if out.sheets is not None:
+        for temp, name in zip(temps, assign_file_names(results)):
+            if temp is None:
+                continue
+            os.rename(out.sheets / temp, out.sheets / name)
+            outcome.outputs.append(out.outdir / "sheets" / name)
+    summary = out.aside / "summary.xlsx"
+    child = _fork(lambda: write_summary(results, failures, summary)) if jobs > 1 else None
+    if child is None:
+        write_summary(results, failures, summary)
+    for fmt in ("md", "html"):
+        write_report(results, failures, fmt, out.aside / f"report.{fmt}")
+    if child is not None:
+        _join(*child)
+    outcome.outputs += [out.outdir / name for name in SET_FILES]
+
+
+def _fork(write: Callable[[], None]) -> tuple[int, int] | None:
+    """Run ``write`` in a forked child → (pid, read end of its error pipe); None where fork is missing."""
+    if not hasattr(os, "fork"):
+        return None
+    read, written = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write, report an error's Chinese line, never return
+        code = 0
+        try:
+            os.close(read)
+            write()
+        except PerfscoreError as exc:
+            os.write(written, str(exc).encode("utf-8"))
+            code = 1
+        except OSError as exc:
+            os.write(written, os_reason(exc).encode("utf-8"))
+            code = 2
+        except BaseException as exc:  # noqa: BLE001
+            os.write(written, f"内部错误 {type(exc).__name__}".encode("utf-8"))
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(written)
+    return pid, read
+
+
+def _join(pid: int, read: int) -> None:
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 1:
+        raise OutputError(message)
+    if code == 2:
+        raise OutputError(f"无法写入 summary.xlsx: {message}")
+    if code != 0:
+        raise OutputError(f"无法写入 summary.xlsx（{message or '写入进程意外结束'}）")
 
 
 def run_batch(
@@ -156,76 +431,64 @@ def run_batch(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
-    """Score every project of ``inputs`` and write the outputs into ``outdir``.
+    """Score every project of ``inputs`` and write the output set into ``outdir``.
 
     ``progress(done, total)`` is called once the inputs are found (done = 0) and after
-    each input file is read and scored."""
-    from .report.digests import Results
-    from .report.documents import write_report
-    from .report.workbook import write_summary
-
+    each input file is read and scored. Raises OutputError (one Chinese line) when the
+    set cannot be written; OUTDIR then holds the previous set, untouched."""
     started = time.perf_counter()
     outdir = Path(outdir)
-    # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs
-    files = discover(inputs, skip=outdir)
+    inputs = [Path(p) for p in inputs]
+    # a directory given as input may hold this very OUTDIR: its earlier outputs are not inputs;
+    # but an input named inside OUTDIR would be moved away with the old set
+    inside = _inputs_in(outdir, inputs)
+    if inside is not None:
+        raise OutputError(f"输出文件 {printable(inside)} 是输入文件（在输出目录中）：不会覆盖输入，请换一个输出目录")
     failures: list[Failure] = []
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        sheets_dir = outdir / "sheets" if sheets else None
-        if sheets_dir is not None:
-            sheets_dir.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"无法创建输出目录 {outdir}: {exc.strerror or exc}") from None
-    if not os.access(outdir, os.W_OK):
-        raise OutputError(f"无法写入输出目录 {outdir}: 没有写入权限")
-    inputs_resolved = {f.resolve() for f in files}
-    for name in ("summary.xlsx", "report.md", "report.html"):
-        if (outdir / name).resolve() in inputs_resolved:
-            raise OutputError(f"输出文件 {outdir / name} 是输入文件：不会覆盖输入，请换一个输出目录")
-    clean_temp_files(outdir)
-    jobs = jobs or os.cpu_count() or 1
-    # Each result's detail goes to a spool file as it arrives: memory holds only the figures.
-    spool_path = outdir / f"{TEMP_PREFIX}results-{os.getpid()}"
-    spool: DetailSpool | None = None
-    scored: list[tuple[Digest, str | None]] = []
-    done = 0
-    if progress:
-        progress(0, len(files))
-    try:
-        spool = DetailSpool(spool_path)
-        for batch in _iterate([(f, policy, sheets_dir) for f in files], jobs):
-            for item, temp in batch:
-                if isinstance(item, Failure):
-                    failures.append(item)
-                    continue
-                item.detail = spool.add(item.detail)
-                scored.append((item, temp))
-            done += 1
+    outcome: BatchOutcome | None = None
+    with OutputSet(outdir, sheets=sheets) as out:
+        files = _Paths(iter_inputs(inputs, skip=outdir), out.aside)  # the one walk
+        spool = Spool(out.aside)
+        places = Spool(out.aside)
+        sorter = _Sorter(out.aside)
+        try:
+            jobs, warning = bounded_jobs(jobs, files.count)
+            chunk = max(1, min(64, files.count // (jobs * 8) or 1))
+            done, count = 0, 0
             if progress:
-                progress(done, len(files))
-        scored.sort(key=lambda pair: sort_key(pair[0]))
-        failures.sort(key=sort_key)
-        results = Results([d for d, _ in scored], spool.load)
-        outcome = BatchOutcome(results, failures)
-        if sheets_dir is not None:
-            for (result, temp), name in zip(scored, assign_file_names(results.digests)):
-                target = sheets_dir / name
-                if target.resolve() in inputs_resolved:
-                    raise OutputError(f"输出文件 {target} 是输入文件：不会覆盖输入")
-                os.replace(sheets_dir / temp, target)
-                outcome.outputs.append(target)
-        summary = outdir / "summary.xlsx"
-        write_summary(results, failures, summary)
-        outcome.outputs.append(summary)
-        for fmt in ("md", "html"):
-            path = outdir / f"report.{fmt}"
-            write_report(results, failures, fmt, path)
-            outcome.outputs.append(path)
-    except OSError as exc:
-        raise OutputError(f"无法写入输出目录 {outdir}: {exc.strerror or exc}") from None
-    finally:
-        if spool is not None:
-            spool.close()
-        spool_path.unlink(missing_ok=True)
+                progress(0, files.count)
+            for batch in _iterate(files, jobs, policy, out.sheets, chunk):
+                for item, temp in batch:
+                    if isinstance(item, Failure):
+                        failures.append(item)
+                        continue
+                    key, summary, detail = item
+                    sorter.add(key, spool.add(summary) + spool.add(detail), temp)
+                    count += 1
+                done += 1
+                if progress:
+                    progress(done, files.count)
+            failures.sort(key=sort_key)
+            temps: list[str | None] = []
+            for _, _, place, temp in sorter.merged():
+                places.add(b"".join(n.to_bytes(8, "little") for n in place))
+                if sheets:
+                    temps.append(temp)
+            sorter.close()
+            results = SpooledResults(spool, places, count)
+            outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [])
+            with deferred_sync():
+                _write_outputs(results, failures, out, temps, outcome, jobs)
+            out.commit()
+        except OSError as exc:
+            raise OutputError(f"无法写入输出目录 {printable(outdir)}: {os_reason(exc)}") from None
+        except OutputError as exc:
+            raise OutputError(str(exc).replace(str(out.aside), str(out.outdir))) from None
+        finally:
+            files.close()
+            if outcome is None:
+                spool.close()
+                places.close()
+                sorter.close()
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -12,11 +12,15 @@ from pathlib import Path
 import click
 
 from . import __version__, api
-from .errors import PerfscoreError
+from .errors import PerfscoreError, printable
 from .output import dumps, format_text, result_dict, terminal_width
 from .policy import Policy, load_policy
 from .resources import PRESETS
 from .terms import GRADES
+
+
+class _OwnBadParameter(click.BadParameter):
+    """A bad option value whose message is perfscore's own (already in Chinese)."""
 
 
 def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Policy | None:
@@ -25,7 +29,100 @@ def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Po
     try:
         return load_policy(value)
     except PerfscoreError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
+        raise _OwnBadParameter(str(exc), ctx, param) from None
+
+
+def _param_name(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    if param is None:
+        return ""
+    if isinstance(param, click.Option):
+        return "/".join(param.opts)
+    return (param.human_readable_name or param.name or "").upper()
+
+
+def _expected(param: click.Parameter | None) -> str:
+    """What a parameter takes, in Chinese, from its type (never click's wording)."""
+    kind = param.type if param is not None else None
+    if isinstance(kind, click.IntRange):
+        low, high = kind.min, kind.max
+        if low is not None and high is not None:
+            return f"应为 {low} 到 {high} 之间的整数"
+        return f"应为不小于 {low} 的整数" if low is not None else f"应为不大于 {high} 的整数"
+    if isinstance(kind, click.Choice):
+        return "可选: " + " / ".join(map(str, kind.choices))
+    if kind is click.INT:
+        return "应为整数"
+    if isinstance(kind, click.Path):
+        return "文件不存在，或不是文件"
+    return "值无效"
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """A click usage error as one Chinese line (perfscore's words, whatever click's)."""
+    ctx = exc.ctx
+    if isinstance(exc, _NoCommand):
+        return exc.message
+    if isinstance(exc, _OwnBadParameter):
+        return f"{_param_name(exc.param, ctx)}: {exc.message}"
+    if isinstance(exc, click.MissingParameter):
+        name = _param_name(exc.param, ctx)
+        if isinstance(exc.param, click.Option):
+            return f"缺少选项 {name}"
+        return f"缺少参数 {name}（请给出至少一个文件或目录）" if exc.param is not None and exc.param.nargs == -1 else f"缺少参数 {name}"
+    if isinstance(exc, click.BadParameter):
+        return f"{_param_name(exc.param, ctx) or '参数'} 的值无效：{_expected(exc.param)}"
+    if isinstance(exc, click.NoSuchOption):
+        close = [p for p in getattr(exc, "possibilities", []) or []]
+        hint = f"（是否想用 {' / '.join(sorted(close))}？）" if close else ""
+        return f"没有选项 {printable(exc.option_name)}{hint}"
+    if isinstance(exc, click.BadOptionUsage):
+        return f"选项 {printable(exc.option_name)} 用法不对（缺少它的值？）"
+    if isinstance(exc, click.BadArgumentUsage):
+        return "参数不对（多余的参数，或缺少参数）"
+    return "命令行用法不对"
+
+
+class _NoCommand(click.UsageError):
+    pass
+
+
+def _command_path(ctx: click.Context | None) -> str:
+    """``perfscore`` and the subcommand, whatever name the program was started by."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["perfscore", *reversed(names)])
+
+
+class ChineseGroup(click.Group):
+    """The command group whose usage errors are one Chinese line (and a pointer to --help),
+    exit code 2, never click's English."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = click.utils.make_str(args[0])
+        if self.get_command(ctx, name) is None and not ctx.resilient_parsing and not name.startswith("-"):
+            known = " / ".join(self.list_commands(ctx))
+            raise _NoCommand(f"没有命令「{printable(name)}」（可用的命令: {known}）", ctx)
+        return super().resolve_command(ctx, args)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = _command_path(exc.ctx)
+            click.echo(printable(f"{usage_message(exc)}；用 {command} --help 查看用法"), err=True)
+            if not standalone_mode:
+                raise
+            sys.exit(2)
+        except click.Abort:
+            click.echo("已中断", err=True)
+            if not standalone_mode:
+                raise
+            sys.exit(1)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 POLICY_OPTION = click.option(
@@ -42,10 +139,11 @@ def _example(command: str) -> str:
 
 
 def _fail(message: str) -> None:
-    click.echo(message, err=True)
+    """Print one message; each of its lines with control characters escaped."""
+    click.echo("\n".join(printable(line) for line in str(message).split("\n")), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfscore")
 def main() -> None:
     """perfscore: 绩效自评表评分 (score budget performance self-evaluation sheets)."""
@@ -79,16 +177,18 @@ def check(files: tuple[Path, ...], policy: Policy | None) -> None:
     checks = api.check_files(files, policy)
     for c in checks:
         if c.problems:
-            click.echo(f"{c.source}: {len(c.problems)} 个问题", err=True)
-            _fail("\n".join(map(str, c.problems)))
+            click.echo(f"{printable(c.source)}: {len(c.problems)} 个问题", err=True)
+            for p in c.problems:
+                _fail(printable(p))
         else:
-            click.echo(f"{c.source}: 无问题")
+            click.echo(f"{printable(c.source)}: 无问题")
     sys.exit(1 if any(c.problems for c in checks) else 0)
 
 
 def _fail_all(failures) -> None:
     for failure in failures:
-        _fail("\n".join(failure.lines()))
+        for line in failure.lines():
+            _fail(printable(line))  # a name's LF stays inside its own line
 
 
 def _write_or_fail(write, *args) -> None:
@@ -98,7 +198,7 @@ def _write_or_fail(write, *args) -> None:
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
-    click.echo(f"已写入 {written}")
+    click.echo(f"已写入 {printable(written)}")
 
 
 def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | Path | None:
@@ -109,7 +209,7 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         return value
     path = Path(value)
     if not path.is_file():
-        raise click.BadParameter(
+        raise _OwnBadParameter(
             f"「{value}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件", ctx, param
         )
     return path
@@ -133,7 +233,7 @@ def _out_option(help_text: str):
 @POLICY_OPTION
 def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, policy: Policy | None) -> None:
     """评分并填入自评表模板 (Excel)。"""
-    _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {p}"))
+    _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {printable(p)}"))
     _fail_all(failures)
     sys.exit(1 if failures else 0)
 
@@ -146,7 +246,7 @@ def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> No
     """把自评表 (.xlsx，或目录下的每个自评表) 读回为项目文件，原表得分记为 reported。"""
     written, failures = api.import_files(sheets, output, template)
     for path in written:
-        click.echo(f"已写入 {path}")
+        click.echo(f"已写入 {printable(path)}")
     _fail_all(failures)
     sys.exit(1 if failures else 0)
 
@@ -164,9 +264,9 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, polic
         if fmt == "json":
             continue
         if result.findings:
-            click.echo("\n".join(f.line() for f in result.findings))
+            click.echo("\n".join(printable(f.line()) for f in result.findings))
         else:
-            click.echo(f"{result.file}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
+            click.echo(f"{printable(result.file)}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
     if fmt == "json":
         payload = [r.as_dict() for r in results]
         one = api.single_input(sheets) and len(results) <= 1
@@ -193,12 +293,22 @@ def init(output: Path, kind: str | None, template: str | Path | None, policy: Po
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_out_option("输出目录。")
 @click.option("--sheets", is_flag=True, help="同时为每个项目生成填好的自评表。")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None, help="并行进程数（默认: CPU 核数）。")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="并行进程数（默认: CPU 核数，最多 8）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
 @POLICY_OPTION
 def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy | None) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     show = not quiet and sys.stderr.isatty()
+    import signal
+
+    def stop(signum, frame):  # SIGTERM: remove the half-built set on the way out, like Ctrl-C
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
     try:
         with click.progressbar(length=0, label="评分中", file=sys.stderr if show else _Null()) as bar:
             def progress(done: int, total: int) -> None:
@@ -209,11 +319,16 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    for warning in outcome.warnings:
+        _fail(warning)
     _fail_all(outcome.failures)
     grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in GRADES}
     click.echo(
         f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
-        + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {output}"
+        + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {printable(output)}"
     )
     sys.exit(1 if outcome.failures else 0)
 

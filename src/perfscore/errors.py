@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -91,3 +92,25 @@ class Failure:
     def lines(self) -> list[str]:
         """Each problem's line, as a user sees it."""
         return [p.message for p in self.problems]
+
+
+# C0 and C1 controls (CR, LF, ESC …) and the invisible format controls that reorder or hide
+# text on a terminal (bidi overrides and isolates, zero-width characters, BOM)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _escape_char(match: re.Match) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on one terminal line: every control character escaped
+    (``\\r`` → ``\\x0d``, ESC → ``\\x1b``, U+202E → ``\\u202e``), so a name cannot forge a
+    line, move the cursor or reverse what follows."""
+    return _CONTROLS.sub(_escape_char, str(text))
+
+
+def printable_lines(text: object) -> str:
+    """Several lines, each made ``printable`` (the newlines between them kept)."""
+    return "\n".join(printable(line) for line in str(text).split("\n"))

@@ -4,7 +4,12 @@ Sheet 项目: one row per project — 项目名称, 主管部门, 实施单位, 
 全年执行数, 减分项 (optional: 执行率分值; 资金来源 一般公共预算资金, 政府性基金预算资金,
 国有资本经营预算资金; 评分规则, a preset or a policy file relative to the workbook).
 Sheet 指标: one row per indicator — 项目名称, 一级指标, 二级指标, 三级指标, 指标值, 全年完成值,
-分值, 偏差原因, 改进措施 (optional: 完成程度, 年初指标值).
+分值, 偏差原因, 改进措施 (optional: 完成程度, 年初指标值, 实施单位).
+
+Projects are keyed by (实施单位, 项目名称): two units may each have a 办公经费. An 指标 row
+with a 实施单位 belongs to that unit's project; one without belongs to the one project of
+its name, and when two projects share the name it cannot be placed: both fail, the message
+naming their rows and asking for a 实施单位 column.
 
 Each project is validated on its own: a bad row fails its project, never the workbook.
 """
@@ -18,7 +23,7 @@ from pathlib import Path
 from .errors import Failure, InputError, PerfscoreError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
-from .xlsx.package import OpenWorkbook, open_workbook
+from .xlsx.package import OpenWorkbook, check_extent, open_workbook
 from .xlsx.reader import cell_value
 from .xlsx.refs import col_letters
 
@@ -33,7 +38,7 @@ PROJECT_COLUMNS = {
 INDICATOR_COLUMNS = {
     "项目名称": "project", "一级指标": "level1", "二级指标": "level2", "三级指标": "name",
     "指标值": "target", "全年完成值": "actual", "分值": "weight", "偏差原因": "cause", "改进措施": "remedy",
-    "完成程度": "completion", "年初指标值": "target_initial",
+    "完成程度": "completion", "年初指标值": "target_initial", "实施单位": "unit",
 }
 # flat column keys that sit elsewhere in a project file
 _PROJECT_PATHS = {"initial": "budget.initial", "adjusted": "budget.adjusted", "executed": "budget.executed",
@@ -92,6 +97,11 @@ def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, 
     path = book.path
     if not is_flat_workbook(book):
         raise SheetError(f"文件 {path}: 不是平铺工作簿（需要工作表「{PROJECT_SHEET}」和「{INDICATOR_SHEET}」）")
+    for name, part in book.sheets:
+        if name in (PROJECT_SHEET, INDICATOR_SHEET):
+            if part not in book.parts:
+                raise SheetError(f"文件 {path}: 缺少工作表「{name}」的部件，不是有效的 .xlsx 文件")
+            check_extent(book.parts[part], f"文件 {path} 工作表「{name}」")
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(book.data))
         try:
@@ -102,40 +112,69 @@ def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, 
     except PerfscoreError:
         raise
     except Exception as exc:  # calamine's own errors: a corrupt workbook
-        raise SheetError(f"文件 {path}: 无法读取（{type(exc).__name__}: {exc}）") from None
-    by_project: dict[str, list[tuple[int, dict]]] = {}
+        raise SheetError(f"文件 {path}: 无法读取（文件已损坏，或不是 Excel 能打开的 .xlsx）") from None
+    keyed: dict[tuple[str, str], int] = {}  # (unit, name) → project row number
+    by_name: dict[str, list[tuple[str, int]]] = {}  # name → [(unit, row)]
+    for number, row in projects:
+        key = (_text(row.get("unit")) or "", str(row.get("name") or ""))
+        if key not in keyed:
+            keyed[key] = number
+            by_name.setdefault(key[1], []).append((key[0], number))
+    by_project: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    orphans: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    ambiguous: dict[str, list[int]] = {}  # name → the 指标 rows that name it without a unit
     for number, row in indicators:
-        by_project.setdefault(str(row.get("project") or ""), []).append((number, row))
+        name, unit = str(row.get("project") or ""), _text(row.get("unit"))
+        if unit is not None:
+            key = (unit, name)
+        else:
+            owners = by_name.get(name, [])
+            if len(owners) > 1:
+                ambiguous.setdefault(name, []).append(number)
+                continue
+            key = (owners[0][0], name) if owners else ("", name)
+        (by_project if key in keyed else orphans).setdefault(key, []).append((number, row))
     out: list[tuple[str, dict | Failure, dict[str, str]]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for number, row in projects:
         name = str(row.get("name") or "")
+        unit = _text(row.get("unit"))
+        key = (unit or "", name)
         source = f"{path} 项目表第{number}行"
-        if name in seen:
-            out.append((source, Failure(source, name, _text(row.get("unit")), (f"文件 {source}「{name}」: 项目名称重复，指标无法对应",)), {}))
+        if key in seen:
+            out.append((source, Failure(source, name, unit, (f"文件 {source}「{name}」: 项目名称重复（同一实施单位），指标无法对应",)), {}))
             continue
-        seen.add(name)
-        own = by_project.pop(name, [])
-        cells = {_PROJECT_PATHS.get(key, key): f"{PROJECT_SHEET}!{letters}{number}" for key, letters in project_cols.items()}
+        seen.add(key)
+        if name in ambiguous:
+            rows = "、".join(f"第{n}行（{u or '未填写实施单位'}）" for u, n in by_name[name])
+            lines = "、".join(f"第{n}行" for n in ambiguous[name][:5]) + ("等" if len(ambiguous[name]) > 5 else "")
+            out.append((source, Failure(source, name, unit, (
+                f"文件 {source}「{name}」: 项目表{rows}同名，指标表{lines}没有填实施单位，无法对应到其中一个项目："
+                "请在指标表加一列「实施单位」",)), {}))
+            continue
+        own = by_project.pop(key, [])
+        cells = {_PROJECT_PATHS.get(k, k): f"{PROJECT_SHEET}!{letters}{number}" for k, letters in project_cols.items()}
         for i, (ind_number, _) in enumerate(own):
-            cells.update({f"indicators[{i}].{key}": f"{INDICATOR_SHEET}!{letters}{ind_number}"
-                          for key, letters in indicator_cols.items() if key != "project"})
+            cells.update({f"indicators[{i}].{k}": f"{INDICATOR_SHEET}!{letters}{ind_number}"
+                          for k, letters in indicator_cols.items() if k not in ("project", "unit")})
         data = {
-            "kind": "project", "name": name, "department": _text(row.get("department")), "unit": _text(row.get("unit")),
+            "kind": "project", "name": name, "department": _text(row.get("department")), "unit": unit,
             "year": _year(row.get("year")), "deduction": row.get("deduction"),
             "execution_weight": row.get("execution_weight"),
             "budget": {k: row.get(k) for k in ("initial", "adjusted", "executed") if row.get(k) is not None},
             "funds": {k: row.get(k) for k in _FUNDS if row.get(k) is not None} or None,
             "policy": _text(row.get("policy")),
             "indicators": [
-                {k: _text(v) if k not in ("weight",) else v for k, v in ind.items() if k != "project" and v is not None}
+                {k: _text(v) if k not in ("weight",) else v for k, v in ind.items()
+                 if k not in ("project", "unit") and v is not None}
                 for _, ind in own
             ],
         }
         out.append((source, {k: v for k, v in data.items() if v is not None}, cells))
-    for name, rows in sorted(by_project.items()):
+    for (unit, name), rows in sorted(orphans.items()):
         source = f"{path} 指标表第{rows[0][0]}行"
-        out.append((source, Failure(source, name or None, None, (f"文件 {source}: 项目「{name}」在项目表中不存在，{len(rows)} 个指标无法评分",)), {}))
+        who = f"{unit}「{name}」" if unit else f"「{name}」"
+        out.append((source, Failure(source, name or None, unit or None, (f"文件 {source}: 项目{who}在项目表中不存在，{len(rows)} 个指标无法评分",)), {}))
     return out
 
 
@@ -184,7 +223,7 @@ def write_flat_workbook(sheets: list[Sheet], path: Path | str) -> Path:
                 completion = f"{(ind.completion * 100).normalize():f}%" if ind.completion is not None else None
                 indicators.write_row([
                     sheet.name, ind.level1, ind.level2, ind.name, target, ind.actual, ind.weight,
-                    ind.cause, ind.remedy, completion, ind.target_initial,
+                    ind.cause, ind.remedy, completion, ind.target_initial, sheet.unit,
                 ])
         projects.set_autofilter(0, projects.rows - 1, 0, len(project_header) - 1)
         indicators.set_autofilter(0, indicators.rows - 1, 0, len(indicator_header) - 1)

@@ -13,10 +13,11 @@ overrides the nearest folder's ``perfscore.yaml``; the default preset when none 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import Failure, InputError, LayoutError, PerfscoreError
 from .model import Sheet
@@ -66,24 +67,49 @@ def reported_cell(cells: dict[str, str], path: str) -> str:
 
 def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path]:
     """The files to read, in order: a file named explicitly is kept (a missing one too, so
-    reading it names it); a directory is searched recursively for project files and
-    workbooks, leaving out hidden files and anything under ``skip`` (an output directory).
-    A folder's policy file (perfscore.yaml) is never an input, even named explicitly
+    reading it names it); a directory is searched recursively (one walk, in the order of
+    ``sorted(rglob)``) for project files and workbooks, leaving out hidden files and folders,
+    anything under ``skip`` (an output directory), and linked folders (never a loop). A
+    folder's policy file (perfscore.yaml) is never an input, even named explicitly
     (``samples/*/*.yaml`` in a shell names it); nor is any other policy file (``read_path``
     passes over a file with a policy's keys)."""
-    found: list[Path] = []
-    skipped = skip.resolve() if skip is not None else None
+    return list(iter_inputs(paths, skip))
+
+
+def iter_inputs(paths: Iterable[Path | str], skip: Path | None = None) -> Iterator[Path]:
+    """``discover``'s files one at a time (a batch of any size never holds the list)."""
+    skipped = os.path.realpath(skip) if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if (child.is_file() and child.suffix.lower() in INPUT_SUFFIXES
-                        and child.name.lower() not in FOLDER_POLICY_NAMES
-                        and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                        and (skipped is None or skipped not in child.resolve().parents)):
-                    found.append(child)
+            if skipped is None or os.path.realpath(path) != skipped:
+                yield from _walk(str(path), skipped)
         elif path.name.lower() not in FOLDER_POLICY_NAMES:
-            found.append(path)
-    return found
+            yield path
+
+
+def _walk(folder: str, skipped: str | None) -> Iterator[Path]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:  # unreadable folder: nothing to read in it
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if skipped is None or os.path.realpath(entry.path) != skipped:
+                    yield from _walk(entry.path, skipped)
+                continue
+            if (os.path.splitext(name)[1].lower() not in INPUT_SUFFIXES or name.lower() in FOLDER_POLICY_NAMES
+                    or not entry.is_file()):
+                continue
+            if entry.is_symlink() and skipped is not None and os.path.realpath(entry.path).startswith(skipped + os.sep):
+                continue  # a link to one of the outputs
+        except OSError:  # a link loop or a vanished file: not an input
+            continue
+        yield Path(entry.path)
 
 
 def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:

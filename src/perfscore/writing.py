@@ -5,6 +5,7 @@ killed one."""
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import os
 import re
@@ -14,20 +15,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from .errors import OutputError
+from .errors import OutputError, printable
 
 TEMP_PREFIX = ".perfscore-tmp-"
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+# separators, Windows' forbidden characters, C0/C1 controls, bidi and other invisible format controls
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+')
+# names Windows reserves for devices, with or without an extension (CON, con.txt, COM1, LPT9 …)
+_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
 
 def safe_file_name(name: str) -> str:
-    """A project name as a file name: no separators, no traversal, no control characters."""
+    """A project name as a file name: no separators, no traversal, no control or bidi
+    characters, no Windows device name (CON, NUL, COM1 …), no leading ``-`` (an option
+    to whoever passes it to a command)."""
     text = unicodedata.normalize("NFC", name)
     text = _UNSAFE.sub("_", text)
-    text = re.sub(r"\.{2,}", ".", text).strip(" ._")
+    text = re.sub(r"\.{2,}", ".", text).strip(" ._-")
     text = text[:NAME_LIMIT].rstrip(" .")
+    if _RESERVED.match(text):
+        text = f"_{text}"
     return text or "未命名项目"
 
 
@@ -45,20 +53,27 @@ def numbered_names(bases: list[str], suffix: str = ".xlsx") -> list[str]:
     return names
 
 
-def _reason(exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "磁盘已满"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "没有写入权限"
-    if exc.errno == errno.EROFS:
-        return "没有写入权限（只读文件系统）"
-    if exc.errno == errno.ENOENT:
-        return "目录不存在"
-    if exc.errno == errno.EISDIR:
-        return "已有同名目录"
-    if exc.errno == errno.ENOTDIR:
-        return "上级路径不是目录"
-    return exc.strerror or str(exc)
+_REASONS = {
+    errno.ENOSPC: "磁盘已满", errno.EDQUOT: "磁盘已满（超出配额）", errno.EFBIG: "文件过大",
+    errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限", errno.EROFS: "没有写入权限（只读文件系统）",
+    errno.ENOENT: "目录不存在", errno.EISDIR: "已有同名目录", errno.ENOTDIR: "上级路径不是目录",
+    errno.EEXIST: "已有同名文件", errno.ENOTEMPTY: "目录不是空的", errno.EBUSY: "正被占用",
+    errno.ENAMETOOLONG: "文件名太长", errno.ELOOP: "符号链接循环", errno.EXDEV: "不在同一个文件系统上",
+    errno.EIO: "读写出错（I/O 错误）", errno.EMFILE: "打开的文件太多", errno.ENFILE: "打开的文件太多",
+    errno.ENOMEM: "内存不足", errno.ETXTBSY: "文件正被占用", errno.EINVAL: "路径无效",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """An OS error in Chinese (never the system's English ``strerror``)."""
+    reason = _REASONS.get(exc.errno) if exc.errno is not None else None
+    if reason:
+        return reason
+    name = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
+    return f"系统错误 {name}".rstrip() if name else "系统错误"
+
+
+_reason = os_reason
 
 
 def _new_file_mode(path: Path) -> int:
@@ -78,20 +93,40 @@ def _new_file_mode(path: Path) -> int:
     return 0o644
 
 
+# Set while a batch writes into an output set that is synced once as a whole (outset.py):
+# atomic_file then skips its own fsync calls.
+_DEFERRED_SYNC: contextvars.ContextVar[bool] = contextvars.ContextVar("perfscore_deferred_sync", default=False)
+
+
+@contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Within this block ``atomic_file`` does not fsync: the caller syncs the whole set."""
+    token = _DEFERRED_SYNC.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED_SYNC.reset(token)
+
+
 @contextmanager
 def atomic_file(path: Path) -> Iterator[IO[bytes]]:
     """A binary file that replaces ``path`` when the block ends without error; on any
     error the temporary file is removed, and OS errors become ``OutputError``."""
     path = Path(path)
+    durable = not _DEFERRED_SYNC.get()
+    if os.path.lexists(path) and not path.is_file():
+        what = "是目录" if path.is_dir() else "不是普通文件（设备、管道或失效的链接）"
+        raise OutputError(f"无法写入 {printable(path)}: {what}，不会覆盖")
     try:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"无法写入 {path}: {_reason(exc)}") from None
+        raise OutputError(f"无法写入 {printable(path)}: {_reason(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(temp, _new_file_mode(path))
         os.replace(temp, path)
     except BaseException as exc:
@@ -100,8 +135,10 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise OutputError(f"无法写入 {path}: {_reason(exc)}") from None
+            raise OutputError(f"无法写入 {printable(path)}: {_reason(exc)}") from None
         raise
+    if not durable:
+        return
     try:  # make the rename itself durable; not every file system allows it
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:

@@ -151,8 +151,12 @@ def load_map(path: str | os.PathLike[str]) -> SheetMap:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SheetError(f"模板映射文件 {p} 不存在") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SheetError(f"模板映射文件 {p} 无法读取：{exc}") from None
+    except UnicodeDecodeError:
+        raise SheetError(f"模板映射文件 {p} 无法读取：不是 UTF-8 编码") from None
+    except OSError as exc:
+        from ..writing import os_reason
+
+        raise SheetError(f"模板映射文件 {p} 无法读取：{os_reason(exc)}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -253,3 +253,55 @@ def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
 def sheet_names(path: str | os.PathLike[str]) -> list[str]:
     """The worksheet names of a workbook, checked as ``read`` checks it."""
     return open_workbook(path).names
+
+
+# --------------------------------------------------------------------------- sheet extent
+
+#: A sheet's grid (rows × columns from A1 to its last cell) is refused above this many cells,
+#: or above ``EXTENT_PER_BYTE`` cells per byte of its XML (a stray cell at XFD1048576 in a
+#: 9 KB sheet): the reader builds the whole grid, 17 billion cells for that one.
+MAX_EXTENT_CELLS = 20_000_000
+MIN_EXTENT_CELLS = 2_000_000
+EXTENT_PER_BYTE = 8
+_EXTENT_CELL_RE = re.compile(rb' r="([A-Za-z]{1,3})([0-9]{1,7})"')
+_EXTENT_BAD_RE = re.compile(rb' r="(?:[A-Za-z]{4,}|[A-Za-z]+[0-9]{8,})')
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[^":]*:)?\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
+
+
+def _col_number(letters: bytes) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def check_extent(xml: bytes, where: str) -> None:
+    """Refuse a worksheet whose ``<dimension>`` or any cell address is absurd for its size,
+    before any reader builds its grid; ``where`` names the file and sheet."""
+    bad = _EXTENT_BAD_RE.search(xml)
+    if bad is not None:
+        ref = xml[bad.start() + 4 : bad.start() + 24].split(b'"')[0].decode("ascii", "replace")
+        raise SheetError(f"{where}: 单元格地址「{ref}」超出 Excel 的范围，文件可能已损坏")
+    found = _EXTENT_CELL_RE.findall(xml)
+    dimension = _DIMENSION_RE.search(xml[:4096])
+    if dimension is not None:
+        found.append(dimension.groups())
+    if not found:
+        return
+    cols = {c.upper() for c, _ in found}
+    widest = max(map(len, cols))
+    max_col = _col_number(max(c for c in cols if len(c) == widest))
+    rows = [r.lstrip(b"0") or b"0" for _, r in found]
+    longest = max(map(len, rows))
+    max_row = int(max(r for r in rows if len(r) == longest))
+    if max_row > 1_048_576 or max_col > 16_384:
+        raise SheetError(f"{where}: 单元格地址超出 Excel 的范围（第 {max_row} 行、第 {max_col} 列），文件可能已损坏")
+    area = max_row * max_col
+    limit = min(MAX_EXTENT_CELLS, max(MIN_EXTENT_CELLS, EXTENT_PER_BYTE * len(xml)))
+    if area > limit:
+        from .refs import col_letters
+
+        raise SheetError(
+            f"{where}: 表格范围到 {col_letters(max_col)}{max_row}（{max_row} 行 × {max_col} 列），与工作表的大小"
+            f"（{len(xml) // 1024} KB）不相称，拒绝读取：请删除远处多余的单元格或格式后另存"
+        )

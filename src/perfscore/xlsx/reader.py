@@ -15,7 +15,7 @@ from ..errors import LayoutError, SheetError
 from .holes import TableSpec
 from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
-from .package import OpenWorkbook, find_sheet, open_workbook, part_xml
+from .package import OpenWorkbook, check_extent, find_sheet, open_workbook, part_xml
 from .refs import col_index, col_letters, split_addr
 from .sheetxml import norm_label, scan_formulas
 from .shifting import Shift
@@ -109,6 +109,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     sheet_name, sheet_part = sheets[idx]
     where = f"{label} 工作表「{sheet_name}」"
     no_cache, errors, formula_at = scan_formulas(part_xml(parts, sheet_part, label))
+    check_extent(parts.get(sheet_part, b""), where)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
@@ -123,7 +124,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         name = type(exc).__name__
         if "Password" in name:
             raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存为 .xlsx") from None
-        raise SheetError(f"{label}: 无法读取（{exc}）") from None
+        raise SheetError(f"{label}: 无法读取（文件已损坏，或不是 Excel 能打开的 .xlsx）") from None
 
     top_left: dict[tuple[int, int], tuple[int, int]] = {}
     for (r0, c0), (r1, c1) in merged:

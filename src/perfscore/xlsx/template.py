@@ -65,7 +65,9 @@ class CompiledTemplate:
         except FileNotFoundError:
             raise SheetError(f"模板文件 {path} 不存在") from None
         except OSError as exc:
-            raise SheetError(f"模板文件 {path} 无法读取：{exc.strerror or exc}") from None
+            from ..writing import os_reason
+
+            raise SheetError(f"模板文件 {path} 无法读取：{os_reason(exc)}") from None
         zf, parts = open_zip(path, data, "模板")
         label = f"模板 {path.name}"
         wb_part, sheets = workbook_sheets(parts, label)
