@@ -3,6 +3,9 @@ every package is installed."""
 
 import ast
 import importlib
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -99,3 +102,19 @@ def test_every_package_is_installed():
     packages = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(SRC).parts) for p in PACKAGE.rglob("__init__.py")}
     assert on_disk <= packages
+
+
+
+def _loaded_after(module: str, names: list[str]) -> set[str]:
+    """Which of ``names`` are in sys.modules after importing ``module`` in a fresh interpreter."""
+    code = f"import sys, {module}; print(' '.join(m for m in {names!r} if m in sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout.split())
+
+
+def test_cli_imports_no_library_at_start():
+    """``perfscore --help`` pays for click, not for the libraries the commands use: each
+    command imports what it calls (a structure test, not a timed one)."""
+    heavy = ["openpyxl", "jinja2", "starlette", "uvicorn", "python_calamine", "pydantic", "yaml"]
+    assert _loaded_after("perfscore.cli", heavy) == set()
+    assert {"pydantic", "yaml"} <= _loaded_after("perfscore.api", heavy)  # the check sees real imports

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, api
-from .errors import PerfscoreError, printable
-from .output import dumps, format_text, result_dict, terminal_width
-from .policy import Policy, load_policy
+from . import __version__
+from .errors import printable
 from .resources import PRESETS
-from .terms import GRADES
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+# Each command imports the library it calls (pydantic, yaml, openpyxl …) inside itself, so
+# ``--help`` costs about click and a command pays only for what it uses.
 
 
 class _OwnBadParameter(click.BadParameter):
@@ -26,6 +30,9 @@ class _OwnBadParameter(click.BadParameter):
 def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> Policy | None:
     if value is None:  # each file's own: its policy:, else its folder's perfscore.yaml, else default
         return None
+    from .errors import PerfscoreError
+    from .policy import load_policy
+
     try:
         return load_policy(value)
     except PerfscoreError as exc:
@@ -156,6 +163,9 @@ def main() -> None:
 @POLICY_OPTION
 def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy | None) -> None:
     """为项目文件、目录、自评表或平铺工作簿 (.yaml/.json/.xlsx) 评分。"""
+    from . import api
+    from .output import dumps, format_text, result_dict, terminal_width
+
     results, failures = api.score_files(files, policy)
     _fail_all(failures)
     if fmt == "json":
@@ -174,6 +184,8 @@ def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy | Non
 @POLICY_OPTION
 def check(files: tuple[Path, ...], policy: Policy | None) -> None:
     """检查文件（或目录下的每个文件），列出每个文件的全部问题（不输出评分）。"""
+    from . import api
+
     checks = api.check_files(files, policy)
     for c in checks:
         if c.problems:
@@ -193,6 +205,8 @@ def _fail_all(failures) -> None:
 
 def _write_or_fail(write, *args) -> None:
     """Run a library function that writes one file; report it, or the error and exit 1."""
+    from .errors import PerfscoreError
+
     try:
         written = write(*args)
     except PerfscoreError as exc:
@@ -233,6 +247,8 @@ def _out_option(help_text: str):
 @POLICY_OPTION
 def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, policy: Policy | None) -> None:
     """评分并填入自评表模板 (Excel)。"""
+    from . import api
+
     _, failures = api.fill_files(files, output, policy, template, on_written=lambda p: click.echo(f"已写入 {printable(p)}"))
     _fail_all(failures)
     sys.exit(1 if failures else 0)
@@ -244,6 +260,8 @@ def fill(files: tuple[Path, ...], template: str | Path | None, output: Path, pol
 @_out_option("输出的项目文件 (.yaml 或 .json)；多个自评表时为输出目录。")
 def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> None:
     """把自评表 (.xlsx，或目录下的每个自评表) 读回为项目文件，原表得分记为 reported。"""
+    from . import api
+
     written, failures = api.import_files(sheets, output, template)
     for path in written:
         click.echo(f"已写入 {printable(path)}")
@@ -258,6 +276,9 @@ def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> No
 @POLICY_OPTION
 def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, policy: Policy | None) -> None:
     """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
+    from . import api
+    from .output import dumps
+
     results, failures = api.audit_files(sheets, policy, template)
     _fail_all(failures)
     for result in results:
@@ -299,6 +320,10 @@ def init(output: Path, kind: str | None, template: str | Path | None, policy: Po
 @POLICY_OPTION
 def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy | None) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
+    from . import api
+    from .errors import PerfscoreError
+    from .terms import GRADES
+
     show = not quiet and sys.stderr.isatty()
     import signal
 

@@ -20,11 +20,15 @@ _LEVEL_SHARE = re.compile(r"^(.*?)\s*[(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)�
 
 def split_level_share(name: object) -> tuple[object, str | None]:
     """('产出指标(50分)') → ('产出指标', '50'); other names unchanged with None."""
-    if isinstance(name, str):
+    if isinstance(name, str) and "分" in name:
         match = _LEVEL_SHARE.match(name.strip())
         if match and match.group(1):
             return match.group(1), match.group(2)
     return name, None
+
+
+def _text_or_empty(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _number(value: object) -> object:
@@ -100,7 +104,7 @@ class Indicator(_Model):
     def _strip_level_shares(cls, data: object) -> object:
         """产出指标(50分) is the level 产出指标 with a printed share of 50; 数量指标(20分) likewise
         loses its share (only 一级 shares take part in the default split)."""
-        if isinstance(data, dict):
+        if isinstance(data, dict) and ("分" in _text_or_empty(data.get("level1")) or "分" in _text_or_empty(data.get("level2"))):
             level1, share = split_level_share(data.get("level1"))
             level2, _ = split_level_share(data.get("level2"))
             if share is not None or level2 is not data.get("level2"):

@@ -31,6 +31,7 @@ _DATE = re.compile(
     r"|(?P<y2>[0-9]{4})[-/.](?P<m2>[0-9]{1,2})[-/.](?P<d2>[0-9]{1,2})"
 )
 _BEFORE = ("以前", "之前", "前")
+_DATE_HINT = re.compile(r"[月\-/.]")  # every _DATE match holds one of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ def deadline_of(target: str, timeliness: bool, year: int | None) -> Deadline | N
     """A deadline target (§9): a date or month followed by 前/以前/之前/底前 anywhere
     (2024年11月底前完成, 9月前), or a bare date or month under 时效指标 (11月)."""
     text = compact(target)
+    if not _DATE_HINT.search(text):  # neither a month (月) nor a 2024-11-30 date
+        return None
     for match in _DATE.finditer(text):
         rest = text[match.end():]
         if rest.startswith(_BEFORE) or (timeliness and _bare_date(text, match)):

@@ -35,21 +35,26 @@ for _token in sorted(_OPERATOR_TOKENS, key=len, reverse=True):
 _SUFFIX_WORDS = (("及以上", GE), ("以上", GE), ("及以内", LE), ("以内", LE), ("及以下", LE), ("以下", LE))
 _OPERATOR_WORDS = set(_OPERATOR_TOKENS) | {word for word, _ in _SUFFIX_WORDS}
 _NEGATED = "≮≯≰≱≠"
+_NEGATED_RE = re.compile(f"[{_NEGATED}]")
 _DIRECTION = {GE: "up", GT: "up", LE: "down", LT: "down", EQ: "eq"}
 _NOT_NUMBERS = {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}
 _SUFFIX_LAST = {word[-1] for word, _ in _SUFFIX_WORDS}
 # Thousands separators only in groups of three (1,234.5); 26,6 is not a number.
 _NUMBER = re.compile(r"(?<![0-9])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+# _NUMBER's other alternatives: the same matches in a text without a comma
+_NUMBER_NO_GROUPS = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _BAD_COMMA = re.compile(r"[0-9],[0-9]")
 _GROUPED = re.compile(r"(?<![0-9,])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])")
 _EXPONENT = re.compile(r"(?<![A-Za-z0-9.])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+(?![A-Za-z])")  # linear: starts a digit run
 _HEX = re.compile(r"(?<![A-Za-z0-9])0[xX][0-9a-fA-F]+(?![A-Za-z0-9])")
+_SIMPLE_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # normalised already, and a plain number
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
 _DASHES = "-‐‑‒–—―−﹣－"
 _TRANSLATE = str.maketrans({
     "≧": "≥", "⩾": "≥", "≦": "≤", "⩽": "≤", "﹤": "<", "﹥": ">", "═": "=", "﹦": "=", "\u3000": " ",
     **{dash: "-" for dash in _DASHES},
 })
+_TRANSLATED = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")  # a character _TRANSLATE changes
 _UNIT_ALIASES = {"万": "万元", "亿": "亿元", "%(百分比)": "%", "百分比": "%", "%%": "%"}
 _MONEY_SCALE = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 _PREFIX_SCALE = {"万": Decimal(10000), "亿": Decimal(100000000)}
@@ -63,6 +68,7 @@ class CellValueError(ValueError):
     (the caller adds file / indicator / field)."""
 
 
+@functools.lru_cache(maxsize=8192)
 def _protected(ch: str) -> bool:
     """A character NFKC would fold into an ASCII digit that is not one: superscripts,
     subscripts, circled and parenthesised numbers (5² must not read as 52; full-width
@@ -89,7 +95,9 @@ def _normalize(text: str) -> str:
             text = "".join(parts)
         else:
             text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.translate(_TRANSLATE).split())
+    if not text.isascii() and _TRANSLATED.search(text):  # ASCII only maps '-' to itself
+        text = text.translate(_TRANSLATE)
+    return " ".join(text.split())
 
 
 def normalize_text(text: str) -> str:
@@ -159,26 +167,46 @@ def _check_magnitude(number: Decimal, raw: object, what: str) -> Decimal:
 
 
 def _check_text_number(text: str, raw: object, what: str) -> None:
-    """Forms that are not plain decimal numbers, each with its own message (§9)."""
-    if _HEX.search(text):
+    """Forms that are not plain decimal numbers, each with its own message (§9). Each
+    pattern is searched only when the text holds the character it needs (0x, e, a comma)."""
+    if _QUIET_CHARS.issuperset(text):  # most texts: nothing below can hold
+        return
+    if ("0x" in text or "0X" in text) and _HEX.search(text):
         raise CellValueError(f"{what}「{shown(raw)}」是十六进制写法，请写成普通十进制数字")
-    if _EXPONENT.search(text):
+    if ("e" in text or "E" in text) and _EXPONENT.search(text):
         raise CellValueError(f"{what}「{shown(raw)}」是科学计数法写法，请写成普通数字（如 1000）")
-    if _BAD_COMMA.search(text) and _BAD_COMMA.search(_GROUPED.sub("#", text)):
+    if "," in text and _BAD_COMMA.search(text) and _BAD_COMMA.search(_GROUPED.sub("#", text)):
         raise CellValueError(
             f"{what}「{shown(raw)}」中的逗号不是千位分隔符（千位分隔须三位一组，如 1,234.5；小数点请用「.」）"
         )
     for i, ch in enumerate(text):
-        if ch.isdecimal() and not ch.isascii():
+        if ch in _PLAIN_CHARS:
+            continue
+        if ch.isdecimal():
             raise CellValueError(f"{what}「{shown(raw)}」含非阿拉伯数字字符「{ch}」，请用 0–9 书写")
         # 5² is not 52, but m² is a unit and ① a list mark: only a superscript next to a digit
-        if _protected(ch) and (text[i - 1 : i].isdigit() or text[i + 1 : i + 2].isdigit()):
-            raise CellValueError(f"{what}「{shown(raw)}」含上标、下标或带圈数字「{ch}」，请用普通数字 0–9 书写")
+        if _protected(ch):
+            if text[i - 1 : i].isdigit() or text[i + 1 : i + 2].isdigit():
+                raise CellValueError(f"{what}「{shown(raw)}」含上标、下标或带圈数字「{ch}」，请用普通数字 0–9 书写")
+        elif len(_PLAIN_CHARS) < _PLAIN_LIMIT:
+            _PLAIN_CHARS.add(ch)
+            if ch not in _NEGATED:
+                _QUIET_CHARS.add(ch)
+
+
+# Characters that are neither a non-ASCII decimal digit nor protected: every ASCII
+# character, and the others as texts show them (a bounded set). A text of _QUIET_CHARS
+# alone (no x, e or comma, no negated operator either) needs no check at all.
+_PLAIN_CHARS = set(map(chr, range(128)))
+_QUIET_CHARS = _PLAIN_CHARS - set("xXeE,")
+_PLAIN_LIMIT = 65536
 
 
 def parse_number(raw: object, what: str = "数值") -> Decimal:
     """A plain number (YAML/JSON number or numeric string) → Decimal; NaN, ∞, absurd
     magnitudes, commas outside groups of three, exponents in text and hex are errors."""
+    if type(raw) is str and _SIMPLE_NUMBER.fullmatch(raw):  # 26.6: what the branches below make of it
+        return _check_magnitude(Decimal(raw), raw, what)
     if isinstance(raw, bool):
         raise CellValueError(f"{what}应为数字，而不是 {raw!r}")
     if isinstance(raw, Decimal):
@@ -219,10 +247,13 @@ def parse_value(raw: object) -> Quantity | Text:
     return _parse_text(str(raw))
 
 
+@functools.lru_cache(maxsize=4096)
 def _find_operator(prefix: str) -> tuple[str | None, str]:
     """The operator glyph or word standing anywhere in ``prefix`` (leftmost-longest at each
     position, so 大于等于 is ≥) and the label without it. ``≥=`` and ``=不低于`` are ≥ (an
     '=' beside another operator adds nothing); two different operators are an error."""
+    if not prefix:
+        return None, ""
     found: list[tuple[str, int, int]] = []
     i = 0
     while i < len(prefix):
@@ -252,19 +283,21 @@ def _parse_text(raw: str) -> Quantity | Text:
     text = _normalize(raw)
     if not text:
         raise CellValueError("内容为空")
-    negated = next((ch for ch in text if ch in _NEGATED), None)
-    if negated:
-        raise CellValueError(f"「{shown(text)}」中的运算符「{negated}」是否定形式，请改用 ≥、≤、>、< 或 =")
-    _check_text_number(text, text, "数值")
-    matches = list(_NUMBER.finditer(text))
-    if len(matches) != 1:
-        if not matches:
-            if text.lower() in _NOT_NUMBERS:
-                raise CellValueError(f"「{text}」不是有效数值")
-            if text in _OPERATOR_WORDS or text in _OPERATOR_TOKENS:
-                raise CellValueError(f"「{text}」只有运算符，没有数值")
-        return Text(text, len(matches))
-    match = matches[0]
+    if not _QUIET_CHARS.issuperset(text):  # a negated operator is never quiet
+        negated = _NEGATED_RE.search(text)
+        if negated:
+            raise CellValueError(f"「{shown(text)}」中的运算符「{negated.group()}」是否定形式，请改用 ≥、≤、>、< 或 =")
+        _check_text_number(text, text, "数值")
+    numbers = _NUMBER if "," in text else _NUMBER_NO_GROUPS  # one pattern when no comma can group
+    match = numbers.search(text)
+    if match is None:
+        if text.lower() in _NOT_NUMBERS:
+            raise CellValueError(f"「{text}」不是有效数值")
+        if text in _OPERATOR_WORDS or text in _OPERATOR_TOKENS:
+            raise CellValueError(f"「{text}」只有运算符，没有数值")
+        return Text(text, 0)
+    if numbers.search(text, match.end()) is not None:
+        return Text(text, len(numbers.findall(text)))
     prefix, suffix = text[: match.start()], text[match.end() :]
     if prefix.rstrip().endswith("-"):
         raise CellValueError(f"「{shown(text)}」为负数（数字前有负号或破折号）")

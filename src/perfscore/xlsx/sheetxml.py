@@ -82,8 +82,6 @@ def parse_rows(body: str, label: str) -> list[Row]:
 
 def unshare_formulas(rows: list[Row], label: str) -> None:
     """Turn shared formulas into plain ones (cloning a shared master corrupts a file)."""
-    from openpyxl.formula.translate import Translator
-
     masters: dict[str, tuple[str, str]] = {}
     for row in rows:
         for c in row.cells:
@@ -99,6 +97,8 @@ def unshare_formulas(rows: list[Row], label: str) -> None:
                 if si not in masters:
                     raise SheetError(f"{label}单元格 {here}: 共享公式缺少主单元格，无法处理")
                 origin, text = masters[si]
+                from openpyxl.formula.translate import Translator  # only a sheet with shared formulas pays for openpyxl
+
                 try:
                     text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
                 except Exception:
