@@ -81,7 +81,6 @@ BAD_BUDGETS = ["26,6", "1e-400", "1e999999999999", "0.0000000001", "9" * 400, "-
 
 
 def numbers(c: Corpus) -> None:
-    base = _base()
     for n, text in enumerate(BAD_NUMBERS):
         data = _base()
         data["indicators"][0]["actual"] = text
@@ -97,7 +96,6 @@ def numbers(c: Corpus) -> None:
     raw = BASE.read_text(encoding="utf-8")
     for n, text in enumerate(["1e-400", "1e999999999999", "9" * 5000, "1:30.5", ".nan", ".inf", "0o17", "0x10"]):
         c.file("numbers", f"num_yaml_{n:02d}.yaml", raw.replace("  executed: 10 ", f"  executed: {text} ", 1), "either")
-    del base
 
 
 def yaml_family(c: Corpus) -> None:
@@ -256,7 +254,11 @@ def bad_zips(c: Corpus) -> None:
     encrypted = bytearray(sheet)
     encrypted[6] |= 1
     c.file("zip", "encrypted_flag.xlsx", bytes(encrypted), "either")
-    c.file("zip", "traversal.xlsx", _rezip(sheet, lambda n, b: b) + b"", "ok", "BASE")
+    c.file("zip", "rezipped.xlsx", _rezip(sheet, lambda n, b: b), "ok", "BASE")  # another zip writer: same sheet
+    evil = io.BytesIO(sheet)
+    with zipfile.ZipFile(evil, "a") as z:  # a member that would escape if anything extracted it
+        z.writestr("../../evil.xml", b"<x/>")
+    c.file("zip", "traversal.xlsx", evil.getvalue(), "either")
     c.file("zip", "xls_named.xlsx", b"\x09\x08\x10\x00\x00\x06\x05\x00" + b"\0" * 512, "fail")
 
 
@@ -382,6 +384,10 @@ def run_in_process(cases: list[Case]) -> list[dict]:
     return out
 
 
+def dump_cases(cases: list[Case], path: Path) -> None:
+    path.write_text(json.dumps([asdict(c) for c in cases], ensure_ascii=False), encoding="utf-8")
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--run"]:
         limit_memory()
@@ -394,7 +400,3 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-
-
-def dump_cases(cases: list[Case], path: Path) -> None:
-    path.write_text(json.dumps([asdict(c) for c in cases], ensure_ascii=False), encoding="utf-8")

@@ -16,6 +16,7 @@ temporary files and keeps only fixed-size runs of sort keys, merged from disk.
 from __future__ import annotations
 
 import collections
+import gc
 import heapq
 import itertools
 import os
@@ -183,8 +184,13 @@ def _render(scored: "SheetScore", item) -> str:
     initial = [ind.target_initial for ind in item.sheet.indicators]
     body = template.render(sheet_data(scored, item.policy, template, initial))
     name = f"{TEMP_PREFIX}{os.getpid()}-{next(_SEQUENCE)}.xlsx"
-    with open(_SHEETS / name, "xb") as fh:
-        fh.write(body)
+    fd = os.open(_SHEETS / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
     return name
 
 
@@ -249,6 +255,7 @@ def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path |
         for path in files:
             yield _work(Path(path))
         return
+    gc.freeze()  # the forked workers' collector leaves the inherited heap alone (no copy-on-write storm)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, True))
     try:
         pending: collections.deque = collections.deque()
@@ -265,6 +272,8 @@ def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path |
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        gc.unfreeze()
     pool.shutdown()
 
 
