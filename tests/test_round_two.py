@@ -531,12 +531,13 @@ def test_a_5000_digit_target_is_refused_quickly():
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-def test_fifo_and_dev_zero_named_xlsx_are_refused(tmp_path):
-    fifo = tmp_path / "pipe.xlsx"
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".ods"])  # .xls/.ods go straight to the form reader
+def test_fifo_and_dev_zero_named_workbooks_are_refused(tmp_path, suffix):
+    fifo = tmp_path / f"pipe{suffix}"
     os.mkfifo(fifo)
     assert "不是普通文件" in assert_one_chinese_line(run("score", fifo), fifo)
     if Path("/dev/zero").exists():
-        zero = tmp_path / "zero.xlsx"
+        zero = tmp_path / f"zero{suffix}"
         os.symlink("/dev/zero", zero)
         assert "不是普通文件" in assert_one_chinese_line(run("score", zero), zero)
 

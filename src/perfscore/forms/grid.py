@@ -23,7 +23,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
-from ..errors import SheetError
+from ..errors import InputError, SheetError
+from ..projectfile import read_bytes
 from ..xlsx.refs import col_letters
 from . import biff
 
@@ -135,15 +136,10 @@ def read_workbook_grid(path: Path | str) -> Workbook:
     path = Path(path)
     label = f"文件 {path}"
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SheetError(f"{label} 不存在") from None
-    except IsADirectoryError:
-        raise SheetError(f"{label} 是目录，不是工作簿") from None
-    except OSError as exc:
-        raise SheetError(f"{label} 无法读取：{exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise SheetError(f"{label}: 大小超过上限 {MAX_BYTES // 1048576} MB，拒绝读取")
+        # regular files only, bounded: a FIFO or a link to /dev/zero named .xls never hangs
+        data = read_bytes(path, MAX_BYTES)
+    except InputError as exc:
+        raise SheetError(exc.problems) from None
     if not data:
         raise SheetError(f"{label}: 文件为空")
     if data[:8] == OLE2_MAGIC:
