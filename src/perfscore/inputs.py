@@ -141,15 +141,16 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
                 raise
             # a perfscore sheet whose rows moved (a row inserted above the table): its cells are
             # no longer where the map says, so it is read by its labels instead
-            return _forms(path)
+            return _forms(path, book.data)
         return [Input(path, str(path), sheet, cells, reader="template")]
-    return _forms(path)
+    return _forms(path, book.data)
 
 
-def _forms(path: Path) -> list[Input | Failure]:
+def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form") for form in read_form_workbook(path)]
+    return [Input(path, form.source, form.sheet, form.cells, reader="form")
+            for form in read_form_workbook(path, data)]
 
 
 def is_policy_mapping(data: dict) -> bool:

@@ -75,11 +75,12 @@ def _validate(data: dict, sec: Section, source: str) -> Sheet | None:
         return None
 
 
-def read_form_workbook(path: Path | str) -> list[FormSheet]:
+def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[FormSheet]:
     """Every 绩效自评表 of a .xlsx/.xlsm/.xls/.ods workbook, each as a validated model with
-    the cell of every value. All problems of the workbook are raised together."""
+    the cell of every value (``data``: its bytes, if already read). All problems of the
+    workbook are raised together."""
     path = Path(path)
-    book = read_workbook_grid(path)
+    book = read_workbook_grid(path, data)
     out: list[FormSheet] = []
     problems: list[str] = []
     for grid in book.sheets:

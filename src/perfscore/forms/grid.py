@@ -130,16 +130,18 @@ def _typed(v: object, fmt: str, r: int, c: int) -> Cell | None:
 # ------------------------------------------------------------------ opening
 
 
-def read_workbook_grid(path: Path | str) -> Workbook:
+def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
     """Every worksheet of a .xlsx/.xlsm/.xls/.ods workbook, typed; encrypted, corrupt or
-    unknown files are refused with one Chinese line."""
+    unknown files are refused with one Chinese line. ``data``: the file's bytes, when the
+    caller has read them already (a workbook is read once)."""
     path = Path(path)
     label = f"文件 {path}"
-    try:
-        # regular files only, bounded: a FIFO or a link to /dev/zero named .xls never hangs
-        data = read_bytes(path, MAX_BYTES)
-    except InputError as exc:
-        raise SheetError(exc.problems) from None
+    if data is None:
+        try:
+            # regular files only, bounded: a FIFO or a link to /dev/zero named .xls never hangs
+            data = read_bytes(path, MAX_BYTES)
+        except InputError as exc:
+            raise SheetError(exc.problems) from None
     if not data:
         raise SheetError(f"{label}: 文件为空")
     if data[:8] == OLE2_MAGIC:
