@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from perfscore import api
 from perfscore.cli import main
-from perfscore.inputs import discover, read_inputs
+from perfscore.inputs import discover, iter_inputs, read_inputs
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
@@ -103,6 +103,16 @@ def test_discover_leaves_out_the_output_directory_and_hidden_files(tmp_path):
     shutil.copy(GOUMAI, tmp_path / "out" / "b.yaml")
     (tmp_path / ".hidden.yaml").write_text("x", encoding="utf-8")
     assert discover([tmp_path], skip=tmp_path / "out") == [tmp_path / "a.yaml"]
+
+
+def test_the_batch_walk_finds_what_discover_finds_without_sorting(tmp_path):
+    for name in ("c.yaml", "a.json", "sub/b.yaml", "sub/deeper/d.xlsx", ".hidden/e.yaml", "out/f.yaml", "g.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = discover([tmp_path], skip=tmp_path / "out")
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.json", "c.yaml", "sub/b.yaml", "sub/deeper/d.xlsx"]
+    walked = list(iter_inputs([tmp_path], skip=tmp_path / "out", ordered=False))
+    assert all(isinstance(p, str) for p in walked) and sorted(map(Path, walked)) == found
 
 
 def test_fill_a_flat_workbook_writes_one_sheet_per_project(tmp_path):

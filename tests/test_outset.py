@@ -249,5 +249,6 @@ def test_spooled_sort_runs_give_the_same_set(tmp_path, monkeypatch):
     monkeypatch.setattr(batch._Sorter, "BLOCK", 3)
     spooled = run_batch(list(reversed(files)), tmp_path / "b", load_policy("default"), jobs=2)
     assert [r.source for r in whole.results] == [r.source for r in spooled.results]
+    assert [spooled.results.at(n).source for n in range(len(spooled.results))] == [r.source for r in whole.results]
     assert len(spooled.results) == 120 - len(spooled.failures)
     assert _set(tmp_path / "a") == _set(tmp_path / "b")

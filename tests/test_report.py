@@ -492,3 +492,15 @@ def test_both_writers_share_one_carriage_return_policy(tmp_path):
     calamine = pytest.importorskip("python_calamine")
     assert calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python()[0][0] == "甲\n乙\n丙"
     assert inline_text("甲\r\n乙\r丙") == "<is><t>甲\n乙\n丙</t></is>"
+
+
+def test_score_chart_reads_a_stream_once(results):
+    from perfscore.report.charts import CHART_PER_SHEET_LIMIT, score_chart
+
+    few = results[:5]
+    assert score_chart(iter(few)) == score_chart(few) and score_chart(few)["mode"] == "sheets"
+    many = [dataclasses.replace(results[n % len(results)], total=D(55) + D(n)) for n in range(CHART_PER_SHEET_LIMIT + 16)]
+    chart = score_chart(r for r in many)  # a generator: read once, never twice
+    assert chart["mode"] == "bands"
+    # 55 … 100: five below 60, ten in each band of 60–70, 70–80, 80–90, eleven at 90–100
+    assert [bar["count"] for bar in chart["bars"]] == [5, 10, 10, 10, 11]

@@ -101,12 +101,13 @@ class SpooledResults(Results):
     """Results whose digests live in a spool, in output order: iterating reads them back
     one at a time, so memory does not grow with their number."""
 
-    RECORD = 32
+    RECORD = 40
 
     def __init__(self, spool: Spool, places: Spool, count: int):
         super().__init__([], self._load_detail)
         self._spool = spool
-        self._places = places  # per digest, in output order: its place and its detail's (4 × 8 bytes)
+        # per digest, in output order: its place, its detail's, and its filled sheet's token (5 × 8 bytes)
+        self._places = places
         self._count = count
 
     def _load_detail(self, place: tuple[int, int]) -> "Detail":
@@ -115,16 +116,32 @@ class SpooledResults(Results):
     def __len__(self) -> int:
         return self._count
 
-    def __iter__(self) -> Iterator["Digest"]:
+    def _records(self) -> Iterator[tuple[bytes, int]]:
         step, size = 1024, self.RECORD
         for start in range(0, self._count, step):
             block = self._places.get((start * size, min(step, self._count - start) * size))
             for i in range(0, len(block), size):
-                at, length, detail_at, detail_length = (
-                    int.from_bytes(block[j:j + 8], "little") for j in range(i, i + size, 8))
-                item = pickle.loads(self._spool.get((at, length)))
-                item.detail = (detail_at, detail_length)
-                yield item
+                yield block, i
+
+    def __iter__(self) -> Iterator["Digest"]:
+        for block, i in self._records():
+            yield self._digest(block, i)
+
+    def sheet_tokens(self) -> Iterator[int]:
+        """Each digest's filled-sheet token (``_temp_sheet``), in output order; 0: none."""
+        for block, i in self._records():
+            yield int.from_bytes(block[i + 32:i + 40], "little")
+
+    def at(self, place: int) -> "Digest":
+        if not 0 <= place < self._count:
+            raise IndexError(place)
+        return self._digest(self._places.get((place * self.RECORD, self.RECORD)), 0)
+
+    def _digest(self, block: bytes, i: int) -> "Digest":
+        at, length, detail_at, detail_length = (int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 32, 8))
+        item = pickle.loads(self._spool.get((at, length)))
+        item.detail = (detail_at, detail_length)
+        return item
 
     @property
     def digests(self) -> list["Digest"]:  # type: ignore[override]
@@ -169,10 +186,15 @@ def internal_failure(source: object, exc: BaseException, name: str | None = None
     return Failure(str(source), name, unit, (f"文件 {source}: 无法处理（{why}），已跳过；其余文件照常评分",))
 
 
-def _render(scored: "SheetScore", item) -> str:
+def _temp_sheet(token: int) -> str:
+    """The temporary name of a filled sheet by its token: (worker pid << 32) | (its number + 1)."""
+    return f"{TEMP_PREFIX}{token >> 32}-{(token & 0xFFFFFFFF) - 1}.xlsx"
+
+
+def _render(scored: "SheetScore", item) -> int:
     """The filled sheet of ``scored`` (in its policy's layout, with live formulas), written
     straight into the new set's sheets/ under a temporary name (renamed once, by the main
-    process, to its final name)."""
+    process, to its final name); returns its token (``_temp_sheet``)."""
     from .sheets.fill import policy_template, sheet_data, template_for, template_kind
 
     name = policy_template(item.policy, scored.kind)
@@ -183,15 +205,15 @@ def _render(scored: "SheetScore", item) -> str:
         raise OutputError(f"模板 {template.path.name} 与「{scored.name}」的表类型不符，请换用对应的模板")
     initial = [ind.target_initial for ind in item.sheet.indicators]
     body = template.render(sheet_data(scored, item.policy, template, initial))
-    name = f"{TEMP_PREFIX}{os.getpid()}-{next(_SEQUENCE)}.xlsx"
-    fd = os.open(_SHEETS / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    token = (os.getpid() << 32) | (next(_SEQUENCE) + 1)
+    fd = os.open(_SHEETS / _temp_sheet(token), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         view = memoryview(body)
         while view:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
-    return name
+    return token
 
 
 def _one(item, out: list) -> None:
@@ -203,10 +225,10 @@ def _one(item, out: list) -> None:
     except PerfscoreError as exc:
         out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
         return
-    temp = None
+    token = 0
     if _SHEETS is not None:
         try:
-            temp = _render(scored, item)
+            token = _render(scored, item)
         except PerfscoreError as exc:
             out.append((Failure.from_error(source, exc, scored.name, scored.unit), None))
             return
@@ -220,14 +242,14 @@ def _one(item, out: list) -> None:
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
     summary.detail = None  # type: ignore[assignment] - the main process records where it is spooled
     key = (unit_of(summary), summary.name, summary.source)
-    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail), temp))
+    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail), token))
 
 
-def _work(path: Path) -> list[tuple[tuple | Failure, str | None]]:
+def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
     result to (sort key, pickled digest, pickled detail), so the main process only spools
     bytes. Never raises: any error is the Failure of that input."""
-    out: list[tuple[tuple | Failure, str | None]] = []
+    out: list[tuple[tuple | Failure, int | None]] = []
     try:
         items = read_path(path, policy=_POLICY)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
@@ -243,7 +265,7 @@ def _work(path: Path) -> list[tuple[tuple | Failure, str | None]]:
     return out
 
 
-def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, str | None]]]:
+def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, int | None]]]:
     return [_work(Path(p)) for p in paths]
 
 
@@ -280,7 +302,7 @@ def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path |
 class _Paths:
     """The input files of a run, spooled one per line (memory does not grow with them)."""
 
-    def __init__(self, paths: Iterable[Path], folder: Path):
+    def __init__(self, paths: Iterable[Path | str], folder: Path):
         self._fh = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX)  # noqa: SIM115 - closed by close()
         self.count = 0
         for path in paths:
@@ -321,8 +343,8 @@ class _Sorter:
         self._pending: list[tuple] = []
         self._arrival = 0
 
-    def add(self, key: tuple[str, str, str], place: tuple[int, int], temp: str | None) -> None:
-        self._pending.append((key, self._arrival, place, temp))  # arrival order breaks ties: stable
+    def add(self, key: tuple[str, str, str], place: tuple[int, int, int, int], token: int) -> None:
+        self._pending.append((key, self._arrival, place, token))  # arrival order breaks ties: stable
         self._arrival += 1
         if len(self._pending) >= RUN:
             self._flush()
@@ -355,7 +377,7 @@ class _Sorter:
 
 def assign_file_names(results: "Iterable[SheetScore] | Iterable[Digest]") -> list[str]:
     """One file name per result, in order, from its project name; clashes get （2）, （3） …"""
-    return numbered_names([safe_file_name(r.name) for r in results])
+    return list(numbered_names(safe_file_name(r.name) for r in results))
 
 
 def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
@@ -368,25 +390,26 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
     return None
 
 
-def _write_outputs(results: Results, failures: list[Failure], out: OutputSet, temps: list[str | None],
-                   outcome: BatchOutcome, jobs: int) -> None:
+def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
+                   jobs: int) -> None:
     """The set's files. With two or more jobs, summary.xlsx is written by a forked child
-    while this process writes the reports (both read the same spools with ``pread``)."""
-    from .report.documents import write_report
+    while this process writes the reports (all read the same spools with ``pread``)."""
+    from .report.documents import group_results, write_report
     from .report.workbook import write_summary
 
     if out.sheets is not None:
-        for temp, name in zip(temps, assign_file_names(results)):
-            if temp is None:
-                continue
-            os.rename(out.sheets / temp, out.sheets / name)
-            outcome.outputs.append(out.outdir / "sheets" / name)
+        names = numbered_names(safe_file_name(r.name) for r in results)
+        for token, name in zip(results.sheet_tokens(), names):
+            if token:
+                os.rename(out.sheets / _temp_sheet(token), out.sheets / name)
+        outcome.outputs.append(out.outdir / "sheets")
+    grouping = group_results(results, failures)
     summary = out.aside / "summary.xlsx"
-    child = _fork(lambda: write_summary(results, failures, summary)) if jobs > 1 else None
+    child = _fork(lambda: write_summary(results, failures, summary, grouping)) if jobs > 1 else None
     if child is None:
-        write_summary(results, failures, summary)
+        write_summary(results, failures, summary, grouping)
     for fmt in ("md", "html"):
-        write_report(results, failures, fmt, out.aside / f"report.{fmt}")
+        write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
     if child is not None:
         _join(*child)
     outcome.outputs += [out.outdir / name for name in SET_FILES]
@@ -456,7 +479,7 @@ def run_batch(
     failures: list[Failure] = []
     outcome: BatchOutcome | None = None
     with OutputSet(outdir, sheets=sheets) as out:
-        files = _Paths(iter_inputs(inputs, skip=outdir), out.aside)  # the one walk
+        files = _Paths(iter_inputs(inputs, skip=outdir, ordered=False), out.aside)  # the one walk
         spool = Spool(out.aside)
         places = Spool(out.aside)
         sorter = _Sorter(out.aside)
@@ -467,27 +490,24 @@ def run_batch(
             if progress:
                 progress(0, files.count)
             for batch in _iterate(files, jobs, policy, out.sheets, chunk):
-                for item, temp in batch:
+                for item, token in batch:
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
                     key, summary, detail = item
-                    sorter.add(key, spool.add(summary) + spool.add(detail), temp)
+                    sorter.add(key, spool.add(summary) + spool.add(detail), token)
                     count += 1
                 done += 1
                 if progress:
                     progress(done, files.count)
             failures.sort(key=sort_key)
-            temps: list[str | None] = []
-            for _, _, place, temp in sorter.merged():
-                places.add(b"".join(n.to_bytes(8, "little") for n in place))
-                if sheets:
-                    temps.append(temp)
+            for _, _, place, token in sorter.merged():
+                places.add(b"".join(n.to_bytes(8, "little") for n in (*place, token)))
             sorter.close()
             results = SpooledResults(spool, places, count)
             outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [])
             with deferred_sync():
-                _write_outputs(results, failures, out, temps, outcome, jobs)
+                _write_outputs(results, failures, out, outcome, jobs)
             out.commit()
         except OSError as exc:
             raise OutputError(f"无法写入输出目录 {printable(outdir)}: {os_reason(exc)}") from None

@@ -76,23 +76,29 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
     return list(iter_inputs(paths, skip))
 
 
-def iter_inputs(paths: Iterable[Path | str], skip: Path | None = None) -> Iterator[Path]:
-    """``discover``'s files one at a time (a batch of any size never holds the list)."""
+def iter_inputs(paths: Iterable[Path | str], skip: Path | None = None, ordered: bool = True) -> Iterator[Path | str]:
+    """``discover``'s files one at a time (a batch of any size never holds the list). With
+    ``ordered=False`` a folder's files come in the order the file system lists them, as
+    path strings, and not even one folder's listing is held (a batch sorts its results
+    itself)."""
     skipped = os.path.realpath(skip) if skip is not None else None
     for path in map(Path, paths):
         if path.is_dir():
             if skipped is None or os.path.realpath(path) != skipped:
-                yield from _walk(str(path), skipped)
+                yield from _walk(str(path), skipped, ordered)
         elif path.name.lower() not in FOLDER_POLICY_NAMES:
             yield path
 
 
-def _walk(folder: str, skipped: str | None) -> Iterator[Path]:
+def _walk(folder: str, skipped: str | None, ordered: bool) -> Iterator[Path | str]:
     try:
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            yield from _walk_entries(sorted(it, key=lambda e: e.name) if ordered else it, skipped, ordered)
     except OSError:  # unreadable folder: nothing to read in it
         return
+
+
+def _walk_entries(entries: Iterable[os.DirEntry], skipped: str | None, ordered: bool) -> Iterator[Path | str]:
     for entry in entries:
         name = entry.name
         if name.startswith("."):
@@ -100,7 +106,7 @@ def _walk(folder: str, skipped: str | None) -> Iterator[Path]:
         try:
             if entry.is_dir(follow_symlinks=False):
                 if skipped is None or os.path.realpath(entry.path) != skipped:
-                    yield from _walk(entry.path, skipped)
+                    yield from _walk(entry.path, skipped, ordered)
                 continue
             if (os.path.splitext(name)[1].lower() not in INPUT_SUFFIXES or name.lower() in FOLDER_POLICY_NAMES
                     or not entry.is_file()):
@@ -109,7 +115,7 @@ def _walk(folder: str, skipped: str | None) -> Iterator[Path]:
                 continue  # a link to one of the outputs
         except OSError:  # a link loop or a vanished file: not an input
             continue
-        yield Path(entry.path)
+        yield Path(entry.path) if ordered else entry.path
 
 
 def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:

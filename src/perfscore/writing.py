@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 from .errors import OutputError, printable
 
@@ -39,18 +39,17 @@ def safe_file_name(name: str) -> str:
     return text or "未命名项目"
 
 
-def numbered_names(bases: list[str], suffix: str = ".xlsx") -> list[str]:
-    """One file name per base, in order; clashes get （2）, （3） … (case-insensitive)."""
+def numbered_names(bases: Iterable[str], suffix: str = ".xlsx") -> Iterator[str]:
+    """One file name per base, in order, as the bases come; clashes get （2）, （3） …
+    (case-insensitive)."""
     taken: set[str] = set()
-    names = []
     for base in bases:
         candidate, n = f"{base}{suffix}", 1
         while candidate.casefold() in taken:
             n += 1
             candidate = f"{base}（{n}）{suffix}"
         taken.add(candidate.casefold())
-        names.append(candidate)
-    return names
+        yield candidate
 
 
 _REASONS = {

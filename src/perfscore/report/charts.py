@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import ROUND_FLOOR, Decimal
+from typing import Iterable
 
 from ..output import fit
 from ..scoring import SheetScore
@@ -61,10 +63,12 @@ def _tick_step(span: Decimal) -> int:
     return 20
 
 
-def score_chart(results: Results | list[SheetScore], title: str = "各项目自评得分") -> dict:
-    """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands. The
-    bars' axis starts near the lowest score (``axis_floor``), so 94.28 and 100 look apart."""
-    results = list(results)
+def score_chart(results: Results | Iterable[SheetScore], title: str = "各项目自评得分") -> dict:
+    """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands (read
+    in one pass, holding at most 31 sheets). The bars' axis starts near the lowest score
+    (``axis_floor``), so 94.28 and 100 look apart."""
+    stream = iter(results)
+    results = list(itertools.islice(stream, CHART_PER_SHEET_LIMIT + 1))
     if len(results) <= CHART_PER_SHEET_LIMIT:
         left, row, top, plot_w = 230, 24, 16, 380
         width = left + plot_w + 60
@@ -88,5 +92,11 @@ def score_chart(results: Results | list[SheetScore], title: str = "各项目自�
         return {"mode": "sheets", "title": title, "width": width, "height": height, "left": left, "top": top,
                 "base": top + row * len(results), "rows": rows, "ticks": ticks, "axis": axis}
     # One colour: the grade bands are the policy's, not necessarily these score bands.
-    columns = [(label, sum(1 for r in results if low <= r.total < high), "#4e79a7") for label, low, high in SCORE_BANDS]
+    counts = [0] * len(SCORE_BANDS)
+    for r in itertools.chain(results, stream):
+        for n, (_, low, high) in enumerate(SCORE_BANDS):
+            if low <= r.total < high:
+                counts[n] += 1
+                break
+    columns = [(label, count, "#4e79a7") for (label, _, _), count in zip(SCORE_BANDS, counts)]
     return {"mode": "bands", "title": title.replace("各", "") + "分布", **_column_chart(columns, 520)}

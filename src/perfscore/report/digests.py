@@ -132,6 +132,10 @@ class Results:
     def __len__(self) -> int:
         return len(self.digests)
 
+    def at(self, place: int) -> Digest:
+        """The digest at ``place`` in output order."""
+        return self.digests[place]
+
     def detail(self, item: Digest) -> Detail:
         found = item.detail
         if isinstance(found, Detail):

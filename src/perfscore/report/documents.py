@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..writing import atomic_file
 from ..policy import Policy
 from .charts import grade_chart, score_chart
 from .digests import Digest, Results
-from .figures import SummaryFigures, common_year, grade_counts, summary_figures, unit_of
+from .figures import SummaryFigures, Tally, grade_counts, unit_of
 from .narrative import chinese_number, style_text, titled
 
 
@@ -77,18 +78,31 @@ def overview_paragraphs(figures: SummaryFigures, year: int | None, style: str = 
 @dataclass
 class Group:
     """The sheets one 说明 paragraph speaks for: one policy's (or, under one policy, one
-    主管部门's), with the failures of its units."""
+    主管部门's), with the failures of its units. It keeps its sheets' figures and their
+    places in the results (4 bytes a sheet), not the sheets."""
 
     key: str
     title: str
     policy: str
     report_funds: str
     report_style: str
-    results: list[Digest] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    projects: array = field(default_factory=lambda: array("L"))  # places in the results, in order
+    departments: array = field(default_factory=lambda: array("L"))
+    names: dict[str, None] = field(default_factory=dict)  # its 主管部门, in order of appearance
+    units: set[str] = field(default_factory=set)  # the units and 主管部门 a failure is matched against
     failures: list[Failure] = field(default_factory=list)
 
     def figures(self) -> SummaryFigures:
-        return summary_figures(self.results, self.failures, self.report_funds)
+        return self.tally.figures(len(self.failures))
+
+
+@dataclass
+class Grouping:
+    """The report's groups and the figures of all results, from two passes over them."""
+
+    groups: list[Group]
+    overall: Tally
 
 
 def department_of(result: Digest) -> str:
@@ -96,28 +110,36 @@ def department_of(result: Digest) -> str:
     return result.department or unit_of(result)
 
 
-def group_results(results: Results | list[Digest], failures: list[Failure]) -> list[Group]:
+def group_results(results: Results | list[Digest], failures: list[Failure]) -> Grouping:
     """The report's groups, in the order the results come: by policy when the sheets were
     scored under several, else by 主管部门. A failure goes to the group of its unit (the
     first group when no unit matches)."""
-    digests = list(results)
-    several = len({(d.policy, d.report_funds, d.report_style) for d in digests}) > 1
+    results = Results.of(results)
+    overall = Tally()
+    styles = set()
+    for d in results:
+        overall.add(d)
+        styles.add((d.policy, d.report_funds, d.report_style))
+    several = len(styles) > 1
     groups: dict[str, Group] = {}
-    for d in digests:
+    for n, d in enumerate(results):
         key = d.policy if several else department_of(d)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = Group(key, "", d.policy, d.report_funds, d.report_style)
-        group.results.append(d)
+            group = groups[key] = Group(key, "", d.policy, d.report_funds, d.report_style, Tally(d.report_funds))
+        group.tally.add(d)
+        (group.departments if d.kind == "department" else group.projects).append(n)
+        group.names[department_of(d)] = None
+        group.units.add(unit_of(d))
+        if d.department:
+            group.units.add(d.department)
     for group in groups.values():
-        names = list(dict.fromkeys(department_of(d) for d in group.results))
-        group.title = f"{'、'.join(names)}（评分规则 {group.policy}）" if several else group.key
+        group.title = f"{'、'.join(group.names)}（评分规则 {group.policy}）" if several else group.key
     ordered = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
     for failure in failures:
-        home = next((g for g in ordered if failure.unit and any(
-            failure.unit in (unit_of(d), d.department) for d in g.results)), ordered[0])
+        home = next((g for g in ordered if failure.unit and failure.unit in g.units), ordered[0])
         home.failures.append(failure)
-    return ordered
+    return Grouping(ordered, overall)
 
 
 def _template_source(name: str) -> str:
@@ -151,28 +173,30 @@ def _units(figures: SummaryFigures) -> list[dict]:
 
 
 def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None,
-                   policy: Policy | None = None) -> dict:
+                   policy: Policy | None = None, grouping: Grouping | None = None) -> dict:
     """What the report templates render: one group per policy (or 主管部门), each with its
     说明 paragraph and its 自评综述 in the policy's style. The long parts (each 自评综述, the
-    findings) are generators that load one sheet's detail at a time. ``policy`` gives the
-    report style of results passed as SheetScores (default: the preset each names)."""
+    findings, the charts) are generators that read one sheet at a time, so memory does not
+    grow with the number of sheets. ``policy`` gives the report style of results passed as
+    SheetScores (default: the preset each names); ``grouping`` is ``group_results`` of these
+    results when the caller has it already."""
     results = Results.of(results, policy)
-    figures = summary_figures(results, failures)
-    year = year if year is not None else common_year(results)
-    groups = group_results(results, failures)
+    grouping = grouping or group_results(results, failures)
+    overall = grouping.overall
+    figures = overall.figures(len(failures))
+    year = year if year is not None else overall.year
 
-    def entries(group: Group, items: list[Digest]):
-        for n, r in enumerate(items, 1):
+    def entries(group: Group, places: array):
+        for n, place in enumerate(places, 1):
+            r = results.at(place)
             who = {"name": r.name, "kind": r.kind, "title": titled(r.name, "项目") if r.kind == "project" else r.name}
             yield {"lead": style_text(group.report_style, "lead", who, n), "text": results.detail(r).review}
 
     def group_context(group: Group) -> dict:
         numbers = group.figures()
-        projects = [r for r in group.results if r.kind != "department"]
-        departments = [r for r in group.results if r.kind == "department"]
         sections = [
-            {"title": "项目绩效自评结果", "entries": entries(group, projects), "count": len(projects)},
-            {"title": "部门（单位）整体绩效自评结果", "entries": entries(group, departments), "count": len(departments)},
+            {"title": "项目绩效自评结果", "entries": entries(group, group.projects), "count": len(group.projects)},
+            {"title": "部门（单位）整体绩效自评结果", "entries": entries(group, group.departments), "count": len(group.departments)},
         ]
         return {
             "title": group.title, "policy": group.policy,
@@ -194,32 +218,32 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
             if r.warning_count:
                 yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
 
+    def of_kind(department: bool):
+        return (r for r in results if (r.kind == "department") == department)
+
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
-    discrepancies = sum(r.discrepancy_count for r in results)
-    warnings = sum(r.warning_count for r in results)
     problems = [
         {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items,
          "count": len(failure_items)},
-        {"kind": "discrepancies", "title": f"与原表不一致（{discrepancies}处）", "items": discrepancy_items(),
-         "count": discrepancies},
-        {"kind": "warnings", "title": f"提示（{warnings}条，不影响评分，不写入说明）", "items": warning_items(), "count": warnings},
+        {"kind": "discrepancies", "title": f"与原表不一致（{overall.discrepancies}处）", "items": discrepancy_items(),
+         "count": overall.discrepancies},
+        {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": warning_items(),
+         "count": overall.warnings},
     ]
-    project_digests = [r for r in results if r.kind != "department"]
-    department_digests = [r for r in results if r.kind == "department"]
     score_charts = [chart for chart in (
-        score_chart(project_digests, "各项目自评得分") if project_digests else None,
-        score_chart(department_digests, "部门（单位）整体绩效自评得分") if department_digests else None,
+        score_chart(of_kind(False), "各项目自评得分") if overall.projects else None,
+        score_chart(of_kind(True), "部门（单位）整体绩效自评得分") if overall.departments else None,
     ) if chart]
     return {
         "title": "预算绩效情况说明",
         "year": year,
         "figures": figures,
         "grades": GRADES,
-        "groups": [group_context(g) for g in groups],
+        "groups": [group_context(g) for g in grouping.groups],
         "problems": [p for p in problems if p["count"]],
         "charts": {
-            "grades": grade_chart(grade_counts(project_digests or department_digests)),
-            "grades_of": "项目" if project_digests else "整体",
+            "grades": grade_chart(figures.grades if overall.projects else grade_counts(of_kind(True))),
+            "grades_of": "项目" if overall.projects else "整体",
             "scores": score_charts,
             "units": _units(figures),
             "caption": _chart_caption(figures),
@@ -245,15 +269,16 @@ def render_report(results: Results | list[SheetScore], failures: list[Failure], 
 
 
 def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
-                 year: int | None = None, policy: Policy | None = None) -> None:
+                 year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None) -> None:
     """The same, streamed into ``path`` atomically (never the whole text in memory)."""
     with atomic_file(Path(path)) as fh:
-        for chunk in _report_chunks(results, failures, fmt, year, policy):
+        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping):
             fh.write(chunk.encode("utf-8"))
 
 
-def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None):
+def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,
+                   grouping: Grouping | None = None):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.generate(**report_context(results, failures, year, policy))
+    return template.generate(**report_context(results, failures, year, policy, grouping))

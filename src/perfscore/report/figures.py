@@ -86,54 +86,95 @@ def counted_amount(result: SheetScore | Digest, report_funds: str) -> Decimal:
     return result.budget_executed if report_funds == "executed" else result.budget_adjusted
 
 
-def fund_sources(projects: list, report_funds: str) -> dict[str, tuple[int, Decimal]] | None:
-    """(projects, amount) per 资金来源 when every project's sources add up to its counted
-    amount (a project counts under its largest source); None otherwise."""
-    if not projects:
-        return None
-    out = {key: (0, ZERO) for key in FUND_SOURCES}
-    for r in projects:
-        funds = r.funds or {}
-        if not funds or sum(funds.values(), ZERO) != counted_amount(r, report_funds):
-            return None
-        main = max(FUND_SOURCES, key=lambda key: funds.get(key, ZERO))
-        for key in FUND_SOURCES:
-            count, amount = out[key]
-            out[key] = (count + (key == main), amount + funds.get(key, ZERO))
-    return out
+class Tally:
+    """The figures of sheets added one at a time: memory grows with the units and years
+    seen, never with the number of sheets (a batch's digests stream past it once)."""
+
+    def __init__(self, report_funds: str = "budget"):
+        self.report_funds = report_funds
+        self.projects = self.departments = 0
+        self.grades = dict.fromkeys(GRADES, 0)
+        self.funds = self.executed = self.initial = self.total = ZERO
+        self.department_funds = self.department_total = ZERO
+        self.department_budget: Decimal | None = ZERO  # None once a 整体 sheet lacks it
+        self.units: dict[str, UnitFigures] = {}
+        # 资金来源 (general, fund, state_capital) → (projects, amount); None once a project's
+        # sources are missing or do not add up to its counted amount
+        self.sources: dict[str, tuple[int, Decimal]] | None = {key: (0, ZERO) for key in FUND_SOURCES}
+        self.years: set[int] = set()  # at most two kept: enough to tell whether one year is common
+        self.discrepancies = self.warnings = 0
+
+    def add(self, r: SheetScore | Digest) -> None:
+        if r.year is not None and len(self.years) < 2:
+            self.years.add(r.year)
+        self.discrepancies += r.discrepancy_count if isinstance(r, Digest) else len(r.discrepancies)
+        self.warnings += r.warning_count if isinstance(r, Digest) else len(r.warnings)
+        if r.kind == "department":
+            self.departments += 1
+            self.department_funds += r.budget_adjusted
+            self.department_total += r.total
+            if self.department_budget is not None:
+                self.department_budget = None if r.department_budget is None else self.department_budget + r.department_budget
+            return
+        self.projects += 1
+        self.grades[r.grade] = self.grades.get(r.grade, 0) + 1
+        counted = counted_amount(r, self.report_funds)
+        self.funds += r.budget_adjusted
+        self.executed += r.budget_executed
+        self.initial += r.budget_initial
+        self.total += r.total
+        unit = unit_of(r)
+        row = self.units.get(unit)
+        if row is None:
+            row = self.units[unit] = UnitFigures(unit)
+        row.projects += 1
+        row.funds += counted
+        row.total += r.total
+        row.grades[r.grade] = row.grades.get(r.grade, 0) + 1
+        if self.sources is not None:  # a project counts under its largest source
+            funds = r.funds or {}
+            if not funds or sum(funds.values(), ZERO) != counted:
+                self.sources = None
+                return
+            main = max(FUND_SOURCES, key=lambda key: funds.get(key, ZERO))
+            for key in FUND_SOURCES:
+                count, amount = self.sources[key]
+                self.sources[key] = (count + (key == main), amount + funds.get(key, ZERO))
+
+    @property
+    def year(self) -> int | None:
+        """The one year every dated sheet gives, else None."""
+        return next(iter(self.years)) if len(self.years) == 1 else None
+
+    def figures(self, failed: int) -> SummaryFigures:
+        scored = self.projects + self.departments
+        attempted = scored + failed
+        return SummaryFigures(
+            projects=self.projects,
+            grades=dict(self.grades),
+            funds=self.funds,
+            executed=self.executed,
+            average=average_of(self.total, self.projects),
+            departments=self.departments,
+            department_funds=self.department_funds,
+            department_average=average_of(self.department_total, self.departments),
+            failed=failed,
+            coverage=quantize(Decimal(scored) * HUNDRED / attempted, 2) if attempted else ZERO,
+            units=list(self.units.values()),
+            report_funds=self.report_funds,
+            initial=self.initial,
+            sources=self.sources if self.projects else None,
+            department_budget=self.department_budget if self.departments else None,
+        )
 
 
 def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: list[Failure],
                     report_funds: str = "budget") -> SummaryFigures:
-    results = list(results)
-    projects = [r for r in results if r.kind != "department"]
-    departments = [r for r in results if r.kind == "department"]
-    units: dict[str, UnitFigures] = {}
-    for r in projects:
-        row = units.setdefault(unit_of(r), UnitFigures(unit_of(r)))
-        row.projects += 1
-        row.funds += counted_amount(r, report_funds)
-        row.total += r.total
-        row.grades[r.grade] = row.grades.get(r.grade, 0) + 1
-    attempted = len(results) + len(failures)
-    return SummaryFigures(
-        projects=len(projects),
-        grades=grade_counts(projects),
-        funds=sum((r.budget_adjusted for r in projects), ZERO),
-        executed=sum((r.budget_executed for r in projects), ZERO),
-        average=average_of(sum((r.total for r in projects), ZERO), len(projects)),
-        departments=len(departments),
-        department_funds=sum((r.budget_adjusted for r in departments), ZERO),
-        department_average=average_of(sum((r.total for r in departments), ZERO), len(departments)),
-        failed=len(failures),
-        coverage=quantize(Decimal(len(results)) * HUNDRED / attempted, 2) if attempted else ZERO,
-        units=list(units.values()),
-        report_funds=report_funds,
-        initial=sum((r.budget_initial for r in projects), ZERO),
-        sources=fund_sources(projects, report_funds),
-        department_budget=(sum((r.department_budget for r in departments), ZERO)
-                           if departments and all(r.department_budget is not None for r in departments) else None),
-    )
+    """The figures of ``results`` (read once, in one pass) and ``failures``."""
+    tally = Tally(report_funds)
+    for r in results:
+        tally.add(r)
+    return tally.figures(len(failures))
 
 
 def grade_counts(results: Iterable[SheetScore | Digest]) -> dict[str, int]:
@@ -141,9 +182,3 @@ def grade_counts(results: Iterable[SheetScore | Digest]) -> dict[str, int]:
     for r in results:
         counts[r.grade] = counts.get(r.grade, 0) + 1
     return counts
-
-
-def common_year(results: Iterable[SheetScore | Digest]) -> int | None:
-    years = {r.year for r in results if r.year is not None}
-    return years.pop() if len(years) == 1 else None
-

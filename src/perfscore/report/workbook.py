@@ -11,8 +11,8 @@ from ..terms import GRADES
 from ..writing import atomic_file
 from ..xlsx.stream import HEADER, PageSetup, Workbook
 from .digests import Digest, Results
-from .documents import group_results, overview_paragraphs
-from .figures import SummaryFigures, common_year, unit_of
+from .documents import Grouping, group_results, overview_paragraphs
+from .figures import SummaryFigures, unit_of
 
 
 PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数", "全年预算数", "全年执行数", "执行率(%)",
@@ -27,9 +27,11 @@ def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
-def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path) -> None:
+def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
+                  grouping: Grouping | None = None) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
-    sheet's detail once."""
+    sheet's detail once (``grouping``: ``group_results`` of these results, when the caller
+    has it already)."""
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
@@ -65,8 +67,8 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
         overview = book.add_sheet("汇总")
-        groups = group_results(results, failures)
-        year = common_year(results)
+        grouping = grouping or group_results(results, failures)
+        groups, year = grouping.groups, grouping.overall.year
         for n, group in enumerate(groups):
             if n:
                 overview.write_row([])
