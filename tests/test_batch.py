@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from perfscore import writing
 from perfscore.batch import assign_file_names, run_batch, safe_file_name
 from perfscore.cli import main
 from perfscore.errors import OutputError
@@ -181,14 +181,14 @@ def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch
     if where == "sync":  # the set is complete but cannot be made durable
         monkeypatch.setattr(outset, "_sync_tree", full)
     else:  # the disk fills while report.html is written, after summary.xlsx and report.md
-        real = writing.tempfile.mkstemp
+        real = tempfile.mkstemp
         calls = []
 
         def third(*args, **kwargs):
             calls.append(1)
             return full() if len(calls) == 3 else real(*args, **kwargs)
 
-        monkeypatch.setattr(writing.tempfile, "mkstemp", third)
+        monkeypatch.setattr(tempfile, "mkstemp", third)
     with pytest.raises(OutputError, match="磁盘已满"):
         run_batch([SAMPLES / "hubei_qiaokou_2024"], out, load_policy("hubei"), jobs=1, sheets=True)
     assert _outputs(out) == before  # the old set is intact, sheets and summary alike
@@ -273,7 +273,7 @@ def test_read_only_or_full_outdir_is_a_clear_error(tmp_path, monkeypatch, err, m
     def refuse(*args, **kwargs):
         raise OSError(err, os.strerror(err))
 
-    monkeypatch.setattr(writing.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     result = run("batch", SAMPLES / "liaoning_chaoyang_2024", "-o", tmp_path / "out", "-j", "1")
     assert result.exit_code == 1
     assert f"无法写入 {tmp_path / 'out' / 'summary.xlsx'}: {message}" in result.stderr

@@ -4,6 +4,7 @@ import dataclasses
 import errno
 import os
 import stat
+import tempfile
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -11,7 +12,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfscore import writing
 from perfscore.errors import Failure, InputError, OutputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_mapping, read_sheet_file, sheet_from_mapping
@@ -456,7 +456,7 @@ def test_permission_denied_names_the_path(tmp_path, monkeypatch):
     def denied(**kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(writing.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
     with pytest.raises(OutputError) as caught:
         atomic_write_bytes(tmp_path / "report.md", b"x")
     assert str(caught.value) == f"无法写入 {tmp_path / 'report.md'}: 没有写入权限"

@@ -118,3 +118,18 @@ def test_cli_imports_no_library_at_start():
     heavy = ["openpyxl", "jinja2", "starlette", "uvicorn", "python_calamine", "pydantic", "yaml"]
     assert _loaded_after("perfscore.cli", heavy) == set()
     assert {"pydantic", "yaml"} <= _loaded_after("perfscore.api", heavy)  # the check sees real imports
+
+
+def test_filling_and_scoring_a_sheet_never_import_openpyxl(tmp_path):
+    """Formulas are cut into references by perfscore's own tokenizer port, so ``fill`` and
+    ``score X.xlsx`` do not pay for importing openpyxl (the check scores for real)."""
+    sample = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    code = (
+        "import sys; from perfscore import api; from perfscore.policy import load_policy;"
+        f"api.fill_files([{str(sample)!r}], {str(tmp_path / 'x.xlsx')!r}, load_policy('liaoning'));"
+        f"results, failures = api.score_files([{str(tmp_path / 'x.xlsx')!r}]);"
+        "print(results[0].total, results[0].grade, 'openpyxl' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["98.32", "优", "False"]

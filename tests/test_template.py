@@ -955,3 +955,62 @@ def test_foreign_template_links_breaks_and_filters_shift(tmp_path):
     assert links == {"B3", "A20"}  # row 16 + 4 inserted rows
     assert [b.id for b in out.row_breaks.brk] == [17]
     assert out.auto_filter.ref == "A11:E16"
+
+
+# -- the formula tokenizer port ---------------------------------------------------------------
+
+def _openpyxl_operands(text: str):
+    """The reference: openpyxl's Tokenizer, each token located as compile_formula once did."""
+    from openpyxl.formula.tokenizer import Tokenizer
+
+    try:
+        tokens = Tokenizer("=" + text).items
+    except Exception:  # noqa: BLE001 - any failure of the reference is "not a formula"
+        return None
+    out, cur = [], 0
+    for tok in tokens:
+        if tok.type == "WHITE-SPACE":
+            continue
+        at = text.find(tok.value, cur)
+        if at < 0:
+            return None
+        cur = at + len(tok.value)
+        if tok.type == "OPERAND" and tok.subtype == "RANGE":
+            out.append((at, tok.value))
+    return out
+
+
+def _ported_operands(text: str):
+    from perfscore.xlsx.shifting import range_operands
+
+    try:
+        return range_operands(text)
+    except ValueError:
+        return None
+
+
+_PIECES = ["A1", "$B$2", "Sheet1!C3", "'My Sheet'!D4:E5", "SUM(", "IF(", ")", "(", "+", "-", "*", "/", "^", "&", "=",
+           "<>", ">=", '"text"', '"a""b"', '"A1"', "1E+3", "2.5e-1", "1E", "#REF!", "Sheet1!#REF!", "#N/A", "TRUE", "{",
+           "}", "{1,2}", ",", ";", " ", "\n", "[1]Sheet1!A1", "Table1[Col]", "T[[#This Row],[x]]", "A:A", "1:1",
+           "LOG10(", "%", "inf", "nan", "1_0", "名称", "'it''s'!A1", "A1:", ":", "!", "#", "'", '"', "[", "]", "3",
+           "0.5", "$C$7:$C$9", "ROUND("]
+
+
+def test_formula_tokenizer_port_agrees_with_openpyxl():
+    import html
+    import random
+
+    formulas = []
+    for path in sorted((ROOT / "templates").glob("*.xlsx")):
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith(".xml"):
+                    xml = z.read(name).decode("utf-8")
+                    formulas += [html.unescape(m.group(2)) for m in
+                                 re.finditer(r"<(f|formula1|formula2|formula|definedName)\b[^>]*>(.*?)</\1>", xml, re.S)]
+    assert len(formulas) >= 10 and any(_ported_operands(f) for f in formulas)
+    rng = random.Random(2026)
+    formulas += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 8))) for _ in range(30000)]
+    differ = [f for f in formulas if _ported_operands(f) != _openpyxl_operands(f)]
+    assert differ == []
+    assert _ported_operands('IF(A1="A1",A1,Sheet1!$B$2:B9)') == [(3, "A1"), (11, "A1"), (14, "Sheet1!$B$2:B9")]

@@ -9,7 +9,6 @@ import contextvars
 import errno
 import os
 import re
-import tempfile
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,6 +116,8 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
         what = "是目录" if path.is_dir() else "不是普通文件（设备、管道或失效的链接）"
         raise OutputError(f"无法写入 {printable(path)}: {what}，不会覆盖")
     try:
+        import tempfile  # imported when a file is written, not at start-up
+
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     except OSError as exc:
         raise OutputError(f"无法写入 {printable(path)}: {_reason(exc)}") from None

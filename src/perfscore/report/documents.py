@@ -87,8 +87,8 @@ class Group:
     report_funds: str
     report_style: str
     tally: Tally = field(default_factory=Tally)
-    projects: array = field(default_factory=lambda: array("L"))  # places in the results, in order
-    departments: array = field(default_factory=lambda: array("L"))
+    projects: array = field(default_factory=lambda: array("I"))  # places in the results, in order
+    departments: array = field(default_factory=lambda: array("I"))
     names: dict[str, None] = field(default_factory=dict)  # its 主管部门, in order of appearance
     units: set[str] = field(default_factory=set)  # the units and 主管部门 a failure is matched against
     failures: list[Failure] = field(default_factory=list)

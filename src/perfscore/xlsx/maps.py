@@ -158,7 +158,7 @@ def load_map(path: str | os.PathLike[str]) -> SheetMap:
 
         raise SheetError(f"模板映射文件 {p} 无法读取：{os_reason(exc)}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark is not None else ""

@@ -3,7 +3,8 @@
 Shift rule (N data rows at template row T, d = N - 1): a row below T moves by d; a range
 ending on T grows to the last data row; a cell on T stays on the first data row; with N = 0
 the template row is removed (a single-cell reference to it becomes ``#REF!``). References
-inside string literals never move (formulas are tokenised with openpyxl's Tokenizer).
+inside string literals never move (formulas are tokenised by ``range_operands``, a port of
+openpyxl's Tokenizer rules).
 
 ``Shift`` is the row mapping for one tuple of row counts; ``compile_formula`` cuts a formula
 into text and references; the slot classes render a row number, a formula, a sqref, a block
@@ -149,36 +150,143 @@ def _unescape_map(esc: str) -> tuple[str, list[int]]:
     return text, pos
 
 
+_SCIENTIFIC = re.compile(r"^[1-9](\.[0-9]+)?[Ee]$")  # 1E before its + or - (1E+3 is one number)
+_QUOTED = {'"': re.compile('"(?:[^"]*"")*[^"]*"(?!")'), "'": re.compile("'(?:[^']*'')*[^']*'(?!')")}
+_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
+_TOKEN_ENDERS = frozenset(",;}) +-*/^&=><%")
+_CLOSERS = {"(": ")", "{": "}"}
+
+
+def _is_range(value: str) -> bool:
+    """An operand that is neither text, an error, a logical nor a number (float() decides,
+    as the tokenizer this mirrors does): a reference or a name."""
+    if value.startswith(("\"", "#")) or value in ("TRUE", "FALSE"):
+        return False
+    try:
+        float(value)  # float-ok: only classifies the token, as openpyxl's tokenizer does
+    except ValueError:
+        return True
+    return False
+
+
+def range_operands(text: str) -> list[tuple[int, str]]:
+    """(start, text) of each reference or name operand of formula ``text`` (without its
+    '='), in order. A port of the operand rules of openpyxl's formula Tokenizer (the
+    Bachtal tokenizer), so that reading and filling sheets need not import openpyxl:
+    strings, quoted sheet names, [brackets], error codes, functions and 1E+3 are told
+    apart the same way (tests compare the two on every template formula and generated
+    ones). Raises ValueError where that tokenizer fails, for a token that a line break
+    cuts in two (the tokenizer would join the halves), and for a string right after an
+    operand (``A1:"x"``): no valid formula has either."""
+    out: list[tuple[int, str]] = []
+    token: list[str] = []
+    start = 0
+    cut = False  # a line break came while a token was being read
+    stack: list[str] = []
+    i, n = 0, len(text)
+
+    def grow(part: str) -> None:
+        nonlocal start, cut
+        if not token:
+            start, cut = i, False
+        elif cut:
+            raise ValueError("a token cut by a line break")
+        token.append(part)
+
+    def save() -> None:
+        if token:
+            value = "".join(token)
+            token.clear()
+            if _is_range(value):
+                out.append((start, value))
+
+    while i < n:
+        ch = text[i]
+        if ch in "+-" and token and _SCIENTIFIC.match("".join(token)):
+            grow(ch)
+            i += 1
+            continue
+        if ch in _TOKEN_ENDERS:
+            save()
+        if ch in _QUOTED:
+            if token and (ch == '"' or token[-1] != ":"):
+                raise ValueError("unexpected quote")
+            match = _QUOTED[ch].match(text, i)
+            if match is None:
+                raise ValueError("unterminated string")
+            if ch == "'":  # a quoted sheet name: part of the reference
+                grow(match.group())
+            i = match.end()
+        elif ch == "[":
+            depth = 0
+            for j in range(i, n):
+                if text[j] == "[":
+                    depth += 1
+                elif text[j] == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+            else:
+                raise ValueError("unmatched [")
+            grow(text[i:j + 1])
+            i = j + 1
+        elif ch == "#":
+            if token and token[-1] != "!":
+                raise ValueError("unexpected #")
+            code = next((err for err in _ERROR_CODES if text.startswith(err, i)), None)
+            if code is None:
+                raise ValueError("unknown error code")
+            grow(code)
+            value = "".join(token)
+            token.clear()
+            if _is_range(value):
+                out.append((start, value))
+            i += len(code)
+        elif ch in " \n":
+            while i < n and text[i] in " \n":
+                cut = cut or (text[i] == "\n" and bool(token))
+                i += 1
+        elif ch in "+-*/^&=><%":
+            i += 2 if text[i:i + 2] in (">=", "<=", "<>") else 1
+        elif ch in "({":
+            if token and (ch == "{" or cut):
+                raise ValueError("unexpected {" if ch == "{" else "a function name cut by a line break")
+            token.clear()  # a function's name is not an operand
+            stack.append(ch)
+            i += 1
+        elif ch in ")}":
+            if not stack or _CLOSERS[stack.pop()] != ch:
+                raise ValueError("unbalanced brackets")
+            i += 1
+        elif ch in ";,":
+            i += 1
+        else:
+            grow(ch)
+            i += 1
+    save()
+    return out
+
+
 def compile_formula(esc: str, own_sheet: str | None, unqualified: bool, min_t: int) -> list:
     """XML-escaped formula text -> pieces (str | FormulaRef). Static text is copied verbatim."""
-    from openpyxl.formula.tokenizer import Tokenizer
-
     if not esc:
         return [esc]
     try:
         text, pos = _unescape_map(esc)
-        tokens = Tokenizer("=" + text).items
-    except Exception:  # not a formula we can read: leave it exactly as it is
+        operands = range_operands(text)
+    except ValueError:  # not a formula we can read: leave it exactly as it is
         return [esc]
     pieces: list = []
-    cur = 0
     last = 0
-    for tok in tokens:
-        if tok.type == "WHITE-SPACE":
+    for at, value in operands:
+        parsed = parse_formula_ref(value, own_sheet, unqualified)
+        if parsed is None or parsed[0].max_row < min_t:
             continue
-        at = text.find(tok.value, cur)
-        if at < 0:
-            return [esc]
-        cur = at + len(tok.value)
-        if tok.type == "OPERAND" and tok.subtype == "RANGE":
-            parsed = parse_formula_ref(tok.value, own_sheet, unqualified)
-            if parsed is None or parsed[0].max_row < min_t:
-                continue
-            ref, plen = parsed
-            ref.prefix = esc[pos[at] : pos[at + plen]]
-            pieces.append(esc[pos[last] : pos[at]])
-            pieces.append(ref)
-            last = cur
+        ref, plen = parsed
+        ref.prefix = esc[pos[at] : pos[at + plen]]
+        pieces.append(esc[pos[last] : pos[at]])
+        pieces.append(ref)
+        last = at + len(value)
     pieces.append(esc[pos[last] :])
     return [p for p in pieces if p != ""]
 
