@@ -83,6 +83,10 @@ def startup(folder: Path, repeat: int) -> None:
         "from pydantic import BaseModel": py + ["-c", "from pydantic import BaseModel"],
         "import yaml": py + ["-c", "import yaml"],
         "the three together": py + ["-c", "import click, yaml; from pydantic import BaseModel"],
+        # the floor of any command that validates with pydantic: building one model loads
+        # pydantic's schema machinery and its plugin lookup (importlib.metadata)
+        "the three + a one-field model": py + ["-c", "import click, yaml\nfrom pydantic import BaseModel\n"
+                                                      "class M(BaseModel):\n    x: int = 0"],
     }
     commands = {
         "perfscore --help": ps + ["--help"],
@@ -95,7 +99,9 @@ def startup(folder: Path, repeat: int) -> None:
     medians = _run_all({**anchors, **commands}, repeat)
     floor = medians["python -c pass"]
     click_cost = medians["import click"] - floor
-    print(f"start-up, median of {repeat} interleaved runs (fresh process each):")
+    editable = any(next(Path(p).glob("__editable__*perfscore*"), None) for p in sys.path if Path(p or ".").is_dir())
+    print(f"start-up, median of {repeat} interleaved runs (fresh process each; perfscore "
+          f"{'installed editable: every process here, python -c pass too, loads its finder' if editable else 'installed'}):")
     for name, seconds in medians.items():
         note = ""
         if name in ("perfscore score one.yaml", "perfscore score one.json"):

@@ -79,7 +79,7 @@ def _protected(ch: str) -> bool:
     return folded != ch and any("0" <= c <= "9" for c in folded)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _normalize(text: str) -> str:
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):  # most cells already are
         if any(_protected(ch) for ch in text):
@@ -105,7 +105,7 @@ def normalize_text(text: str) -> str:
     return _normalize(str(text))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def compact(text: str) -> str:
     """Text for comparisons: normalised and without any whitespace (sheets wrap cells)."""
     return "".join(normalize_text(text).split())
@@ -278,7 +278,7 @@ def _find_operator(prefix: str) -> tuple[str | None, str]:
     return operator, "".join(label).strip()
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _parse_text(raw: str) -> Quantity | Text:
     text = _normalize(raw)
     if not text:
