@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import itertools
 from decimal import ROUND_FLOOR, Decimal
 from typing import Iterable
 
 from ..output import fit
 from ..scoring import SheetScore
-from .digests import Results
+from .digests import Digest, Results
 from ..terms import GRADES, HUNDRED, ZERO
 from ..values import format_fixed, format_number, quantize
 
@@ -63,13 +62,31 @@ def _tick_step(span: Decimal) -> int:
     return 20
 
 
-def score_chart(results: Results | Iterable[SheetScore], title: str = "各项目自评得分") -> dict:
-    """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands (read
-    in one pass, holding at most 31 sheets). The bars' axis starts near the lowest score
-    (``axis_floor``), so 94.28 and 100 look apart."""
-    stream = iter(results)
-    results = list(itertools.islice(stream, CHART_PER_SHEET_LIMIT + 1))
-    if len(results) <= CHART_PER_SHEET_LIMIT:
+class ScoreBars:
+    """What the score chart of a stream of sheets needs, taken one sheet at a time: the
+    first sheets (bars, while there are at most 30) and the count in each band."""
+
+    def __init__(self) -> None:
+        self.first: list = []
+        self.bands = [0] * len(SCORE_BANDS)
+
+    def add(self, r: SheetScore | Digest) -> None:
+        if len(self.first) <= CHART_PER_SHEET_LIMIT:
+            self.first.append(r)
+        for n, (_, low, high) in enumerate(SCORE_BANDS):
+            if low <= r.total < high:
+                self.bands[n] += 1
+                break
+
+    def chart(self, title: str) -> dict:
+        """One horizontal bar per sheet (≤ 30 sheets), else a histogram of 总分 in bands.
+        The bars' axis starts near the lowest score (``axis_floor``), so 94.28 and 100 look
+        apart."""
+        results = self.first
+        if len(results) > CHART_PER_SHEET_LIMIT:
+            # One colour: the grade bands are the policy's, not necessarily these score bands.
+            columns = [(label, count, "#4e79a7") for (label, _, _), count in zip(SCORE_BANDS, self.bands)]
+            return {"mode": "bands", "title": title.replace("各", "") + "分布", **_column_chart(columns, 520)}
         left, row, top, plot_w = 230, 24, 16, 380
         width = left + plot_w + 60
         height = top + row * len(results) + 36
@@ -91,12 +108,11 @@ def score_chart(results: Results | Iterable[SheetScore], title: str = "各项目
         axis = "总分" if floor == 0 else f"总分（坐标从 {format_number(floor)} 分起）"
         return {"mode": "sheets", "title": title, "width": width, "height": height, "left": left, "top": top,
                 "base": top + row * len(results), "rows": rows, "ticks": ticks, "axis": axis}
-    # One colour: the grade bands are the policy's, not necessarily these score bands.
-    counts = [0] * len(SCORE_BANDS)
-    for r in itertools.chain(results, stream):
-        for n, (_, low, high) in enumerate(SCORE_BANDS):
-            if low <= r.total < high:
-                counts[n] += 1
-                break
-    columns = [(label, count, "#4e79a7") for (label, _, _), count in zip(SCORE_BANDS, counts)]
-    return {"mode": "bands", "title": title.replace("各", "") + "分布", **_column_chart(columns, 520)}
+
+
+def score_chart(results: Results | Iterable[SheetScore], title: str = "各项目自评得分") -> dict:
+    """The score chart of ``results``, read in one pass, holding at most 31 sheets."""
+    bars = ScoreBars()
+    for r in results:
+        bars.add(r)
+    return bars.chart(title)

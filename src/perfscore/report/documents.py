@@ -19,9 +19,9 @@ from ..terms import GRADES
 from ..values import format_number
 from ..writing import atomic_file
 from ..policy import Policy
-from .charts import grade_chart, score_chart
+from .charts import ScoreBars, grade_chart
 from .digests import Digest, Results
-from .figures import SummaryFigures, Tally, grade_counts, unit_of
+from .figures import SummaryFigures, Tally, unit_of
 from .narrative import chinese_number, style_text, titled
 
 
@@ -99,10 +99,14 @@ class Group:
 
 @dataclass
 class Grouping:
-    """The report's groups and the figures of all results, from two passes over them."""
+    """The report's groups, the figures of all results and what their charts need, from
+    two passes over them."""
 
     groups: list[Group]
     overall: Tally
+    project_bars: ScoreBars = field(default_factory=ScoreBars)
+    department_bars: ScoreBars = field(default_factory=ScoreBars)
+    department_grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
 
 def department_of(result: Digest) -> str:
@@ -115,11 +119,16 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     scored under several, else by 主管部门. A failure goes to the group of its unit (the
     first group when no unit matches)."""
     results = Results.of(results)
-    overall = Tally()
+    grouping = Grouping([], Tally())
     styles = set()
     for d in results:
-        overall.add(d)
+        grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
+        if d.kind == "department":
+            grouping.department_bars.add(d)
+            grouping.department_grades[d.grade] = grouping.department_grades.get(d.grade, 0) + 1
+        else:
+            grouping.project_bars.add(d)
     several = len(styles) > 1
     groups: dict[str, Group] = {}
     for n, d in enumerate(results):
@@ -135,11 +144,11 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
             group.units.add(d.department)
     for group in groups.values():
         group.title = f"{'、'.join(group.names)}（评分规则 {group.policy}）" if several else group.key
-    ordered = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
+    grouping.groups = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
     for failure in failures:
-        home = next((g for g in ordered if failure.unit and failure.unit in g.units), ordered[0])
+        home = next((g for g in grouping.groups if failure.unit and failure.unit in g.units), grouping.groups[0])
         home.failures.append(failure)
-    return Grouping(ordered, overall)
+    return grouping
 
 
 def _template_source(name: str) -> str:
@@ -218,9 +227,6 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
             if r.warning_count:
                 yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
 
-    def of_kind(department: bool):
-        return (r for r in results if (r.kind == "department") == department)
-
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     problems = [
         {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items,
@@ -231,8 +237,8 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
          "count": overall.warnings},
     ]
     score_charts = [chart for chart in (
-        score_chart(of_kind(False), "各项目自评得分") if overall.projects else None,
-        score_chart(of_kind(True), "部门（单位）整体绩效自评得分") if overall.departments else None,
+        grouping.project_bars.chart("各项目自评得分") if overall.projects else None,
+        grouping.department_bars.chart("部门（单位）整体绩效自评得分") if overall.departments else None,
     ) if chart]
     return {
         "title": "预算绩效情况说明",
@@ -242,7 +248,7 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
         "groups": [group_context(g) for g in grouping.groups],
         "problems": [p for p in problems if p["count"]],
         "charts": {
-            "grades": grade_chart(figures.grades if overall.projects else grade_counts(of_kind(True))),
+            "grades": grade_chart(figures.grades if overall.projects else grouping.department_grades),
             "grades_of": "项目" if overall.projects else "整体",
             "scores": score_charts,
             "units": _units(figures),

@@ -175,10 +175,3 @@ def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: 
     for r in results:
         tally.add(r)
     return tally.figures(len(failures))
-
-
-def grade_counts(results: Iterable[SheetScore | Digest]) -> dict[str, int]:
-    counts = dict.fromkeys(GRADES, 0)
-    for r in results:
-        counts[r.grade] = counts.get(r.grade, 0) + 1
-    return counts
