@@ -20,6 +20,7 @@ In one run, each figure with its anchor beside it:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import statistics
@@ -78,35 +79,62 @@ def sheets_marginal(n: int, folder: Path, pairs: int = 3) -> None:
     inputs = folder / "in"
     write_files(n, inputs)
     _timed_batch(inputs, folder / "warm", True, 1)  # page cache, .pyc, the compiled template
-    differences, plain_runs, sheet_runs = [], [], []
+    differences, plain_runs, sheet_runs, parts = [], [], [], []
     for _ in range(pairs):  # interleaved, so a load spike touches both sides of a pair
         plain = _timed_batch(inputs, folder / "plain", False, 1)[0]
-        with_sheets, written = _timed_batch(inputs, folder / "sheets", True, 1)
+        with _timing() as spent:
+            with_sheets, written = _timed_batch(inputs, folder / "sheets", True, 1)
         differences.append((with_sheets - plain) / max(written, 1))
+        parts.append({k: v / max(written, 1) for k, v in spent.items()})
         plain_runs.append(plain)
         sheet_runs.append(with_sheets)
     marginal = statistics.median(differences)
+    disk = statistics.median(p["file"] for p in parts)
+    render = statistics.median(p["render"] for p in parts)
     sample = sorted((folder / "sheets" / "sheets").glob("*.xlsx"))[:: max(1, written // 40)]
     floors = [_zip_floor(p.read_bytes()) for p in sample]
     rezip = statistics.median(f for f, _ in floors)
     raw = statistics.median(r for _, r in floors)
-    write = _file_write(folder / "files", [p.read_bytes() for p in sample])
     print(f"--sheets marginal, N = {n}, --jobs 1: {marginal * 1000:6.2f} ms/sheet   "
           f"zip floor {rezip * 1000:5.2f} ms ({marginal / rezip:4.2f}×, target ≤ 1×)   raw deflate {raw * 1000:5.2f} ms")
+    print(f"    of which creating and writing the file on this disk {disk * 1000:4.2f} ms (it varies 10× here with the "
+          f"disk's load), filling the sheet (sheet_data + render) {render * 1000:4.2f} ms; without the disk "
+          f"{(marginal - disk) * 1000:4.2f} ms = {(marginal - disk) / rezip:4.2f}× the zip floor")
     print(f"    (median of {pairs} interleaved pairs: batch {statistics.median(plain_runs):5.2f} s without sheets, "
-          f"{statistics.median(sheet_runs):5.2f} s with {written} sheets; of the marginal, creating and writing "
-          f"one sheet's file on this disk costs {write * 1000:4.2f} ms)")
+          f"{statistics.median(sheet_runs):5.2f} s with {written} sheets)")
 
 
-def _file_write(folder: Path, bodies: list[bytes]) -> float:
-    """Seconds to create and write one finished sheet as a new file here (the disk's part)."""
-    folder.mkdir(exist_ok=True)
-    start = time.perf_counter()
-    for n in range(200):
-        fd = os.open(folder / f"{n}.xlsx", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        os.write(fd, bodies[n % len(bodies)])
-        os.close(fd)
-    return (time.perf_counter() - start) / 200
+@contextlib.contextmanager
+def _timing():
+    """Seconds spent filling sheets and creating and writing their files during the block
+    (jobs 1: all of it in this process)."""
+    from perfscore import batch
+    from perfscore.sheets import fill
+    from perfscore.xlsx.template import CompiledTemplate
+
+    spent = {"render": 0.0, "file": 0.0}
+
+    def timed(key, fn):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - start
+        return call
+
+    class Os:  # the batch module's ``os``: a sheet's file is opened and written with os.open / os.write
+        open, write = staticmethod(timed("file", os.open)), staticmethod(timed("file", os.write))
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+    real_render, real_data = CompiledTemplate.render, fill.sheet_data
+    CompiledTemplate.render, fill.sheet_data, batch.os = timed("render", real_render), timed("render", real_data), Os()
+    try:
+        yield spent
+    finally:
+        CompiledTemplate.render, fill.sheet_data, batch.os = real_render, real_data, os
 
 
 def walk(n: int, folder: Path) -> None:
