@@ -394,6 +394,31 @@ def test_summary_is_deterministic(results, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "b.xlsx"]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the 指标 sheet is written by a forked child only where fork exists")
+def test_summary_written_on_two_cores_is_the_same_file(summary, tmp_path):
+    results, failure = summary[1], Failure("in/bad.yaml", "@坏表", "某单位", ("缺少 budget",))
+    write_summary(results, [failure], tmp_path / "serial.xlsx")
+    write_summary(results, [failure], tmp_path / "parallel.xlsx", parallel=True)
+    assert (tmp_path / "parallel.xlsx").read_bytes() == (tmp_path / "serial.xlsx").read_bytes()
+    rows = list(openpyxl.load_workbook(tmp_path / "parallel.xlsx")["指标"].values)
+    assert len(rows) == 1 + sum(len(r.indicators) for r in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parallel.xlsx", "serial.xlsx"]  # no part file left
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the 指标 sheet is written by a forked child only where fork exists")
+def test_summary_child_failure_is_one_line_and_leaves_nothing(results, tmp_path, monkeypatch):
+    from perfscore.report import workbook
+
+    def full(results, sheet, part=None):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workbook, "_indicator_sheet", full)  # the forked child runs it
+    with pytest.raises(OutputError) as caught:
+        write_summary(results, [], tmp_path / "s.xlsx", parallel=True)
+    assert str(caught.value) == "无法写入 s.xlsx: 磁盘已满"
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- the streaming writer ------------------------------------------------------------------------------
 
 def test_writer_text_is_never_markup_or_formula(tmp_path):

@@ -35,7 +35,7 @@ from .outset import SET_FILES, OutputSet
 from .policy import Policy
 from .report.digests import Results
 from .scoring import score_sheet
-from .writing import TEMP_PREFIX, deferred_sync, numbered_names, os_reason, safe_file_name
+from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name
 
 if TYPE_CHECKING:
     from .report.digests import Detail, Digest
@@ -405,53 +405,21 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
         outcome.outputs.append(out.outdir / "sheets")
     grouping = group_results(results, failures)
     summary = out.aside / "summary.xlsx"
-    child = _fork(lambda: write_summary(results, failures, summary, grouping)) if jobs > 1 else None
+    parallel = jobs > 1
+    child = fork_writer(lambda: write_summary(results, failures, summary, grouping, parallel=True),
+                        "summary.xlsx") if parallel else None
     if child is None:
         write_summary(results, failures, summary, grouping)
-    for fmt in ("md", "html"):
-        write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
+    try:
+        for fmt in ("md", "html"):
+            write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
+    except BaseException:
+        if child is not None:
+            child.abandon()
+        raise
     if child is not None:
-        _join(*child)
+        child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]
-
-
-def _fork(write: Callable[[], None]) -> tuple[int, int] | None:
-    """Run ``write`` in a forked child → (pid, read end of its error pipe); None where fork is missing."""
-    if not hasattr(os, "fork"):
-        return None
-    read, written = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: write, report an error's Chinese line, never return
-        code = 0
-        try:
-            os.close(read)
-            write()
-        except PerfscoreError as exc:
-            os.write(written, str(exc).encode("utf-8"))
-            code = 1
-        except OSError as exc:
-            os.write(written, os_reason(exc).encode("utf-8"))
-            code = 2
-        except BaseException as exc:  # noqa: BLE001
-            os.write(written, f"内部错误 {type(exc).__name__}".encode("utf-8"))
-            code = 3
-        finally:
-            os._exit(code)
-    os.close(written)
-    return pid, read
-
-
-def _join(pid: int, read: int) -> None:
-    with os.fdopen(read, "rb") as pipe:
-        message = pipe.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code == 1:
-        raise OutputError(message)
-    if code == 2:
-        raise OutputError(f"无法写入 summary.xlsx: {message}")
-    if code != 0:
-        raise OutputError(f"无法写入 summary.xlsx（{message or '写入进程意外结束'}）")
 
 
 def run_batch(

@@ -12,9 +12,9 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
-from .errors import OutputError, printable
+from .errors import OutputError, PerfscoreError, printable
 
 TEMP_PREFIX = ".perfscore-tmp-"
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
@@ -153,3 +153,76 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (readers see the old file or the new one)."""
     with atomic_file(path) as fh:
         fh.write(data)
+
+
+class Forked:
+    """A writer running in a forked child (``fork_writer``)."""
+
+    def __init__(self, pid: int, read: int, what: str):
+        self.pid, self.read, self.what = pid, read, what
+
+    def join(self) -> object:
+        """Wait for the child; what its writer returned, or OutputError with its Chinese line."""
+        import pickle
+
+        with os.fdopen(self.read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0:
+            return pickle.loads(data) if data else None
+        message = data.decode("utf-8", "replace")
+        if code == 1:
+            raise OutputError(message)
+        if code == 2:
+            raise OutputError(f"无法写入 {self.what}: {message}")
+        raise OutputError(f"无法写入 {self.what}（{message or '写入进程意外结束'}）")
+
+    def abandon(self) -> None:
+        """Stop the child and reap it (the caller failed: its part is not wanted)."""
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        os.close(self.read)
+
+
+def fork_writer(write: Callable[[], object], what: str) -> Forked | None:
+    """Run ``write`` in a forked child, so two cores write the parts of an output set;
+    None where fork is missing (the caller writes inline). ``what`` names the output in
+    the Chinese line of an error. The child never returns: it sends what ``write``
+    returned (pickled) or its error's line through a pipe, and exits."""
+    if not hasattr(os, "fork"):
+        return None
+    read, written = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            os.close(read)
+            import pickle
+
+            result = write()
+            _write_all(written, pickle.dumps(result) if result is not None else b"")
+        except PerfscoreError as exc:
+            _write_all(written, str(exc).encode("utf-8"))
+            code = 1
+        except OSError as exc:
+            _write_all(written, os_reason(exc).encode("utf-8"))
+            code = 2
+        except BaseException as exc:  # noqa: BLE001
+            _write_all(written, f"内部错误 {type(exc).__name__}".encode("utf-8"))
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(written)
+    return Forked(pid, read, what)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

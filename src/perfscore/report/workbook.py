@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import Failure
 from ..scoring import SheetScore
 from ..terms import GRADES
-from ..writing import atomic_file
+from ..writing import TEMP_PREFIX, atomic_file, fork_writer
 from ..xlsx.stream import HEADER, PageSetup, Workbook
 from .digests import Digest, Results
 from .documents import Grouping, group_results, overview_paragraphs
@@ -28,53 +29,77 @@ def kind_label(result: SheetScore | Digest) -> str:
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
-                  grouping: Grouping | None = None) -> None:
+                  grouping: Grouping | None = None, parallel: bool = False) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
-    sheet's detail once (``grouping``: ``group_results`` of these results, when the caller
-    has it already)."""
+    sheet's detail once per sheet of rows (``grouping``: ``group_results`` of these results,
+    when the caller has it already). With ``parallel`` (where fork exists) a forked child
+    writes the 指标 sheet, the largest, while this process writes the others."""
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
         projects, indicators, problems = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
-        projects.write_row(PROJECT_HEADERS, HEADER)
-        for r in results:
-            projects.write_row([
-                unit_of(r), r.department or "", r.name, kind_label(r), r.year,
-                r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
-                r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, r.policy,
-                r.warning_count, r.discrepancy_count, r.source,
-            ])
-        projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+        part = str(path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.stem}-indicators.part")
+        child = fork_writer(lambda: _indicator_sheet(results, indicators, part), path.name) if parallel else None
+        if child is None:
+            _indicator_sheet(results, indicators)
+        try:
+            projects.write_row(PROJECT_HEADERS, HEADER)
+            for r in results:
+                projects.write_row([
+                    unit_of(r), r.department or "", r.name, kind_label(r), r.year,
+                    r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
+                    r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, r.policy,
+                    r.warning_count, r.discrepancy_count, r.source,
+                ])
+            projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
 
-        indicators.write_row(INDICATOR_HEADERS, HEADER)
-        problems.write_row(PROBLEM_HEADERS, HEADER)
-        for f in failures:
-            for p in f.problems:
-                problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
-                                    p.field, p.cell, p.message, None, None])
-        write = indicators.write_row
-        for r in results:
-            unit, name = unit_of(r), r.name
-            detail = results.detail(r)
-            for row in detail.indicators:
-                write([unit, name, *row])
-            for label, reported, computed, indicator, field, cell in detail.discrepancies:
-                problems.write_row(["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
-                                    reported, computed])
-            for w in detail.warnings:
-                problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
-        indicators.set_autofilter(0, indicators.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
-        problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
+            problems.write_row(PROBLEM_HEADERS, HEADER)
+            for f in failures:
+                for p in f.problems:
+                    problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
+                                        p.field, p.cell, p.message, None, None])
+            for r in results:
+                if not (r.discrepancy_count or r.warning_count):
+                    continue
+                unit, name = unit_of(r), r.name
+                detail = results.detail(r)
+                for label, reported, computed, indicator, field, cell in detail.discrepancies:
+                    problems.write_row(["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
+                                        reported, computed])
+                for w in detail.warnings:
+                    problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
+            problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
-        overview = book.add_sheet("汇总")
-        grouping = grouping or group_results(results, failures)
-        groups, year = grouping.groups, grouping.overall.year
-        for n, group in enumerate(groups):
-            if n:
-                overview.write_row([])
-            numbers = group.figures()
-            paragraph = overview_paragraphs(numbers, year, group.report_style)[0]
-            _write_overview(overview, numbers, group.title if len(groups) > 1 else "", paragraph)
+            overview = book.add_sheet("汇总")
+            grouping = grouping or group_results(results, failures)
+            groups, year = grouping.groups, grouping.overall.year
+            for n, group in enumerate(groups):
+                if n:
+                    overview.write_row([])
+                numbers = group.figures()
+                paragraph = overview_paragraphs(numbers, year, group.report_style)[0]
+                _write_overview(overview, numbers, group.title if len(groups) > 1 else "", paragraph)
+        except BaseException:
+            if child is not None:
+                child.abandon()
+            raise
+        if child is not None:
+            indicators.adopt(part, child.join())
+
+
+def _indicator_sheet(results: Results, sheet, part: str | None = None) -> tuple | None:
+    """The 指标 sheet's rows, one per 三级指标 of every sheet; into the file ``part`` (in a
+    forked child, returning the sheet's state for ``adopt``) or into ``sheet`` itself."""
+    if part is not None:
+        sheet.respool(part)
+    sheet.write_row(INDICATOR_HEADERS, HEADER)
+    write = sheet.write_row
+    for r in results:
+        unit, name = unit_of(r), r.name
+        for row in results.detail(r).indicators:
+            write([unit, name, *row])
+    sheet.set_autofilter(0, sheet.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
+    return sheet.state() if part is not None else None
 
 
 def _write_overview(sheet, figures: SummaryFigures, title: str = "", paragraph: str = "") -> None:
