@@ -38,7 +38,7 @@ from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name
 
 if TYPE_CHECKING:
-    from .report.digests import Detail, Digest
+    from .report.digests import Digest
     from .scoring import SheetScore
 
 MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
@@ -101,16 +101,17 @@ class SpooledResults(Results):
     """Results whose digests live in a spool, in output order: iterating reads them back
     one at a time, so memory does not grow with their number."""
 
-    RECORD = 40
+    RECORD = 56
 
     def __init__(self, spool: Spool, places: Spool, count: int):
-        super().__init__([], self._load_detail)
+        super().__init__([], self._load)
         self._spool = spool
-        # per digest, in output order: its place, its detail's, and its filled sheet's token (5 × 8 bytes)
+        # per digest, in output order: its place, its detail's, its rows', and its filled
+        # sheet's token (7 × 8 bytes)
         self._places = places
         self._count = count
 
-    def _load_detail(self, place: tuple[int, int]) -> "Detail":
+    def _load(self, place: tuple[int, int]) -> object:
         return pickle.loads(self._spool.get(place))
 
     def __len__(self) -> int:
@@ -130,7 +131,7 @@ class SpooledResults(Results):
     def sheet_tokens(self) -> Iterator[int]:
         """Each digest's filled-sheet token (``_temp_sheet``), in output order; 0: none."""
         for block, i in self._records():
-            yield int.from_bytes(block[i + 32:i + 40], "little")
+            yield int.from_bytes(block[i + 48:i + 56], "little")
 
     def at(self, place: int) -> "Digest":
         if not 0 <= place < self._count:
@@ -138,9 +139,12 @@ class SpooledResults(Results):
         return self._digest(self._places.get((place * self.RECORD, self.RECORD)), 0)
 
     def _digest(self, block: bytes, i: int) -> "Digest":
-        at, length, detail_at, detail_length = (int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 32, 8))
+        from .report.digests import Place
+
+        at, length, detail_at, detail_length, rows_at, rows_length = (
+            int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 48, 8))
         item = pickle.loads(self._spool.get((at, length)))
-        item.detail = (detail_at, detail_length)
+        item.detail, item.rows = Place(detail_at, detail_length), Place(rows_at, rows_length)
         return item
 
     @property
@@ -240,9 +244,10 @@ def _one(item, out: list) -> None:
 
     summary = digest(scored, item.cells, item.policy)
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
-    summary.detail = None  # type: ignore[assignment] - the main process records where it is spooled
+    rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)
+    summary.detail = summary.rows = None  # type: ignore[assignment] - the main process records where they are spooled
     key = (unit_of(summary), summary.name, summary.source)
-    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail), token))
+    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows), token))
 
 
 def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
@@ -343,7 +348,7 @@ class _Sorter:
         self._pending: list[tuple] = []
         self._arrival = 0
 
-    def add(self, key: tuple[str, str, str], place: tuple[int, int, int, int], token: int) -> None:
+    def add(self, key: tuple[str, str, str], place: tuple[int, ...], token: int) -> None:
         self._pending.append((key, self._arrival, place, token))  # arrival order breaks ties: stable
         self._arrival += 1
         if len(self._pending) >= RUN:
@@ -462,8 +467,8 @@ def run_batch(
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
-                    key, summary, detail = item
-                    sorter.add(key, spool.add(summary) + spool.add(detail), token)
+                    key, summary, detail, rows = item
+                    sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token)
                     count += 1
                 done += 1
                 if progress:

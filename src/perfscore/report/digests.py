@@ -8,7 +8,7 @@ import pickle
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..inputs import reported_cell
 from ..policy import PRESETS, Policy, preset_policy
@@ -18,20 +18,27 @@ from .narrative import review_facts, style_text
 
 @dataclass(slots=True)
 class Detail:
-    """The bulky part of a scored sheet that the outputs need: read once per output."""
+    """The texts of a scored sheet that the outputs need (its rows are apart: ``Digest.rows``)."""
 
     review: str  # the 自评综述 body, in the policy's report style
-    indicators: tuple[tuple, ...]  # rows of the 指标 sheet, after 实施单位 and 项目名称
     # (label, reported, computed, indicator or task name, field, cell)
     discrepancies: tuple[tuple[str, object, object, str, str, str], ...]
     warnings: tuple[str, ...]  # the scoring's warnings, then the review's notes (never in public text)
 
 
+class Place(NamedTuple):
+    """Where a pickled detail or row set lies in a spool file (offset, length)."""
+
+    at: int
+    length: int
+
+
 @dataclass(slots=True)
 class Digest:
-    """One scored sheet as the batch outputs need it: its figures stay in memory, its
-    ``detail`` may be a ``Detail``, its pickled bytes, or an (offset, length) in a spool
-    file — so a batch of any size holds only the figures."""
+    """One scored sheet as the batch outputs need it: its figures stay in memory; its
+    ``detail`` (a ``Detail``) and its ``rows`` (the 指标 rows of summary.xlsx, the larger
+    part, which only that sheet reads) may each be the object, its pickled bytes, or a
+    ``Place`` in a spool file — so a batch of any size holds only the figures."""
 
     kind: str
     name: str
@@ -49,13 +56,15 @@ class Digest:
     grade: str
     warning_count: int
     discrepancy_count: int
-    detail: Detail | bytes | tuple[int, int]
+    detail: Detail | bytes | Place
     budget_initial: Decimal = Decimal(0)
     funds: dict[str, Decimal] | None = None
     department_budget: Decimal | None = None
     policy: str = "default"  # the policy's name: the report groups by it
     report_funds: str = "budget"
     report_style: str = "liaoning"
+    # rows of the 指标 sheet, after 实施单位 and 项目名称
+    rows: tuple[tuple, ...] | bytes | Place = ()
 
 
 _FIELD_NAMES = {"score": "得分", "completion": "完成程度", "execution_rate": "执行率"}
@@ -90,13 +99,13 @@ def digest(result: SheetScore, cells: dict[str, str] | None = None, policy: Poli
         notes.append("缺少部门预算金额（department_budget），说明中整体绩效自评的涉及资金按年度主要任务下达金额合计")
     detail = Detail(
         review=style_text(policy.report_style, result.kind, facts),
-        indicators=tuple(
-            (i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight, i.score,
-             "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
-            for i in result.indicators
-        ),
         discrepancies=tuple(_discrepancy(result, d, cells or {}) for d in result.discrepancies),
         warnings=tuple(result.warnings) + tuple(notes),
+    )
+    rows = tuple(
+        (i.level1, i.level2, i.name, i.target_text, i.actual_text, i.completion_pct, i.weight, i.score,
+         "是" if i.needs_explanation else "否", i.cause or "", i.remedy or "")
+        for i in result.indicators
     )
     return Digest(
         result.kind, result.name, result.unit, result.department, result.year, result.source,
@@ -104,15 +113,15 @@ def digest(result: SheetScore, cells: dict[str, str] | None = None, policy: Poli
         result.indicator_score, result.deduction, result.total, result.grade,
         len(detail.warnings), len(result.discrepancies), detail,
         budget_initial=result.budget_initial, funds=result.funds, department_budget=result.department_budget,
-        policy=policy.name, report_funds=policy.report_funds, report_style=policy.report_style,
+        policy=policy.name, report_funds=policy.report_funds, report_style=policy.report_style, rows=rows,
     )
 
 
 class Results:
-    """Digests in output order; each ``detail`` is loaded when an output reaches it.
+    """Digests in output order; each ``detail`` and ``rows`` is loaded when an output reaches it.
 
-    A detail is a ``Detail``, its pickled bytes, or a place that ``load`` resolves (the
-    batch's spool file keeps details on disk while a run writes its outputs)."""
+    Each is the object, its pickled bytes, or a ``Place`` that ``load`` resolves (the
+    batch's spool file keeps them on disk while a run writes its outputs)."""
 
     def __init__(self, digests: list[Digest], load: Callable[[Any], Detail] | None = None):
         self.digests = digests
@@ -137,11 +146,17 @@ class Results:
         return self.digests[place]
 
     def detail(self, item: Digest) -> Detail:
-        found = item.detail
-        if isinstance(found, Detail):
-            return found
+        return self._resolve(item.detail, item)
+
+    def rows(self, item: Digest) -> tuple[tuple, ...]:
+        """The sheet's rows of the 指标 sheet (after 实施单位 and 项目名称)."""
+        return self._resolve(item.rows, item)
+
+    def _resolve(self, found, item: Digest):
         if isinstance(found, bytes):
             return pickle.loads(found)
+        if not isinstance(found, Place):
+            return found
         if self._load is None:
             raise ValueError(f"no loader for the detail of {item.source}")
         return self._load(found)

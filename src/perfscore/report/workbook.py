@@ -96,7 +96,7 @@ def _indicator_sheet(results: Results, sheet, part: str | None = None) -> tuple 
     write = sheet.write_row
     for r in results:
         unit, name = unit_of(r), r.name
-        for row in results.detail(r).indicators:
+        for row in results.rows(r):
             write([unit, name, *row])
     sheet.set_autofilter(0, sheet.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
     return sheet.state() if part is not None else None
