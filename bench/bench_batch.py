@@ -81,9 +81,11 @@ def sheets_marginal(n: int, folder: Path, pairs: int = 3) -> None:
     _timed_batch(inputs, folder / "warm", True, 1)  # page cache, .pyc, the compiled template
     differences, plain_runs, sheet_runs, parts = [], [], [], []
     for _ in range(pairs):  # interleaved, so a load spike touches both sides of a pair
-        plain = _timed_batch(inputs, folder / "plain", False, 1)[0]
+        with _timing() as plain_spent:
+            plain = _timed_batch(inputs, folder / "plain", False, 1)[0]
         with _timing() as spent:
             with_sheets, written = _timed_batch(inputs, folder / "sheets", True, 1)
+        spent["file"] += spent["sync"] - plain_spent["sync"]  # the sync's extra work is the sheets'
         differences.append((with_sheets - plain) / max(written, 1))
         parts.append({k: v / max(written, 1) for k, v in spent.items()})
         plain_runs.append(plain)
@@ -97,7 +99,8 @@ def sheets_marginal(n: int, folder: Path, pairs: int = 3) -> None:
     raw = statistics.median(r for _, r in floors)
     print(f"--sheets marginal, N = {n}, --jobs 1: {marginal * 1000:6.2f} ms/sheet   "
           f"zip floor {rezip * 1000:5.2f} ms ({marginal / rezip:4.2f}×, target ≤ 1×)   raw deflate {raw * 1000:5.2f} ms")
-    print(f"    of which creating and writing the file on this disk {disk * 1000:4.2f} ms (it varies 10× here with the "
+    print(f"    of which the disk (creating, writing and renaming the file, its share of the set's one sync) "
+          f"{disk * 1000:4.2f} ms (it varies 10× here with the "
           f"disk's load), filling the sheet (sheet_data + render) {render * 1000:4.2f} ms; without the disk "
           f"{(marginal - disk) * 1000:4.2f} ms = {(marginal - disk) / rezip:4.2f}× the zip floor")
     print(f"    (median of {pairs} interleaved pairs: batch {statistics.median(plain_runs):5.2f} s without sheets, "
@@ -106,13 +109,13 @@ def sheets_marginal(n: int, folder: Path, pairs: int = 3) -> None:
 
 @contextlib.contextmanager
 def _timing():
-    """Seconds spent filling sheets and creating and writing their files during the block
-    (jobs 1: all of it in this process)."""
-    from perfscore import batch
+    """Seconds spent filling sheets, and on the disk (creating, writing and renaming their
+    files, and the one sync of the set), during the block (jobs 1: all of it in this process)."""
+    from perfscore import batch, outset
     from perfscore.sheets import fill
     from perfscore.xlsx.template import CompiledTemplate
 
-    spent = {"render": 0.0, "file": 0.0}
+    spent = {"render": 0.0, "file": 0.0, "sync": 0.0}
 
     def timed(key, fn):
         def call(*args, **kwargs):
@@ -123,18 +126,20 @@ def _timing():
                 spent[key] += time.perf_counter() - start
         return call
 
-    class Os:  # the batch module's ``os``: a sheet's file is opened and written with os.open / os.write
+    class Os:  # the batch module's ``os``: a sheet's file is opened, written and renamed with os.*
         open, write = staticmethod(timed("file", os.open)), staticmethod(timed("file", os.write))
+        rename = staticmethod(timed("file", os.rename))
 
         def __getattr__(self, name):
             return getattr(os, name)
 
-    real_render, real_data = CompiledTemplate.render, fill.sheet_data
+    real_render, real_data, real_sync = CompiledTemplate.render, fill.sheet_data, outset._sync_tree
     CompiledTemplate.render, fill.sheet_data, batch.os = timed("render", real_render), timed("render", real_data), Os()
+    outset._sync_tree = timed("sync", real_sync)
     try:
         yield spent
     finally:
-        CompiledTemplate.render, fill.sheet_data, batch.os = real_render, real_data, os
+        CompiledTemplate.render, fill.sheet_data, batch.os, outset._sync_tree = real_render, real_data, os, real_sync
 
 
 def walk(n: int, folder: Path) -> None:
