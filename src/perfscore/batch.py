@@ -252,8 +252,8 @@ def _one(item, out: list) -> None:
 
 def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
-    result to (sort key, pickled digest, pickled detail), so the main process only spools
-    bytes. Never raises: any error is the Failure of that input."""
+    result to (sort key, pickled digest, pickled detail, pickled 指标 rows), so the main
+    process only spools bytes. Never raises: any error is the Failure of that input."""
     out: list[tuple[tuple | Failure, int | None]] = []
     try:
         items = read_path(path, policy=_POLICY)  # _POLICY: the caller's override, else each input's own
