@@ -151,6 +151,8 @@ class Reported(_Model):
 class Task(_Model):
     """年度主要任务 of a department sheet."""
 
+    model_config = ConfigDict(defer_build=True)  # built when a department sheet is first read
+
     name: Name = Field(description="任务名称")
     budget: Amount = Field(description="项目下达金额")
     executed: Amount = Field(description="项目执行金额")
@@ -160,6 +162,8 @@ class Task(_Model):
 
 
 class _Sheet(_Model):
+    model_config = ConfigDict(defer_build=True)  # never validated itself: only its two kinds are
+
     name: Name = Field(description="项目(政策)名称 / 部门(单位)名称")
     department: Text | None = Field(None, description="主管部门")
     unit: Text | None = Field(None, description="实施单位")
@@ -183,6 +187,8 @@ class Funds(_Model):
 class Project(_Sheet):
     """预算项目(政策)绩效自评表."""
 
+    model_config = ConfigDict(defer_build=False)
+
     kind: Literal["project"] = "project"
     budget: Budget
     execution_weight: Amount | None = Field(None, description="预算执行率分值")
@@ -197,6 +203,8 @@ class Project(_Sheet):
 
 class Department(_Sheet):
     """部门(单位)整体绩效自评表."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a department sheet is first read
 
     kind: Literal["department"]
     tasks: list[Task] = Field(min_length=1, description="年度主要任务")
