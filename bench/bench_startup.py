@@ -1,13 +1,15 @@
 """What a person waits for, each figure printed beside its anchor in the same run: prints
 numbers, asserts nothing.
 
-    python bench/bench_startup.py [--repeat N] [--projects N]
+    python bench/bench_startup.py [--repeat N] [--projects N] [--instructions]
 
 1. start-up (a fresh process per run; the runs of all commands interleaved, medians):
    `python -c pass`, the bare imports (click, pydantic's BaseModel, yaml), `perfscore --help`,
    `perfscore score` of one YAML file, one JSON file, a filled sheet and a flat workbook;
 2. one project in process (one core): json.loads + model_validate (the reading floor) against
    reading the file the way `score` does; scoring it; its JSON output and its table;
+   with ``--instructions``, the same start-ups counted in instructions by valgrind's callgrind
+   (repeatable on a shared machine, where the wall times swing);
 3. scoring throughput on the synthetic mix (bench/synthetic.py, as bench_batch.py's
    "scoring only"), on 1 core and on every core, beside the model validation alone.
 
@@ -113,6 +115,52 @@ def startup(folder: Path, repeat: int) -> None:
         print(f"  {name:40s} {seconds * 1000:7.1f} ms  {seconds / floor:5.1f}× python -c pass{note}")
 
 
+def _instructions(argv: list[str]) -> int | None:
+    """Instructions one fresh process runs (valgrind's callgrind: the same count whatever
+    else the machine is doing), or None without valgrind."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *argv],
+                              env=_env(), capture_output=True, text=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
+def instructions(folder: Path) -> None:
+    """Start-up in instructions (``--instructions``): on a shared machine the wall times
+    swing by ±15%; these do not."""
+    from perfscore.api import fill_files
+    from perfscore.policy import load_policy
+
+    filled = folder / "filled.xlsx"
+    if not filled.exists():
+        fill_files([SEED], filled, load_policy("liaoning"))
+    py = [sys.executable]
+    run = py + ["-c", "import sys; from perfscore.cli import main; sys.exit(main())"]
+    commands = {
+        "python -c pass": py + ["-c", "pass"],
+        "import click": py + ["-c", "import click"],
+        "the three together": py + ["-c", "import click, yaml; from pydantic import BaseModel"],
+        "the three + a one-field model": py + ["-c", "import click, yaml\nfrom pydantic import BaseModel\n"
+                                                      "class M(BaseModel):\n    x: int = 0"],
+        "perfscore --help": run + ["--help"],
+        "perfscore score one.yaml": run + ["score", str(SEED)],
+        "perfscore score filled.xlsx": run + ["score", str(filled)],
+    }
+    counts = {name: _instructions(argv) for name, argv in commands.items()}
+    if counts["python -c pass"] is None:
+        print("start-up in instructions: valgrind is not installed")
+        return
+    floor = counts["python -c pass"]
+    print("start-up in instructions (valgrind --tool=callgrind, one run each):")
+    for name, count in counts.items():
+        print(f"  {name:40s} {count / 1e6:8.1f} M  {count / floor:5.1f}× python -c pass")
+
+
 def _per_call(fn, repeat: int = 7, budget: float = 0.2) -> float:
     """Median seconds per call of ``fn`` over ``repeat`` timed loops of about ``budget`` s."""
     fn()
@@ -209,12 +257,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command (start-up)")
     parser.add_argument("--projects", type=int, default=10_000, help="synthetic projects (throughput)")
+    parser.add_argument("--instructions", action="store_true", help="also count start-up instructions with valgrind")
     args = parser.parse_args(argv)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {load}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         startup(folder, args.repeat)
+        if args.instructions:
+            instructions(folder)
         one_project(folder)
     throughput(args.projects)
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
