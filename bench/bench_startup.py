@@ -6,10 +6,10 @@ numbers, asserts nothing.
 1. start-up (a fresh process per run; the runs of all commands interleaved, medians):
    `python -c pass`, the bare imports (click, pydantic's BaseModel, yaml), `perfscore --help`,
    `perfscore score` of one YAML file, one JSON file, a filled sheet and a flat workbook;
-2. one project in process (one core): json.loads + model_validate (the reading floor) against
-   reading the file the way `score` does; scoring it; its JSON output and its table;
    with ``--instructions``, the same start-ups counted in instructions by valgrind's callgrind
    (repeatable on a shared machine, where the wall times swing);
+2. one project in process (one core): json.loads + model_validate (the reading floor) against
+   reading the file the way `score` does; scoring it; its JSON output and its table;
 3. scoring throughput on the synthetic mix (bench/synthetic.py, as bench_batch.py's
    "scoring only"), on 1 core and on every core, beside the model validation alone.
 
