@@ -252,3 +252,38 @@ def test_spooled_sort_runs_give_the_same_set(tmp_path, monkeypatch):
     assert [spooled.results.at(n).source for n in range(len(spooled.results))] == [r.source for r in whole.results]
     assert len(spooled.results) == 120 - len(spooled.failures)
     assert _set(tmp_path / "a") == _set(tmp_path / "b")
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a writer dies with its parent by Linux's PR_SET_PDEATHSIG")
+def test_an_abandoned_writer_takes_its_own_writer_with_it(tmp_path):
+    """summary.xlsx's writer forks the 指标 sheet's writer; stopping the first (Ctrl-C in
+    the batch) must not leave the second running."""
+    from perfscore.writing import fork_writer
+
+    told = tmp_path / "inner"
+
+    def outer():
+        inner = fork_writer(lambda: time.sleep(30), "inner")
+        (tmp_path / "inner.tmp").write_text(str(inner.pid), encoding="ascii")
+        os.rename(tmp_path / "inner.tmp", told)
+        time.sleep(30)
+
+    child = fork_writer(outer, "outer")
+    deadline = time.monotonic() + 20
+    while not told.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    inner = int(told.read_text(encoding="ascii"))
+    assert not _gone(inner)
+    child.abandon()
+    while not _gone(inner) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _gone(inner) and _gone(child.pid)

@@ -198,11 +198,13 @@ def fork_writer(write: Callable[[], object], what: str) -> Forked | None:
     if not hasattr(os, "fork"):
         return None
     read, written = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child
         code = 0
         try:
             os.close(read)
+            _die_with(parent)
             import pickle
 
             result = write()
@@ -220,6 +222,20 @@ def fork_writer(write: Callable[[], object], what: str) -> Forked | None:
             os._exit(code)
     os.close(written)
     return Forked(pid, read, what)
+
+
+def _die_with(parent: int) -> None:
+    """Linux: the kernel kills this forked writer when its parent dies, so the child of an
+    abandoned writer stops too; elsewhere nothing."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(3)
 
 
 def _write_all(fd: int, data: bytes) -> None:
