@@ -237,10 +237,7 @@ def range_operands(text: str) -> list[tuple[int, str]]:
             if code is None:
                 raise ValueError("unknown error code")
             grow(code)
-            value = "".join(token)
-            token.clear()
-            if _is_range(value):
-                out.append((start, value))
+            save()  # the error code ends the operand (Sheet1!#REF! is a reference)
             i += len(code)
         elif ch in " \n":
             while i < n and text[i] in " \n":
