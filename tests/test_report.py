@@ -519,13 +519,23 @@ def test_both_writers_share_one_carriage_return_policy(tmp_path):
     assert inline_text("甲\r\n乙\r丙") == "<is><t>甲\n乙\n丙</t></is>"
 
 
-def test_score_chart_reads_a_stream_once(results):
-    from perfscore.report.charts import CHART_PER_SHEET_LIMIT, score_chart
+def test_score_chart_reads_its_sheets_one_at_a_time(results):
+    from perfscore.report.charts import CHART_PER_SHEET_LIMIT, ScoreBars
+
+    def chart(sheets):
+        bars = ScoreBars()
+        for r in sheets:
+            bars.add(r)
+        return bars.chart("各项目自评得分")
 
     few = results[:5]
-    assert score_chart(iter(few)) == score_chart(few) and score_chart(few)["mode"] == "sheets"
+    assert chart(iter(few)) == chart(few) and chart(few)["mode"] == "sheets" and len(chart(few)["rows"]) == 5
     many = [dataclasses.replace(results[n % len(results)], total=D(55) + D(n)) for n in range(CHART_PER_SHEET_LIMIT + 16)]
-    chart = score_chart(r for r in many)  # a generator: read once, never twice
-    assert chart["mode"] == "bands"
+    bars = ScoreBars()
+    for r in many:
+        bars.add(r)
+    assert len(bars.first) == CHART_PER_SHEET_LIMIT + 1  # holds no more than it needs to tell bars from bands
+    banded = bars.chart("各项目自评得分")
+    assert banded["mode"] == "bands"
     # 55 … 100: five below 60, ten in each band of 60–70, 70–80, 80–90, eleven at 90–100
-    assert [bar["count"] for bar in chart["bars"]] == [5, 10, 10, 10, 11]
+    assert [bar["count"] for bar in banded["bars"]] == [5, 10, 10, 10, 11]

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
-from typing import Iterable
 
 from ..output import fit
 from ..scoring import SheetScore
-from .digests import Digest, Results
+from .digests import Digest
 from ..terms import GRADES, HUNDRED, ZERO
 from ..values import format_fixed, format_number, quantize
 
@@ -109,10 +108,3 @@ class ScoreBars:
         return {"mode": "sheets", "title": title, "width": width, "height": height, "left": left, "top": top,
                 "base": top + row * len(results), "rows": rows, "ticks": ticks, "axis": axis}
 
-
-def score_chart(results: Results | Iterable[SheetScore], title: str = "各项目自评得分") -> dict:
-    """The score chart of ``results``, read in one pass, holding at most 31 sheets."""
-    bars = ScoreBars()
-    for r in results:
-        bars.add(r)
-    return bars.chart(title)
