@@ -131,13 +131,15 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
         for ref in em.p.fields(name):
             expected.append((ref, text, field_labels[name], computed_fields[name]))
     first = {t: em.p.row(t, 0) for t in read.counts if t in compiled.map.tables}
+
+    def placed(items: list, table: str):
+        """(item, its row's cells, its row's index in the table) of each item the sheet has a row for."""
+        for item, position in zip(items, rows.get(table, [])):
+            cells = read.tables[table][position]
+            yield item, cells, _ref_row(next(iter(cells.values())).ref) - first[table]
+
     helpers: list[Finding] = []
-    for k, ind in enumerate(result.indicators):
-        positions = rows.get("indicators", [])
-        if k >= len(positions):
-            break
-        cells = read.tables["indicators"][positions[k]]
-        i = _ref_row(next(iter(cells.values())).ref) - first["indicators"]
+    for ind, cells, i in placed(result.indicators, "indicators"):
         where = f"第{ind.index}个指标「{ind.name}」"
         if "completion" in cells:
             expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
@@ -146,12 +148,7 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
             expected.append((cells["score"].ref, em.score(i, ind.weight), where + "得分", ind.score))
         if formula_row(ind) and "_target" in cells:
             helpers.extend(_helper_findings(path, cells, ind, where))
-    for k, task in enumerate(result.tasks):
-        positions = rows.get("tasks", [])
-        if k >= len(positions):
-            break
-        cells = read.tables["tasks"][positions[k]]
-        i = _ref_row(next(iter(cells.values())).ref) - first["tasks"]
+    for task, cells, i in placed(result.tasks, "tasks"):
         where = f"第{task.index}个任务「{task.name}」"
         if "rate" in cells and em.task_rate(i):
             expected.append((cells["rate"].ref, em.task_rate(i), where + "执行率", pct(task.execution_rate)))
