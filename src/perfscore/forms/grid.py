@@ -25,13 +25,12 @@ from xml.etree import ElementTree
 
 from ..errors import InputError, SheetError
 from ..projectfile import read_bytes
+from ..xlsx.package import OLE2_MAGIC, checked_zip
 from ..xlsx.refs import col_letters
 from . import biff
 
 MAX_BYTES = 100 * 1024 * 1024
-MAX_ZIP_MEMBERS = 10_000
 MAX_CELLS = 2_000_000
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 from .formats import DATE, ERROR, NOCACHE, NUMBER, PERCENT, TEXT, format_kind  # noqa: F401 (re-exported)
 
@@ -148,29 +147,13 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
         return _read_xls(path, data, label)
     if data[:4] != b"PK\x03\x04":
         raise SheetError(f"{label}: 不是 .xlsx/.xls/.ods 工作簿（文件头无效），可能已损坏")
-    zf = _open_zip(data, label)
+    zf, _ = checked_zip(data, label, "工作簿")
     names = set(zf.namelist())
     if "content.xml" in names and "xl/workbook.xml" not in names:
         return _read_ods(path, zf, label)
     if "xl/workbook.xml" not in names:
         raise SheetError(f"{label}: 缺少部件 xl/workbook.xml，不是有效的 .xlsx 文件")
     return _read_xlsx(path, data, zf, label)
-
-
-def _open_zip(data: bytes, label: str) -> zipfile.ZipFile:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise SheetError(f"{label}: 工作簿已损坏（zip 结构无效）") from None
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise SheetError(f"{label}: 包含 {len(infos)} 个部件，超过上限 {MAX_ZIP_MEMBERS}，拒绝读取")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_BYTES:
-        raise SheetError(f"{label}: 解压后共 {total // 1048576} MB，超过上限 {MAX_BYTES // 1048576} MB，拒绝读取（可能是 zip 炸弹）")
-    if any(i.flag_bits & 0x1 for i in infos):
-        raise SheetError(f"{label}: 工作簿已加密，请去掉密码后另存为 .xlsx")
-    return zf
 
 
 def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:

@@ -99,6 +99,29 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo) -> bytes:
     return out
 
 
+def checked_zip(data: bytes, label: str, broken: str) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The zip of a workbook's bytes and its members, once past the limits every reader
+    applies: a readable directory, at most MAX_ZIP_MEMBERS parts, MAX_UNCOMPRESSED_BYTES
+    inflated (read from the directory: nothing is inflated to find out), no encryption.
+    ``broken`` names the file in the message of a broken zip (``.xlsx 文件``, ``工作簿``)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
+        raise SheetError(f"{label}: {broken}已损坏（zip 结构无效）") from None
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise SheetError(f"{label}: 包含 {len(infos)} 个部件，超过上限 {MAX_ZIP_MEMBERS}，拒绝读取")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise SheetError(
+            f"{label}: 解压后共 {total / 1048576:.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES / 1048576:.0f} MB，"
+            "拒绝读取（可能是 zip 炸弹）"
+        )
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise SheetError(f"{label}: 工作簿已加密，请去掉密码后另存为 .xlsx")
+    return zf, infos
+
+
 def open_zip(path: Path, data: bytes, what: str = "文件") -> tuple[zipfile.ZipFile, dict[str, bytes]]:
     """Refuse what is not a sane .xlsx; return the zip and its inflated XML parts."""
     label = f"{what} {path}"
@@ -108,23 +131,9 @@ def open_zip(path: Path, data: bytes, what: str = "文件") -> tuple[zipfile.Zip
         )
     if data[:4] != b"PK\x03\x04":
         raise SheetError(f"{label}: 不是 .xlsx 文件（不是 zip 格式），可能已损坏")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
-        raise SheetError(f"{label}: .xlsx 文件已损坏（zip 结构无效）") from None
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise SheetError(f"{label}: 包含 {len(infos)} 个部件，超过上限 {MAX_ZIP_MEMBERS}，拒绝读取")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise SheetError(
-            f"{label}: 解压后共 {total / 1048576:.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES / 1048576:.0f} MB，"
-            "拒绝读取（可能是 zip 炸弹）"
-        )
+    zf, infos = checked_zip(data, label, ".xlsx 文件")
     parts: dict[str, bytes] = {}
     for info in infos:
-        if info.flag_bits & 0x1:
-            raise SheetError(f"{label}: 工作簿已加密，请去掉密码后另存为 .xlsx")
         low = info.filename.lower()
         if low.endswith((".xml", ".rels", ".vml")):
             try:
