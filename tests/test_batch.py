@@ -142,7 +142,7 @@ def test_same_names_both_survive():
         def __init__(self, name):
             self.name = name
 
-    assert assign_file_names([R("项目"), R("项目"), R("项目"), R("Abc"), R("abc")]) == [
+    assert list(assign_file_names([R("项目"), R("项目"), R("项目"), R("Abc"), R("abc")])) == [
         "项目.xlsx", "项目（2）.xlsx", "项目（3）.xlsx", "Abc.xlsx", "abc（2）.xlsx"]
 
 

@@ -33,9 +33,9 @@ from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
 from .policy import Policy
-from .report.digests import Results
+from .report.digests import Place, Results
 from .scoring import score_sheet
-from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name
+from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
     from .report.digests import Digest
@@ -139,8 +139,6 @@ class SpooledResults(Results):
         return self._digest(self._places.get((place * self.RECORD, self.RECORD)), 0)
 
     def _digest(self, block: bytes, i: int) -> "Digest":
-        from .report.digests import Place
-
         at, length, detail_at, detail_length, rows_at, rows_length = (
             int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 48, 8))
         item = pickle.loads(self._spool.get((at, length)))
@@ -380,9 +378,10 @@ class _Sorter:
 
 # -- outputs -------------------------------------------------------------------------------
 
-def assign_file_names(results: "Iterable[SheetScore] | Iterable[Digest]") -> list[str]:
-    """One file name per result, in order, from its project name; clashes get （2）, （3） …"""
-    return list(numbered_names(safe_file_name(r.name) for r in results))
+def assign_file_names(results: "Iterable[SheetScore] | Iterable[Digest]") -> Iterator[str]:
+    """One file name per result, in order, from its project name, as the results come;
+    clashes get （2）, （3） …"""
+    return numbered_names(safe_file_name(r.name) for r in results)
 
 
 def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
@@ -403,8 +402,7 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
     from .report.workbook import write_summary
 
     if out.sheets is not None:
-        names = numbered_names(safe_file_name(r.name) for r in results)
-        for token, name in zip(results.sheet_tokens(), names):
+        for token, name in zip(results.sheet_tokens(), assign_file_names(results)):
             if token:
                 os.rename(out.sheets / _temp_sheet(token), out.sheets / name)
         outcome.outputs.append(out.outdir / "sheets")
@@ -415,13 +413,9 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
                         "summary.xlsx") if parallel else None
     if child is None:
         write_summary(results, failures, summary, grouping)
-    try:
+    with stopped_on_error(child):
         for fmt in ("md", "html"):
             write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
-    except BaseException:
-        if child is not None:
-            child.abandon()
-        raise
     if child is not None:
         child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]

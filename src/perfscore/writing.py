@@ -190,6 +190,18 @@ class Forked:
         os.close(self.read)
 
 
+@contextmanager
+def stopped_on_error(child: Forked | None) -> Iterator[None]:
+    """The block runs beside ``child`` (None: no child); when the block fails, the child is
+    stopped and reaped (its part is not wanted) and the error goes on."""
+    try:
+        yield
+    except BaseException:
+        if child is not None:
+            child.abandon()
+        raise
+
+
 def fork_writer(write: Callable[[], object], what: str) -> Forked | None:
     """Run ``write`` in a forked child, so two cores write the parts of an output set;
     None where fork is missing (the caller writes inline). ``what`` names the output in

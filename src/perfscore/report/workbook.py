@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import Failure
 from ..scoring import SheetScore
 from ..terms import GRADES
-from ..writing import TEMP_PREFIX, atomic_file, fork_writer
+from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
 from ..xlsx.stream import HEADER, PageSetup, Workbook
 from .digests import Digest, Results
 from .documents import Grouping, group_results, overview_paragraphs
@@ -42,7 +42,7 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         child = fork_writer(lambda: _indicator_sheet(results, indicators, part), path.name) if parallel else None
         if child is None:
             _indicator_sheet(results, indicators)
-        try:
+        with stopped_on_error(child):
             projects.write_row(PROJECT_HEADERS, HEADER)
             for r in results:
                 projects.write_row([
@@ -79,10 +79,6 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 numbers = group.figures()
                 paragraph = overview_paragraphs(numbers, year, group.report_style)[0]
                 _write_overview(overview, numbers, group.title if len(groups) > 1 else "", paragraph)
-        except BaseException:
-            if child is not None:
-                child.abandon()
-            raise
         if child is not None:
             indicators.adopt(part, child.join())
 

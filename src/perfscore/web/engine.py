@@ -145,7 +145,7 @@ def fill_one(scored: Scored, out: Path) -> Path:
 
 def sheet_names(scored: list[Scored]) -> list[str]:
     """A safe, unique file name per project (clashes get （2）…)."""
-    return assign_file_names([s.result for s in scored])
+    return list(assign_file_names(s.result for s in scored))
 
 
 def write_sheets(scored: list[Scored], folder: Path) -> list[Path]:
