@@ -69,17 +69,10 @@ def _run_all(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def startup(folder: Path, repeat: int) -> None:
-    from perfscore.api import fill_files
-    from perfscore.policy import load_policy
-    from perfscore.projectfile import read_mapping
-
-    one_json = folder / "one.json"
-    one_json.write_text(json.dumps(read_mapping(SEED), ensure_ascii=False, default=str), encoding="utf-8")
-    filled = folder / "filled.xlsx"
-    fill_files([SEED], filled, load_policy("liaoning"))
-    py, ps = [sys.executable], _perfscore()
-    anchors = {
+def _anchors(py: list[str]) -> dict[str, list[str]]:
+    """The anchors of start-up: an empty Python, the bare imports, and the floor of any
+    command that validates with pydantic."""
+    return {
         "python -c pass": py + ["-c", "pass"],
         "import click": py + ["-c", "import click"],
         "from pydantic import BaseModel": py + ["-c", "from pydantic import BaseModel"],
@@ -90,6 +83,19 @@ def startup(folder: Path, repeat: int) -> None:
         "the three + a one-field model": py + ["-c", "import click, yaml\nfrom pydantic import BaseModel\n"
                                                       "class M(BaseModel):\n    x: int = 0"],
     }
+
+
+def startup(folder: Path, repeat: int) -> None:
+    from perfscore.api import fill_files
+    from perfscore.policy import load_policy
+    from perfscore.projectfile import read_mapping
+
+    one_json = folder / "one.json"
+    one_json.write_text(json.dumps(read_mapping(SEED), ensure_ascii=False, default=str), encoding="utf-8")
+    filled = folder / "filled.xlsx"
+    fill_files([SEED], filled, load_policy("liaoning"))
+    py, ps = [sys.executable], _perfscore()
+    anchors = _anchors(py)
     commands = {
         "perfscore --help": ps + ["--help"],
         "perfscore score one.yaml": ps + ["score", str(SEED)],
@@ -142,11 +148,7 @@ def instructions(folder: Path) -> None:
     py = [sys.executable]
     run = py + ["-c", "import sys; from perfscore.cli import main; sys.exit(main())"]
     commands = {
-        "python -c pass": py + ["-c", "pass"],
-        "import click": py + ["-c", "import click"],
-        "the three together": py + ["-c", "import click, yaml; from pydantic import BaseModel"],
-        "the three + a one-field model": py + ["-c", "import click, yaml\nfrom pydantic import BaseModel\n"
-                                                      "class M(BaseModel):\n    x: int = 0"],
+        **_anchors(py),
         "perfscore --help": run + ["--help"],
         "perfscore score one.yaml": run + ["score", str(SEED)],
         "perfscore score filled.xlsx": run + ["score", str(filled)],
