@@ -272,7 +272,7 @@ def test_policy_file_template_setting(tmp_path):
     assert openpyxl.load_workbook(out).sheetnames == ["项目支出绩效自评表"]
     rules.write_text("preset: liaoning\ntemplate: {project: natinal}\n", encoding="utf-8")
     result = run("fill", LIAONING[0], "-o", out, "-p", rules)
-    assert result.exit_code == 1 and "模板「natinal」既不是内置模板" in result.stderr
+    assert result.exit_code == 2 and "模板「natinal」既不是内置模板" in result.output  # refused with the policy
     rules.write_text("preset: liaoning\ntemplate: {projects: national}\n", encoding="utf-8")
     result = run("fill", LIAONING[0], "-o", out, "-p", rules)
     assert result.exit_code == 2 and "template" in result.output

@@ -43,8 +43,9 @@ def test_folder_policy_applies_without_policy_option():
     assert total(run("score", CHAOYANG / "zhengti.yaml", "--format", "json", "--policy", "default")) == 94.28
     # hubei: execution 20 points, shares 40/30/10 — the default would give another split
     inputs, failures = read_inputs([QIAOKOU, CHAOYANG])
-    assert not failures and {i.policy.name for i in inputs if i.path.parent == QIAOKOU} == {"hubei"}
-    assert {i.policy.name for i in inputs if i.path.parent == CHAOYANG} == {"liaoning"}
+    # each shown by where it came from (the folder named, then the file below it), not by its preset
+    assert not failures and {i.policy.name for i in inputs if i.path.parent == QIAOKOU} == {str(QIAOKOU / "perfscore.yaml")}
+    assert {i.policy.name for i in inputs if i.path.parent == CHAOYANG} == {str(CHAOYANG / "perfscore.yaml")}
 
 
 def test_perfscore_yaml_is_never_an_input():
@@ -73,10 +74,12 @@ def test_file_policy_path_is_relative_to_the_file(tree):
     assert total(run("score", zhengti, "--format", "json")) == 94.28  # no folder policy: default
     zhengti.write_text(zhengti.read_text("utf-8") + "policy: ../rules/whole.yaml\n", "utf-8")
     result = run("score", zhengti)
-    assert result.exit_code == 0 and "评分规则: whole" in result.output and "总分 94.30" in result.output
+    shown = tree / "rules" / "whole.yaml"  # the file named alone, outside the current folder: shown from its folder
+    assert result.exit_code == 0 and f"评分规则: {shown} " in result.output and "总分 94.30" in result.output
 
 
-def test_nearest_folder_policy_wins(tree):
+def test_nearest_folder_policy_wins(tree, monkeypatch):
+    monkeypatch.chdir(tree)  # a file named alone below the current folder: looked up to the current folder
     (tree / "perfscore.yaml").write_text("preset: default\n", "utf-8")  # above both
     deep = tree / "liaoning_chaoyang_2024" / "deep"
     deep.mkdir()
@@ -129,7 +132,8 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     problems = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
     assert not [r for r in problems if r[0] == "不一致"]
     # one 说明 paragraph per province, each in its own style
-    assert "## 一、朝阳市司法局（评分规则 liaoning）" in report and "## 二、硚口区司法局（评分规则 hubei）" in report
+    assert "## 一、朝阳市司法局（评分规则 samples/liaoning\\_chaoyang\\_2024/perfscore.yaml）" in report
+    assert "## 二、硚口区司法局（评分规则 samples/hubei\\_qiaokou\\_2024/perfscore.yaml）" in report
     assert report.count("根据预算绩效管理要求") == 2
     assert "涉及资金45.12万元" in report and "自评平均分为99.58分" in report
     assert "组织对1个单位开展整体绩效自评，涉及资金1382.16万元，自评平均分为94.3分。" in report
@@ -141,7 +145,8 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["项目"].iter_rows(values_only=True))
     header = list(rows[0])
     policies = {r[header.index("项目名称")]: r[header.index("评分规则")] for r in rows[1:]}
-    assert policies["政府购买法律服务"] == "liaoning" and policies["“八五”普法经费"] == "hubei"
+    assert policies["政府购买法律服务"] == "samples/liaoning_chaoyang_2024/perfscore.yaml"
+    assert policies["“八五”普法经费"] == "samples/hubei_qiaokou_2024/perfscore.yaml"
 
 
 def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
@@ -151,7 +156,7 @@ def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
     zhengti.write_text(zhengti.read_text("utf-8") + "policy: rules.yaml\n", "utf-8")
     inputs, failures = read_inputs([tree])
     assert not failures and len(inputs) == 16 and not [i for i in inputs if i.path == rules]
-    assert next(i for i in inputs if i.path == zhengti).policy.name == "rules"
+    assert next(i for i in inputs if i.path == zhengti).policy.name == str(rules)
     # a typo'd policy file is still a problem, not silently skipped: it has no preset key
     (tree / "liaoning_chaoyang_2024" / "typo.yaml").write_text("execution_weight: 20\n", "utf-8")
     assert [f.source for f in read_inputs([tree])[1]] == [str(tree / "liaoning_chaoyang_2024" / "typo.yaml")]

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from .errors import Failure, InputError, PerfscoreError, Problem
 from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
-from .policy import Policy
+from .policy import Policy, PolicyLookup
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
 from .writing import numbered_names, os_reason, safe_file_name
@@ -64,8 +64,10 @@ def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
     validation still has each well-formed indicator checked, so its problems come out
     together, not one round at a time."""
     out = []
+    paths = list(paths)
+    lookup = PolicyLookup(paths)
     for path in discover(paths):
-        for item in read_path(path, policy=policy):
+        for item in read_path(path, policy=policy, lookup=lookup):
             if isinstance(item, Failure):
                 problems = list(item.problems)
             else:
@@ -74,21 +76,21 @@ def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
                 seen = {p.message for p in problems}
                 own = item.policy if isinstance(item, Input) else policy
-                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own) if p not in seen]
+                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own, lookup) if p not in seen]
             out.append(Check(item.source, problems))
     return out
 
 
-def _indicator_problems(path: Path, policy: Policy | None) -> list[str]:
+def _indicator_problems(path: Path, policy: Policy | None, lookup: PolicyLookup) -> list[str]:
     try:
         data = read_mapping(path)
     except InputError:
         return []
     if policy is None:  # the file could not be read as a sheet: its folder's policy, or the default
-        from .policy import folder_policy, preset_policy
+        from .policy import preset_policy
 
         try:
-            policy = folder_policy(path) or preset_policy()
+            policy = lookup.folder_policy(path) or preset_policy()
         except InputError:
             policy = preset_policy()
     return indicator_problems(data, policy, str(path))
@@ -103,8 +105,9 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     from .sheets.fill import check_output, fill_sheet, policy_template
 
     output = Path(output)
+    paths = list(paths)
     files = discover(paths, skip=output)  # earlier outputs under the inputs are not inputs
-    inputs, failures = read_inputs(files, policy=policy)
+    inputs, failures = read_inputs(files, policy=policy, lookup=PolicyLookup(paths))
     one_file = len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx"
     if inputs and not one_file and output.exists() and not output.is_dir():
         reason = "是一个已有的文件，不是目录" if output.is_file() else "不是目录"

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
-from .policy import Policy
+from .policy import Policy, PolicyLookup
 from .report.digests import Place, Results
 from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
@@ -161,14 +161,15 @@ class SpooledResults(Results):
 # -- work ----------------------------------------------------------------------------------
 
 _POLICY: Policy | None = None
+_LOOKUP: PolicyLookup = PolicyLookup()
 _SHEETS: Path | None = None
 _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
 
 
-def _init(policy: Policy, sheets_dir: Path | None, worker: bool = False) -> None:
-    global _POLICY, _SHEETS
-    _POLICY, _SHEETS = policy, sheets_dir
+def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup, worker: bool = False) -> None:
+    global _POLICY, _SHEETS, _LOOKUP
+    _POLICY, _SHEETS, _LOOKUP = policy, sheets_dir, lookup
     _TEMPLATES.clear()
     if worker:  # Ctrl-C is the main process's to handle (it stops the workers); SIGTERM kills
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -240,7 +241,11 @@ def _one(item, out: list) -> None:
             return
     from .report.figures import unit_of
 
-    summary = digest(scored, item.cells, item.policy)
+    try:
+        summary = digest(scored, item.cells, item.policy)
+    except PerfscoreError as exc:  # its policy's report style fails on it
+        out.append((Failure.from_error(source, exc, scored.name, scored.unit), None))
+        return
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
     rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)
     summary.detail = summary.rows = None  # type: ignore[assignment] - the main process records where they are spooled
@@ -254,7 +259,7 @@ def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     process only spools bytes. Never raises: any error is the Failure of that input."""
     out: list[tuple[tuple | Failure, int | None]] = []
     try:
-        items = read_path(path, policy=_POLICY)  # _POLICY: the caller's override, else each input's own
+        items = read_path(path, policy=_POLICY, lookup=_LOOKUP)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         return [(internal_failure(path, exc), None)]
     for item in items:
@@ -272,16 +277,17 @@ def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, int | None
     return [_work(Path(p)) for p in paths]
 
 
-def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path | None, chunk: int) -> Iterator[list]:
+def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path | None, chunk: int,
+             lookup: PolicyLookup) -> Iterator[list]:
     """Each input's results, in input order. At most a few chunks per worker are in flight,
     so neither the queue of tasks nor the finished results grow with the number of inputs."""
     if jobs <= 1:
-        _init(policy, sheets_dir)
+        _init(policy, sheets_dir, lookup)
         for path in files:
             yield _work(Path(path))
         return
     gc.freeze()  # the forked workers' collector leaves the inherited heap alone (no copy-on-write storm)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, True))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, lookup, True))
     try:
         pending: collections.deque = collections.deque()
         chunks = iter(lambda: list(itertools.islice(source, chunk)), [])
@@ -456,7 +462,7 @@ def run_batch(
             done, count = 0, 0
             if progress:
                 progress(0, files.count)
-            for batch in _iterate(files, jobs, policy, out.sheets, chunk):
+            for batch in _iterate(files, jobs, policy, out.sheets, chunk, PolicyLookup(inputs)):
                 for item, token in batch:
                     if isinstance(item, Failure):
                         failures.append(item)

@@ -8,7 +8,8 @@ the batch read through here, so all of them take the same inputs.
 
 Each Input carries its resolved Policy (``resolve_policy``, the one place that chooses it):
 the policy given by the caller (``--policy``) overrides the file's own ``policy:``, which
-overrides the nearest folder's ``perfscore.yaml``; the default preset when none applies.
+overrides the nearest folder's ``perfscore.yaml`` (at or below the folder the user named:
+``policy.PolicyLookup``); the default preset when none applies.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Iterable, Iterator
 
 from .errors import Failure, InputError, LayoutError, PerfscoreError
 from .model import Sheet
-from .policy import FOLDER_POLICY_NAMES, Policy, folder_policy, policy_spec, preset_policy
+from .policy import FOLDER_POLICY_NAMES, Policy, PolicyLookup, preset_policy
 from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -167,24 +168,29 @@ def is_policy_mapping(data: dict) -> bool:
 POLICY_KEYS = set(Policy.model_fields) | {"preset"}
 
 
-def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None) -> Policy:
+def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None, lookup: PolicyLookup | None = None
+                   ) -> Policy:
     """The policy a sheet read from ``path`` is scored under: ``override`` (the command
     line's), else the sheet's own ``policy:`` (a preset, or a file relative to ``path``),
-    else the nearest ``perfscore.yaml`` at or above ``path``'s folder, else the default."""
+    else the nearest ``perfscore.yaml`` at or above ``path``'s folder up to the folder the
+    user named (``lookup``: which files count; default: ``path`` named alone), else the
+    default."""
     if override is not None:
         return override
+    lookup = lookup if lookup is not None else PolicyLookup([path])
     if sheet.policy:
         try:
-            return policy_spec(sheet.policy, Path(path).parent)
+            return lookup.named(sheet.policy, path)
         except InputError as exc:
             raise InputError(f"文件 {path}「{sheet.name}」字段 policy（评分规则）: {exc}") from None
-    return folder_policy(path) or preset_policy()
+    return lookup.folder_policy(path) or preset_policy()
 
 
-def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None
-              ) -> list[Input | Failure]:
+def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None,
+              lookup: PolicyLookup | None = None) -> list[Input | Failure]:
     """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
-    the file's and the folder's); a failure is returned, not raised."""
+    the file's and the folder's; ``lookup`` says which policy files count, by default those
+    for ``path`` named alone); a failure is returned, not raised."""
     path = Path(path)
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -200,7 +206,7 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
     for item in items:
         if isinstance(item, Input):
             try:
-                item.policy = resolve_policy(path, item.sheet, policy)
+                item.policy = resolve_policy(path, item.sheet, policy, lookup)
             except PerfscoreError as exc:
                 item = Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
         out.append(item)
@@ -208,12 +214,15 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
 
 
 def read_inputs(paths: Iterable[Path | str], skip: Path | None = None, template: Path | str | None = None,
-                policy: Policy | None = None) -> tuple[list[Input], list[Failure]]:
+                policy: Policy | None = None, lookup: PolicyLookup | None = None) -> tuple[list[Input], list[Failure]]:
     """Every sheet of every input, and every input (or flat-workbook row) that failed;
-    ``policy`` overrides every file's own."""
+    ``policy`` overrides every file's own; ``lookup`` (default: for ``paths`` as named) says
+    which policy files count."""
+    paths = list(paths)
+    lookup = lookup if lookup is not None else PolicyLookup(paths)
     inputs: list[Input] = []
     failures: list[Failure] = []
     for path in discover(paths, skip=skip):
-        for item in read_path(path, template, policy):
+        for item in read_path(path, template, policy, lookup):
             (failures if isinstance(item, Failure) else inputs).append(item)
     return inputs, failures

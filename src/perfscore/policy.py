@@ -8,9 +8,11 @@ overrides settings, mapping settings merging key by key.
 from __future__ import annotations
 
 import functools
+import os
+import re
 from decimal import Decimal
-from pathlib import Path
-from typing import Annotated, Literal
+from pathlib import Path, PureWindowsPath
+from typing import Annotated, Iterable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -62,6 +64,14 @@ class Policy(BaseModel):
         "liaoning", min_length=1,
         description="预算绩效情况说明的文风: a shipped style (liaoning, hubei) or a jinja2 file (relative to the policy file)",
     )
+
+    @field_validator("report_style")
+    @classmethod
+    def _style_file(cls, value: str) -> str:
+        """A shipped style, or a style file as ``load_policy`` resolved it (beside its policy file)."""
+        if value not in REPORT_STYLES and not (os.path.isabs(value) and value.lower().endswith(".j2")):
+            raise ValueError(f"「{value}」既不是内置文风（{'、'.join(REPORT_STYLES)}）也不是规则文件旁边的 .j2 文件")
+        return value
 
     @field_validator("shares", "share_fallback")
     @classmethod
@@ -179,32 +189,41 @@ def _resolve(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
     return _merge(_resolve(_preset_data(parent), f"presets/{parent}.yaml", seen + (parent,)), data)
 
 
-def load_policy(spec: str | Path | None = None) -> Policy:
-    """A preset name (default, liaoning, hubei) or a policy file (YAML/JSON)."""
+def load_policy(spec: str | Path | None = None, *, label: str | None = None) -> Policy:
+    """A preset name (default, liaoning, hubei) or a policy file (YAML/JSON).
+
+    A policy is named by where it came from (SCORING.md §10): a preset by its name, a file
+    by ``label`` (its path as the inputs show it; default: the path as given), never by a
+    name it gives itself, and never as a preset (a file ``default.yaml`` is shown as such).
+    Its output settings (``report_style``, ``template``) name files beside it only."""
     spec = "default" if spec is None else spec
     if isinstance(spec, str) and spec in PRESETS:
         data, source, name = _resolve(_preset_data(spec), f"presets/{spec}.yaml"), f"presets/{spec}.yaml", spec
+        raw: dict = {}
+        path = None
     else:
         path = Path(spec)
+        name = source = file_label(str(path) if label is None else label)
         if not path.exists():
-            raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件")
-        from .projectfile import read_mapping
-
-        raw = read_mapping(path)
-        data, source, name = _resolve(raw, str(path)), str(path), path.stem
-        if path.name in FOLDER_POLICY_NAMES:  # a folder's perfscore.yaml: named after its preset
-            parent = raw.get("preset", "default")
-            extra = set(raw) - {"preset", "name"}
-            name = f"{parent}（{path.parent.name}）" if extra else str(parent)
-        style = raw.get("report_style")
-        if isinstance(style, str) and style not in REPORT_STYLES:  # a style file, relative to the policy file
-            data["report_style"] = str((path.parent / style).resolve())
-    data.setdefault("name", name)
+            raise InputError(f"评分规则「{source}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件")
+        raw = _read_policy_file(path, source)
+        if "name" in raw:
+            raise InputError(f"文件 {source} 字段 name: 评分规则以其来源（预设名或规则文件的路径）标明，不能自行命名，请删去 name")
+        data = _resolve(raw, source)
+        if isinstance(raw.get("report_style"), str) and raw["report_style"] not in REPORT_STYLES:
+            data["report_style"] = beside(path, raw["report_style"], "report_style", source, "文风",
+                                          f"内置文风（{'、'.join(REPORT_STYLES)}）", ".j2")
+        if isinstance(raw.get("template"), dict):
+            data["template"] = {kind: _template_beside(path, value, kind, source) for kind, value in raw["template"].items()}
+    data["name"] = name
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        raise InputError(validation_problems(exc, source, data)) from None
-    _check_style(policy, source)
+        raise InputError(validation_problems(exc, source, {k: v for k, v in data.items() if k != "name"})) from None
+    if path is not None and policy.report_style not in REPORT_STYLES:
+        from .report.styles import check_style
+
+        check_style(policy.report_style, f"文件 {source} 字段 report_style")
     return policy
 
 
@@ -212,46 +231,179 @@ FOLDER_POLICY_NAMES = ("perfscore.yaml", "perfscore.yml", "perfscore.json")
 REPORT_STYLES = ("liaoning", "hubei")  # templates/report_style.<name>.j2
 
 
-def _check_style(policy: Policy, source: str) -> None:
-    style = policy.report_style
-    if style not in REPORT_STYLES and not Path(style).is_file():
-        raise InputError(f"文件 {source} 字段 report_style: 「{style}」既不是内置文风（{'、'.join(REPORT_STYLES)}）也不是存在的模板文件")
+def file_label(path: str) -> str:
+    """How a policy file is shown: its path, normalized; never a preset's bare name."""
+    shown = os.path.normpath(path)
+    return f".{os.sep}{shown}" if shown in PRESETS else shown
 
 
-def _file_key(path: Path) -> tuple:
-    info = path.stat()
-    return (str(path.resolve()), info.st_mtime_ns, info.st_size)
+def _read_policy_file(path: Path, source: str) -> dict:
+    from .projectfile import read_mapping
+
+    try:
+        return read_mapping(path)
+    except InputError as exc:  # messages name the file as the inputs show it, never where it lies
+        raise InputError([p.message.replace(str(path), source) for p in exc.problems]) from None
+
+
+def beside(policy_file: Path, value: str, setting: str, source: str, what: str, builtin: str,
+           suffix: str | None = None) -> str:
+    """An output setting's file (``report_style: 我的文风.j2``): beside the policy file or in a
+    folder below it, never an absolute path or one through ``..`` (a policy file is data from
+    a unit's folder); returned as its absolute path."""
+    where = f"文件 {source} 字段 {setting}"
+    parts = re.split(r"[\\/]", value)
+    if not value.strip() or os.path.isabs(value) or PureWindowsPath(value).anchor or ".." in parts:
+        raise InputError(f"{where}: 「{value}」须是规则文件旁边的文件名（不能是绝对路径，也不能含 ..）")
+    if suffix and not value.lower().endswith(suffix):
+        raise InputError(f"{where}: {what}「{value}」既不是{builtin}也不是 {suffix} 文件")
+    folder = Path(os.path.realpath(Path(policy_file).parent))
+    target = Path(os.path.realpath(folder / value))
+    if folder not in target.parents:
+        raise InputError(f"{where}: 「{value}」指向规则文件所在目录之外（链接），拒绝使用")
+    if not target.is_file():
+        raise InputError(f"{where}: {what}「{value}」既不是{builtin}也不是规则文件旁边的文件")
+    return str(target)
+
+
+def _template_beside(policy_file: Path, value: object, kind: object, source: str) -> object:
+    if not isinstance(value, str):
+        return value  # the model says what is wrong with it
+    from .sheets.fill import TEMPLATE_NAMES
+
+    if value in TEMPLATE_NAMES:
+        return value
+    return beside(policy_file, value, f"template.{kind}", source, "模板", f"内置模板（{'、'.join(TEMPLATE_NAMES)}）")
+
+
+def _file_key(path: str) -> tuple:
+    info = os.stat(path)
+    return (path, info.st_mtime_ns, info.st_size)
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_file_policy(key: tuple) -> Policy:
-    return load_policy(Path(key[0]))
+def _cached_file_policy(label: str, key: tuple) -> Policy:
+    return load_policy(Path(key[0]), label=label)
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+class PolicyLookup:
+    """Which policy files count for the inputs a user named, and how each is shown
+    (SCORING.md §10). One lookup serves one run; it is small and pickles to workers.
+
+    ``inputs``: the paths the user named. A folder named bounds the ``perfscore.yaml``
+    lookup of every file found in it; a file named alone is bounded by the current folder
+    when it lies below it, else by its own folder. A found policy is shown by its path as
+    the inputs show it (``unitA/perfscore.yaml``), or, with ``relative=True``, by its path
+    below its bound only (an upload folder: no server path is ever shown).
+
+    ``folders=False``: no ``perfscore.yaml`` counts (serve: nothing on the server's disk);
+    ``named_files=False``: a project's ``policy:`` may only name a preset; ``confined=True``:
+    a policy file a project names must lie within the bound (an upload folder).
+
+    Each folder is looked at once per lookup (its answer cached, and the folders above it
+    answered on the way), not once per file."""
+
+    def __init__(self, inputs: Iterable[Path | str] = (), *, folders: bool = True, named_files: bool = True,
+                 confined: bool = False, relative: bool = False):
+        self.folders, self.named_files, self.confined, self.relative = folders, named_files, confined, relative
+        self._dirs: dict[str, str] = {}
+        self._files: set[str] = set()
+        for item in inputs:
+            key = str(Path(item))
+            if os.path.isdir(key):
+                self._dirs[key] = os.path.abspath(key)
+            else:
+                self._files.add(key)
+        self._cache: dict[tuple[str, str], Policy | InputError | None] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_cache": {}}
+
+    def bound(self, path: Path | str) -> tuple[str, str]:
+        """(the folder a file's lookup stops at, absolute; how that folder is shown)."""
+        text = str(Path(path))
+        if text not in self._files:
+            for parent in Path(text).parents:
+                root = self._dirs.get(str(parent))
+                if root is not None:
+                    return root, "" if self.relative else str(parent)
+        folder = os.path.dirname(os.path.abspath(text))
+        cwd = os.getcwd()
+        if _within(folder, cwd):
+            return cwd, ""
+        return folder, "" if self.relative else os.path.dirname(text)
+
+    def label(self, found: str, root: str, shown: str) -> str:
+        rel = os.path.relpath(found, root)
+        return file_label(os.path.join(shown, rel) if shown else rel)
+
+    def folder_policy(self, path: Path | str) -> Policy | None:
+        """The policy of the nearest ``perfscore.yaml`` in the folder of ``path`` or above
+        it, up to its bound; None when there is none."""
+        if not self.folders:
+            return None
+        root, shown = self.bound(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        chain: list[str] = []
+        answer: Policy | InputError | None = None
+        while True:
+            key = (folder, root)
+            if key in self._cache:
+                answer = self._cache[key]
+                break
+            chain.append(folder)
+            found = next((os.path.join(folder, n) for n in FOLDER_POLICY_NAMES if os.path.isfile(os.path.join(folder, n))),
+                         None)
+            if found is not None:
+                try:
+                    answer = self._load(found, root, shown)
+                except InputError as exc:
+                    answer = exc
+                break
+            parent = os.path.dirname(folder)
+            if folder == root or parent == folder or not _within(parent, root):
+                break
+            folder = parent
+        for folder in chain:
+            self._cache[(folder, root)] = answer
+        if isinstance(answer, InputError):
+            raise answer
+        return answer
+
+    def named(self, spec: str, path: Path | str) -> Policy:
+        """A project file's ``policy:``: a preset, or a policy file's path relative to the
+        project file ``path``'s folder."""
+        if spec in PRESETS:
+            return preset_policy(spec)
+        if not self.named_files:
+            raise InputError(f"评分规则「{spec}」不是预设（{'、'.join(PRESETS)}）；此处只能选用预设")
+        root, shown = self.bound(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        target = os.path.normpath(os.path.join(folder, spec))
+        if self.confined and (os.path.isabs(spec) or not _within(target, root)):
+            raise InputError(f"评分规则「{spec}」不在所交文件之内：只能选用预设或一同提交的规则文件")
+        if not os.path.isfile(target):
+            where = self.label(folder, root, shown)
+            raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件（相对于 {where}）")
+        return self._load(target, root, shown)
+
+    def _load(self, found: str, root: str, shown: str) -> Policy:
+        return _cached_file_policy(self.label(found, root, shown), _file_key(found))
 
 
 def policy_spec(spec: str, base: Path) -> Policy:
-    """A project file's ``policy:``: a preset name, or a policy file's path relative to ``base``
-    (the project file's folder). Files are loaded once per change."""
-    if spec in PRESETS:
-        return preset_policy(spec)
-    path = base / spec
-    if not path.is_file():
-        raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件（相对于 {base}）")
-    return _cached_file_policy(_file_key(path))
+    """A project file's ``policy:`` relative to ``base`` (the project file's folder), under
+    the single-file bound (``PolicyLookup``)."""
+    return PolicyLookup().named(spec, Path(base) / "_")
 
 
 def folder_policy(path: Path) -> Policy | None:
-    """The policy of the nearest ``perfscore.yaml`` in the folder of ``path`` or above it."""
-    folder = Path(path).absolute().parent
-    found = _folder_policy_file(folder)
-    return None if found is None else _cached_file_policy(_file_key(found))
-
-
-def _folder_policy_file(folder: Path) -> Path | None:
-    for candidate in (folder, *folder.parents):
-        for name in FOLDER_POLICY_NAMES:
-            if (candidate / name).is_file():
-                return candidate / name
-    return None
+    """The policy of the nearest ``perfscore.yaml`` for a file named alone (``PolicyLookup``)."""
+    return PolicyLookup([path]).folder_policy(path)
 
 
 @functools.cache
@@ -260,4 +412,4 @@ def preset_policy(name: str = "default") -> Policy:
     return load_policy(name)
 
 
-__all__ = ["Policy", "load_policy", "preset_policy", "policy_spec", "folder_policy", "PRESETS", "SHARE_ORDER"]
+__all__ = ["Policy", "PolicyLookup", "load_policy", "preset_policy", "policy_spec", "folder_policy", "PRESETS", "SHARE_ORDER"]

@@ -10,35 +10,20 @@ returned as a note for the 问题清单 instead.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-import jinja2
-
-from ..resources import templates_dir
 from ..scoring import IndicatorScore, SheetScore
 from ..terms import HUNDRED
 from ..values import format_number
+from .styles import chinese_number, style_text
 
 ONE = Decimal(1)
-NUMERALS = "〇一二三四五六七八九"
 
 
 def money(value: Decimal) -> str:
     return f"{format_number(value)}万元"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (for 一是、二是 … and section numbers)."""
-    if n < 10:
-        return NUMERALS[n]
-    if n < 20:
-        return "十" + (NUMERALS[n - 10] if n > 10 else "")
-    if n < 100:
-        return NUMERALS[n // 10] + "十" + (NUMERALS[n % 10] if n % 10 else "")
-    return str(n)
 
 
 def _sentence(text: str) -> str:
@@ -134,45 +119,6 @@ def review_facts(result: SheetScore) -> tuple[Review, list[str]]:
         department_budget=format_number(result.department_budget) if result.department_budget is not None else "",
     )
     return facts, notes
-
-
-# -- style templates -----------------------------------------------------------------------
-
-STYLE_PREFIX = "report_style."
-
-
-def _style_source(name: str) -> str:
-    path = Path(name) if Path(name).is_absolute() else templates_dir() / f"{STYLE_PREFIX}{name}.j2"
-    return path.read_text("utf-8")
-
-
-@functools.lru_cache(maxsize=1)
-def style_environment() -> jinja2.Environment:
-    """Plain-text templates (no escaping: the report escapes what they return)."""
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_style_source), autoescape=False, trim_blocks=True, lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["cn"] = chinese_number
-    env.filters["num"] = format_number
-    return env
-
-
-def squash(text: str) -> str:
-    """A style template's output as one paragraph: each line stripped, the lines joined
-    (Chinese needs no space between them; spaces inside a line are kept)."""
-    return "".join(line.strip() for line in str(text).splitlines())
-
-
-@functools.lru_cache(maxsize=16)
-def _style(name: str):
-    return style_environment().get_template(name).module
-
-
-def style_text(style: str, macro: str, *args) -> str:
-    """One macro of a style template (``project``, ``department``, ``overview``, ``lead``…)
-    rendered as one paragraph."""
-    return squash(getattr(_style(style), macro)(*args))
 
 
 def project_review(result: SheetScore, style: str = "liaoning") -> str:
