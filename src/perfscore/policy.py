@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import InputError
 from .model import guard_int
 from .projectfile import load_mapping, validation_problems
-from .resources import PRESETS, preset_path
+from .resources import PRESETS, TEMPLATE_NAMES, preset_path
 from .values import LE, format_number
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
@@ -269,8 +269,6 @@ def beside(policy_file: Path, value: str, setting: str, source: str, what: str, 
 def _template_beside(policy_file: Path, value: object, kind: object, source: str) -> object:
     if not isinstance(value, str):
         return value  # the model says what is wrong with it
-    from .sheets.fill import TEMPLATE_NAMES
-
     if value in TEMPLATE_NAMES:
         return value
     return beside(policy_file, value, f"template.{kind}", source, "模板", f"内置模板（{'、'.join(TEMPLATE_NAMES)}）")
