@@ -244,7 +244,8 @@ def _one(item, out: list) -> None:
     try:
         summary = digest(scored, item.cells, item.policy)
     except PerfscoreError as exc:  # its policy's report style fails on it
-        out.append((Failure.from_error(source, exc, scored.name, scored.unit), None))
+        why = f"文件 {source}「{scored.name}」: 评分规则 {item.policy.name} 的{exc}"
+        out.append((Failure(source, scored.name, scored.unit, (why,)), None))
         return
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
     rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)

@@ -107,6 +107,23 @@ class Grouping:
     project_bars: ScoreBars = field(default_factory=ScoreBars)
     department_bars: ScoreBars = field(default_factory=ScoreBars)
     department_grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
+    policies: dict[str, int] = field(default_factory=dict)  # each policy shown, in order of appearance → sheets
+
+    def mixed(self) -> bool:
+        """Whether the sheets were scored under more than one policy (their grades do not compare)."""
+        return len(self.policies) > 1
+
+
+def policy_line(policy: str, grouping: Grouping) -> str:
+    """The 问题清单's line for a sheet of a batch scored under several policies."""
+    return f"按评分规则 {policy} 评分（本批共用了 {len(grouping.policies)} 种评分规则：{'、'.join(grouping.policies)}，各规则下的得分与等级不可直接比较）"
+
+
+def mixed_policies(results: Results, grouping: Grouping):
+    """Each sheet with its policy line, when the batch mixes policies (else nothing)."""
+    if grouping.mixed():
+        for r in results:
+            yield r, policy_line(r.policy, grouping)
 
 
 def department_of(result: Digest) -> str:
@@ -124,6 +141,7 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     for d in results:
         grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
+        grouping.policies[d.policy] = grouping.policies.get(d.policy, 0) + 1
         if d.kind == "department":
             grouping.department_bars.add(d)
             grouping.department_grades[d.grade] = grouping.department_grades.get(d.grade, 0) + 1
@@ -227,10 +245,16 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
             if r.warning_count:
                 yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
 
+    def policy_items():
+        for r, line in mixed_policies(results, grouping):
+            yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": [line]}
+
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     problems = [
         {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items,
          "count": len(failure_items)},
+        {"kind": "policies", "title": f"评分规则不一致（{len(grouping.policies)}种评分规则）", "items": policy_items(),
+         "count": len(results) if grouping.mixed() else 0},
         {"kind": "discrepancies", "title": f"与原表不一致（{overall.discrepancies}处）", "items": discrepancy_items(),
          "count": overall.discrepancies},
         {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": warning_items(),
@@ -243,6 +267,7 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
     return {
         "title": "预算绩效情况说明",
         "year": year,
+        "policies": list(grouping.policies),
         "figures": figures,
         "grades": GRADES,
         "groups": [group_context(g) for g in grouping.groups],

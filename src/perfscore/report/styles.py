@@ -41,6 +41,10 @@ def _style_source(name: str) -> str:
     return path.read_text("utf-8")
 
 
+class StyleLimit(SecurityError):
+    """A style asked for more than a style may make (its message is perfscore's own)."""
+
+
 class StyleEnvironment(ImmutableSandboxedEnvironment):
     """A report style renders in jinja2's sandbox (a policy file, and so its style, comes from
     a unit's folder: data, never code): no attribute starting with ``_``, no function
@@ -52,11 +56,11 @@ class StyleEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context, operator, left, right):
         if operator == "**" and isinstance(right, (int, Decimal)) and (
                 abs(right) > MAX_POWER or isinstance(left, int) and left.bit_length() * abs(right) > 64 * MAX_POWER):
-            raise SecurityError(f"文风模板的乘方 {right} 次超出上限")
+            raise StyleLimit(f"文风模板的乘方 {right} 次超出上限")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_REPEAT:
-                    raise SecurityError(f"文风模板重复出的内容超过 {MAX_REPEAT} 个字符")
+                    raise StyleLimit(f"文风模板重复出的内容超过 {MAX_REPEAT} 个字符")
         return super().call_binop(context, operator, left, right)
 
 
@@ -92,8 +96,10 @@ def check_style(style: str, where: str) -> None:
 
 
 def style_problem(exc: BaseException) -> str:
-    if isinstance(exc, SecurityError):
-        return f"不允许的操作（{exc}）"
+    if isinstance(exc, StyleLimit):
+        return str(exc)
+    if isinstance(exc, SecurityError):  # the sandbox refused: never the library's words
+        return "用到了不允许的属性或方法（文风模板在沙箱中渲染，不能调用程序代码）"
     if isinstance(exc, (OSError, UnicodeDecodeError)):
         return "无法读取（须为 UTF-8 文本）"
     return str(getattr(exc, "message", None) or exc) or type(exc).__name__

@@ -12,7 +12,7 @@ from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
 from ..xlsx.stream import HEADER, PageSetup, Workbook
 from .digests import Digest, Results
-from .documents import Grouping, group_results, overview_paragraphs
+from .documents import Grouping, group_results, mixed_policies, overview_paragraphs
 from .figures import SummaryFigures, unit_of
 
 
@@ -58,6 +58,9 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 for p in f.problems:
                     problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
                                         p.field, p.cell, p.message, None, None])
+            grouping = grouping or group_results(results, failures)
+            for r, line in mixed_policies(results, grouping):
+                problems.write_row(["评分规则", unit_of(r), r.source, r.name, None, None, None, line, None, None])
             for r in results:
                 if not (r.discrepancy_count or r.warning_count):
                     continue
