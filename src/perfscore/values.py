@@ -16,7 +16,6 @@ from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
-OPERATORS = (GE, GT, LE, LT, EQ)
 
 # Operator glyphs and words (SCORING.md §4). A word may stand anywhere before the number
 # (不超过上年的5%); at each position the longest word wins (大于等于 is ≥, not >).
