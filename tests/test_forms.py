@@ -16,6 +16,7 @@ import openpyxl.comments
 import pytest
 
 from formbuilder import Typing, build, convert, soffice
+from hostile import compound_file
 from perfscore.errors import SheetError
 from perfscore.forms import read_form_workbook
 from perfscore.forms.grid import format_kind, read_workbook_grid
@@ -387,14 +388,14 @@ def test_encrypted_and_corrupt_files_are_refused(tmp_path):
     (tmp_path / "zipcrypt.xlsx").write_bytes(bytes(data))
     with pytest.raises(SheetError, match=r"zipcrypt.xlsx: 工作簿已加密"):
         read_form_workbook(tmp_path / "zipcrypt.xlsx")
-    (tmp_path / "agile.xlsx").write_bytes(_compound_file({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 5000,
+    (tmp_path / "agile.xlsx").write_bytes(compound_file({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 5000,
                                                           "EncryptedPackage": b"\x00" * 5000}))
     with pytest.raises(SheetError, match=r"agile.xlsx: 工作簿已加密（设了打开密码）"):
         read_form_workbook(tmp_path / "agile.xlsx")
     bof = struct.pack("<HHHHHHII", 0x0809, 16, 0x0600, 0x0005, 0, 0, 0, 0)
     filepass = struct.pack("<HHH", 0x002F, 2, 1)
     eof = struct.pack("<HH", 0x000A, 0)
-    (tmp_path / "rc4.xls").write_bytes(_compound_file({"Workbook": (bof + filepass + eof).ljust(5000, b"\x00")}))
+    (tmp_path / "rc4.xls").write_bytes(compound_file({"Workbook": (bof + filepass + eof).ljust(5000, b"\x00")}))
     with pytest.raises(SheetError, match=r"rc4.xls: 工作簿已加密（设了打开密码）"):
         read_form_workbook(tmp_path / "rc4.xls")
     (tmp_path / "junk.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
@@ -402,49 +403,12 @@ def test_encrypted_and_corrupt_files_are_refused(tmp_path):
         read_form_workbook(tmp_path / "junk.xls")
 
 
-def _compound_file(streams: dict[str, bytes]) -> bytes:
-    """A minimal OLE2 compound file (512-byte sectors, streams ≥ 4096 bytes, one FAT sector)."""
-    sectors: list[bytes] = []
-    fat: list[int] = []
-    starts = {}
-    for name, body in streams.items():
-        body = body + b"\x00" * (-len(body) % 512)
-        starts[name] = len(sectors)
-        n = len(body) // 512
-        for i in range(n):
-            sectors.append(body[i * 512 : (i + 1) * 512])
-            fat.append(len(sectors) if i + 1 < n else 0xFFFFFFFE)
-    dir_sid = len(sectors)
-    entries = [("Root Entry", 5, 0xFFFFFFFE, 0)] + [(n, 2, starts[n], len(b)) for n, b in streams.items()]
-    directory = b""
-    for name, kind, start, size in entries:
-        raw = name.encode("utf-16-le") + b"\x00\x00"
-        entry = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1)
-        entry += struct.pack("<III", 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
-        entry = entry.ljust(0x74, b"\x00") + struct.pack("<II", start, size) + b"\x00" * 4
-        directory += entry
-    directory = directory.ljust(-(-len(directory) // 512) * 512, b"\x00")
-    for i in range(len(directory) // 512):
-        sectors.append(directory[i * 512 : (i + 1) * 512])
-        fat.append(len(sectors) if i + 1 < len(directory) // 512 else 0xFFFFFFFE)
-    fat_sid = len(sectors)
-    fat.append(0xFFFFFFFD)
-    sectors.append(struct.pack(f"<{128}I", *(fat + [0xFFFFFFFF] * (128 - len(fat)))))
-    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHH", 0x3E, 3, 0xFFFE, 9)
-    header += struct.pack("<H", 6) + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, 1, dir_sid, 0, 4096, 0xFFFFFFFE, 0,
-                                                                0xFFFFFFFE, 0)
-    header += struct.pack("<I", fat_sid) + struct.pack("<I", 0xFFFFFFFF) * 108
-    return header + b"".join(sectors)
-
-
 def test_xls_whose_formats_cannot_be_read_is_never_misread(converted, monkeypatch):
-    """Without the BIFF formats, 1 (a 100% cell) against a % target is refused, not read as 1%."""
-    from perfscore.forms import biff
+    """Without the .xls formats (no XF records), 1 (a 100% cell) against a % target is refused,
+    not read as 1%."""
+    from perfscore.forms import grid
 
-    def unreadable(book):
-        raise biff.BiffError("not BIFF8")
-
-    monkeypatch.setattr(biff, "read_book", unreadable)
+    monkeypatch.setattr(grid, "_xls_kinds", lambda book: [])
     path = converted[("national-fazhi-numbers-merged", "xls")]
     with pytest.raises(SheetError) as exc:
         read_form_workbook(path)
