@@ -647,3 +647,128 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
     data = __import__("json").loads(result.output, parse_float=Decimal)
     assert (data["total"], data["grade"]) == (Decimal("98.32"), "优")
     assert [i["score"] for i in data["indicators"]] == [i.score for i in score_sheet(model, policy).indicators]
+
+
+# ------------------------------------------------------------------ what a form holds besides the form (SCORING.md §9)
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(SheetError) as exc:
+        read_form_workbook(path)
+    return [str(p) for p in exc.value.problems]
+
+
+def _score(path: Path, preset: str = "liaoning"):
+    from perfscore.api import score_files
+
+    results, failures = score_files([path], preset_policy(preset))
+    assert not failures, [f.lines() for f in failures]
+    return results
+
+
+def test_target_merged_over_an_empty_actual_is_an_empty_actual(tmp_path):
+    """A 年度指标值 cell merged over the 实际完成值 cell is not the actual (it read as full marks)."""
+    def edit(ws):
+        row = _find(ws, "决策咨询建议数量").row
+        ws.cell(row=row, column=6).value = None
+        ws.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
+        edit.row = row
+    path = _goumai(tmp_path, edit)
+    r = edit.row
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 F{r}（实际完成值，「决策咨询建议数量」）为空："
+                               f"它被单元格 E{r}（年度指标值）的合并区域 E{r}:F{r} 盖住；请取消合并并填写实际完成值"]
+
+
+def test_amount_typed_in_yuan_in_the_wanyuan_block_is_converted_and_said(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "年度资金总额").row, column=6)
+        assert cell.value == 22.12
+        cell.value = "221200元"
+        edit.address = cell.coordinate
+    path = _goumai(tmp_path, edit)
+    form = read_form_workbook(path)[0]
+    assert form.sheet.budget.executed == Decimal("22.12")
+    note = (f"文件 {path} 工作表「政府购买法律服务」单元格 {edit.address}（全年执行数）: 「221200元」的单位是元，"
+            "本栏金额单位为万元，按 22.12 万元 读取")
+    assert form.findings == [note]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("98.32"), "优")
+    assert result.warnings[0] == note
+
+
+def test_department_task_amount_in_yuan_is_converted(tmp_path):
+    model = sample(LN / "zhengti.yaml")
+    path = build(tmp_path / "dept.xlsx", [(model.name, model)], "liaoning", Typing(merge_level1=True, bands=True))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    cell = ws.cell(row=_find(ws, model.tasks[0].name).row, column=4)
+    assert Decimal(str(cell.value)) == Decimal("41.86")
+    cell.value = "418600元"
+    wb.save(path)
+    form = read_form_workbook(path)[0]
+    assert form.sheet.tasks[0].budget == Decimal("41.86")
+    assert form.findings == [f"文件 {path} 工作表「{model.name}」单元格 {cell.coordinate}（项目下达金额）: 「418600元」的单位是元，"
+                             "本栏金额单位为万元，按 41.86 万元 读取"]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("94.30"), "优")
+
+
+def test_amount_in_a_unit_that_is_not_money_is_an_error(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "年度资金总额").row, column=6)
+        cell.value = "90%"
+        edit.address = cell.coordinate
+    path = _goumai(tmp_path, edit)
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.address}（全年执行数）: 「90%」的单位「%」"
+                               "不是金额单位，这里应为金额（万元）"]
+
+
+def test_indicator_row_with_values_but_no_name_is_an_error(tmp_path):
+    def edit(ws):
+        cell = _find(ws, "法律建议稿及说明数量")
+        cell.value = None
+        edit.row = cell.row
+    path = _goumai(tmp_path, edit)
+    r = edit.row
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 D{r}（三级指标）为空，但第{r}行填了年度指标值 E{r}、"
+                               f"实际完成值 F{r}：请填写指标名称，或删除这一行"]
+
+
+def test_two_columns_that_both_read_as_the_actual_are_ambiguous(tmp_path):
+    def edit(ws):
+        head = _find(ws, "三级指标").row
+        ws.cell(row=head, column=11).value = "全年实际值"
+        ws.cell(row=head + 1, column=11).value = "3条"
+        edit.head = head
+    path = _goumai(tmp_path, edit)
+    h = edit.head
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 表头第{h}行有两列都是实际完成值：F{h}「实际完成值」和 "
+                               f"K{h}「全年实际值」，无法确定读哪一列；请删除或改名其中一列"]
+
+
+def test_the_readers_findings_reach_every_output(tmp_path):
+    """年度资金总额 ≠ the sum of its 其中 rows: in the result's warnings, so in score's JSON and
+    text, and in the batch's 问题 sheet."""
+    import json
+
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    def edit(ws):
+        row = _find(ws, "上年结转资金").row
+        ws.cell(row=row, column=6).value = 1
+    (tmp_path / "in").mkdir()
+    path = _goumai(tmp_path / "in", edit)
+    finding = read_form_workbook(path)[0].findings[0]
+    assert "年度资金总额 22.12 与其中各项" in finding
+    scored = CliRunner().invoke(main, ["score", str(path), "--policy", "liaoning", "--format", "json"])
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.output)["warnings"][0] == finding
+    text = CliRunner().invoke(main, ["score", str(path), "--policy", "liaoning"])
+    assert finding in text.output
+    batch = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--policy", "liaoning",
+                                      "--quiet"])
+    assert batch.exit_code == 0, batch.stderr
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
+    assert ("提示", finding) in [(row[0], row[7]) for row in rows]
