@@ -96,7 +96,8 @@ def converted(tmp_path_factory):
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     root = tmp_path_factory.mktemp("lo")
-    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root), _with_formulas(root)]
+    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root), _with_formulas(root),
+                                                              _hidden_row_form(root), _hidden_sheets_form(root)]
     out = {}
     for fmt in ("xls", "ods"):
         for src, dst in zip(sources, convert(sources, fmt, root / fmt, root / "profile")):
@@ -772,3 +773,73 @@ def test_the_readers_findings_reach_every_output(tmp_path):
     assert batch.exit_code == 0, batch.stderr
     rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
     assert ("提示", finding) in [(row[0], row[7]) for row in rows]
+
+
+def _hidden_row_form(folder: Path) -> Path:
+    """goumai with an old draft's indicator row below the others, hidden (row hidden in Excel)."""
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    draft = model.indicators[0].model_copy(update={"name": "旧稿指标", "actual": "1 条"})
+    both = model.model_copy(update={"indicators": [*model.indicators, draft]})
+    path = build(folder / "hidden_row.xlsx", [(model.name, both)], "national", Typing())
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.row_dimensions[_find(ws, "旧稿指标").row].hidden = True
+    wb.save(path)
+    return path
+
+
+def _hidden_sheets_form(folder: Path) -> Path:
+    """goumai, and old drafts of it (other numbers) on a hidden and a veryHidden sheet."""
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    draft = model.model_copy(update={"indicators": [model.indicators[0].model_copy(update={"actual": "1 条"}),
+                                                    *model.indicators[1:]]})
+    path = build(folder / "hidden_sheets.xlsx", [(model.name, model), ("旧稿", draft), ("草稿", draft)], "national", Typing())
+    wb = openpyxl.load_workbook(path)
+    wb["旧稿"].sheet_state = "hidden"
+    wb["草稿"].sheet_state = "veryHidden"
+    wb.save(path)
+    return path
+
+
+def _assert_hidden_row_left_out(path: Path) -> None:
+    form = read_form_workbook(path)[0]
+    assert [i.name for i in form.sheet.indicators] == [i.name for i in sample(LN / "zhengfu_goumai_falv_fuwu.yaml").indicators]
+    row = _rc(form.cells["indicators[5].name"])[0] + 1
+    assert form.findings == [f"文件 {path} 工作表「政府购买法律服务」: 第{row}行是隐藏行，未读取（打印出的表不含隐藏行）"]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("98.32"), "优")
+    assert result.warnings[0] == form.findings[0]
+
+
+def _assert_hidden_sheets_left_out(path: Path, states: tuple[str, ...]) -> None:
+    forms = read_form_workbook(path)
+    assert [f.sheet.name for f in forms] == ["政府购买法律服务"]
+    assert forms[0].findings == [f"文件 {path} 工作表「{name}」: 是隐藏的工作表（{state}），未读取（打印出的表不含隐藏的工作表）"
+                                 for name, state in zip(("旧稿", "草稿"), states)]
+    assert score_sheet(forms[0].sheet, preset_policy("liaoning")).total == Decimal("98.32")
+
+
+def test_hidden_rows_are_not_read_and_are_named(tmp_path):
+    _assert_hidden_row_left_out(_hidden_row_form(tmp_path))
+
+
+def test_hidden_and_very_hidden_sheets_are_not_read_and_are_named(tmp_path):
+    path = _hidden_sheets_form(tmp_path)
+    _assert_hidden_sheets_left_out(path, ("hidden", "veryHidden"))
+    wb = openpyxl.load_workbook(path)
+    wb.remove(wb["旧稿"])
+    wb.create_sheet("填报说明")["A1"] = "金额单位：万元"
+    wb.active = 2
+    wb["政府购买法律服务"].sheet_state = "hidden"
+    wb.save(path)
+    with pytest.raises(SheetError, match=r"找不到绩效自评表.*（隐藏的工作表 「政府购买法律服务」、「草稿」 不读取"):
+        read_form_workbook(path)
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_hidden_rows_and_sheets_after_libreoffice(converted, fmt):
+    _assert_hidden_row_left_out(converted[("hidden_row", fmt)])
+    path = converted[("hidden_sheets", fmt)]
+    states = tuple(g.hidden for g in read_workbook_grid(path).sheets[1:])
+    assert all(states)  # LibreOffice keeps both sheets hidden
+    _assert_hidden_sheets_left_out(path, states)

@@ -92,6 +92,7 @@ def cfb_streams(data: bytes) -> dict[str, bytes]:
 class SheetInfo:
     formats: dict[tuple[int, int], str] = field(default_factory=dict)  # 1-based cell → percent/date
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based rows whose ROW record has fDyZero
 
 
 @dataclass(slots=True)
@@ -174,6 +175,9 @@ def read_book(book: bytes) -> BookInfo:
                     k = kind(xf)
                     if k != _grid.NUMBER:
                         sheet.formats[(r + 1, c0 + 1 + i)] = k
+            elif rid == 0x0208 and len(body) >= 14:  # ROW: fDyZero (0x20) is a hidden row
+                if struct.unpack_from("<H", body, 12)[0] & 0x20:
+                    sheet.hidden_rows.add(struct.unpack_from("<H", body, 0)[0] + 1)
             elif rid == 0x0205 and len(body) >= 8:  # BOOLERR
                 r, c = struct.unpack_from("<HH", body, 0)
                 if body[7] == 1:

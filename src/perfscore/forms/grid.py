@@ -55,6 +55,8 @@ class Grid:
     _anchor: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
     max_row: int = 0
     max_col: int = 0
+    hidden: str = ""  # the sheet's state: '' (visible), 'hidden' or 'veryHidden'
+    hidden_rows: frozenset[int] = frozenset()  # 1-based rows hidden in the sheet (not on the printed form)
 
     def __post_init__(self) -> None:
         self.max_row = max((r for r, _ in self.cells), default=0)
@@ -191,6 +193,7 @@ _SHEET_ENTRY = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
 _REL = re.compile(r"<Relationship\b([^>]*?)/?>")
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _HAS_F = re.compile(r"<(?:\w+:)?f\b")
+_ROW = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
 _V = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _XF_BLOCK = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
 _XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
@@ -243,6 +246,7 @@ def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Work
     styles = _xlsx_styles(zf, label)
     entries = _xlsx_sheets(zf, label)
     wb = _calamine(path, data, label)
+    states = _sheet_states(wb)
     sheets = []
     try:
         for name, part in entries:
@@ -277,10 +281,36 @@ def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Work
             cells = _grid_cells(rows, formats, label, name)
             cells.update(special)
             merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-            sheets.append(Grid(name, cells, merges))
+            sheets.append(Grid(name, cells, merges, hidden=states.get(name, ""), hidden_rows=_xlsx_hidden_rows(xml)))
     finally:
         wb.close()
     return Workbook(path, sheets)
+
+
+def _xlsx_hidden_rows(xml: str) -> frozenset[int]:
+    out = set()
+    for m in _ROW.finditer(xml):
+        head = m.group(1)
+        if "hidden=" in head:
+            a = dict(_ATTR.findall(head))
+            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                out.add(int(a["r"]))
+    return frozenset(out)
+
+
+def _sheet_states(wb) -> dict[str, str]:
+    """Each sheet's visibility as python-calamine reads it: '' (visible), 'hidden' or 'veryHidden'."""
+    from python_calamine import SheetVisibleEnum
+
+    def state(visible) -> str:
+        if visible == SheetVisibleEnum.Hidden:
+            return "hidden"
+        return "veryHidden" if visible == SheetVisibleEnum.VeryHidden else ""
+
+    try:
+        return {m.name: state(m.visible) for m in wb.sheets_metadata}
+    except Exception:  # noqa: BLE001 - calamine's own error types; visibility unknown is visible
+        return {}
 
 
 def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], label: str, name: str,
@@ -319,6 +349,7 @@ def _read_xls(path: Path, data: bytes, label: str) -> Workbook:
     if info is not None and info.encrypted:
         raise SheetError(f"{label}: 工作簿已加密（设了打开密码），请在 Excel/WPS 中去掉密码并另存后再试")
     wb = _calamine(path, data, label)
+    states = _sheet_states(wb)
     sheets = []
     try:
         for name in wb.sheet_names:
@@ -330,7 +361,8 @@ def _read_xls(path: Path, data: bytes, label: str) -> Workbook:
                 for (r, c), code in meta.errors.items():
                     cells[(r, c)] = Cell(code, ERROR, ref(r, c))
             merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-            sheets.append(Grid(name, cells, merges, formats_known=meta is not None))
+            sheets.append(Grid(name, cells, merges, formats_known=meta is not None, hidden=states.get(name, ""),
+                               hidden_rows=frozenset(meta.hidden_rows) if meta else frozenset()))
     finally:
         wb.close()
     return Workbook(path, sheets)
@@ -343,11 +375,13 @@ _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
 }
 _T = "{%s}" % _NS["table"]
 _O = "{%s}" % _NS["office"]
 _X = "{%s}" % _NS["text"]
 _C = "{%s}" % _NS["calcext"]
+_S = "{%s}" % _NS["style"]
 _ERROR_TEXTS = {"#DIV/0!", "#REF!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL!", "Err:502", "Err:504", "Err:522"}
 
 
@@ -416,13 +450,18 @@ def _read_ods(path: Path, zf: zipfile.ZipFile, label: str) -> Workbook:
     except ElementTree.ParseError:
         raise SheetError(f"{label}: 工作簿已损坏（content.xml 不是有效的 XML）") from None
     sheets = []
+    hidden_styles = {st.get(f"{_S}name") for st in root.iter(f"{_S}style")
+                     if any(tp.get(f"{_T}display") == "false" for tp in st.iter(f"{_S}table-properties"))}
     for table in root.iter(f"{_T}table"):
         name = table.get(f"{_T}name", "")
         cells: dict[tuple[int, int], Cell] = {}
         merges = []
+        hidden_rows: set[int] = set()
         r = 0
         for row in table.iter(f"{_T}table-row"):
             rrep = int(row.get(f"{_T}number-rows-repeated", "1"))
+            if row.get(f"{_T}visibility", "visible") != "visible" and len(row):
+                hidden_rows.update(range(r + 1, r + 1 + min(rrep, 1024)))
             c = 0
             row_cells = []
             for el in row:
@@ -445,5 +484,6 @@ def _read_ods(path: Path, zf: zipfile.ZipFile, label: str) -> Workbook:
             if len(cells) > MAX_CELLS:
                 raise SheetError(f"{label} 工作表「{name}」: 单元格超过 {MAX_CELLS} 个，拒绝读取")
             r += rrep
-        sheets.append(Grid(name, cells, merges))
+        sheets.append(Grid(name, cells, merges, hidden="hidden" if table.get(f"{_T}style-name") in hidden_styles else "",
+                           hidden_rows=frozenset(hidden_rows)))
     return Workbook(path, sheets)
