@@ -843,3 +843,82 @@ def test_hidden_rows_and_sheets_after_libreoffice(converted, fmt):
     states = tuple(g.hidden for g in read_workbook_grid(path).sheets[1:])
     assert all(states)  # LibreOffice keeps both sheets hidden
     _assert_hidden_sheets_left_out(path, states)
+
+
+def _two_forms(tmp_path: Path, rows: int = 0, cols: int = 0, edit=None) -> tuple[Path, list]:
+    """goumai's national form with fazhi's pasted on the same sheet (below or beside it)."""
+    from formbuilder import paste
+
+    models = [sample(LN / "zhengfu_goumai_falv_fuwu.yaml"), sample(LN / "fazhi_jianshe.yaml")]
+    first = build(tmp_path / "two.xlsx", [(models[0].name, models[0])], "national", Typing())
+    second = build(tmp_path / "second.xlsx", [(models[1].name, models[1])], "national", Typing(numbers=True))
+    if edit:
+        wb = openpyxl.load_workbook(second)
+        edit(wb.active)
+        wb.save(second)
+    if rows == -1:
+        rows = openpyxl.load_workbook(first).active.max_row + 2
+    return paste(first, second, rows, cols), models
+
+
+def _assert_reads_both(path: Path, models: list) -> None:
+    forms = read_form_workbook(path)
+    assert [f.sheet.name for f in forms] == [m.name for m in models]
+    policy = preset_policy("liaoning")
+    for form, model in zip(forms, models):
+        got, want = score_sheet(form.sheet, policy), score_sheet(model, policy)
+        assert (got.total, [i.score for i in got.indicators]) == (want.total, [i.score for i in want.indicators])
+    assert forms[1].source == f"{path}「{models[0].name}」第2个项目"
+
+
+def test_second_form_below_is_a_second_project(tmp_path):
+    _assert_reads_both(*_two_forms(tmp_path, rows=-1))
+
+
+def test_second_form_beside_after_an_empty_column_is_a_second_project(tmp_path):
+    path, models = _two_forms(tmp_path, cols=11)  # A–J, then L–U
+    _assert_reads_both(path, models)
+    assert read_form_workbook(path)[1].cells["name"] == "N3"
+
+
+def test_second_form_below_with_a_label_the_reader_does_not_know_is_named(tmp_path):
+    def edit(ws):
+        _find(ws, "项目名称").value = "项目全称"
+    path, _ = _two_forms(tmp_path, rows=-1, edit=edit)
+    ws = openpyxl.load_workbook(path).active
+    start, bottom = _find(ws, "总分").row + 3, ws.max_row  # the second form: from its title to its last row
+    assert ws.cell(row=start, column=1).value == "项目支出绩效自评表" and _find(ws, "项目全称").row == start + 2
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」第2个项目（第{start}–{bottom}行）: 找不到「项目名称」"
+                               "（查找的标签：项目名称、项目(政策)名称、政策名称、项目(政策)全称、部门(单位)名称、单位名称、部门名称）"]
+
+
+def test_second_form_beside_with_no_empty_column_is_named(tmp_path):
+    path, _ = _two_forms(tmp_path, cols=10)  # A–J, then K–T
+    head = _find(openpyxl.load_workbook(path).active, "三级指标").row
+    problems = _problems(path)
+    assert problems[0] == (f"文件 {path} 工作表「政府购买法律服务」: 第{head}行有并排的两张绩效指标表（「三级指标」表头在 D{head}、"
+                           f"N{head}），它们之间没有空列，无法分开读取；请把每个项目放在单独的工作表或上下排列")
+
+
+def test_the_same_form_twice_counts_once(tmp_path):
+    model = sample(HB / "02_gonggong_falv_fuwu.yaml")
+    path = build(tmp_path / "twice.xlsx", [(model.name, model), (model.name, model)], "hubei", Typing(), stacked=True)
+    forms = read_form_workbook(path)
+    assert [f.source for f in forms] == [f"{path}「{model.name}」第1个项目"]
+    assert forms[0].findings == [f"文件 {path}: 工作表「{model.name}」第2个项目与工作表「{model.name}」第1个项目是同一项目"
+                                 f"「{model.name}」（{model.unit}、2024年度），内容相同，只计一次（工作表「{model.name}」第2个项目未计入）"]
+    copy = build(tmp_path / "copy.xlsx", [(model.name, model), ("副本", model)], "hubei", Typing())
+    forms = read_form_workbook(copy)
+    assert len(forms) == 1 and "工作表「副本」与工作表「" in forms[0].findings[0]
+    results = _score(copy, "hubei")
+    assert len(results) == 1 and results[0].budget_executed == model.budget.executed
+    assert results[0].warnings[0] == forms[0].findings[0]
+
+
+def test_the_same_project_with_different_content_is_an_error_for_both(tmp_path):
+    model = sample(HB / "02_gonggong_falv_fuwu.yaml")
+    other = model.model_copy(update={"budget": model.budget.model_copy(update={"executed": Decimal(1)})})
+    path = build(tmp_path / "differ.xlsx", [(model.name, model), ("旧稿", other)], "hubei", Typing())
+    what = f"同一项目「{model.name}」（{model.unit}、2024年度），但内容不同，无法确定以哪一份为准；请核对后只保留一份"
+    assert _problems(path) == [f"文件 {path} 工作表「{model.name}」: 与工作表「旧稿」是{what}",
+                               f"文件 {path} 工作表「旧稿」: 与工作表「{model.name}」是{what}"]

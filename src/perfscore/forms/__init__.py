@@ -127,9 +127,14 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
                 continue
             source = f"{path}「{grid.name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
             if len(parts) > 1:
-                sec.where = f"{where}第{i + 1}个项目" + (f"「{short(data['name'])}」" if data.get("name") else "")
+                # each form named by its place: 第2个项目「name」, or its columns and rows when it has no name
+                base = sec.where
+                place = f"（{base[len(where):]}第{sec.top}–{sec.bottom}行）"
+                sec.where = f"{where}第{i + 1}个项目" + (f"「{short(data['name'])}」" if data.get("name") else place)
+                sec.problems = [p.replace(base, sec.where, 1) for p in sec.problems]
+                sec.findings = [p.replace(base, sec.where, 1) for p in sec.findings]
             if sec.problems:
-                problems += [p.replace(where, sec.where, 1) for p in sec.problems]
+                problems += sec.problems
                 continue
             for ind in data.get("indicators") or []:
                 # a form with no 分值 column: the share printed after the 一级 name (产出指标(50分)) is its share
@@ -141,6 +146,7 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
                 continue
             cells = {k: v for k, v in sec.cells.items()}
             out.append(FormSheet(source, sheet, cells, shares, extra, sec_notes(sheet_notes, sec.findings)))
+    out = _once(path, out, problems)
     if problems:
         raise SheetError(problems)
     if not out:
@@ -153,6 +159,36 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
     for form in out:
         form.findings[:0] = book_notes
     return out
+
+
+def _once(path: Path, forms: list[FormSheet], problems: list[str]) -> list[FormSheet]:
+    """SCORING.md §9: the same project (实施单位 + 项目名称 + year) twice in a workbook — on two
+    sheets, or twice on one — counts once when both copies say the same (a warning names the
+    copies); copies that differ are an error for each (the reviewer decides)."""
+    kept: list[FormSheet] = []
+    seen: dict[tuple, FormSheet] = {}
+    flagged: set[int] = set()
+    for form in forms:
+        s = form.sheet
+        key = (s.kind, s.unit or s.department or "", s.name, s.year)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = form
+            kept.append(form)
+            continue
+        place, other = form.source[len(str(path)):], first.source[len(str(path)):]
+        who = "、".join(x for x in (s.unit or s.department, f"{s.year}年度" if s.year else None) if x)
+        what = f"同一项目「{short(s.name)}」" + (f"（{who}）" if who else "")
+        if form.sheet == first.sheet:
+            first.findings.append(f"文件 {path}: 工作表{place}与工作表{other}是{what}，内容相同，只计一次（工作表{place}未计入）")
+            continue
+        for a, b in ((first, form), (form, first)):
+            if id(a) in flagged:
+                continue
+            flagged.add(id(a))
+            problems.append(f"文件 {path} 工作表{a.source[len(str(path)):]}: 与工作表{b.source[len(str(path)):]}是{what}，"
+                            "但内容不同，无法确定以哪一份为准；请核对后只保留一份")
+    return kept
 
 
 def sec_notes(sheet_notes: list[str], findings: list[str]) -> list[str]:
