@@ -29,7 +29,7 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
     """One read sheet scored under its policy (``policy`` overrides it), or the Failure
     naming why it cannot be."""
     try:
-        return score_sheet(item.sheet, policy or item.policy, item.source)
+        return score_sheet(item.sheet, policy or item.policy, item.source, item.notes)
     except PerfscoreError as exc:
         return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
 
@@ -119,7 +119,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     for item, out in zip(inputs, targets):
         try:
             check_output(out, files)
-            scored = score_sheet(item.sheet, item.policy, item.source)
+            scored = score_sheet(item.sheet, item.policy, item.source, item.notes)
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:

@@ -223,7 +223,7 @@ def _one(item, out: list) -> None:
 
     source, sheet = item.source, item.sheet
     try:
-        scored = score_sheet(sheet, item.policy, source)
+        scored = score_sheet(sheet, item.policy, source, notes=item.notes)
     except PerfscoreError as exc:
         out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
         return

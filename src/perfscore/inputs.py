@@ -44,6 +44,7 @@ class Input:
     cells: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=preset_policy)
     reader: str = "file"  # which reader read it: file | flat | template | form
+    notes: list[str] = field(default_factory=list)  # the reader's warnings (a form's findings)
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
@@ -155,7 +156,7 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
 def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form")
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
             for form in read_form_workbook(path, data)]
 
 

@@ -687,6 +687,12 @@ def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
     return scorer.problems
 
 
-def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "") -> SheetScore:
-    """Score a project or department sheet under ``policy`` (default: the default preset)."""
-    return _Scorer(sheet, policy or preset_policy("default"), source).run()
+def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "", notes: tuple[str, ...] | list[str] = ()
+                ) -> SheetScore:
+    """Score a project or department sheet under ``policy`` (default: the default preset).
+    ``notes``: what the reader of its file noticed without refusing (a hidden row left out,
+    an amount typed in 元 converted), first among the result's warnings."""
+    result = _Scorer(sheet, policy or preset_policy("default"), source).run()
+    if notes:
+        result.warnings[:0] = notes
+    return result

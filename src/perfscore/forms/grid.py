@@ -54,6 +54,8 @@ class Grid:
     cells: dict[tuple[int, int], Cell]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 inclusive
     formats_known: bool = True
+    hidden: str = ""  # the sheet's state: '' (visible), 'hidden' or 'veryHidden'
+    hidden_rows: frozenset[int] = frozenset()  # 1-based rows hidden in the sheet (not on the printed form)
     _anchor: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
     max_row: int = 0
     max_col: int = 0
@@ -78,12 +80,13 @@ class Grid:
 
 
 def make_grid(name: str, cells: dict[tuple[int, int], Cell], merges: list[tuple[int, int, int, int]], label: str,
-              formats_known: bool = True) -> Grid:
+              formats_known: bool = True, hidden: str = "", hidden_rows: frozenset[int] = frozenset()) -> Grid:
     """A Grid once past the limits: its merged ranges clipped to the cells with content and
     bounded in count and area."""
     rows = max((r for r, _ in cells), default=0)
     cols = max((c for _, c in cells), default=0)
-    return Grid(name, cells, limits.check_merges(merges, rows, cols, f"{label} 工作表「{name}」"), formats_known)
+    return Grid(name, cells, limits.check_merges(merges, rows, cols, f"{label} 工作表「{name}」"), formats_known,
+                hidden, hidden_rows)
 
 
 @dataclass(slots=True)
@@ -193,6 +196,7 @@ _REL = re.compile(r"<Relationship\b([^<>]*?)/?>")
 # a cell's content never runs past the next cell's start: linear, whatever is left unclosed
 _CELL = re.compile(r"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
 _HAS_F = re.compile(r"<(?:\w+:)?f\b")
+_ROW = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
 _V = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _XF_BLOCK = re.compile(r"<(?:\w+:)?cellXfs\b[^<>]*>((?:[^<]++|<(?!/?(?:\w+:)?cellXfs\b))*+)</(?:\w+:)?cellXfs>")
 _XF = re.compile(r"<(?:\w+:)?xf\b([^<>]*?)/?>")
@@ -222,7 +226,8 @@ def _xlsx_styles(zf: zipfile.ZipFile, label: str) -> list[str]:
     return kinds
 
 
-def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str]]:
+def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str, str]]:
+    """(name, part, state) of each worksheet; state is '' (visible), 'hidden' or 'veryHidden'."""
     wb = _part(zf, "xl/workbook.xml", label)
     rels = {}
     if "xl/_rels/workbook.xml.rels" in zf.namelist():
@@ -237,13 +242,16 @@ def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str]]:
         rid = next((v for k, v in a.items() if k.endswith(":id") or k == "id"), None)
         part = rels.get(rid, "")
         if "worksheets/" in part or part.endswith(".xml") and "chartsheet" not in part:
-            out.append((_unescape(a.get("name", "")), part))
+            state = a.get("state", "")
+            out.append((_unescape(a.get("name", "")), part, state if state in ("hidden", "veryHidden") else ""))
     return out
 
 
 def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Workbook:
     styles = _xlsx_styles(zf, label)
-    entries = [(name, part) for name, part in _xlsx_sheets(zf, label) if part in zf.namelist()]
+    listed = _xlsx_sheets(zf, label)
+    entries = [(name, part) for name, part, _ in listed if part in zf.namelist()]
+    states = {name: state for name, _, state in listed}
     limits.check_sheet_count(len(entries), label)
     xmls = {}
     for name, part in entries:
@@ -279,8 +287,20 @@ def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Work
         cells = _grid_cells(rows, formats, label, name)
         cells.update(special)
         merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-        sheets.append(make_grid(name, cells, merges, label))
+        sheets.append(make_grid(name, cells, merges, label, hidden=states.get(name, ""),
+                                hidden_rows=_xlsx_hidden_rows(xml)))
     return Workbook(path, sheets)
+
+
+def _xlsx_hidden_rows(xml: str) -> frozenset[int]:
+    out = set()
+    for m in _ROW.finditer(xml):
+        head = m.group(1)
+        if "hidden=" in head:
+            a = dict(_ATTR.findall(head))
+            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                out.add(int(a["r"]))
+    return frozenset(out)
 
 
 def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], label: str, name: str,
@@ -339,7 +359,10 @@ def _read_xls(path: Path, data: bytes, label: str) -> Workbook:
                 raise SheetError(f"{where}: 无法读取，.xls 文件已损坏（{type(exc).__name__}）") from None
             total += present
             limits.check_cell_count(total, label)  # one sheet's records may be read again as every other sheet
-            sheets.append(make_grid(name, cells, merges, label, formats_known=bool(kinds)))
+            hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden)
+            sheets.append(make_grid(name, cells, merges, label, formats_known=bool(kinds),
+                                    hidden={1: "hidden", 2: "veryHidden"}.get(sheet.visibility, ""),
+                                    hidden_rows=hidden_rows))
             book.unload_sheet(index)
     finally:
         book.release_resources()
@@ -397,11 +420,13 @@ _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
 }
 _T = "{%s}" % _NS["table"]
 _O = "{%s}" % _NS["office"]
 _X = "{%s}" % _NS["text"]
 _C = "{%s}" % _NS["calcext"]
+_S = "{%s}" % _NS["style"]
 _ERROR_TEXTS = {"#DIV/0!", "#REF!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL!", "Err:502", "Err:504", "Err:522"}
 
 
@@ -493,22 +518,30 @@ def _read_ods(path: Path, zf: zipfile.ZipFile, label: str) -> Workbook:
     tables = list(root.iter(f"{_T}table"))
     limits.check_sheet_count(len(tables), label)
     sheets = []
+    hidden_styles = {st.get(f"{_S}name") for st in root.iter(f"{_S}style")
+                     if any(tp.get(f"{_T}display") == "false" for tp in st.iter(f"{_S}table-properties"))}
     for table in tables:
         name = table.get(f"{_T}name", "")
-        cells, merges = _ods_table(table, f"{label} 工作表「{name}」")
-        sheets.append(make_grid(name, cells, merges, label))
+        cells, merges, hidden_rows = _ods_table(table, f"{label} 工作表「{name}」")
+        sheets.append(make_grid(name, cells, merges, label,
+                                hidden="hidden" if table.get(f"{_T}style-name") in hidden_styles else "",
+                                hidden_rows=hidden_rows))
     return Workbook(path, sheets)
 
 
-def _ods_table(table: ElementTree.Element, where: str) -> tuple[dict[tuple[int, int], Cell], list[tuple[int, int, int, int]]]:
+def _ods_table(table: ElementTree.Element, where: str
+               ) -> tuple[dict[tuple[int, int], Cell], list[tuple[int, int, int, int]], frozenset[int]]:
     cells: dict[tuple[int, int], Cell] = {}
     merges: list[tuple[int, int, int, int]] = []
+    hidden_rows: set[int] = set()
     r = 0
     for row in table.iter(f"{_T}table-row"):
         try:
             rrep = _count(row.get(f"{_T}number-rows-repeated"), 1)
         except ValueError as exc:
             raise SheetError(f"{where} 第 {r + 1} 行: 重复次数「{str(exc)[:20]}」不是正整数，文件已损坏") from None
+        if row.get(f"{_T}visibility", "visible") != "visible" and len(row):
+            hidden_rows.update(range(r + 1, r + 1 + min(rrep, MAX_REPEAT)))
         c = 0
         row_cells = []
         for el in row:
@@ -539,4 +572,4 @@ def _ods_table(table: ElementTree.Element, where: str) -> tuple[dict[tuple[int, 
                 cells[(r + 1 + k, col)] = Cell(cell.value, cell.kind, ref(r + 1 + k, col))
         limits.check_cell_count(len(cells), where)
         r += rrep
-    return cells, merges
+    return cells, merges, frozenset(hidden_rows)
