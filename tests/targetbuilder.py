@@ -92,6 +92,14 @@ def seed_tables(text: str) -> list[Table]:
     return out
 
 
+def _put(ws, r: int, c: int, value):
+    """A cell; text is always text (a target typed as ``= 4 条`` is not a formula)."""
+    cell = ws.cell(r, c, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _amount(d: Decimal) -> float:
     return float(d)  # float-ok: a cell value written by the builder
 
@@ -99,44 +107,44 @@ def _amount(d: Decimal) -> float:
 def _budget_public_rows(ws, t: Table, top: int, number: int) -> int:
     """One table from row ``top``; returns the next free row."""
     r = top
-    ws.cell(r, 1, t.title or f"{number}、{t.name}绩效目标表")
+    _put(ws, r, 1, t.title or f"{number}、{t.name}绩效目标表")
     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
     r += 1
-    ws.cell(r, 1, "单位：万元")
+    _put(ws, r, 1, "单位：万元")
     r += 1
-    ws.cell(r, 1, "项目编码")
-    ws.cell(r, 2, t.code)
+    _put(ws, r, 1, "项目编码")
+    _put(ws, r, 2, t.code)
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
-    ws.cell(r, 4, "项目名称")
-    ws.cell(r, 5, t.name)
+    _put(ws, r, 4, "项目名称")
+    _put(ws, r, 5, t.name)
     ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=6)
     r += 1
-    ws.cell(r, 1, "预算规模及资金用途")
+    _put(ws, r, 1, "预算规模及资金用途")
     ws.merge_cells(start_row=r, start_column=1, end_row=r + 1, end_column=1)
-    ws.cell(r, 2, "预算数")
-    ws.cell(r, 3, _amount(t.budget))
-    ws.cell(r, 4, "其中：财政资金")
-    ws.cell(r, 5, _amount(t.fiscal))
-    ws.cell(r, 6, "其他资金")
+    _put(ws, r, 2, "预算数")
+    _put(ws, r, 3, _amount(t.budget))
+    _put(ws, r, 4, "其中：财政资金")
+    _put(ws, r, 5, _amount(t.fiscal))
+    _put(ws, r, 6, "其他资金")
     r += 1
-    ws.cell(r, 2, t.purpose)
+    _put(ws, r, 2, t.purpose)
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
     r += 1
-    ws.cell(r, 1, "资金支出计划（%）")
+    _put(ws, r, 1, "资金支出计划（%）")
     if len(t.plan) > 1:
         ws.merge_cells(start_row=r, start_column=1, end_row=r + len(t.plan) - 1, end_column=1)
     for line in t.plan:
         for k, text in enumerate(line[:5]):
-            ws.cell(r, 2 + k, text)
+            _put(ws, r, 2 + k, text)
         r += 1
     if not t.plan:
         r += 1
-    ws.cell(r, 1, "绩效目标")
-    ws.cell(r, 2, t.goal)
+    _put(ws, r, 1, "绩效目标")
+    _put(ws, r, 2, t.goal)
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
     r += 1
     for k, text in enumerate(("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据"), 1):
-        ws.cell(r, k, text)
+        _put(ws, r, k, text)
     r += 1
     start = r
     for n, row in enumerate(t.rows):
@@ -144,9 +152,9 @@ def _budget_public_rows(ws, t: Table, top: int, number: int) -> int:
             if r - 1 > start:
                 ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
             start = r
-            ws.cell(r, 1, row.level1)
+            _put(ws, r, 1, row.level1)
         for k, text in enumerate((row.level2, row.name, row.description, row.target, row.basis), 2):
-            ws.cell(r, k, text)
+            _put(ws, r, k, text)
         r += 1
     if r - 1 > start:
         ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
@@ -159,13 +167,13 @@ def write_budget_public(tables: list[Table], path: Path, one_sheet: bool = True,
     ws.title = "部门项目绩效目标表"
     r = 1
     if year is not None:
-        ws.cell(1, 1, "七、部门项目预算安排情况及绩效目标")
-        ws.cell(2, 1, f"预算年度：{year}")
+        _put(ws, 1, 1, "七、部门项目预算安排情况及绩效目标")
+        _put(ws, 2, 1, f"预算年度：{year}")
         r = 4
     for n, t in enumerate(tables, 1):
         if not one_sheet and n > 1:
             ws = wb.create_sheet(f"绩效目标表{n}")
-            ws.cell(1, 1, f"预算年度：{year}")
+            _put(ws, 1, 1, f"预算年度：{year}")
             r = 3
         r = _budget_public_rows(ws, t, r, n)
     wb.save(path)
@@ -178,40 +186,40 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
     wb.remove(wb.active)
     for n, t in enumerate(tables, 1):
         ws = wb.create_sheet(f"申报表{n}")
-        ws.cell(1, 1, "项目支出绩效目标申报表")
-        ws.cell(2, 1, f"（{year}年度）")
+        _put(ws, 1, 1, "项目支出绩效目标申报表")
+        _put(ws, 2, 1, f"（{year}年度）")
         pairs = (("项目名称", t.name), ("主管部门及代码", department), ("实施单位", unit))
         r = 3
         for label, value in pairs:
-            ws.cell(r, 1, label)
-            ws.cell(r, 2, value)
+            _put(ws, r, 1, label)
+            _put(ws, r, 2, value)
             r += 1
-        ws.cell(r, 1, "项目资金（万元）")
-        ws.cell(r, 2, "中期资金总额")
-        ws.cell(r, 3, _amount(t.budget * 3))
-        ws.cell(r, 4, "年度资金总额")
-        ws.cell(r, 5, _amount(t.budget))
+        _put(ws, r, 1, "项目资金（万元）")
+        _put(ws, r, 2, "中期资金总额")
+        _put(ws, r, 3, _amount(t.budget * 3))
+        _put(ws, r, 4, "年度资金总额")
+        _put(ws, r, 5, _amount(t.budget))
         r += 1
-        ws.cell(r, 2, "其中：财政拨款")
-        ws.cell(r, 3, _amount(t.fiscal * 3))
-        ws.cell(r, 4, "其中：财政拨款")
-        ws.cell(r, 5, _amount(t.fiscal))
+        _put(ws, r, 2, "其中：财政拨款")
+        _put(ws, r, 3, _amount(t.fiscal * 3))
+        _put(ws, r, 4, "其中：财政拨款")
+        _put(ws, r, 5, _amount(t.fiscal))
         r += 1
-        ws.cell(r, 1, "总体目标")
-        ws.cell(r, 2, "中期目标（三年）")
-        ws.cell(r, 4, "年度目标")
+        _put(ws, r, 1, "总体目标")
+        _put(ws, r, 2, "中期目标（三年）")
+        _put(ws, r, 4, "年度目标")
         r += 1
-        ws.cell(r, 2, "三年内持续开展。")
-        ws.cell(r, 4, t.goal)
+        _put(ws, r, 2, "三年内持续开展。")
+        _put(ws, r, 4, t.goal)
         r += 1
-        ws.cell(r, 2, "中期指标")
+        _put(ws, r, 2, "中期指标")
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
-        ws.cell(r, 5, "年度指标")
+        _put(ws, r, 5, "年度指标")
         ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
         r += 1
-        ws.cell(r, 1, "一级指标")
+        _put(ws, r, 1, "一级指标")
         for k, text in enumerate(("二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"), 2):
-            ws.cell(r, k, text)
+            _put(ws, r, k, text)
         r += 1
         start = r
         for m, row in enumerate(t.rows):
@@ -219,13 +227,13 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
                 if r - 1 > start:
                     ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
                 start = r
-                ws.cell(r, 1, row.level1)
-            ws.cell(r, 2, row.level2)
-            ws.cell(r, 3, row.name)
-            ws.cell(r, 4, "三年累计")  # a 中期 target that must never be read
-            ws.cell(r, 5, row.level2)
-            ws.cell(r, 6, row.name)
-            ws.cell(r, 7, row.target)
+                _put(ws, r, 1, row.level1)
+            _put(ws, r, 2, row.level2)
+            _put(ws, r, 3, row.name)
+            _put(ws, r, 4, "三年累计")  # a 中期 target that must never be read
+            _put(ws, r, 5, row.level2)
+            _put(ws, r, 6, row.name)
+            _put(ws, r, 7, row.target)
             r += 1
         if r - 1 > start:
             ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)

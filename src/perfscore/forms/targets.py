@@ -126,10 +126,10 @@ def _label_of(sec: Section, r: int, c0: int, c1: int) -> str:
         cell = g.get(r, c)
         if cell is not None and isinstance(cell.value, str):
             texts.append(cell.value)
-    for rr in range(r - 1, max(sec.top, r - 2) - 1, -1):
+    if r - 1 >= sec.top:  # a group header just above (年度指标 over its columns); not a goal's text
         for c in range(c0, c1 + 1):
-            cell = g.get(rr, c)
-            if cell is not None and isinstance(cell.value, str) and (_YEARLY.search(cell.value) or _LONG.search(cell.value)):
+            cell = g.get(r - 1, c)
+            if cell is not None and isinstance(cell.value, str) and len(cell.value) <= 20:
                 texts.append(cell.value)
     return " ".join(texts)
 
