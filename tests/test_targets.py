@@ -324,3 +324,25 @@ def test_pick_by_name_and_unit():
     assert pick([a, b], "公务运转经费", "承德市戒毒所") is b
     assert "2 个项目名为" in pick([a, b], "公务运转经费")
     assert pick([a, b], "[7]公务运转经费。", "承德市司法局") is a
+
+
+def test_batch_targets_go_to_the_problem_list_and_the_problem_sheet_never_the_public_text(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    path, book, sheet = _real_sheet(tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    lowered = data["indicators"][1]
+    lowered["target"] = ">= 20 份"
+    data["policy"] = "liaoning"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "p.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(folder), "-o", str(tmp_path / "out"), "--targets", str(book), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    public, problems = report.split("问题清单", 1)
+    assert "与绩效目标表不符（1处）" in problems and lowered["name"] in problems and "目标降低" in problems
+    assert "目标降低" not in public and "绩效目标表" not in public
+    rows = CalamineWorkbook.from_path(str(tmp_path / "out" / "summary.xlsx")).get_sheet_by_name("问题").to_python()
+    mine = [r for r in rows if r[0] == "目标"]
+    assert len(mine) == 1 and mine[0][4] == lowered["name"] and mine[0][5] == "目标降低"

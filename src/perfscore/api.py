@@ -222,13 +222,14 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
 
 
 def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *, sheets: bool = False, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None):
+              progress: Callable[[int, int], None] | None = None, targets: Path | str | None = None):
     """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
     ``progress(done, total)`` follows the input files; ``policy`` overrides each input's
-    own. Returns a ``batch.BatchOutcome``."""
+    own; ``targets``: a 绩效目标表 every sheet is compared with (its findings go to the
+    问题清单 and the 问题 sheet, never the 说明). Returns a ``batch.BatchOutcome``."""
     from . import batch
 
-    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)
+    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
 
 
 # ------------------------------------------------------------------ declared targets (issue 22)
@@ -301,6 +302,7 @@ class TargetAudit:
     name: str
     declared: str  # where the declaration was read
     findings: list  # targets.TargetFinding
+    unit: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -331,5 +333,6 @@ def audit_targets(paths: Paths, targets: Path | str, policy: Policy | None = Non
             continue
         own = policy or item.policy
         out.append(TargetAudit(item.source, item.sheet.name, decl.source,
-                               compare(decl, item.sheet, item.cells, own.cost_bare_operator)))
+                               compare(decl, item.sheet, item.cells, own.cost_bare_operator),
+                               item.sheet.unit or item.sheet.department))
     return out, failures

@@ -344,8 +344,11 @@ def init(output: Path, kind: str | None, template: str | Path | None, targets: P
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="并行进程数（默认: CPU 核数，最多 8）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
+@click.option("--targets", type=click.Path(path_type=Path), default=None,
+              help="绩效目标表：逐个项目对照申报的目标，结果写入问题清单和 summary.xlsx 的「问题」表（不写入说明）。")
 @POLICY_OPTION
-def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy | None) -> None:
+def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, targets: Path | None,
+          policy: Policy | None) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     from . import api
     from .errors import PerfscoreError
@@ -367,7 +370,7 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
                 bar.length = total
                 bar.update(done - bar.pos)
 
-            outcome = api.run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=progress)
+            outcome = api.run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
@@ -382,6 +385,10 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
         f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
         + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {printable(output)}"
     )
+    if outcome.targets is not None:
+        checked, unmatched = outcome.targets
+        found = sum(len(c.findings) for c in checked)
+        click.echo(f"对照绩效目标表：{len(checked)} 个项目，{found} 处不符，{len(unmatched)} 个项目未找到申报（见问题清单）", err=True)
     sys.exit(1 if outcome.failures else 0)
 
 
