@@ -139,7 +139,7 @@ def test_run_batch_reports_its_own_count(tmp_path):
     outcome = api.run_batch([SAMPLES], tmp_path / "out", load_policy("liaoning"), jobs=1,
                             progress=lambda done, total: calls.append((done, total)))
     assert len(outcome.results) == 16
-    assert calls[0] == (0, 16) and calls[-1] == (16, 16) and len(calls) == 17
+    assert calls[0] == (0, 17) and calls[-1] == (17, 17) and len(calls) == 18  # 17 files: one is a 绩效目标表 (not scored)
 
 
 def test_problem_sheet_has_a_column_for_each_place(tmp_path):

@@ -222,10 +222,117 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
 
 
 def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *, sheets: bool = False, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None):
+              progress: Callable[[int, int], None] | None = None, targets: Path | str | None = None):
     """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
     ``progress(done, total)`` follows the input files; ``policy`` overrides each input's
-    own. Returns a ``batch.BatchOutcome``."""
+    own; ``targets``: a 绩效目标表 every sheet is compared with (its findings go to the
+    问题清单 and the 问题 sheet, never the 说明). Returns a ``batch.BatchOutcome``."""
     from . import batch
 
-    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)
+    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
+
+
+# ------------------------------------------------------------------ declared targets (issue 22)
+
+
+def read_targets(path: Path | str):
+    """Every declared project (``targets.Declaration``) of a 绩效目标表 workbook; raises
+    PerfscoreError naming the file, sheet and cell when a table cannot be read."""
+    from .forms.targets import read_declarations
+
+    return read_declarations(path)
+
+
+def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None
+                      ) -> tuple[list[Path], list[str], list[Failure]]:
+    """``init --from``: one project file per declared project, actuals empty. One project
+    and an ``output`` ending in .yaml/.json writes that file; otherwise ``output`` is a folder
+    of ``<项目名称>.yaml``. Returns (written, notes for the user, failures)."""
+    from .model import Project
+    from .policy import preset_policy
+    from .scoring import default_weights
+    from .sheets.fill import check_output
+    from .sheets.importing import write_mapping
+    from .targets import project_mapping
+
+    targets, output = Path(targets), Path(output)
+    try:
+        declarations = read_targets(targets)
+    except PerfscoreError as exc:
+        return [], [], [Failure.from_error(targets, exc)]
+    own = policy or preset_policy()
+    one = len(declarations) == 1 and output.suffix.lower() in TEXT_SUFFIXES
+    if not one and output.exists() and not output.is_dir():
+        return [], [], [Failure(str(output), None, None, (f"输出目录 {output}: 是一个已有的文件，不是目录（多个项目时请给出目录）",))]
+    names = [output] if one else [output / n for n in numbered_names([safe_file_name(d.name) for d in declarations], ".yaml")]
+    written, notes, failures = [], [], []
+    for decl, out in zip(declarations, names):
+        weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
+        if any(d.weight is None for d in decl.indicators):
+            try:  # the policy's split, as scoring would apply it, written out so the unit sees it
+                draft = Project.model_validate({
+                    "name": decl.name, "budget": {"initial": decl.budget or 0, "executed": 0},
+                    "indicators": [{"level1": d.level1, "level2": d.level2, "name": d.name, "target": d.target or "-",
+                                    "actual": "-"} for d in decl.indicators]})
+                weights = default_weights(draft, own)
+            except (PerfscoreError, ValueError):
+                weights = None
+            if weights:
+                note += f"分值（weight）为评分规则「{own.name}」的默认分配（目标表未列分值），可按实际分值修改。"
+        try:
+            check_output(out, [targets])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_mapping(project_mapping(decl, weights), out, note)
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(decl.source, exc, decl.name, decl.unit))
+            continue
+        except OSError as exc:
+            failures.append(Failure(decl.source, decl.name, decl.unit, (f"无法写入 {out}: {os_reason(exc)}",)))
+            continue
+        written.append(out)
+        notes += decl.notes
+    return written, notes, failures
+
+
+@dataclass
+class TargetAudit:
+    """One sheet compared with its declaration: the declaration's source and every finding."""
+
+    source: str
+    name: str
+    declared: str  # where the declaration was read
+    findings: list  # targets.TargetFinding
+    unit: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+    def as_dict(self) -> dict:
+        return {"file": self.source, "name": self.name, "declared": self.declared,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def audit_targets(paths: Paths, targets: Path | str, policy: Policy | None = None
+                  ) -> tuple[list[TargetAudit], list[Failure]]:
+    """``audit --targets``: each sheet among the inputs compared with the declared project
+    of the same 项目名称 (and 实施单位); a sheet with no (or no single) declaration fails,
+    naming the candidates."""
+    from .targets import compare, pick
+
+    try:
+        declarations = read_targets(targets)
+    except PerfscoreError as exc:
+        return [], [Failure.from_error(targets, exc)]
+    inputs, failures = read_inputs(paths, policy=policy)
+    out = []
+    for item in inputs:
+        decl = pick(declarations, item.sheet.name, item.sheet.unit)
+        if isinstance(decl, str):
+            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit, (f"{item.source}: {decl}",)))
+            continue
+        own = policy or item.policy
+        out.append(TargetAudit(item.source, item.sheet.name, decl.source,
+                               compare(decl, item.sheet, item.cells, own.cost_bare_operator),
+                               item.sheet.unit or item.sheet.department))
+    return out, failures

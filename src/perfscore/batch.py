@@ -70,6 +70,7 @@ class BatchOutcome:
     outputs: list[Path] = field(default_factory=list)
     seconds: float = 0.0  # float-ok: wall time, not money
     warnings: list[str] = field(default_factory=list)
+    targets: tuple | None = None  # (api.TargetAudit list, Failures of matching) with --targets
 
 
 # -- the spool -----------------------------------------------------------------------------
@@ -395,7 +396,7 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
-                   jobs: int) -> None:
+                   jobs: int, targets: tuple | None = None) -> None:
     """The set's files. With two or more jobs, summary.xlsx is written by a forked child
     while this process writes the reports (all read the same spools with ``pread``)."""
     from .report.documents import group_results, write_report
@@ -409,13 +410,13 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
     grouping = group_results(results, failures)
     summary = out.aside / "summary.xlsx"
     parallel = jobs > 1
-    child = fork_writer(lambda: write_summary(results, failures, summary, grouping, parallel=True),
+    child = fork_writer(lambda: write_summary(results, failures, summary, grouping, parallel=True, targets=targets),
                         "summary.xlsx") if parallel else None
     if child is None:
-        write_summary(results, failures, summary, grouping)
+        write_summary(results, failures, summary, grouping, targets=targets)
     with stopped_on_error(child):
         for fmt in ("md", "html"):
-            write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
+            write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets)
     if child is not None:
         child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]
@@ -429,6 +430,7 @@ def run_batch(
     sheets: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    targets: Path | str | None = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the output set into ``outdir``.
 
@@ -473,8 +475,14 @@ def run_batch(
             sorter.close()
             results = SpooledResults(spool, places, count)
             outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [])
+            checked = None
+            if targets is not None:  # issue 22: each sheet against its declaration (read again, in order)
+                from .api import audit_targets
+
+                checked = audit_targets(inputs, targets, policy)
+                outcome.targets = checked
             with deferred_sync():
-                _write_outputs(results, failures, out, outcome, jobs)
+                _write_outputs(results, failures, out, outcome, jobs, checked)
             out.commit()
         except OSError as exc:
             raise OutputError(f"无法写入输出目录 {printable(outdir)}: {os_reason(exc)}") from None

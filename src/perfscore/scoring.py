@@ -696,3 +696,12 @@ def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "", no
     if notes:
         result.warnings[:0] = notes
     return result
+
+
+def default_weights(sheet: Sheet, policy: Policy | None = None) -> list[Decimal] | None:
+    """The policy's split of the indicator share (§6) for a sheet that gives no 分值, as
+    scoring would apply it; None when the sheet's levels do not allow one."""
+    policy = policy or preset_policy()
+    scorer = _Scorer(sheet, policy, "")
+    weight = getattr(sheet, "execution_weight", None)
+    return scorer.default_split(policy.execution_weight if weight is None else weight)

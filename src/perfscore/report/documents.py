@@ -182,7 +182,7 @@ def _units(figures: SummaryFigures) -> list[dict]:
 
 
 def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None,
-                   policy: Policy | None = None, grouping: Grouping | None = None) -> dict:
+                   policy: Policy | None = None, grouping: Grouping | None = None, targets: tuple | None = None) -> dict:
     """What the report templates render: one group per policy (or 主管部门), each with its
     说明 paragraph and its 自评综述 in the policy's style. The long parts (each 自评综述, the
     findings, the charts) are generators that read one sheet at a time, so memory does not
@@ -236,6 +236,13 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
         {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": warning_items(),
          "count": overall.warnings},
     ]
+    if targets is not None:  # batch --targets: its own part of the 问题清单, never the 说明
+        checked, unmatched = targets
+        items = [{"who": _who(c.unit, c.name), "source": c.source, "lines": [f.line() for f in c.findings]}
+                 for c in checked if c.findings]
+        items += [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in unmatched]
+        count = sum(len(c.findings) for c in checked) + len(unmatched)
+        problems.append({"kind": "targets", "title": f"与绩效目标表不符（{count}处）", "items": items, "count": count})
     score_charts = [chart for chart in (
         grouping.project_bars.chart("各项目自评得分") if overall.projects else None,
         grouping.department_bars.chart("部门（单位）整体绩效自评得分") if overall.departments else None,
@@ -275,16 +282,17 @@ def render_report(results: Results | list[SheetScore], failures: list[Failure], 
 
 
 def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
-                 year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None) -> None:
+                 year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None,
+                 targets: tuple | None = None) -> None:
     """The same, streamed into ``path`` atomically (never the whole text in memory)."""
     with atomic_file(Path(path)) as fh:
-        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping):
+        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets):
             fh.write(chunk.encode("utf-8"))
 
 
 def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,
-                   grouping: Grouping | None = None):
+                   grouping: Grouping | None = None, targets: tuple | None = None):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.generate(**report_context(results, failures, year, policy, grouping))
+    return template.generate(**report_context(results, failures, year, policy, grouping, targets))

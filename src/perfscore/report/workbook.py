@@ -24,12 +24,27 @@ PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字�
 UNIT_HEADERS = ["单位", "项目数", "涉及资金（万元）", "平均分", *GRADES]
 
 
+def target_rows(targets: tuple | None):
+    """The 问题 sheet's rows of ``batch --targets`` (类别 目标): each finding by indicator and
+    cell, and each sheet no single declaration matched."""
+    from ..targets import KIND_LABELS
+
+    checked, unmatched = targets or ((), ())
+    for c in checked:
+        for f in c.findings:
+            yield ["目标", c.unit or "", c.source, c.name, f.indicator, KIND_LABELS[f.kind], f.cell or None, f.message,
+                   None, None]
+    for f in unmatched:
+        for p in f.problems:
+            yield ["目标", f.unit or "", p.file or f.source, f.name or "", None, None, None, p.message, None, None]
+
+
 def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
-                  grouping: Grouping | None = None, parallel: bool = False) -> None:
+                  grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
     sheet's detail once per sheet of rows (``grouping``: ``group_results`` of these results,
     when the caller has it already). With ``parallel`` (where fork exists) a forked child
@@ -68,6 +83,8 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                                         reported, computed])
                 for w in detail.warnings:
                     problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
+            for row in target_rows(targets):
+                problems.write_row(row)
             problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
             overview = book.add_sheet("汇总")
