@@ -80,3 +80,87 @@ def test_one_project_with_two_contents_is_a_conflict_and_neither_counts(tmp_path
     assert set(lines) == {"a.yaml", "b.yaml"}
     assert "b.yaml" in lines["a.yaml"] and "a.yaml" in lines["b.yaml"]
     assert all("内容不同" in line and "均未计入" in line for line in lines.values())
+
+
+# -- result phrases (the Hubei samples show most of them) -----------------------------------
+
+def _review(path: Path, policy: str = "hubei", **changes) -> str:
+    from perfscore.projectfile import read_mapping, sheet_from_mapping
+    from perfscore.report.digests import digest
+    from perfscore.scoring import score_sheet
+
+    data = read_mapping(path)
+    for key, value in changes.items():
+        if key.startswith("indicator"):
+            index, field = key[len("indicator"):].split("__")
+            data["indicators"][int(index)][field] = value
+        elif "__" in key:
+            section, field = key.split("__")
+            data[section][field] = value
+        else:
+            data[key] = value
+    sheet = sheet_from_mapping(data, str(path))
+    scored = score_sheet(sheet, load_policy(policy))
+    return digest(scored, policy=load_policy(policy), sheet=sheet).detail.review
+
+
+def test_phrase_no_word_twice_where_the_name_ends_with_the_measure():
+    text = _review(QIAOKOU / "03_shequ_falv_guwen.yaml")
+    assert "一是社区法律顾问配备率100%；" in text and "配备配备" not in text
+    assert "二是开展社区法治专题讲座出勤率100%；" in text
+
+
+def test_phrase_value_with_the_sheets_unit_else_the_targets():
+    path = QIAOKOU / "10_yiqian_yangshi.yaml"
+    assert "一是街道调委会每年完成民间纠纷调解数286件；" in _review(path, indicator0__actual="286件")
+    assert "一是街道调委会每年完成民间纠纷调解数286件；" in _review(path, indicator0__target="24件")
+    # neither cell gives a unit: the number, never a unit made up
+    assert "一是街道调委会每年完成民间纠纷调解数286；" in _review(path)
+    assert "二是复议委员会1个；" in _review(QIAOKOU / "07_xingzheng_fuyi_yingsu.yaml")
+
+
+def test_phrase_never_prints_the_target_as_the_result():
+    text = _review(QIAOKOU / "06_shequ_jiaozheng.yaml")
+    assert "一是社区矫正对象接收率低于1%；" in text and "<1%" not in text and "＜" not in text
+    assert "社区矫正对象脱、漏管率低于2%" in text
+
+
+def test_phrase_nothing_for_an_empty_or_placeholder_zero():
+    text = _review(QIAOKOU / "11_yiliu_shiye_renyuan.yaml")
+    assert "五是规范执法、提升教育管理质量；" in text and "质量0" not in text
+    # a measure's 0 is a value: with the target's unit
+    assert "六是社区服刑人员脱、漏管率0%；" in _review(QIAOKOU / "10_yiqian_yangshi.yaml")
+    # a bare number after a name that is no measure says what it is
+    assert "三是开展人员业务培训完成值为1；" in _review(QIAOKOU / "04_jiceng_sifa_yewu.yaml")
+
+
+def test_remedy_from_the_sheet_and_left_out_when_missing():
+    path = CHAOYANG / "zhengfu_goumai_falv_fuwu.yaml"
+    text = _review(path, "liaoning")
+    assert text.endswith("发现的主要问题及原因：预算执行率未达到100%（83.16%）。") and "无。" not in text
+    text = _review(path, "liaoning", cause="部分合同年底未结算。", remedy="加快支付进度")
+    assert text.endswith("发现的主要问题及原因：预算执行率未达到100%（83.16%）；部分合同年底未结算。下一步改进措施：加快支付进度。")
+    # Hubei: an indicator's own remedy, after its cause
+    text = _review(QIAOKOU / "10_yiqian_yangshi.yaml", indicator0__remedy="按实际体量调整目标值")
+    assert text.endswith("下一步改进措施：按实际体量调整目标值。")
+    assert "下一步改进措施" not in _review(QIAOKOU / "10_yiqian_yangshi.yaml")
+    # nothing wrong and nothing to do: the 辽宁 wording says 无 for both
+    assert _review(CHAOYANG / "fazhi_jianshe.yaml", "liaoning").endswith("发现的主要问题及原因：无。下一步改进措施：无。")
+
+
+def test_a_budget_cut_to_zero_reads_as_such():
+    path = QIAOKOU / "01_bawu_pufa.yaml"
+    text = _review(path, budget__adjusted=0, budget__executed=0)
+    assert text.startswith("项目年初预算数为15.85万元，年内预算调减为0，未发生支出。")
+    assert "完成预算的0%" not in text and "预算执行率未达到" not in text
+    text = _review(CHAOYANG / "fazhi_jianshe.yaml", "liaoning", budget__initial=10, budget__adjusted=0, budget__executed=0)
+    assert "项目年初预算数为10万元，全年预算数调减为0，未发生支出。" in text and "为0万元" not in text
+
+
+def test_headings_name_the_province_not_the_code(tmp_path):
+    outcome = run_batch([CHAOYANG, QIAOKOU], tmp_path / "out", jobs=1)
+    assert not outcome.failures
+    report = (tmp_path / "out" / "report.md").read_text("utf-8")
+    assert "## 一、朝阳市司法局（辽宁省评分规则）\n" in report and "## 二、硚口区司法局（湖北省评分规则）\n" in report
+    headings = [line for line in report.splitlines() if line.startswith("#")]
+    assert not any(code in line for line in headings for code in ("liaoning", "hubei", "default"))

@@ -243,7 +243,7 @@ def _one(item, out: list) -> None:
             return
     from .report.figures import unit_of
 
-    summary = digest(scored, item.cells, item.policy)
+    summary = digest(scored, item.cells, item.policy, item.sheet)
     same = content_hash(summary)
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
     rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)

@@ -415,6 +415,8 @@ class _Scorer:
     def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
         score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
+        if c < ONE and completion_pct >= HUNDRED:  # short of the target never prints as 100% (19999 of ≥ 20000)
+            completion_pct = HUNDRED - Decimal("0.01")
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
             warnings.append("需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）")

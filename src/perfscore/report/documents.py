@@ -109,6 +109,17 @@ class Grouping:
     department_grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
 
+POLICY_TITLES = {"default": "通用评分规则", "liaoning": "辽宁省评分规则", "hubei": "湖北省评分规则"}
+
+
+def policy_title(name: str) -> str:
+    """A policy as a heading names it: a shipped preset in the province's words (辽宁省评分规则),
+    a policy file by its file name without the folder or suffix."""
+    if name in POLICY_TITLES:
+        return POLICY_TITLES[name]
+    return f"评分规则「{Path(name).stem or name}」"
+
+
 def department_of(result: Digest) -> str:
     """The 主管部门 a sheet is reported under (a department sheet: itself)."""
     return result.department or unit_of(result)
@@ -143,7 +154,7 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
         if d.department:
             group.units.add(d.department)
     for group in groups.values():
-        group.title = f"{'、'.join(group.names)}（评分规则 {group.policy}）" if several else group.key
+        group.title = f"{'、'.join(group.names)}（{policy_title(group.policy)}）" if several else group.key
     grouping.groups = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
     for failure in failures:
         home = next((g for g in grouping.groups if failure.unit and failure.unit in g.units), grouping.groups[0])
