@@ -180,45 +180,51 @@ def write_budget_public(tables: list[Table], path: Path, one_sheet: bool = True,
     return path
 
 
-def write_national(tables: list[Table], path: Path, department: str, unit: str, year: int) -> Path:
-    """The national 项目支出绩效目标申报表, one sheet per project, 中期 | 年度 side by side."""
+def write_national(tables: list[Table], path: Path, department: str, unit: str, year: int, midterm: bool = True) -> Path:
+    """The national 项目支出绩效目标申报表, one sheet per project. With ``midterm``, 中期 and
+    年度 side by side (the 中期 side filled with values that must never be read: 3× the
+    amounts, 三年累计 targets); without, 年度 only (a one-year project)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for n, t in enumerate(tables, 1):
         ws = wb.create_sheet(f"申报表{n}")
         _put(ws, 1, 1, "项目支出绩效目标申报表")
         _put(ws, 2, 1, f"（{year}年度）")
-        pairs = (("项目名称", t.name), ("主管部门及代码", department), ("实施单位", unit))
         r = 3
-        for label, value in pairs:
+        for label, value in (("项目名称", t.name), ("主管部门及代码", department), ("实施单位", unit)):
             _put(ws, r, 1, label)
             _put(ws, r, 2, value)
             r += 1
+        year_col = 4 if midterm else 2
         _put(ws, r, 1, "项目资金（万元）")
-        _put(ws, r, 2, "中期资金总额")
-        _put(ws, r, 3, _amount(t.budget * 3))
-        _put(ws, r, 4, "年度资金总额")
-        _put(ws, r, 5, _amount(t.budget))
-        r += 1
-        _put(ws, r, 2, "其中：财政拨款")
-        _put(ws, r, 3, _amount(t.fiscal * 3))
-        _put(ws, r, 4, "其中：财政拨款")
-        _put(ws, r, 5, _amount(t.fiscal))
-        r += 1
+        if midterm:
+            _put(ws, r, 2, "中期资金总额")
+            _put(ws, r, 3, _amount(t.budget * 3))
+            _put(ws, r + 1, 2, "其中：财政拨款")
+            _put(ws, r + 1, 3, _amount(t.fiscal * 3))
+        _put(ws, r, year_col, "年度资金总额")
+        _put(ws, r, year_col + 1, _amount(t.budget))
+        _put(ws, r + 1, year_col, "其中：财政拨款")
+        _put(ws, r + 1, year_col + 1, _amount(t.fiscal))
+        r += 2
         _put(ws, r, 1, "总体目标")
-        _put(ws, r, 2, "中期目标（三年）")
-        _put(ws, r, 4, "年度目标")
-        r += 1
-        _put(ws, r, 2, "三年内持续开展。")
-        _put(ws, r, 4, t.goal)
-        r += 1
-        _put(ws, r, 2, "中期指标")
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
-        _put(ws, r, 5, "年度指标")
-        ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
-        r += 1
+        if midterm:
+            _put(ws, r, 2, "中期目标（三年）")
+            _put(ws, r + 1, 2, "三年内持续开展。")
+        _put(ws, r, year_col, "年度目标")
+        _put(ws, r + 1, year_col, t.goal)
+        r += 2
+        first = 2
+        if midterm:
+            _put(ws, r, 2, "中期指标")
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+            _put(ws, r, 5, "年度指标")
+            ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
+            first = 5
+            r += 1
         _put(ws, r, 1, "一级指标")
-        for k, text in enumerate(("二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"), 2):
+        heads = (("二级指标", "三级指标", "指标值") * (2 if midterm else 1))
+        for k, text in enumerate(heads, 2):
             _put(ws, r, k, text)
         r += 1
         start = r
@@ -228,12 +234,13 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
                     ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
                 start = r
                 _put(ws, r, 1, row.level1)
-            _put(ws, r, 2, row.level2)
-            _put(ws, r, 3, row.name)
-            _put(ws, r, 4, "三年累计")  # a 中期 target that must never be read
-            _put(ws, r, 5, row.level2)
-            _put(ws, r, 6, row.name)
-            _put(ws, r, 7, row.target)
+            if midterm:
+                _put(ws, r, 2, row.level2)
+                _put(ws, r, 3, row.name)
+                _put(ws, r, 4, "三年累计")  # a 中期 target that must never be read
+            _put(ws, r, first, row.level2)
+            _put(ws, r, first + 1, row.name)
+            _put(ws, r, first + 2, row.target)
             r += 1
         if r - 1 > start:
             ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
@@ -241,7 +248,39 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
     return path
 
 
+def sample_tables(folder: Path) -> list[tuple[Table, str, str]]:
+    """The declared tables of a samples/ folder's projects (their 年初 targets: the
+    self-evaluation's 年初指标值 where it prints one), with 主管部门 and 实施单位."""
+    import yaml
+
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.name == "perfscore.yaml" or data.get("kind", "project") != "project":
+            continue
+        budget = Decimal(str(data["budget"]["initial"]))
+        t = Table("", "", data["name"], budget, budget, "项目资金", [], data.get("goal") or "")
+        for i in data["indicators"]:
+            target = i.get("target_initial") or i.get("target")
+            if target is None:
+                value = i["value"]
+                target = f"{i.get('operator') or ''}{value}{i.get('unit') or ''}"
+            t.rows.append(Row(i["level1"], i.get("level2", ""), i["name"], i["name"], str(target), "年度工作计划"))
+        out.append((t, data.get("department", ""), data.get("unit", "")))
+    return out
+
+
 if __name__ == "__main__":
+    # python tests/targetbuilder.py SEED_001.txt samples/targets/  (rebuilds the shipped samples)
     seed, out = Path(sys.argv[1]), Path(sys.argv[2])
-    write_budget_public(seed_tables(seed.read_text(encoding="utf-8")), out)
+    root = Path(__file__).resolve().parent.parent / "samples"
+    write_budget_public(seed_tables(seed.read_text(encoding="utf-8")), out / "hebei_chengde_2024_mubiao.xlsx")
+    for folder, name, layout in (("liaoning_chaoyang_2024", "liaoning_chaoyang_2024_mubiao.xlsx", "public"),
+                                 ("hubei_qiaokou_2024", "hubei_qiaokou_2024_shenbao.xlsx", "national")):
+        rows = sample_tables(root / folder)
+        tables = [t for t, _, _ in rows]
+        if layout == "national":
+            write_national(tables, out / name, rows[0][1], rows[0][2], 2024, midterm=False)
+        else:
+            write_budget_public(tables, out / name)
     print(f"wrote {out}")

@@ -138,8 +138,10 @@ def test_run_batch_reports_its_own_count(tmp_path):
     calls = []
     outcome = api.run_batch([SAMPLES], tmp_path / "out", load_policy("liaoning"), jobs=1,
                             progress=lambda done, total: calls.append((done, total)))
-    assert len(outcome.results) == 16
-    assert calls[0] == (0, 17) and calls[-1] == (17, 17) and len(calls) == 18  # 17 files: one is a 绩效目标表 (not scored)
+    projects = [p for p in SAMPLES.rglob("*.yaml") if p.name != "perfscore.yaml"]
+    files = len(projects) + len(list((SAMPLES / "targets").glob("*.xlsx")))  # 绩效目标表: counted, not scored
+    assert len(outcome.results) == len(projects) == 16
+    assert calls[0] == (0, files) and calls[-1] == (files, files) and len(calls) == files + 1
 
 
 def test_problem_sheet_has_a_column_for_each_place(tmp_path):

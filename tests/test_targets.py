@@ -23,7 +23,7 @@ from perfscore.inputs import read_inputs
 from targetbuilder import Row, Table, seed_tables, write_budget_public, write_national
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "targets" / "chengde_sifaju_2024_mubiao.xlsx"
+SAMPLE = ROOT / "samples" / "targets" / "hebei_chengde_2024_mubiao.xlsx"
 SEED_001 = sorted(glob.glob("/work/shared/seeds/001_*.txt"))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .declared import TargetAudit, audit_targets, read_targets  # noqa: F401  (the one door)
 from .errors import Failure, InputError, PerfscoreError, Problem
 from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy
@@ -235,14 +236,6 @@ def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *
 # ------------------------------------------------------------------ declared targets (issue 22)
 
 
-def read_targets(path: Path | str):
-    """Every declared project (``targets.Declaration``) of a 绩效目标表 workbook; raises
-    PerfscoreError naming the file, sheet and cell when a table cannot be read."""
-    from .forms.targets import read_declarations
-
-    return read_declarations(path)
-
-
 def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None
                       ) -> tuple[list[Path], list[str], list[Failure]]:
     """``init --from``: one project file per declared project, actuals empty. One project
@@ -292,47 +285,3 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
         written.append(out)
         notes += decl.notes
     return written, notes, failures
-
-
-@dataclass
-class TargetAudit:
-    """One sheet compared with its declaration: the declaration's source and every finding."""
-
-    source: str
-    name: str
-    declared: str  # where the declaration was read
-    findings: list  # targets.TargetFinding
-    unit: str | None = None
-
-    @property
-    def blocking(self) -> bool:
-        return any(f.blocking for f in self.findings)
-
-    def as_dict(self) -> dict:
-        return {"file": self.source, "name": self.name, "declared": self.declared,
-                "findings": [f.as_dict() for f in self.findings]}
-
-
-def audit_targets(paths: Paths, targets: Path | str, policy: Policy | None = None
-                  ) -> tuple[list[TargetAudit], list[Failure]]:
-    """``audit --targets``: each sheet among the inputs compared with the declared project
-    of the same 项目名称 (and 实施单位); a sheet with no (or no single) declaration fails,
-    naming the candidates."""
-    from .targets import compare, pick
-
-    try:
-        declarations = read_targets(targets)
-    except PerfscoreError as exc:
-        return [], [Failure.from_error(targets, exc)]
-    inputs, failures = read_inputs(paths, policy=policy)
-    out = []
-    for item in inputs:
-        decl = pick(declarations, item.sheet.name, item.sheet.unit)
-        if isinstance(decl, str):
-            failures.append(Failure(item.source, item.sheet.name, item.sheet.unit, (f"{item.source}: {decl}",)))
-            continue
-        own = policy or item.policy
-        out.append(TargetAudit(item.source, item.sheet.name, decl.source,
-                               compare(decl, item.sheet, item.cells, own.cost_bare_operator),
-                               item.sheet.unit or item.sheet.department))
-    return out, failures

@@ -380,9 +380,11 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     for warning in outcome.warnings:
         _fail(warning)
     _fail_all(outcome.failures)
+    _fail_all(outcome.duplicates)
     grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in GRADES}
     click.echo(
-        f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
+        f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个"
+        + (f"，重复提交 {len(outcome.duplicates)} 个未重复计入" if outcome.duplicates else "") + "（"
         + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {printable(output)}"
     )
     if outcome.targets is not None:

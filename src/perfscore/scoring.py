@@ -22,7 +22,7 @@ from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_
 from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
-    parse_value, quantize, to_unit, units_compatible,
+    parse_value, quantize, to_unit, units_compatible, values_differ,
 )
 
 ONE = Decimal(1)
@@ -415,10 +415,12 @@ class _Scorer:
     def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
         score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
+        if c < ONE and completion_pct >= HUNDRED:  # short of the target never prints as 100% (19999 of ≥ 20000)
+            completion_pct = HUNDRED - Decimal("0.01")
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
             warnings.append("需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）")
-        if ind.target_initial is not None and _differs(ind.target_initial, target_text):
+        if ind.target_initial is not None and values_differ(ind.target_initial, target_text):
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
         # positional, in field order: 24 keywords cost three times the call (a batch makes millions)
         return IndicatorScore(
@@ -610,16 +612,6 @@ class _Scorer:
                     ind.warnings.append(
                         f"填报的预算执行率 {format_number(ind.actual)}% 与按预算计算的执行率 {pct(rate)} 不符"
                     )
-
-
-def _differs(initial: str, target: str) -> bool:
-    try:
-        a, b = parse_value(initial), parse_value(target)
-    except CellValueError:
-        return compact(initial) != compact(target)
-    if isinstance(a, Quantity) and isinstance(b, Quantity):
-        return (a.operator, a.number, a.unit) != (b.operator, b.number, b.unit)
-    return compact(initial) != compact(target)
 
 
 def _budget_change(initial: Decimal, adjusted: Decimal, executed: Decimal) -> str:

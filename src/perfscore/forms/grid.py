@@ -20,6 +20,7 @@ import datetime as _dt
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -184,6 +185,8 @@ def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:
         return zf.read(name).decode("utf-8")
     except KeyError:
         raise SheetError(f"{label}: 缺少部件 {name}，工作簿不完整") from None
+    except zlib.error:
+        raise SheetError(f"{label}: 工作簿已损坏（部件 {name} 的压缩数据无法解开）") from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
         raise SheetError(f"{label}: 工作簿已损坏（部件 {name} 无法读取：{type(exc).__name__}）") from None
 

@@ -44,11 +44,13 @@ def kind_label(result: SheetScore | Digest) -> str:
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
-                  grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None) -> None:
+                  grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None,
+                  duplicates: list[Failure] = ()) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
     sheet's detail once per sheet of rows (``grouping``: ``group_results`` of these results,
     when the caller has it already). With ``parallel`` (where fork exists) a forked child
-    writes the 指标 sheet, the largest, while this process writes the others."""
+    writes the 指标 sheet, the largest, while this process writes the others. ``duplicates``:
+    the extra copies of a project (重复提交), listed on 问题, never counted."""
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
@@ -73,6 +75,10 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 for p in f.problems:
                     problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
                                         p.field, p.cell, p.message, None, None])
+            for f in duplicates:
+                for p in f.problems:
+                    problems.write_row(["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
+                                        None, None, p.message, None, None])
             for r in results:
                 if not (r.discrepancy_count or r.warning_count):
                     continue
