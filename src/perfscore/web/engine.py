@@ -19,13 +19,13 @@ from ..batch import assign_file_names, sort_key
 from ..errors import Failure, PerfscoreError
 from ..inputs import discover, read_path
 from ..output import dumps, result_dict
-from ..policy import PRESETS, Policy, load_policy
+from ..policy import FOLDER_POLICY_NAMES, PRESETS, Policy, load_policy, preset_policy
 from ..scoring import SheetScore
 from ..values import format_fixed, format_number
 
 __all__ = [
-    "PRESETS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
-    "preset", "policy_file", "score_files", "fill_one", "write_sheets", "write_batch",
+    "PRESETS", "PRESET_LABELS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
+    "preset", "preset_label", "policy_file", "Rules", "score_files", "fill_one", "write_sheets", "write_batch",
     "result_json", "failure_json", "view_json",
 ]
 
@@ -39,6 +39,7 @@ class Scored:
     findings: list[dict] = field(default_factory=list)  # {cell, label, reported, computed}
     policy: Policy | None = None  # the policy it was scored under (its sheet's formulas carry it)
     sheet: object | None = None  # the model scored (what a score does not keep: 年初指标值)
+    rules: str = ""  # which rules scored it, as a clerk names them (辽宁省, 桥口区/perfscore.yaml)
 
 
 class _Names:
@@ -57,6 +58,14 @@ def _problems(exc: PerfscoreError) -> tuple[str, ...]:
     return tuple(getattr(exc, "problems", None) or [str(exc)])
 
 
+# the presets as a clerk knows them (the page's choices, and the rules each result names)
+PRESET_LABELS = {"default": "财预〔2020〕10号通用规则", "liaoning": "辽宁省", "hubei": "湖北省"}
+
+
+def preset_label(name: str) -> str:
+    return PRESET_LABELS.get(name, name)
+
+
 def preset(name: str) -> Policy:
     """A shipped preset only: a form field must never name a file on the server."""
     if name not in PRESETS:
@@ -66,13 +75,103 @@ def preset(name: str) -> Policy:
     return load_policy(name)
 
 
-def policy_file(path: Path, root: Path) -> Policy:
-    """An uploaded policy file (YAML/JSON); errors name it as uploaded."""
+def _inside(path: Path, root: Path) -> bool:
+    resolved, top = path.resolve(), root.resolve()
+    return resolved == top or top in resolved.parents
+
+
+def _confined_policy(path: Path, root: Path, shown: str) -> Policy:
+    """A policy file uploaded under ``root``, loaded only when every file it names
+    (``report_style:``, ``template:``) is a shipped one or was uploaded under ``root``
+    too: a policy in a request must never reach a file of the server, nor tell which exist."""
+    from ..errors import InputError
+    from ..policy import REPORT_STYLES
+    from ..projectfile import read_mapping
+    from ..sheets.fill import TEMPLATE_NAMES
+
     names = _Names(root)
     try:
-        return load_policy(Path(path))
+        raw = read_mapping(path)
     except PerfscoreError as exc:
         raise type(exc)([names(str(p)) for p in _problems(exc)]) from None
+    style = raw.get("report_style")
+    if isinstance(style, str) and style not in REPORT_STYLES and not _inside(path.parent / style, root):
+        raise InputError(f"规则文件 {shown} 字段 report_style（文风）: 「{style}」不是内置文风（{'、'.join(REPORT_STYLES)}），"
+                         "网页中只能用内置文风或同一次上传的文件")
+    templates = raw.get("template")
+    uploaded: dict[str, str] = {}
+    for kind, name in (templates.items() if isinstance(templates, dict) else ()):
+        if not isinstance(name, str) or name in TEMPLATE_NAMES:
+            continue
+        if not (_inside(path.parent / name, root) and (path.parent / name).is_file()):
+            raise InputError(f"规则文件 {shown} 字段 template（表样）: 「{name}」不是内置表样（{'、'.join(TEMPLATE_NAMES)}），"
+                             "也不是同一次上传的模板文件")
+        uploaded[kind] = str((path.parent / name).resolve())
+    try:
+        policy = load_policy(path)
+    except PerfscoreError as exc:
+        raise type(exc)([names(str(p)) for p in _problems(exc)]) from None
+    if uploaded:
+        policy = policy.model_copy(update={"template": {**policy.template, **uploaded}})
+    return policy
+
+
+def policy_file(path: Path, root: Path) -> Policy:
+    """An uploaded policy file (YAML/JSON); errors name it as uploaded."""
+    return _confined_policy(Path(path), root, path.name)
+
+
+class Rules:
+    """The policies one request may use: the page's choice, else only files uploaded in that
+    request: a project's ``policy:`` (a preset, or an uploaded file beside it) or the nearest
+    uploaded ``perfscore.yaml`` at or above the file's folder, never above ``root`` (the
+    upload's folder), so no file of the server (a perfscore.yaml in a parent of the temp
+    folder, a path a project names) is ever a policy."""
+
+    def __init__(self, root: Path, chosen: Policy | None = None, label: str = ""):
+        self.root, self.chosen = root, chosen
+        self.label = label or (preset_label(chosen.name) if chosen is not None else "")
+        self._loaded: dict[Path, Policy] = {}
+
+    def shown(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def _file(self, path: Path) -> tuple[Policy, str]:
+        path = path.resolve()
+        if path not in self._loaded:
+            self._loaded[path] = _confined_policy(path, self.root, self.shown(path))
+        return self._loaded[path], self.shown(path)
+
+    def folder_file(self, path: Path) -> Path | None:
+        """The uploaded perfscore.yaml that applies to ``path``, or None."""
+        folder, top = path.resolve().parent, self.root.resolve()
+        while folder == top or top in folder.parents:
+            for name in FOLDER_POLICY_NAMES:
+                if (folder / name).is_file():
+                    return folder / name
+            folder = folder.parent
+        return None
+
+    def own(self, path: Path, sheet) -> tuple[Policy, str]:
+        """The policy and its label for a sheet read from ``path`` under ``root``."""
+        from ..errors import InputError
+
+        spec = getattr(sheet, "policy", None)
+        if spec:
+            if spec in PRESETS:
+                return preset_policy(spec), preset_label(spec)
+            target = path.parent / spec
+            if not (_inside(target, self.root) and target.is_file()):
+                raise InputError(f"文件 {self.shown(path)}「{sheet.name}」字段 policy（评分规则）: 「{spec}」不是预设"
+                                 f"（{'、'.join(PRESET_LABELS.get(p, p) for p in PRESETS)}），也不是同一次上传的规则文件")
+            return self._file(target)
+        found = self.folder_file(path)
+        if found is not None:
+            return self._file(found)
+        return preset_policy(), preset_label("default")
+
+    def of(self, path: Path, sheet) -> tuple[Policy, str]:
+        return (self.chosen, self.label) if self.chosen is not None else self.own(path, sheet)
 
 
 def _localize(result: SheetScore, names: _Names) -> SheetScore:
@@ -83,17 +182,19 @@ def _localize(result: SheetScore, names: _Names) -> SheetScore:
     return result
 
 
-def _score_path(path: Path, policy: Policy | None, names: _Names) -> list[Scored | Failure]:
+def _score_path(path: Path, rules: Rules, names: _Names) -> list[Scored | Failure]:
     """Every sheet of one input, through the library's one input path: a workbook's sheets
-    are audited (their findings carry cell addresses), text files scored."""
+    are audited (their findings carry cell addresses), text files scored. The policy is
+    the request's (``rules``): the library is handed one, so it never looks on the disk."""
     from ..sheets.audit import audit_input
 
     out: list[Scored | Failure] = []
-    for item in read_path(path, policy=policy):
+    for item in read_path(path, policy=rules.chosen or preset_policy()):
         if isinstance(item, Failure):
             out.append(item)
             continue
         try:
+            item.policy, label = rules.of(path, item.sheet)
             audit = audit_input(item, item.policy)
         except PerfscoreError as exc:
             out.append(Failure.from_error(names(item.source), exc, item.sheet.name, item.sheet.unit or item.sheet.department))
@@ -103,15 +204,15 @@ def _score_path(path: Path, policy: Policy | None, names: _Names) -> list[Scored
              "reported": _shown(f.discrepancy.reported), "computed": _shown(f.discrepancy.computed)}
             for f in audit.findings
         ] if item.cells else []
-        out.append(Scored(names(item.source), audit.result, findings, item.policy, item.sheet))
+        out.append(Scored(names(item.source), audit.result, findings, item.policy, item.sheet, label))
     return out
 
 
-def score_files(paths: list[Path], root: Path, policy: Policy | None,
+def score_files(paths: list[Path], root: Path, rules: Rules,
                 progress: Callable[[int], None] | None = None) -> tuple[list[Scored], list[Failure]]:
     """Score each input under ``root`` (project files, filled sheets, flat workbooks), each
-    under ``policy`` or, when None, its own (a folder's perfscore.yaml is a policy, not an
-    input). A broken input is a Failure with the CLI's one-line message; the others go on."""
+    under the request's ``rules`` (a folder's perfscore.yaml is a policy, not an input).
+    A broken input is a Failure with the CLI's one-line message; the others go on."""
     names = _Names(root)
     scored: list[Scored] = []
     failures: list[Failure] = []
@@ -122,7 +223,7 @@ def score_files(paths: list[Path], root: Path, policy: Policy | None,
                 progress(1)
             continue
         try:
-            items = _score_path(path, policy, names)
+            items = _score_path(path, rules, names)
         except PerfscoreError as exc:
             items = [Failure(names(str(path)), None, None, _problems(exc))]
         for item in items:
@@ -172,8 +273,8 @@ def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path) -> 
 # -- answers ----------------------------------------------------------------------------------
 
 def result_json(scored: Scored) -> dict:
-    """Exactly the ``perfscore score --format json`` object."""
-    return result_dict(scored.result)
+    """The ``perfscore score --format json`` object, and the file and rules it came from."""
+    return {"file": scored.file, "policy": scored.rules, **result_dict(scored.result)}
 
 
 def failure_json(failure: Failure) -> dict:
@@ -190,7 +291,7 @@ def view_json(scored: Scored) -> dict:
     return {
         "file": scored.file,
         "kind": "部门(单位)整体绩效自评表" if r.kind == "department" else "预算项目(政策)绩效自评表",
-        "name": r.name, "unit": r.unit or r.department or "", "year": r.year or "", "policy": r.policy,
+        "name": r.name, "unit": r.unit or r.department or "", "year": r.year or "", "policy": scored.rules,
         "execution_rate": format_number(r.execution_rate) + "%",
         "execution_weight": format_number(r.execution_weight),
         "execution_score": format_fixed(r.execution_score),
