@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -44,7 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from . import engine
-from .uploads import Saved, UploadError, save_upload
+from .uploads import SUFFIXES_SHOWN, Saved, UploadError, save_upload
 
 HERE = Path(__file__).parent
 MB = 1024 * 1024
@@ -236,13 +237,14 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
     try:
         uploads = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
         if not uploads:
-            raise UploadError("请选择至少一个文件（表单字段 files）：自评表 .xlsx、项目文件 .yaml/.json，或文件夹的 .zip")
+            raise UploadError(f"请选择至少一个文件：自评表、项目文件或文件夹的 .zip（可读取 {SUFFIXES_SHOWN} .zip）")
         policy, label = await _policy(form, root)
         saved = Saved(budget=[settings.unzip_limit])
         for part in uploads:
             await run_in_threadpool(save_upload, part.file, part.filename or "", root / "in", saved, settings.unzip_limit)
         if not saved.paths and not saved.refused:
-            raise UploadError("上传的压缩包中没有可读取的文件（.yaml .yml .json .xlsx .xlsm）")
+            ignored = f"（已忽略 {'、'.join(saved.ignored[:5])}{' 等' if len(saved.ignored) > 5 else ''}）" if saved.ignored else ""
+            raise UploadError(f"上传的文件中没有可读取的文件：perfscore 读取 {SUFFIXES_SHOWN} 和 .zip{ignored}")
         (root / "in").mkdir(exist_ok=True)
         return Inputs(root, saved, engine.Rules(root / "in", policy, label))
     except BaseException:
@@ -323,24 +325,27 @@ class Job:
             out["error"] = self.crashed
         if self.finished:
             names = engine.sheet_names(self.scored)
-            out["results"] = [dict(engine.view_json(s), sheet=name) for s, name in zip(self.scored, names)]
+            out["results"] = [dict(engine.view_json(s), sheet=name, index=i)
+                              for i, (s, name) in enumerate(zip(self.scored, names))]
             out["failures"] = [engine.failure_json(f) for f in self.failures]
+            out["ignored"] = list(self.inputs.saved.ignored)
         return out
 
-    def output(self, name: str) -> Path:
-        """A download, written on first asking: a filled sheet, a batch file or a zip."""
-        out = self.inputs.root / "out"
+    def output(self, name: str, template: str = "") -> Path:
+        """A download, written on first asking: a filled sheet, a batch file or a zip, in
+        the chosen 表样 (``template``, one of engine.TEMPLATE_LABELS)."""
+        out = self.inputs.root / "out" / (template or "auto")
         with self.lock:
             if name == "sheets.zip":
                 target = out / "sheets.zip"
                 if not target.exists():
-                    written = engine.write_sheets(self.scored, out / "all")
+                    written = engine.write_sheets(self.scored, out / "all", template)
                     _zip(out / "all", target, written, _failures_text(self.failures))
                 return target
             if name in BATCH_FILES or name == "batch.zip":
                 batch = out / "batch"
                 if not (batch / "report.html").exists():
-                    engine.write_batch(self.scored, self.failures, batch)
+                    engine.write_batch(self.scored, self.failures, batch, template)
                 if name != "batch.zip":
                     return batch / name
                 target = out / "batch.zip"
@@ -353,8 +358,13 @@ class Job:
             target = out / "one" / name
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                engine.fill_one(self.scored[names.index(name)], target)
+                engine.fill_one(self.scored[names.index(name)], target, template)
             return target
+
+    def project(self, index: str) -> engine.Scored:
+        if not (index.isdigit() and int(index) < len(self.scored)):
+            raise KeyError(index)
+        return self.scored[int(index)]
 
 
 def _size(folder: Path) -> int:
@@ -446,7 +456,9 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
 
     async def page(request: Request) -> Response:
         html = env.get_template("index.html.j2").render(
-            presets=engine.PRESETS, limit_mb=max_upload // MB, version=__version__,
+            presets=[(name, engine.preset_label(name)) for name in engine.PRESETS],
+            templates=engine.TEMPLATE_LABELS, suffixes=SUFFIXES_SHOWN,
+            limit_mb=max_upload // MB, version=__version__,
         )
         return HTMLResponse(html)
 
@@ -455,7 +467,8 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
         try:
             scored, failures = await run_in_threadpool(_score, inputs)
             return _json({"results": [engine.result_json(s) for s in scored],
-                          "failures": [engine.failure_json(f) for f in failures]})
+                          "failures": [engine.failure_json(f) for f in failures],
+                          "ignored": list(inputs.saved.ignored)})
         finally:
             shutil.rmtree(inputs.root, ignore_errors=True)
 
@@ -504,26 +517,67 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
         jobs.delete(request.path_params["job"])
         return Response(status_code=204)
 
+    def _template(request: Request) -> str:
+        template = request.query_params.get("template", "")
+        if template not in engine.TEMPLATE_LABELS:
+            raise UploadError(f"没有表样「{template}」（可选: {'、'.join(v for v in engine.TEMPLATE_LABELS.values())}）")
+        return template
+
     async def job_download(request: Request) -> Response:
         job = jobs.get(request.path_params["job"])
         name = request.path_params["name"]
         if not job.finished:
             return error("评分尚未完成，请稍候", 409)
         try:
-            path = await run_in_threadpool(job.output, name)
+            path = await run_in_threadpool(job.output, name, _template(request))
         except KeyError:
             return error(f"没有名为「{name}」的下载文件", 404)
         kind = XLSX if name.endswith(".xlsx") else None
         # once sent, what it wrote counts toward the kept size
         return FileResponse(path, media_type=kind, filename=name, background=BackgroundTask(jobs.expire))
 
+    async def _edited(request: Request) -> tuple[Job, engine.Scored]:
+        """The job's project the clerk edited, scored again from the model the page sent."""
+        job = jobs.get(request.path_params["job"])
+        if not job.finished:
+            raise UploadError("评分尚未完成，请稍候", 409)
+        try:
+            first = job.project(request.path_params["index"])
+        except KeyError:
+            raise UploadError("这次评分中没有这个项目", 404) from None
+        try:
+            body = await request.json()
+        except ValueError:
+            raise UploadError("修改后的项目内容无法读取（应为 JSON）") from None
+        model = body.get("model") if isinstance(body, dict) else None
+        return job, await run_in_threadpool(engine.rescore, first, model)
+
+    async def project_score(request: Request) -> Response:
+        job, edited = await _edited(request)
+        name = engine.sheet_names(job.scored)[int(request.path_params["index"])]
+        return _json(dict(engine.view_json(edited), sheet=name, index=int(request.path_params["index"])))
+
+    async def project_sheet(request: Request) -> Response:
+        job, edited = await _edited(request)
+        template = _template(request)
+        name = engine.sheet_names(job.scored)[int(request.path_params["index"])]
+        folder = job.inputs.root / "edited" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        target = await run_in_threadpool(engine.fill_one, edited, folder / name, template)
+        return FileResponse(target, media_type=XLSX, filename=name,
+                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
     async def user_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UploadError)
         return error(str(exc), exc.status)
 
+    private = re.compile(
+        "(?:" + "|".join(re.escape(str(p)) for p in {settings.session, settings.session.resolve()}) + r")[\\/][^\s:：」]*[\\/]")
+
     async def library_error(request: Request, exc: Exception) -> Response:
-        # a policy or input the library refused: its own one-line Chinese message
-        return error(str(exc), 400)
+        # a policy or input the library refused: its own one-line Chinese message, and never
+        # the private temp folder (a file in it is named by its own name)
+        return error(private.sub("", str(exc)), 400)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -543,6 +597,8 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
             Route("/api/jobs/{job}", job_status, methods=["GET"]),
             Route("/api/jobs/{job}", job_delete, methods=["DELETE"]),
             Route("/api/jobs/{job}/download/{name:path}", job_download, methods=["GET"]),
+            Route("/api/jobs/{job}/projects/{index}/score", project_score, methods=["POST"]),
+            Route("/api/jobs/{job}/projects/{index}/sheet", project_sheet, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={

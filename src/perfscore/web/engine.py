@@ -17,15 +17,16 @@ from typing import Callable
 
 from ..batch import assign_file_names, sort_key
 from ..errors import Failure, PerfscoreError
-from ..inputs import discover, read_path
+from ..inputs import INPUT_SUFFIXES, discover, read_path
 from ..output import dumps, result_dict
 from ..policy import FOLDER_POLICY_NAMES, PRESETS, Policy, load_policy, preset_policy
 from ..scoring import SheetScore
 from ..values import format_fixed, format_number
 
 __all__ = [
-    "PRESETS", "PRESET_LABELS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
+    "INPUT_SUFFIXES", "PRESETS", "PRESET_LABELS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
     "preset", "preset_label", "policy_file", "Rules", "score_files", "fill_one", "write_sheets", "write_batch",
+    "rescore", "TEMPLATE_LABELS",
     "result_json", "failure_json", "view_json",
 ]
 
@@ -237,11 +238,44 @@ def score_files(paths: list[Path], root: Path, rules: Rules,
     return scored, failures
 
 
-def fill_one(scored: Scored, out: Path) -> Path:
-    """The filled sheet (.xlsx) of one scored project, in its policy's layout, with live formulas."""
-    from ..sheets.fill import fill_sheet, policy_template
+# the 表样 a download may be filled into (the CLI's -t), as a clerk names them; "" is the
+# policy's own (or the built-in sheet of the project's kind)
+TEMPLATE_LABELS = {
+    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
+    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
+    "liaoning": "辽宁省项目表样", "hubei": "湖北省项目表样", "shanxi": "山西省项目表样",
+}
+_DEPARTMENT_TEMPLATES = {"department", "national_department"}
 
-    return fill_sheet(scored.result, out, policy_template(scored.policy, scored.result.kind), scored.sheet, scored.policy)
+
+def _template_for(scored: Scored, template: str) -> str | None:
+    """The chosen 表样 when it is one for the project's kind, else the policy's own."""
+    from ..sheets.fill import policy_template
+
+    if template and (template in _DEPARTMENT_TEMPLATES) == (scored.result.kind == "department"):
+        return template
+    return policy_template(scored.policy, scored.result.kind)
+
+
+def fill_one(scored: Scored, out: Path, template: str = "") -> Path:
+    """The filled sheet (.xlsx) of one scored project, in the chosen 表样 (or its policy's),
+    with live formulas."""
+    from ..sheets.fill import fill_sheet
+
+    return fill_sheet(scored.result, out, _template_for(scored, template), scored.sheet, scored.policy)
+
+
+def rescore(scored: Scored, model: object) -> Scored:
+    """A project the clerk edited on the page (its project model, as ``view_json`` gave it),
+    scored again through the library under the rules that scored it first."""
+    from ..errors import InputError
+    from ..projectfile import sheet_from_mapping
+    from ..scoring import score_sheet
+
+    if not isinstance(model, dict):
+        raise InputError("修改后的项目内容无效：应为一个项目（JSON 对象）")
+    sheet = sheet_from_mapping(model, scored.file)
+    return Scored(scored.file, score_sheet(sheet, scored.policy, scored.file), [], scored.policy, sheet, scored.rules)
 
 
 def sheet_names(scored: list[Scored]) -> list[str]:
@@ -249,12 +283,12 @@ def sheet_names(scored: list[Scored]) -> list[str]:
     return list(assign_file_names(s.result for s in scored))
 
 
-def write_sheets(scored: list[Scored], folder: Path) -> list[Path]:
+def write_sheets(scored: list[Scored], folder: Path, template: str = "") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [fill_one(s, folder / name) for s, name in zip(scored, sheet_names(scored))]
+    return [fill_one(s, folder / name, template) for s, name in zip(scored, sheet_names(scored))]
 
 
-def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path) -> list[Path]:
+def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path, template: str = "") -> list[Path]:
     """What ``perfscore batch --sheets`` writes: summary.xlsx, report.md, report.html, sheets/."""
     from ..report.documents import write_report
     from ..report.workbook import write_summary
@@ -263,7 +297,7 @@ def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path) -> 
     failures = sorted(failures, key=sort_key)
     results = [s.result for s in ordered]
     outdir.mkdir(parents=True, exist_ok=True)
-    written = write_sheets(ordered, outdir / "sheets")
+    written = write_sheets(ordered, outdir / "sheets", template)
     write_summary(results, failures, outdir / "summary.xlsx")
     write_report(results, failures, "md", outdir / "report.md")
     write_report(results, failures, "html", outdir / "report.html")
@@ -278,7 +312,8 @@ def result_json(scored: Scored) -> dict:
 
 
 def failure_json(failure: Failure) -> dict:
-    return {"file": failure.source, "error": "\n".join(str(p) for p in failure.problems)}
+    return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
+            "error": "\n".join(str(p) for p in failure.problems)}
 
 
 def _shown(value) -> str:
@@ -288,8 +323,19 @@ def _shown(value) -> str:
 def view_json(scored: Scored) -> dict:
     """What the page shows of a result, every number already written as the forms print it."""
     r = scored.result
+    found = scored.findings or [
+        {"cell": "", "label": d.label, "reported": _shown(d.reported), "computed": _shown(d.computed)}
+        for d in r.discrepancies
+    ]
+    needing = r.needing_explanation()
+    sheet = scored.sheet
+    model = sheet.model_dump(mode="json", exclude_none=True) if sheet is not None else None
+    editable = model is not None and len(model.get("indicators", [])) == len(r.indicators)
     return {
         "file": scored.file,
+        "model": model if editable else None,  # what the detail view edits and sends back
+        "budget": _budget(sheet, r),
+        "mismatches": len(found), "missing_causes": sum(1 for i in needing if not i.cause),
         "kind": "部门(单位)整体绩效自评表" if r.kind == "department" else "预算项目(政策)绩效自评表",
         "name": r.name, "unit": r.unit or r.department or "", "year": r.year or "", "policy": scored.rules,
         "execution_rate": format_number(r.execution_rate) + "%",
@@ -307,7 +353,8 @@ def view_json(scored: Scored) -> dict:
         "indicators": [
             {"level1": i.level1, "level2": i.level2, "name": i.name, "target": i.target_text, "actual": i.actual_text,
              "completion": format_fixed(i.completion_pct) + "%", "weight": format_number(i.weight),
-             "score": format_fixed(i.score), "needs_explanation": i.needs_explanation}
+             "score": format_fixed(i.score), "needs_explanation": i.needs_explanation,
+             "cause": i.cause or "", "remedy": i.remedy or ""}
             for i in r.indicators
         ],
         "needing": [
@@ -318,8 +365,22 @@ def view_json(scored: Scored) -> dict:
         ],
         "warnings": list(r.warnings),  # the indicators' own, with 第N个指标 in front, are among them
         "findings": scored.findings,
-        "discrepancies": [] if scored.findings else [
-            {"cell": "", "label": d.label, "reported": _shown(d.reported), "computed": _shown(d.computed)}
-            for d in r.discrepancies
-        ],
+        "discrepancies": [] if scored.findings else found,
     }
+
+
+def _budget(sheet, r: SheetScore) -> list[list[str]]:
+    """The budget block as the form prints it: [label, value] rows (万元)."""
+    rows: list[list[str]] = []
+    budget = getattr(sheet, "budget", None)
+    if budget is not None:
+        rows += [["年初预算数（万元）", format_number(budget.initial)]]
+        if budget.adjusted is not None:
+            rows += [["全年预算数（万元）", format_number(budget.adjusted)]]
+        rows += [["全年执行数（万元）", format_number(budget.executed)]]
+    department_budget = getattr(sheet, "department_budget", None)
+    if department_budget is not None:
+        rows += [["部门年初预算（万元）", format_number(department_budget)]]
+    rows += [["预算执行率", format_number(r.execution_rate) + "%"], ["执行率分值", format_number(r.execution_weight)],
+             ["执行率得分", format_fixed(r.execution_score)]]
+    return rows
