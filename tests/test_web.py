@@ -389,8 +389,15 @@ def test_zip_names_in_utf8_without_the_flag_are_read_as_utf8(client):
 def test_page_is_chinese_and_self_contained(client):
     page = client.get("/")
     assert page.status_code == 200
-    for term in ("绩效自评表评分", "评分规则", "liaoning", "开始评分", "50 MB"):
+    for term in ("绩效自评表评分", "评分规则", "开始评分", "50 MB", "财预〔2020〕10号通用规则", "辽宁省", "湖北省",
+                 "按各文件夹的规则文件", "下载的自评表表样", ".xls", ".ods"):
         assert term in page.text
+    import re
+
+    choices = re.findall(r"<option[^>]*>([^<]*)</option>", page.text)
+    assert len(choices) >= 4 + 8
+    assert [c for c in choices if re.search(r"[A-Za-z]", c)] == []  # a clerk reads no code words
+    assert "report.md" not in re.sub(r"<[^>]+>", "", page.text)  # nor a file name for a button
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
     for asset in ("/static/app.js", "/static/app.css"):
         assert asset in page.text
@@ -399,6 +406,8 @@ def test_page_is_chinese_and_self_contained(client):
     for term in ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "完成程度", "分值", "得分", "偏差原因"):
         assert term in script
     assert "innerHTML" not in script  # data goes in as text, never as markup
+    style = client.get("/static/app.css").text
+    assert "@media print" in style and "#form" in style.split("@media print", 1)[1]  # printing leaves the form out
 
 
 def wait_job(client, job: str) -> dict:
