@@ -97,7 +97,7 @@ def test_a_project_policy_naming_a_server_file_is_refused_alike_whether_it_exist
         assert body["results"] == []
         [failure] = body["failures"]
         messages.append(failure["error"].replace(spec, "SPEC"))
-        assert failure["error"].startswith("文件 项目.yaml「政府购买法律服务」字段 policy（评分规则）")
+        assert failure["error"].startswith("文件 项目.yaml「政府购买法律服务」的评分规则")
         assert str(temp_root) not in failure["error"] and SESSION_PREFIX not in failure["error"]
     assert len(set(messages)) == 1, messages  # nothing tells which server paths exist
     # a policy file uploaded beside the project is its own choice, named by its upload path
@@ -105,10 +105,10 @@ def test_a_project_policy_naming_a_server_file_is_refused_alike_whether_it_exist
     assert (result["grade"], result["policy"]) == ("差", "rules.yaml")
 
 
-@pytest.mark.parametrize("field,value", [
-    ("template", "{project: SPEC}"), ("report_style", "SPEC"),
+@pytest.mark.parametrize("field,value,label", [
+    ("template", "{project: SPEC}", "的表样"), ("report_style", "SPEC", "的文风"),
 ])
-def test_a_policy_file_naming_a_server_file_is_refused_alike(tmp_path, field, value):
+def test_a_policy_file_naming_a_server_file_is_refused_alike(tmp_path, field, value, label):
     server_file = tmp_path / "server" / "style.j2"
     server_file.parent.mkdir()
     server_file.write_text("{{ 1 }}", "utf-8")
@@ -125,7 +125,7 @@ def test_a_policy_file_naming_a_server_file_is_refused_alike(tmp_path, field, va
             [failure] = folder.json()["failures"]
             answers.append(failure["error"].replace(spec, "SPEC"))
     assert answers[0] == answers[2] and answers[1] == answers[3], answers
-    assert all(str(tmp_path) not in a and "perfscore-" not in a and field in a for a in answers)
+    assert all(str(tmp_path) not in a and "perfscore-" not in a and label in a for a in answers)
 
 
 def test_posts_from_another_origin_are_refused(tmp_path):

@@ -97,7 +97,7 @@ def _confined_policy(path: Path, root: Path, shown: str) -> Policy:
         raise type(exc)([names(str(p)) for p in _problems(exc)]) from None
     style = raw.get("report_style")
     if isinstance(style, str) and style not in REPORT_STYLES and not _inside(path.parent / style, root):
-        raise InputError(f"规则文件 {shown} 字段 report_style（文风）: 「{style}」不是内置文风（{'、'.join(REPORT_STYLES)}），"
+        raise InputError(f"规则文件 {shown} 的文风: 「{style}」不是内置文风（{'、'.join(REPORT_STYLES)}），"
                          "网页中只能用内置文风或同一次上传的文件")
     templates = raw.get("template")
     uploaded: dict[str, str] = {}
@@ -105,7 +105,7 @@ def _confined_policy(path: Path, root: Path, shown: str) -> Policy:
         if not isinstance(name, str) or name in TEMPLATE_NAMES:
             continue
         if not (_inside(path.parent / name, root) and (path.parent / name).is_file()):
-            raise InputError(f"规则文件 {shown} 字段 template（表样）: 「{name}」不是内置表样（{'、'.join(TEMPLATE_NAMES)}），"
+            raise InputError(f"规则文件 {shown} 的表样: 「{name}」不是内置表样（{'、'.join(TEMPLATE_NAMES)}），"
                              "也不是同一次上传的模板文件")
         uploaded[kind] = str((path.parent / name).resolve())
     try:
@@ -163,7 +163,7 @@ class Rules:
                 return preset_policy(spec), preset_label(spec)
             target = path.parent / spec
             if not (_inside(target, self.root) and target.is_file()):
-                raise InputError(f"文件 {self.shown(path)}「{sheet.name}」字段 policy（评分规则）: 「{spec}」不是预设"
+                raise InputError(f"文件 {self.shown(path)}「{sheet.name}」的评分规则: 「{spec}」不是预设"
                                  f"（{'、'.join(PRESET_LABELS.get(p, p) for p in PRESETS)}），也不是同一次上传的规则文件")
             return self._file(target)
         found = self.folder_file(path)
