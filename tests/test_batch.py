@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -55,7 +55,15 @@ def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     wb = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
     assert wb.sheetnames == ["项目", "指标", "问题", "汇总"]
     rows = list(wb["项目"].iter_rows(values_only=True))
-    assert len(rows) == 17 and rows[0][:3] == ("实施单位", "主管部门", "项目名称")
+    assert len(rows) == 19 and rows[0][:3] == ("实施单位", "主管部门", "项目名称")
+    rows, totals = rows[:17], rows[17:]
+    # the 合计 rows: counts, sums and mean 总分 of the project sheets, as the 说明 prints them
+    projects = [r for r in rows[1:] if r[3] == "项目"]
+    assert totals[0][:4] == ("合计", None, f"项目 {len(projects)} 个", "项目") and len(projects) == 15
+    assert Decimal(str(totals[0][7])) == sum(Decimal(str(r[7])) for r in projects)
+    mean = (sum(Decimal(str(r[12])) for r in projects) / 15).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(str(totals[0][12])) == mean == Decimal("99.89")  # mean 总分, 四舍五入 to 2 decimals
+    assert totals[1][2] == "整体 1 个"
     # sorted by unit, then name
     keys = [(r[0], r[2]) for r in rows[1:]]
     assert keys == sorted(keys)

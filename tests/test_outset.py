@@ -41,7 +41,7 @@ def _complete(out: Path) -> int:
     项目 rows, each with its filled sheet, and both reports."""
     assert (out / "report.md").is_file() and (out / "report.html").is_file()
     wb = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
-    rows = list(wb["项目"].iter_rows(values_only=True))[1:]
+    rows = [r for r in list(wb["项目"].iter_rows(values_only=True))[1:] if r[0] != "合计"]
     wb.close()
     sheets = sorted((out / "sheets").iterdir())
     assert len(sheets) == len(rows)

@@ -328,12 +328,34 @@ def test_summary_opens_with_four_sheets(summary):
     assert values["总分"].number_format == "0.00"
     assert values["执行率(%)"].value == pytest.approx(83.16)
     assert values["类型"].value == "项目" and values["等级"].value == "优" and values["年度"].value == 2024
-    assert header[5:8] == ["年初预算数", "全年预算数", "全年执行数"] and values["评分规则"].value == "liaoning"
+    assert header[5:8] == ["年初预算数（万元）", "全年预算数（万元）", "全年执行数（万元）"]
+    assert values["评分规则"].value == "liaoning"
     adjusted = next(r for r in projects.iter_rows(min_row=2) if r[2].value == "“八五”普法经费")
     assert [c.value for c in adjusted[5:8]] == [pytest.approx(15.85), pytest.approx(7.99), pytest.approx(7.99)]
     assert values["提示数"].value == 3  # two warnings, and the remedy the listed problem lacks
     assert any(r[3].value == "整体" for r in projects.iter_rows(min_row=2))
     assert book["项目"].column_dimensions["C"].width >= 2 * len("社区（村）法律顾问工作经费")
+
+
+def test_summary_prints_readably(summary):
+    """Issue 23: borders on every written cell, 合计 rows (bold) under the 项目 table with the
+    汇总 sheet's figures, the long 说明 wrapped in its column and its row as high as its lines."""
+    book = openpyxl.load_workbook(summary[0])
+    projects, overview = book["项目"], book["汇总"]
+    assert all(c.border.left.style == "thin" for row in projects.iter_rows(max_row=3) for c in row if c.value is not None)
+    totals = [r for r in projects.iter_rows() if r[0].value == "合计"]
+    def over_groups(label):  # the 汇总 sheet holds one block of figures per group (policy)
+        return sum(Decimal(str(r[1].value)) for r in overview.iter_rows() if r[0].value == label)
+
+    rows = [r for r in projects.iter_rows(min_row=2) if r[0].value != "合计" and r[3].value == "项目"]
+    assert len(rows) == over_groups("项目自评个数") == 17
+    assert totals[0][2].value == "项目 17 个" and totals[0][0].font.b
+    assert Decimal(str(totals[0][7].value)) == over_groups("全年执行数（万元）") == sum(Decimal(str(r[7].value)) for r in rows)
+    assert totals[1][2].value == f"整体 {over_groups('整体绩效自评个数')} 个"
+    assert projects.auto_filter.ref.endswith(str(totals[0][0].row - 1))  # the filter leaves the 合计 rows out
+    note = next(r for r in overview.iter_rows() if r[0].value == "说明")[1]
+    assert note.alignment.wrap_text and len(note.value) > 200
+    assert overview.row_dimensions[note.row].height >= 15 * (len(note.value) * 2 // 60)
 
 
 def test_summary_keeps_formula_like_names_as_text(summary):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
+from .clihelp import ChineseCommand, ChineseHelp, chinese_metavar
 from .errors import printable
 from .resources import PRESETS
 
@@ -44,7 +45,7 @@ def _param_name(param: click.Parameter | None, ctx: click.Context | None) -> str
         return ""
     if isinstance(param, click.Option):
         return "/".join(param.opts)
-    return (param.human_readable_name or param.name or "").upper()
+    return chinese_metavar((param.human_readable_name or param.name or "").upper())
 
 
 def _expected(param: click.Parameter | None) -> str:
@@ -75,7 +76,7 @@ def usage_message(exc: click.UsageError) -> str:
         name = _param_name(exc.param, ctx)
         if isinstance(exc.param, click.Option):
             return f"缺少选项 {name}"
-        return f"缺少参数 {name}（请给出至少一个文件或目录）" if exc.param is not None and exc.param.nargs == -1 else f"缺少参数 {name}"
+        return f"缺少参数 {name}（请至少给出一个）" if exc.param is not None and exc.param.nargs == -1 else f"缺少参数 {name}"
     if isinstance(exc, click.BadParameter):
         return f"{_param_name(exc.param, ctx) or '参数'} 的值无效：{_expected(exc.param)}"
     if isinstance(exc, click.NoSuchOption):
@@ -102,9 +103,12 @@ def _command_path(ctx: click.Context | None) -> str:
     return " ".join(["perfscore", *reversed(names)])
 
 
-class ChineseGroup(click.Group):
+class ChineseGroup(ChineseHelp, click.Group):
     """The command group whose usage errors are one Chinese line (and a pointer to --help),
-    exit code 2, never click's English."""
+    exit code 2, never click's English; its help pages in Chinese (clihelp); a bare
+    ``perfscore`` lists the commands."""
+
+    command_class = ChineseCommand
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = click.utils.make_str(args[0])
@@ -114,6 +118,8 @@ class ChineseGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not (sys.argv[1:] if args is None else list(args)):
+            args = ["--help"]
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
@@ -151,12 +157,12 @@ def _fail(message: str) -> None:
 
 
 @click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="perfscore")
+@click.version_option(__version__, prog_name="perfscore", help="显示版本并退出。")
 def main() -> None:
-    """perfscore: 绩效自评表评分 (score budget performance self-evaluation sheets)."""
+    """perfscore：绩效自评表评分、填表、复核与汇总。"""
 
 
-@main.command(epilog=_example("perfscore score samples/liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml --explain"))
+@main.command(epilog=_example("perfscore score samples/liaoning_chaoyang_2024/zhengti.yaml --explain"))
 @FILES
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="输出格式。")
 @click.option("--explain", is_flag=True, help="列出每个得分的计算过程。")
@@ -240,7 +246,7 @@ def _out_option(help_text: str):
     return click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help=help_text)
 
 
-@main.command(epilog=_example("perfscore fill samples/liaoning_chaoyang_2024/zhengti.yaml -o 整体自评表.xlsx"))
+@main.command(epilog=_example("perfscore fill samples/liaoning_chaoyang_2024/zhengti.yaml -o 整体.xlsx"))
 @FILES
 @TEMPLATE_OPTION
 @_out_option("输出文件 (.xlsx)；多个输入时为输出目录。")
@@ -341,7 +347,7 @@ def init(output: Path, kind: str | None, template: str | Path | None, targets: P
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_out_option("输出目录。")
 @click.option("--sheets", is_flag=True, help="同时为每个项目生成填好的自评表。")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="并行进程数（默认: CPU 核数，最多 8）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
 @click.option("--targets", type=click.Path(path_type=Path), default=None,
@@ -394,9 +400,9 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     sys.exit(1 if outcome.failures else 0)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只允许本机访问）。")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="端口。")
+@main.command(epilog=_example("perfscore serve --port 8800"))
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="地址", help="监听地址（默认只允许本机访问）。")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), metavar="端口号", help="端口。")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 def serve(host: str, port: int, no_browser: bool) -> None:
     """启动本机网页：在浏览器中上传自评表，查看得分并下载填好的表。"""

@@ -10,13 +10,14 @@ from ..errors import Failure
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
-from ..xlsx.stream import HEADER, PageSetup, Workbook
+from ..xlsx.stream import HEADER, MAX_WIDTH, TOTAL, WRAP, PageSetup, Workbook
+from ..textwidth import cell_width
 from .digests import Digest, Results
 from .documents import Grouping, group_results, overview_paragraphs
 from .figures import SummaryFigures, unit_of
 
 
-PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数", "全年预算数", "全年执行数", "执行率(%)",
+PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数（万元）", "全年预算数（万元）", "全年执行数（万元）", "执行率(%)",
                    "执行率得分", "指标得分", "减分", "总分", "等级", "评分规则", "提示数", "不一致数", "来源文件"]
 INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度(%)",
                      "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
@@ -37,6 +38,18 @@ def target_rows(targets: tuple | None):
     for f in unmatched:
         for p in f.problems:
             yield ["目标", f.unit or "", p.file or f.source, f.name or "", None, None, None, p.message, None, None]
+
+
+def total_rows(figures: SummaryFigures) -> list[list]:
+    """The 合计 rows under the 项目 sheet: project sheets (count, Σ amounts, mean 总分, grades)
+    and, when there are any, 整体 sheets — the same figures as the 汇总 sheet and the 说明."""
+    grades = "，".join(f"{g} {figures.grades.get(g, 0)}" for g in GRADES)
+    rows = [["合计", None, f"项目 {figures.projects} 个", "项目", None, figures.initial, figures.funds, figures.executed,
+             None, None, None, None, figures.average, grades]]
+    if figures.departments:
+        rows.append(["合计", None, f"整体 {figures.departments} 个", "整体", None, None, None, None, None, None, None, None,
+                     figures.department_average])
+    return rows
 
 
 def kind_label(result: SheetScore | Digest) -> str:
@@ -69,6 +82,9 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                     r.warning_count, r.discrepancy_count, r.source,
                 ])
             projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+            grouping = grouping or group_results(results, failures)
+            for row in total_rows(grouping.overall.figures(len(failures))):
+                projects.write_row(row, TOTAL)
 
             problems.write_row(PROBLEM_HEADERS, HEADER)
             for f in failures:
@@ -94,7 +110,6 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
             problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
             overview = book.add_sheet("汇总")
-            grouping = grouping or group_results(results, failures)
             groups, year = grouping.groups, grouping.overall.year
             for n, group in enumerate(groups):
                 if n:
@@ -142,8 +157,8 @@ def _write_overview(sheet, figures: SummaryFigures, title: str = "", paragraph: 
     ]
     for label, value in rows:
         sheet.write_row([label, value])
-    if paragraph:
-        sheet.write_row(["说明", paragraph])
+    if paragraph:  # wrapped in column B (as wide as the sheet allows), its row as high as its lines
+        sheet.write_row(["说明", paragraph], WRAP, lines=-(-cell_width(paragraph) // MAX_WIDTH))
     sheet.write_row([])
     first = sheet.rows
     sheet.write_row(UNIT_HEADERS, HEADER)
