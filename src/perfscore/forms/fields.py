@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ..values import CellValueError, format_number, parse_number
 from . import labels as L
+from .formats import OVERFLOW
 from .grid import DATE, ERROR, NOCACHE, PERCENT, Cell, Grid, ref
 
 HUNDRED = Decimal(100)
@@ -149,6 +150,11 @@ def _readable(cell: Cell, sec: Section, what: str) -> bool:
         return False
     if cell.kind == NOCACHE:
         sec.problem(f"单元格 {cell.ref}（{what}）: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
+        return False
+    if cell.kind == OVERFLOW:
+        shown = f"（其中的文字：「{str(cell.value)[:20]}」）" if cell.value else ""
+        sec.problem(f"单元格 {cell.ref}（{what}）: PDF 中这一格的边线不完整或文字超出了边线（常见于跨页拆开的合并单元格），"
+                    f"无法确定这一格的内容{shown}；请使用表格完整的 PDF，或原 Word/Excel 文件")
         return False
     return True
 

@@ -162,13 +162,13 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
     try:
         uploads = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
         if not uploads:
-            raise UploadError("请选择至少一个文件（表单字段 files）：自评表 .xlsx、项目文件 .yaml/.json，或文件夹的 .zip")
+            raise UploadError("请选择至少一个文件（表单字段 files）：自评表 .xlsx、含自评表的 Word/PDF 文档、项目文件 .yaml/.json，或文件夹的 .zip")
         policy = await _policy(form, root)
         saved = Saved(budget=[settings.unzip_limit])
         for part in uploads:
             await run_in_threadpool(save_upload, part.file, part.filename or "", root / "in", saved, settings.unzip_limit)
         if not saved.paths and not saved.refused:
-            raise UploadError("上传的压缩包中没有可读取的文件（.yaml .yml .json .xlsx .xlsm）")
+            raise UploadError("上传的压缩包中没有可读取的文件（.yaml .yml .json .xlsx .xlsm .xls .ods .docx .pdf）")
         return Inputs(root, saved, policy)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 # what a folder may hold that the reader knows; anything else in a zip is left out silently,
 # as `perfscore batch` leaves out other files of a folder
-INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".xls", ".ods"}
+INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".xls", ".ods", ".docx", ".pdf"}
 MAX_ZIP_MEMBERS = 10_000
 CHUNK = 1 << 16
 _BAD_CHARS = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
