@@ -29,11 +29,11 @@ from ..errors import InputError, SheetError
 from ..projectfile import read_bytes
 from ..xlsx.package import OLE2_MAGIC, checked_zip
 from .formats import OVERFLOW
-from .grid import MAX_BYTES, MAX_CELLS, TEXT, Cell, Grid, ref
+from .grid import TEXT, Cell, Grid, ref
+from .. import limits
+from ..limits import MAX_CELLS, MAX_FILE_BYTES
 
-DOCUMENT_SUFFIXES = (".docx", ".pdf")
-MAX_PAGES = 2000
-MAX_COLUMNS = 16_384  # what a worksheet may have
+MAX_COLUMNS = limits.MAX_COL  # what a worksheet may have
 _CAPTION_LINES = 3
 _CAPTION_WIDTH = 60
 
@@ -54,7 +54,7 @@ def read_document_tables(path: Path | str, data: bytes | None = None) -> list[Do
     label = f"文件 {path}"
     if data is None:
         try:
-            data = read_bytes(path, MAX_BYTES)
+            data = read_bytes(path, MAX_FILE_BYTES)
         except InputError as exc:
             raise SheetError(exc.problems) from None
     if not data:
@@ -72,7 +72,7 @@ class _Cells:
     """The cells of one document, counted against the limit every reader applies."""
 
     def __init__(self, label: str):
-        self.label, self.count = label, 0
+        self.label, self.count, self.tables = label, 0, 0
 
     def add(self, cells: dict, r: int, c: int, text: str) -> None:
         if c > MAX_COLUMNS:
@@ -82,7 +82,16 @@ class _Cells:
             cells[(r, c)] = Cell(text, TEXT, ref(r, c))
             self.count += 1
             if self.count > MAX_CELLS:
-                raise SheetError(f"{self.label}: 单元格超过 {MAX_CELLS} 个，拒绝读取")
+                limits.check_cell_count(self.count, self.label)
+
+    def grid(self, name: str, cells: dict, merges: list, where: str) -> Grid:
+        """A table's Grid once past the limits every reader applies: its merged ranges
+        bounded in count and area, the document's tables in number."""
+        self.tables += 1
+        limits.check_document(0, self.tables, self.label)
+        rows = max((r1 for _, _, r1, _ in merges), default=0) or max((r for r, _ in cells), default=0)
+        cols = max((c1 for _, _, _, c1 in merges), default=0) or max((c for _, c in cells), default=0)
+        return Grid(name, cells, limits.check_merges(merges, max(rows, 1), max(cols, 1), f"{self.label} {where}"))
 
 
 def _caption(lines: list[str]) -> str:
@@ -194,7 +203,7 @@ class _Docx:
                 nested += list(self.children(tc, self.TBL))
                 c += width
         merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in spans.items() if (r1, c1) != (r0, c0)]
-        self.tables[n - 1] = DocumentTable(Grid(caption, cells, merges), f"第{n}个表格")
+        self.tables[n - 1] = DocumentTable(self.counter.grid(caption, cells, merges, f"第{n}个表格"), f"第{n}个表格")
         for inner in nested:
             self.table(inner, "")
 
@@ -219,8 +228,7 @@ def _pdf_tables(data: bytes, label: str) -> list[DocumentTable]:
             pages = pdf.pages
         except Exception as exc:
             raise SheetError(_pdf_broken(label, exc)) from None
-        if len(pages) > MAX_PAGES:
-            raise SheetError(f"{label}: PDF 有 {len(pages)} 页，超过上限 {MAX_PAGES} 页，拒绝读取")
+        limits.check_document(len(pages), 0, label)
         running: _Built | None = None  # a table that ended its page: it may run on at the next one's top
         for number, page in enumerate(pages, start=1):
             try:
@@ -345,7 +353,7 @@ class _Built:
                 counter.add(cells, r0, c0, text)
             if (r0, c0) != (r1, c1):
                 merges.append(span)
-        return Grid(self.caption, cells, merges)
+        return counter.grid(self.caption, cells, merges, self.label)
 
 
 def _pdf_broken(label: str, exc: Exception, page: int | None = None) -> str:

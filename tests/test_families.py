@@ -1,0 +1,139 @@
+"""The published layout families the reader was not built against (issue 21), hand-filled
+from the sample projects as the issue describes them, read with no map: each scores exactly
+like its project file, in .xlsx and (through LibreOffice) .xls and .ods."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from familybuilder import chengan, sichuan
+from formbuilder import Typing, convert, soffice
+from test_forms import LN, sample
+from perfscore.errors import SheetError
+from perfscore.forms import read_form_workbook
+from perfscore.policy import preset_policy
+from perfscore.scoring import score_sheet
+
+LAYOUTS = {"sichuan": sichuan, "chengan": chengan}
+# family → the sample projects filled into it (liaoning preset: 执行率 10 分, indicators 90 分)
+FILLED = {
+    "sichuan": [LN / "zhengfu_goumai_falv_fuwu.yaml", LN / "fazhi_jianshe.yaml", LN / "renmin_tiaojie.yaml"],
+    "chengan": [LN / "zhengfu_goumai_falv_fuwu.yaml", LN / "fazhi_jianshe.yaml", LN / "renmin_jingcha_fuzhuang.yaml"],
+}
+
+
+def build_family(layout: str, path: Path, files: list[Path], typing: Typing | None = None, **options) -> Path:
+    wb = openpyxl.Workbook()
+    for i, file in enumerate(files):
+        model = sample(file)
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = model.name[:31]
+        LAYOUTS[layout](ws, model, typing or Typing(), **options)
+    wb.save(path)
+    return path
+
+
+def assert_scores_like_samples(path: Path, files: list[Path]) -> None:
+    policy = preset_policy("liaoning")
+    forms = read_form_workbook(path)
+    assert [f.sheet.name for f in forms] == [sample(f).name for f in files]
+    for form, file in zip(forms, files):
+        want = score_sheet(sample(file), policy)
+        got = score_sheet(form.sheet, policy, form.source)
+        assert [(i.name, i.weight, i.score) for i in got.indicators] == [(i.name, i.weight, i.score) for i in want.indicators]
+        assert got.execution_score == want.execution_score
+        assert (got.total, got.grade) == (want.total, want.grade)
+
+
+@pytest.mark.parametrize("typing", [Typing(), Typing(numbers=True, merge_level1=True)], ids=["text", "numbers"])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_family_scores_like_the_project_files(layout, typing, tmp_path):
+    path = build_family(layout, tmp_path / f"{layout}.xlsx", FILLED[layout], typing)
+    assert_scores_like_samples(path, FILLED[layout])
+
+
+@pytest.fixture(scope="module")
+def family_books(tmp_path_factory):
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    folder = tmp_path_factory.mktemp("families")
+    books = [build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing(numbers=True)) for layout in LAYOUTS]
+    out = {}
+    for fmt in ("xls", "ods"):
+        for book in convert(books, fmt, folder / fmt, folder / "profile"):
+            out[(book.stem, fmt)] = book
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_family_converted_by_libreoffice_scores_alike(family_books, layout, fmt):
+    assert_scores_like_samples(family_books[(layout, fmt)], FILLED[layout])
+
+
+def _with(file: Path, **changes):
+    """A sample project with some of its indicators changed: ``changes`` maps a field to a
+    list of values, one per indicator (None leaves it)."""
+    model = sample(file)
+    indicators = [ind.model_copy(update={k: v[i] for k, v in changes.items() if v[i] is not None})
+                  for i, ind in enumerate(model.indicators)]
+    return model.model_copy(update={"indicators": indicators})
+
+
+def _one_sheet(layout: str, path: Path, model, **options) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = model.name[:31]
+    LAYOUTS[layout](wb.active, model, Typing(), **options)
+    wb.save(path)
+    return path
+
+
+def test_chengan_shares_of_the_indicator_part_are_scaled_and_said(tmp_path, monkeypatch):
+    """权重占比(%) whose indicator rows alone sum to 100: each is a share of the indicator part
+    (100 − the 预算执行率 row's 10), and a finding says so; the form scores like the project."""
+    import familybuilder
+
+    model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", weight=[Decimal(18)] * 4 + [Decimal(9)] * 2,
+                  reported_score=[None] * 6)
+    monkeypatch.setattr(familybuilder, "_share_of_indicators", True)
+    path = _one_sheet("chengan", tmp_path / "share.xlsx", model)
+    [form] = read_form_workbook(path)
+    assert [i.weight for i in form.sheet.indicators] == [Decimal(18)] * 4 + [Decimal(9)] * 2
+    assert any("按指标部分" in f and "I13" in f for f in form.findings)
+    policy = preset_policy("liaoning")
+    assert score_sheet(form.sheet, policy).total == score_sheet(model, policy).total
+
+
+def test_chengan_shares_that_sum_to_neither_are_refused(tmp_path):
+    model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", weight=[Decimal(18)] * 4 + [Decimal(9), Decimal(8)])
+    path = _one_sheet("chengan", tmp_path / "bad.xlsx", model)
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(path)
+    [line] = map(str, caught.value.problems)
+    assert "单元格 I13「权重占比（%）」" in line and "合计 89" in line and "为 99" in line
+
+
+def test_sichuan_cause_and_remedy_column_is_the_cause(tmp_path):
+    """未完成原因及拟采取的改进措施 is the cause column: the row's text is its cause."""
+    text = "年底有待结算费用，下一步及时结清"
+    model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", cause=[text] + [None] * 5)
+    [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "cause.xlsx", model, fill_cause=True))
+    assert form.sheet.indicators[0].cause == text
+    assert form.cells["indicators[0].cause"] == "K15"
+
+
+def test_budget_header_is_never_read_as_a_value(tmp_path):
+    """A budget block with no 执行数 column: the reader falls back to label/value pairs and
+    never takes the header right of 预算执行率 (权重) as its value."""
+    path = _one_sheet("sichuan", tmp_path / "s.xlsx", sample(LN / "zhengfu_goumai_falv_fuwu.yaml"))
+    wb = openpyxl.load_workbook(path)
+    wb.active["F6"] = "支出数"
+    wb.save(path)
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(path)
+    text = "\n".join(map(str, caught.value.problems))
+    assert "找不到「全年执行数」" in text and "「权重」不是" not in text
