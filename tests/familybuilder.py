@@ -137,3 +137,58 @@ def chengan(ws, p: Project, t: Typing) -> None:
     s.put(r, 1, "总分"); s.merge(r, 1, r, 7)
     if p.reported.total is not None:
         s.amount(r, 10, p.reported.total)
+
+
+def one_task(d):
+    """A department's tasks as the one execution line 重庆 prints (their sums)."""
+    from perfscore.model import Task
+
+    task = Task(name="年度资金总额", budget=sum(t.budget for t in d.tasks), executed=sum(t.executed for t in d.tasks),
+                weight=sum(t.weight for t in d.tasks))
+    return d.model_copy(update={"tasks": [task], "reported": d.reported.model_copy(update={"total": None})})
+
+
+def chongqing(ws, d, t: Typing, nature_levels: bool = False) -> None:
+    """重庆 部门整体绩效自评表: 自评总分 at the top, the unit named by 主管部门 only, execution on
+    one line of labels and amounts (执行率权重, 执行率得分), the indicators a flat list with no
+    一级/二级 columns (``nature_levels``: 指标性质 holds the 一级 name instead of 定量/定性)."""
+    s = _Sheet(ws, t)
+    r = s.r
+    task = d.tasks[0]
+    s.put(r, 1, f"{d.year}年度部门整体绩效自评表"); s.merge(r, 1, r, 12)
+    s.put(r + 1, 1, "主管部门"); s.put(r + 1, 2, d.name); s.merge(r + 1, 2, r + 1, 8)
+    s.put(r + 1, 9, "自评总分"); s.amount(r + 1, 10, d.reported.total); s.merge(r + 1, 10, r + 1, 12)
+    r += 2
+    rate = task.executed / task.budget * 100
+    for i, (text, value) in enumerate((("年初预算数", task.budget), ("全年预算数", task.budget),
+                                       ("全年执行数", task.executed), ("执行率", None), ("执行率权重", task.weight),
+                                       ("执行率得分", None))):
+        s.put(r, 1 + 2 * i, text)
+        if text == "执行率":
+            s.put(r, 2 + 2 * i, f"{format_number(rate.quantize(Decimal('0.01')))}%")
+        else:
+            s.amount(r, 2 + 2 * i, value)
+    r += 1
+    s.put(r, 1, "年度总体目标"); s.merge(r, 1, r + 1, 1)
+    s.put(r, 2, "预期目标"); s.merge(r, 2, r, 6); s.put(r, 7, "实际完成情况"); s.merge(r, 7, r, 12)
+    s.put(r + 1, 2, d.goal); s.merge(r + 1, 2, r + 1, 6); s.put(r + 1, 7, d.achieved); s.merge(r + 1, 7, r + 1, 12)
+    r += 2
+    for c, text in enumerate(("指标名称", "计量单位", "指标性质", "年初指标值", "调整指标值", "全年完成值", "得分系数（%）",
+                              "指标权重（分）", "指标得分（分）", "是否核心指标"), start=1):
+        s.put(r, c, text)
+    r += 1
+    for row, ind in enumerate(d.indicators, start=r):
+        op, value, unit = _split(ind)
+        quantitative = isinstance(value, Decimal)
+        target = f"{op or ''}{format_number(value)}" if quantitative else value
+        actual = ind.actual
+        if quantitative and unit and actual and actual.replace(" ", "").endswith(unit):
+            actual = actual.replace(" ", "")[: -len(unit)]
+        s.put(row, 1, ind.name)
+        s.put(row, 2, unit)
+        s.put(row, 3, ind.level1 if nature_levels else ("定量" if quantitative else "定性"))
+        s.value(row, 4, target); s.value(row, 5, target)
+        s.value(row, 6, actual)
+        s.put(row, 7, format_number(ind.reported_completion) if ind.reported_completion is not None else None)
+        s.amount(row, 8, ind.weight); s.amount(row, 9, ind.reported_score)
+        s.put(row, 10, "是" if row == r else "否")

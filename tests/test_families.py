@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from familybuilder import chengan, sichuan
+from familybuilder import chengan, chongqing, one_task, sichuan
 from formbuilder import Typing, convert, soffice
 from test_forms import LN, sample
 from perfscore.errors import SheetError
@@ -62,6 +62,7 @@ def family_books(tmp_path_factory):
         pytest.skip("LibreOffice (soffice) is not installed")
     folder = tmp_path_factory.mktemp("families")
     books = [build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing(numbers=True)) for layout in LAYOUTS]
+    books.append(_chongqing_book(folder / "chongqing.xlsx", Typing(numbers=True)))
     out = {}
     for fmt in ("xls", "ods"):
         for book in convert(books, fmt, folder / fmt, folder / "profile"):
@@ -137,3 +138,56 @@ def test_budget_header_is_never_read_as_a_value(tmp_path):
         read_form_workbook(path)
     text = "\n".join(map(str, caught.value.problems))
     assert "找不到「全年执行数」" in text and "「权重」不是" not in text
+
+
+@pytest.mark.parametrize("nature_levels", [False, True], ids=["kind", "levels"])
+@pytest.mark.parametrize("typing", [Typing(), Typing(numbers=True)], ids=["text", "numbers"])
+def test_chongqing_flat_list_scores_like_the_department(typing, nature_levels, tmp_path):
+    """重庆: no 一级/二级 columns, the unit named by 主管部门, 自评总分 on top, execution on one
+    line: every indicator scored by its 指标权重, exactly like the department file (its tasks
+    as the one line); 指标性质 gives the 一级 when it names one."""
+    model = one_task(sample(LN / "zhengti.yaml"))
+    form = assert_chongqing_scores(_chongqing_book(tmp_path / "cq.xlsx", typing, nature_levels))
+    levels = {i.level1 for i in form.sheet.indicators}
+    assert levels == ({i.level1 for i in model.indicators} if nature_levels else {"绩效指标"})
+    assert any("没有一级/二级指标列" in f for f in form.findings) != nature_levels
+
+
+def _chongqing_book(path: Path, typing: Typing, nature_levels: bool = False, edit=None) -> Path:
+    wb = openpyxl.Workbook()
+    chongqing(wb.active, one_task(sample(LN / "zhengti.yaml")), typing, nature_levels=nature_levels)
+    wb.active.title = "整体自评"
+    if edit:
+        edit(wb.active)
+    wb.save(path)
+    return path
+
+
+def assert_chongqing_scores(path: Path):
+    model = one_task(sample(LN / "zhengti.yaml"))
+    [form] = read_form_workbook(path)
+    policy = preset_policy("liaoning")
+    want, got = score_sheet(model, policy), score_sheet(form.sheet, policy, form.source)
+    assert form.sheet.name == model.name
+    assert [(i.name, i.weight, i.score) for i in got.indicators] == [(i.name, i.weight, i.score) for i in want.indicators]
+    assert [t.score for t in got.tasks] == [t.score for t in want.tasks]
+    assert (got.total, got.grade) == (want.total, want.grade)
+    return form
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_chongqing_converted_by_libreoffice_scores_alike(family_books, fmt):
+    assert_chongqing_scores(family_books[("chongqing", fmt)])
+
+
+def test_flat_list_without_weights_is_refused(tmp_path):
+    """No 一级 column and no 权重 column: the indicators cannot be given their points."""
+    def drop_weights(ws):
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.column == 8 and cell.row >= 6:
+                    cell.value = None
+    path = _chongqing_book(tmp_path / "cq.xlsx", Typing(), edit=drop_weights)
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(path)
+    assert any("没有一级指标列（表头在第6行），也没有权重/分值列" in str(p) for p in caught.value.problems)

@@ -172,6 +172,42 @@ def read_indicators(sec: Section, r0: int, r1: int, shares: dict[str, Decimal]) 
 
 
 _NATURE = ("定量", "定性")
+FLAT_LEVEL = "绩效指标"  # the 一级 of an indicator on a list without levels (重庆), scored by its own weight
+
+
+def _flat_level(sec: Section, r: int, cols: dict[str, int]) -> str | None:
+    """A flat list's 一级: the 指标性质 cell when it names a level (产出指标 …), else None."""
+    c = cols.get("operator")
+    cell = sec.grid.get(r, c) if c is not None else None
+    if cell is None or not isinstance(cell.value, str):
+        return None
+    text = " ".join(cell.value.split())
+    return text if _LEVEL_NAME.match(text) and text not in _NATURE and not _OPERATOR_WORD.match(text) else None
+
+
+_LEVEL_NAME = re.compile(r"^[\u4e00-\u9fff]{2,12}$")
+_OPERATOR_WORD = re.compile(r"^(大于|小于|等于|不低于|不高于|不少于|不超过|不多于|高于|低于|达到)")
+
+
+def _header_of(sec: Section, r: int) -> int:
+    return max((h for h in header_rows(sec, sec.top, r) if h <= r), default=sec.top)
+
+
+def _with_unit(text: str | None, cols: dict[str, int], g, r: int, sec: Section) -> str | None:
+    """A bare number under a header whose unit is a column of its own (计量单位, no 指标值
+    sub-column): the number with that unit (=100 and % → =100%)."""
+    if not text or "unit" not in cols or "value" in cols:
+        return text
+    unit = _unit(as_text(g.get(r, cols["unit"]), sec, "计量单位"))
+    if not unit:
+        return text
+    try:
+        parsed = parse_value(text)
+    except CellValueError:
+        return text
+    if isinstance(parsed, Quantity) and not parsed.unit and not parsed.label:
+        return f"{text}{unit}"
+    return text
 _UNIT_NOTE = re.compile(r"^(.+?)\s*[（(][^（()）]*[）)]$")
 
 
@@ -190,7 +226,7 @@ def _execution_row(sec: Section, r: int, cols: dict[str, int]) -> bool:
     g = sec.grid
     first = min(cols.get("level1", cols["name"]), cols["name"])
     r0, c0, _, c1 = g.span(r, first)
-    if r0 != r or sec.key_at(r0, c0) not in L.FIELDS["execution_rate"] or c1 < cols["name"]:
+    if r0 != r or c0 >= cols["name"] or sec.key_at(r0, c0) not in L.FIELDS["execution_rate"] or c1 < cols["name"]:
         return False
     for key, what, percent in (("weight", "分值", False), ("actual", "执行率", True), ("score", "得分", False)):
         if key not in cols:
@@ -243,6 +279,8 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     name = as_text(name_cell, sec, "三级指标")
     if not name or L.key(name)[0] in L.INDICATOR_COLUMNS["name"]:
         return level1, level2, None
+    if "level1" not in cols and "level2" not in cols:
+        level1 = _flat_level(sec, r, cols)
     if _PLACEHOLDER.match(L.key(name)[0]) and not any(
             g.get(r, cols[k]) is not None for k in ("target", "value", "actual") if k in cols):
         return level1, level2, None  # an unused row of the blank form (指标1：, 指标2：…)
@@ -251,8 +289,17 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     cells = {f"{prefix}.name": name_cell.ref}
     data: dict[str, object] = {"level1": level1, "level2": level2 or "", "name": name}
     label = f"「{name[:30]}」"
-    if level1 is None:
+    if level1 is None and "level1" in cols:
         sec.problem(f"单元格 {ref(r, cols.get('level1', cols['name']))}（一级指标，{label}）为空")
+    elif level1 is None:
+        data["level1"] = FLAT_LEVEL
+        note = (f"{sec.where}: 绩效指标表没有一级/二级指标列（表头在第{_header_of(sec, r)}行）：各指标按其权重计分，"
+                f"一级指标记为「{FLAT_LEVEL}」")
+        if "weight" in cols and note not in sec.findings:
+            sec.findings.append(note)
+        if "weight" not in cols:
+            sec.problem(f"绩效指标表没有一级指标列（表头在第{_header_of(sec, r)}行），也没有权重/分值列：无法按一级指标分配分值；"
+                        "请填写各指标的权重")
 
     owners = {c: k for k, c in cols.items()}
 
@@ -298,7 +345,7 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
             cells[f"{prefix}.target"] = value_cell.ref
     else:
         target_cell, target_ref = take("target", "年度指标值")
-        data["target"] = as_text(target_cell, sec, "年度指标值")
+        data["target"] = _with_unit(as_text(target_cell, sec, "年度指标值"), cols, g, r, sec)
         if target_cell is None and "target" not in covered:
             sec.problem(f"单元格 {target_ref}（年度指标值，{label}）为空")
     if "target_initial" in cols:
@@ -306,6 +353,8 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
         data["target_initial"] = as_text(cell, sec, "年初指标值")
     actual_cell, actual_ref = take("actual", "实际完成值")
     data["actual"] = as_text(actual_cell, sec, "实际完成值")
+    if "value" not in cols:
+        data["actual"] = _with_unit(data["actual"], cols, g, r, sec)
     band = _GRADE_BAND.match(data["actual"] or "")
     if band:
         data["actual"] = band.group(1).strip()  # 辽宁 prints the grade with its band: 全部或基本达成预期指标 100%-80%（含）
