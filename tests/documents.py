@@ -66,7 +66,7 @@ def word_report(sheet: Path, out: Path) -> Path:
             other.cell(r, c).text = text
     doc.add_paragraph("二、绩效自评结果。自评表如下：")
     for ws in openpyxl.load_workbook(sheet).worksheets:
-        if not any(v == "三级指标" for row in ws.iter_rows(values_only=True) for v in row):
+        if not any(v in ("三级指标", "指标名称") for row in ws.iter_rows(values_only=True) for v in row):
             continue
         titles = title_rows(ws)
         for r in range(1, titles + 1):

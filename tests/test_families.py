@@ -191,3 +191,47 @@ def test_flat_list_without_weights_is_refused(tmp_path):
     with pytest.raises(SheetError) as caught:
         read_form_workbook(path)
     assert any("没有一级指标列（表头在第6行），也没有权重/分值列" in str(p) for p in caught.value.problems)
+
+
+def _same_reading(document: Path, sheet: Path) -> None:
+    """The forms inside ``document`` read and score exactly like the sheet it came from."""
+    from perfscore.forms import read_form_document
+    from perfscore.output import result_dict
+
+    policy = preset_policy("liaoning")
+    want, got = read_form_workbook(sheet), read_form_document(document)
+    assert [f.sheet.name for f in got] == [f.sheet.name for f in want]
+    for a, b in zip(want, got):
+        assert [(i.name, i.weight) for i in b.sheet.indicators] == [(i.name, i.weight) for i in a.sheet.indicators]
+        assert result_dict(score_sheet(b.sheet, policy, a.source)) == result_dict(score_sheet(a.sheet, policy, a.source))
+
+
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+def test_family_inside_a_word_report_scores_like_the_sheet(family, tmp_path):
+    from documents import word_report
+
+    if family == "chongqing":
+        sheet = _chongqing_book(tmp_path / "cq.xlsx", Typing())
+    else:
+        sheet = build_family(family, tmp_path / f"{family}.xlsx", FILLED[family], Typing())
+    _same_reading(word_report(sheet, tmp_path / f"{family}.docx"), sheet)
+
+
+@pytest.fixture(scope="module")
+def family_pdfs(tmp_path_factory):
+    from documents import printable
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    folder = tmp_path_factory.mktemp("family-pdf")
+    sheets = {layout: build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing()) for layout in LAYOUTS}
+    sheets["chongqing"] = _chongqing_book(folder / "chongqing.xlsx", Typing())
+    sources = [printable(path, folder / f"{name}-print.xlsx") for name, path in sheets.items()]
+    pdfs = convert(sources, "pdf", folder / "pdf", folder / "profile")
+    return {name: (pdf, sheets[name]) for name, pdf in zip(sheets, pdfs)}
+
+
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+def test_family_printed_to_pdf_scores_like_the_sheet(family_pdfs, family):
+    pdf, sheet = family_pdfs[family]
+    _same_reading(pdf, sheet)
