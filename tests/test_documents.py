@@ -271,3 +271,53 @@ def test_pdf_cell_without_lines_or_text_is_unknown_not_the_one_above():
     assert hole.kind == OVERFLOW
     assert as_text(hole, sec, "一级指标") is None
     assert "单元格 A2（一级指标）: PDF 中这一格的边线不完整" in sec.problems[0]
+
+
+def test_pdf_of_seed_000_scores_98_32_through_score_batch_and_serve(printed, tmp_path):
+    """The national form of 政府购买法律服务 printed to PDF: `score`, `batch` and serve's
+    upload each give 98.32 优 under liaoning."""
+    from click.testing import CliRunner
+    from starlette.testclient import TestClient
+
+    from perfscore.cli import main
+    from perfscore.web.app import create_app
+
+    pdf, _ = printed["national-goumai-text"]
+    scored = CliRunner().invoke(main, ["score", str(pdf), "--policy", "liaoning", "--format", "json"])
+    assert scored.exit_code == 0, scored.stderr
+    data = json.loads(scored.output, parse_float=Decimal)
+    assert (data["total"], data["grade"]) == (Decimal("98.32"), "优")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "自评表.pdf").write_bytes(pdf.read_bytes())
+    batch = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--policy", "liaoning",
+                                      "--quiet"])
+    assert batch.exit_code == 0, batch.stderr
+    assert "98.32" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    with TestClient(create_app(temp_root=tmp_path / "temp")) as client:
+        answer = client.post("/api/score", files=[("files", ("自评表.pdf", pdf.read_bytes()))], data={"policy": "liaoning"})
+    assert answer.status_code == 200
+    body = json.loads(answer.text, parse_float=Decimal)
+    assert [(r["total"], r["grade"]) for r in body["results"]] == [(Decimal("98.32"), "优")]
+
+
+def test_documents_run_under_the_shared_limits(tmp_path, monkeypatch):
+    """A document holding more tables than a workbook may hold sheets, or more cells than a
+    sheet may hold, is refused with one line naming the file, as every reader refuses."""
+    import docx
+
+    from perfscore import limits
+
+    doc = docx.Document()
+    for _ in range(4):
+        doc.add_table(rows=2, cols=2).cell(0, 0).text = "x"
+    doc.save(tmp_path / "many.docx")
+    monkeypatch.setattr(limits, "MAX_TABLES", 3)
+    with pytest.raises(SheetError) as caught:
+        read_document_tables(tmp_path / "many.docx")
+    assert str(caught.value.problems[0]) == f"文件 {tmp_path / 'many.docx'}: 有 4 个表格，超过上限 3，拒绝读取"
+    monkeypatch.setattr(limits, "MAX_TABLES", 256)
+    monkeypatch.setattr(limits, "MAX_CELLS", 3)
+    monkeypatch.setattr("perfscore.forms.documents.MAX_CELLS", 3)
+    with pytest.raises(SheetError) as caught:
+        read_document_tables(tmp_path / "many.docx")
+    assert "有内容的单元格超过 3 个" in str(caught.value.problems[0])
