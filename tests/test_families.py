@@ -235,3 +235,12 @@ def family_pdfs(tmp_path_factory):
 def test_family_printed_to_pdf_scores_like_the_sheet(family_pdfs, family):
     pdf, sheet = family_pdfs[family]
     _same_reading(pdf, sheet)
+
+
+def test_slot_prefixes_of_the_blank_form_are_not_in_the_names(tmp_path):
+    """The blank form's 指标1：, 指标2 typed over: 指标1工程资金金额 is 工程资金金额; a name that only
+    begins with 指标 is kept."""
+    names = ["指标1决策咨询建议数量", "指标2：法律建议稿及说明数量", "指标完成率", None, None, None]
+    model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", name=names)
+    [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "slots.xlsx", model))
+    assert [i.name for i in form.sheet.indicators][:3] == ["决策咨询建议数量", "法律建议稿及说明数量", "指标完成率"]

@@ -325,7 +325,7 @@ def read_explanations(sec: Section, extra: dict, start: int) -> None:
         text = as_text(cell, sec, L.FIELDS[name][0])
         if text:
             extra[name] = text
-            sec.cells[f"project.{name}"] = where
+            sec.cells[name] = where
 
 
 def _execution_from_table(sec: Section, data: dict) -> None:
@@ -396,6 +396,7 @@ def read_project(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     _weight_shares(sec, data)
     read_bottom(sec, data, end_row, cols, sec.bottom)
     read_explanations(sec, extra, table_top)
+    data.update(extra)  # the model's project-level cause / remedy (PROJECT_FILE.md)
     if not data.get("reported"):
         data.pop("reported", None)
     return data, extra, shares

@@ -22,6 +22,7 @@ _BLOCK_BREAK = re.compile(r"^(年度目标\d*|年度目标\d+:.*|偏差大或目
 # a grade text followed by its completion band, as the 辽宁 form's drop-down prints it
 _GRADE_BAND = re.compile(r"^((?:全部|基本|部分|未)\D*?(?:达成|完成|达到)\D*?)\s*[（(\[]?\s*\d+(?:\.\d+)?\s*[%％]?\s*"
                          r"[（(]?[不含]*[）)]?\s*[-~～—–至]\s*\d+(?:\.\d+)?\s*[%％]\s*[（(]?[不含]*[）)]?\s*[\])）]?$")
+_SLOT = re.compile(r"^指标\s*\d{1,2}\s*[:：、.．]?\s*([\u4e00-\u9fffA-Za-z（(].+)$", re.S)
 _PLACEHOLDER = re.compile(r"^(指标\d*|…+|\.{3,})[:：]?$")
 # fields whose cell is their own: one merged over from a neighbouring column is empty, not the neighbour's
 _OWN_CELL = ("target", "target_initial", "value", "actual", "weight", "score", "completion")
@@ -281,6 +282,9 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
         return level1, level2, None
     if "level1" not in cols and "level2" not in cols:
         level1 = _flat_level(sec, r, cols)
+    slot = _SLOT.match(name)
+    if slot:
+        name = slot.group(1)  # the blank form's slot label typed over (指标1工程资金金额, 指标2：…)
     if _PLACEHOLDER.match(L.key(name)[0]) and not any(
             g.get(r, cols[k]) is not None for k in ("target", "value", "actual") if k in cols):
         return level1, level2, None  # an unused row of the blank form (指标1：, 指标2：…)
