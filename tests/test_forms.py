@@ -272,6 +272,8 @@ def test_explanations_rows_of_the_hubei_form(tmp_path):
     path = build(tmp_path / "h.xlsx", [(model.name, model)], "hubei", Typing())
     form = read_form_workbook(path)[0]
     assert form.explanations == {"cause": "已完成目标。", "remedy": "按照制度加强监督管理。"}
+    assert (form.sheet.cause, form.sheet.remedy) == ("已完成目标。", "按照制度加强监督管理。")  # the model's fields
+    assert form.cells["cause"].startswith("C") and form.cells["remedy"].startswith("C")
 
 
 def test_number_format_kinds():

@@ -342,18 +342,19 @@ def test_corrupt_zip_member_and_name_clash_are_failures(client):
 
 
 def test_stray_files_are_ignored_and_listed_as_batch_leaves_them(client):
-    """A folder as the clerk has it: its rules, its projects, a readme and a Word file."""
+    """A folder as the clerk has it: its rules, its projects, a readme and an old Word file
+    (.doc: a .docx or .pdf is read, for the forms among its tables)."""
     folder = SAMPLES / "liaoning_chaoyang_2024"
     members = {f"朝阳/{p.name}": p.read_bytes() for p in sorted(folder.glob("*.yaml"))}
-    members |= {"朝阳/readme.txt": b"notes", "朝阳/说明.docx": b"PK"}
+    members |= {"朝阳/readme.txt": b"notes", "朝阳/说明.doc": b"\xd0\xcf\x11\xe0"}
     answer = client.post("/api/score", files=[("files", ("朝阳.zip", zip_bytes(members))), ("files", ("备注.txt", b"x"))])
     body = decimals(answer.text)
     assert body["failures"] == []
-    assert sorted(body["ignored"]) == sorted(["朝阳.zip/朝阳/readme.txt", "朝阳.zip/朝阳/说明.docx", "备注.txt"])
+    assert sorted(body["ignored"]) == sorted(["朝阳.zip/朝阳/readme.txt", "朝阳.zip/朝阳/说明.doc", "备注.txt"])
     assert len(body["results"]) == len(list(folder.glob("*.yaml"))) - 1  # perfscore.yaml is the rules, not a project
     assert {r["policy"] for r in body["results"]} == {"朝阳.zip/朝阳/perfscore.yaml"}
-    only = client.post("/api/score", files=[("files", ("notes.docx", b"hello"))])
-    assert only.status_code == 400 and "notes.docx" in only.json()["error"] and ".xls" in only.json()["error"]
+    only = client.post("/api/score", files=[("files", ("notes.doc", b"hello"))])
+    assert only.status_code == 400 and "notes.doc" in only.json()["error"] and ".docx" in only.json()["error"]
 
 
 def test_zip_names_from_windows_gbk_are_recovered(client):

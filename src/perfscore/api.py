@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from .declared import TargetAudit, audit_targets, read_targets  # noqa: F401  (the one door)
 from .errors import Failure, InputError, PerfscoreError, Problem
-from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
+from .inputs import DOCUMENT_SUFFIXES, EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
@@ -171,7 +171,7 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     from .xlsx.package import open_workbook
 
     output = Path(output)
-    files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES or not f.exists()]
+    files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES | DOCUMENT_SUFFIXES or not f.exists()]
     jobs: list[tuple[Path, str, str, dict | None]] = []  # (file, source, base name, flat row mapping)
     failures: list[Failure] = []
     for path in files:

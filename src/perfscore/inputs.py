@@ -26,7 +26,8 @@ from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 ZIP_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}  # what perfscore's own templates and flat workbooks are
-INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES
+DOCUMENT_SUFFIXES = {".docx", ".pdf"}  # a Word report or a text PDF: the forms among its tables
+INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES | DOCUMENT_SUFFIXES
 
 
 @dataclass
@@ -161,6 +162,13 @@ def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
             for form in read_form_workbook(path, data)]
 
 
+def _documents(path: Path) -> list[Input | Failure]:
+    from .forms import read_form_document
+
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
+            for form in read_form_document(path)]
+
+
 def is_policy_mapping(data: dict) -> bool:
     """A policy file's keys (``preset`` and settings), not a sheet's: it is not an input."""
     return "preset" in data and not {"kind", "name", "indicators"} & set(data) and set(data) <= POLICY_KEYS
@@ -203,6 +211,8 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             items = read_workbook(path, template)
+        elif path.suffix.lower() in DOCUMENT_SUFFIXES:
+            items = _documents(path)
         else:
             data = read_mapping(path)
             if is_policy_mapping(data):  # a policy file among the inputs (rules.yaml a project names)

@@ -18,6 +18,8 @@ flat workbook of a whole province a few hundred thousand cells):
   (each merged cell is one entry of the reader's lookup, about 200 bytes): a form merges a
   few hundred cells.
 - ``MAX_SHEETS`` 256 sheets: budget-system exports have a dozen.
+- ``MAX_PAGES`` 2,000 pages of a PDF, ``MAX_TABLES`` 256 tables of a document (a .docx or a
+  PDF: a table is read as a sheet is): a 决算公开 runs to a hundred pages and a few dozen tables.
 - ``MAX_REPEAT`` 1,024: an .ods row or cell repeated more than this is read as this many
   (LibreOffice repeats the empty cells to column AMJ and rows to 1048576; content repeated
   that far is not a form).
@@ -35,6 +37,8 @@ MAX_EXTENT_CELLS = 10_000_000
 MAX_MERGES = 20_000
 MAX_MERGED_AREA = 1_000_000
 MAX_SHEETS = 256
+MAX_PAGES = 2000
+MAX_TABLES = 256
 MAX_REPEAT = 1024
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
@@ -55,6 +59,14 @@ def cell_name(r: int, c: int) -> str:
 def check_sheet_count(count: int, label: str) -> None:
     if count > MAX_SHEETS:
         raise SheetError(f"{label}: 有 {count} 个工作表，超过上限 {MAX_SHEETS}，拒绝读取")
+
+
+def check_document(pages: int, tables: int, label: str) -> None:
+    """A .docx or PDF: its pages (0 for a .docx) and its tables."""
+    if pages > MAX_PAGES:
+        raise SheetError(f"{label}: PDF 有 {pages} 页，超过上限 {MAX_PAGES} 页，拒绝读取")
+    if tables > MAX_TABLES:
+        raise SheetError(f"{label}: 有 {tables} 个表格，超过上限 {MAX_TABLES}，拒绝读取")
 
 
 def check_cell_count(count: int, where: str) -> None:

@@ -3,6 +3,7 @@ label, no map. ``read_form_workbook(path)`` → one ``FormSheet`` per form in th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from .grid import Grid, read_workbook_grid
 from .project import read_project
 from .recognise import DEPARTMENT, kind_of, sections
 
-__all__ = ["FormSheet", "read_form_workbook"]
+__all__ = ["FormSheet", "read_form_document", "read_form_workbook"]
 
 
 @dataclass
@@ -100,16 +101,34 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
     workbook are raised together."""
     path = Path(path)
     book = read_workbook_grid(path, data)
+    return _read_forms(path, [(grid, f"工作表「{grid.name}」", grid.name) for grid in book.sheets], True)
+
+
+def read_form_document(path: Path | str, data: bytes | None = None) -> list[FormSheet]:
+    """Every 绩效自评表 among the tables of a Word document (.docx) or a text PDF, read
+    like a worksheet; the document's other tables and its prose are passed over. A value's
+    cell is named by its table (``第2个表格``) and its place in that table (``C5``)."""
+    from .documents import read_document_tables
+
+    path = Path(path)
+    tables = read_document_tables(path, data)
+    return _read_forms(path, [(t.grid, t.label + (f"「{short(t.grid.name)}」" if t.grid.name else ""), t.label)
+                              for t in tables], False)
+
+
+def _read_forms(path: Path, grids: list[tuple[Grid, str, str]], workbook: bool) -> list[FormSheet]:
+    """The forms of ``grids`` (each with the place messages name and the name its source
+    gives: a worksheet, or a document's table); all problems raised together."""
     out: list[FormSheet] = []
     problems: list[str] = []
     book_notes: list[str] = []  # for every form of the workbook (a hidden sheet left out)
     hidden_forms: list[str] = []
-    for grid in book.sheets:
+    for grid, place, name in grids:
         grid, hidden_rows = _printed(grid)
         kind = kind_of(grid)
         if kind is None:
             continue
-        where = f"文件 {path} 工作表「{grid.name}」"
+        where = f"文件 {path} {place}"
         if grid.hidden:
             # not the form a unit signs: an old draft on a hidden or veryHidden sheet is never counted
             hidden_forms.append(f"「{grid.name}」")
@@ -125,7 +144,9 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
                 problems.append(f"{sec.where}: 无法识别此表的结构（第{sec.top}–{sec.bottom}行，{type(exc).__name__}），"
                                 "请按官方格式填写")
                 continue
-            source = f"{path}「{grid.name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
+            if not workbook:
+                _caption_year(data, sec, grid.name)
+            source = f"{path}「{name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
             if len(parts) > 1:
                 # each form named by its place: 第2个项目「name」, or its columns and rows when it has no name
                 base = sec.where
@@ -150,11 +171,15 @@ def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[Form
     if problems:
         raise SheetError(problems)
     if not out:
-        names = "、".join(f"「{g.name}」" for g in book.sheets) or "无"
-        hidden = f"（隐藏的工作表 {'、'.join(hidden_forms)} 不读取：打印出的表不含隐藏的工作表）" if hidden_forms else ""
+        if workbook:
+            names = "、".join(f"「{g.name}」" for g, _, _ in grids) or "无"
+            hidden = f"（隐藏的工作表 {'、'.join(hidden_forms)} 不读取：打印出的表不含隐藏的工作表）" if hidden_forms else ""
+            found = f"工作表：{names}{hidden}"
+        else:
+            found = f"文档中有 {len(grids)} 个表格" if grids else "文档中没有表格"
         raise SheetError(
             f"文件 {path}: 找不到绩效自评表（项目支出绩效自评表、预算项目(政策)绩效自评表或部门整体支出绩效自评表，"
-            f"需有「三级指标」表头）；工作表：{names}{hidden}"
+            f"需有「三级指标」表头）；{found}"
         )
     for form in out:
         form.findings[:0] = book_notes
@@ -193,3 +218,15 @@ def _once(path: Path, forms: list[FormSheet], problems: list[str]) -> list[FormS
 
 def sec_notes(sheet_notes: list[str], findings: list[str]) -> list[str]:
     return [*sheet_notes, *findings]
+
+
+_CAPTION_YEAR = re.compile(r"((?:19|20|21)\d{2})\s*年")
+
+
+def _caption_year(data: dict, sec: Section, caption: str) -> None:
+    """A document's form prints its year in its title, the caption above the table
+    (（2024年度））: that is the form's year, not a year the table's text mentions."""
+    m = _CAPTION_YEAR.search(caption)
+    if m and ("年度" in caption or "自评表" in caption):
+        data["year"] = int(m.group(1))
+        sec.cells.pop("year", None)

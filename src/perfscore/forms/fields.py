@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ..values import CellValueError, Quantity, format_number, parse_number, parse_value, to_unit
 from . import labels as L
+from .formats import OVERFLOW
 from .grid import DATE, ERROR, NOCACHE, PERCENT, Cell, Grid, ref
 
 HUNDRED = Decimal(100)
@@ -30,6 +31,8 @@ class Section:
     findings: list[str] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
     count: int = 0  # indicators read so far
+    execution: dict = field(default_factory=dict)  # a 预算执行率 row inside the indicator table (河北 成安)
+    weight_header: tuple[str, str] | None = None  # (header as printed, its cell) of the indicators' weight column
     _keys: dict[tuple[int, int], str] = field(default_factory=dict)
     _sorted: list | None = None
 
@@ -88,7 +91,8 @@ class Section:
         if cell.kind != "text" or not isinstance(cell.value, str):
             return False
         k = L.key(cell.value)[0]
-        return any(k in syn for syn in L.FIELDS.values()) or any(k in syn for syn in L.GOAL_HEADERS.values())
+        # a budget header (权重, 得分 …) is a label too: never read as the value of the label left of it
+        return any(k in syn for table in (L.FIELDS, L.GOAL_HEADERS, L.BUDGET_COLUMNS) for syn in table.values())
 
 
 # ------------------------------------------------------------------ conversions
@@ -183,6 +187,11 @@ def _readable(cell: Cell, sec: Section, what: str) -> bool:
         return False
     if cell.kind == NOCACHE:
         sec.problem(f"单元格 {cell.ref}（{what}）: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
+        return False
+    if cell.kind == OVERFLOW:
+        shown = f"（其中的文字：「{str(cell.value)[:20]}」）" if cell.value else ""
+        sec.problem(f"单元格 {cell.ref}（{what}）: PDF 中这一格的边线不完整或文字超出了边线（常见于跨页拆开的合并单元格），"
+                    f"无法确定这一格的内容{shown}；请使用表格完整的 PDF，或原 Word/Excel 文件")
         return False
     return True
 

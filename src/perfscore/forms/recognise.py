@@ -22,11 +22,17 @@ def _titles(grid: Grid) -> list[str]:
     return texts
 
 
+def _row_texts(grid: Grid, r: int) -> list[str]:
+    return [cell.value for (rr, _), cell in grid.cells.items() if rr == r and isinstance(cell.value, str)]
+
+
 def kind_of(grid: Grid) -> str | None:
     """'project', 'department' or None (not a self-evaluation form)."""
     titles = _titles(grid)
-    has_header = any(cell.kind == "text" and isinstance(cell.value, str) and L.key(cell.value)[0] == "三级指标"
-                     for cell in grid.cells.values())
+    has_header = any(cell.kind == "text" and isinstance(cell.value, str)
+                     and (L.key(cell.value)[0] == "三级指标" or L.key(cell.value)[0] == L.FLAT_NAME
+                          and L.is_name_header(cell.value, _row_texts(grid, r)))
+                     for (r, _), cell in grid.cells.items())
     if not has_header:
         return None
     if any("自评" in t and ("整体" in t) for t in titles):
@@ -108,7 +114,7 @@ def _side_heads(grid: Grid) -> list[tuple[int, int]]:
     """The 三级指标 header cells of the first row holding more than one (forms side by side)."""
     rows: dict[int, list[int]] = {}
     for (r, c), cell in sorted(grid.cells.items()):
-        if cell.kind == "text" and isinstance(cell.value, str) and L.key(cell.value)[0] in L.INDICATOR_COLUMNS["name"]:
+        if cell.kind == "text" and isinstance(cell.value, str) and L.is_name_header(cell.value, _row_texts(grid, r)):
             rows.setdefault(r, []).append(c)
     for r, cols in sorted(rows.items()):
         if len(cols) > 1:
