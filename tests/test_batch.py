@@ -40,7 +40,7 @@ def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     out = tmp_path / "out"
     result = run("batch", SAMPLES, "-o", out, "--sheets", "--policy", "liaoning")
     assert result.exit_code == 0, result.output + result.stderr
-    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "sheets"}
+    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "report.docx", "sheets"}
     assert len(list((out / "sheets").glob("*.xlsx"))) == 16
     report = (out / "report.md").read_text(encoding="utf-8")
     # every project's total in report.md is what `perfscore score` gives for its file
@@ -151,7 +151,10 @@ def test_hostile_names_end_to_end(tmp_path):
     inputs.mkdir()
     base = (SAMPLES / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml").read_text(encoding="utf-8")
     for n, name in enumerate(["../../逃逸", "法治/建设", "法治/建设", "a\\\\b", "x" * 300]):
-        (inputs / f"{n}.yaml").write_text(base.replace("name: 法治建设", f'name: "{name}"'), encoding="utf-8")
+        text = base.replace("name: 法治建设", f'name: "{name}"')
+        if n == 2:  # the same name under another unit: two projects, two sheets of one name
+            text = text.replace("unit: 朝阳市司法局", "unit: 朝阳市司法局二处")
+        (inputs / f"{n}.yaml").write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     assert run("batch", inputs, "-o", out, "--sheets").exit_code == 0
     written = sorted(p.name for p in (out / "sheets").iterdir())

@@ -138,8 +138,10 @@ def test_run_batch_reports_its_own_count(tmp_path):
     calls = []
     outcome = api.run_batch([SAMPLES], tmp_path / "out", load_policy("liaoning"), jobs=1,
                             progress=lambda done, total: calls.append((done, total)))
-    assert len(outcome.results) == 16
-    assert calls[0] == (0, 16) and calls[-1] == (16, 16) and len(calls) == 17
+    projects = [p for p in SAMPLES.rglob("*.yaml") if p.name != "perfscore.yaml"]
+    files = len(projects) + len(list((SAMPLES / "targets").glob("*.xlsx")))  # 绩效目标表: counted, not scored
+    assert len(outcome.results) == len(projects) == 16
+    assert calls[0] == (0, files) and calls[-1] == (files, files) and len(calls) == files + 1
 
 
 def test_problem_sheet_has_a_column_for_each_place(tmp_path):

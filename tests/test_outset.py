@@ -58,7 +58,7 @@ def test_a_rerun_over_fewer_inputs_leaves_no_stale_sheets(tmp_path):
     run_batch([CHAOYANG / "fazhi_jianshe.yaml"], out, load_policy("liaoning"), sheets=True, jobs=1)
     assert _complete(out) == 1 and [p.name for p in (out / "sheets").iterdir()] == ["法治建设.xlsx"]
     run_batch([CHAOYANG / "fazhi_jianshe.yaml"], out, load_policy("liaoning"), jobs=1)  # no --sheets now
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "summary.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.docx", "report.html", "report.md", "summary.xlsx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing aside, no lock left
 
 
@@ -118,10 +118,10 @@ def test_an_input_inside_outdir_is_refused(tmp_path):
 def test_a_crashing_input_fails_alone(tmp_path, monkeypatch):
     real = batch.score_sheet
 
-    def flaky(sheet, policy, source=None):
+    def flaky(sheet, policy, source=None, **kwargs):
         if sheet.name == "司法局人民调解":
             raise ZeroDivisionError("boom")
-        return real(sheet, policy, source)
+        return real(sheet, policy, source, **kwargs)
 
     monkeypatch.setattr(batch, "score_sheet", flaky)
     outcome = run_batch([CHAOYANG], tmp_path / "out", load_policy("liaoning"), jobs=1, sheets=True)
@@ -239,7 +239,7 @@ def test_absurd_sheet_extent_is_refused_before_the_reader(tmp_path):
     result = CliRunner().invoke(main, ["score", str(path)])
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(f"文件 {path} 工作表「")
-    assert "表格范围到 XFD1048576（1048576 行 × 16384 列）" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert "表格范围达到 XFD1048576（1048576 行 × 16384 列）" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_spooled_sort_runs_give_the_same_set(tmp_path, monkeypatch):

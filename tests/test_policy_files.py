@@ -129,7 +129,7 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     problems = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
     assert not [r for r in problems if r[0] == "不一致"]
     # one 说明 paragraph per province, each in its own style
-    assert "## 一、朝阳市司法局（评分规则 liaoning）" in report and "## 二、硚口区司法局（评分规则 hubei）" in report
+    assert "## 一、朝阳市司法局（辽宁省评分规则）" in report and "## 二、硚口区司法局（湖北省评分规则）" in report
     assert report.count("根据预算绩效管理要求") == 2
     assert "涉及资金45.12万元" in report and "自评平均分为99.58分" in report
     assert "组织对1个单位开展整体绩效自评，涉及资金1382.16万元，自评平均分为94.3分。" in report

@@ -72,8 +72,15 @@ def cli(tmp_path, monkeypatch, *args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def scored_part(result: dict) -> dict:
+    """A /api/score result less what it adds to the CLI's JSON: its source file and rules."""
+    return {k: v for k, v in result.items() if k not in ("file", "policy")}
+
+
 def assert_cleaned(temp_root: Path):
-    assert not temp_root.exists() or list(temp_root.iterdir()) == []
+    """No upload or output is left: only the running servers' own folders and their locks."""
+    left = [p for p in temp_root.rglob("*") if p.is_file() and p.name != "lock"] if temp_root.exists() else []
+    assert left == []
 
 
 # -- /api/score ---------------------------------------------------------------------------------
@@ -89,7 +96,8 @@ def test_score_seed_is_exactly_the_cli_json(client, temp_root, tmp_path, monkeyp
     (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
     expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", "liaoning", "--format", "json")
     assert expected.exit_code == 0
-    assert result == decimals(expected.stdout)
+    assert scored_part(result) == decimals(expected.stdout)
+    assert (result["file"], result["policy"]) == (GOUMAI.name, "辽宁省")
     assert_cleaned(temp_root)
 
 
@@ -108,7 +116,7 @@ def test_broken_file_is_a_failure_with_the_cli_message(client, temp_root, tmp_pa
     (tmp_path / "坏.yaml").write_text(BROKEN, encoding="utf-8")
     expected = cli(tmp_path, monkeypatch, "score", "坏.yaml", "--policy", "liaoning")
     assert expected.exit_code == 1
-    assert body["failures"] == [{"file": "坏.yaml", "error": expected.stderr.strip()}]
+    assert [(f["file"], f["error"]) for f in body["failures"]] == [("坏.yaml", expected.stderr.strip())]
     assert body["failures"][0]["error"].startswith("文件 坏.yaml「坏项目」第1个指标「培训场次」")
     assert_cleaned(temp_root)
 
@@ -117,7 +125,6 @@ def test_broken_file_is_a_failure_with_the_cli_message(client, temp_root, tmp_pa
     ("garbage.xlsx", b"PK\x03\x04 not really a workbook"),
     ("binary.yaml", bytes(range(256)) * 8),
     ("empty.json", b""),
-    ("notes.docx", b"hello"),
 ])
 def test_unreadable_files_are_failures_never_500(client, name, data):
     answer = client.post("/api/score", files=[("files", (name, data))])
@@ -141,7 +148,8 @@ def test_policy_preset_file_and_errors(client, tmp_path, monkeypatch):
     (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
     (tmp_path / policy.name).write_bytes(policy.read_bytes())
     expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", policy.name, "--format", "json")
-    assert decimals(by_file.text)["results"][0] == decimals(expected.stdout)
+    assert scored_part(decimals(by_file.text)["results"][0]) == decimals(expected.stdout)
+    assert decimals(by_file.text)["results"][0]["policy"] == f"规则文件 {policy.name}"
     assert default["total"] == Decimal("98.32") and liaoning["total"] == Decimal("98.32")
 
     unknown = client.post("/api/score", files=[part(GOUMAI)], data={"policy": "/etc/passwd"})
@@ -310,12 +318,12 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
         assert len(bomb) < MB
         answer = small.post("/api/score", files=[("files", ("bomb.zip", bomb))])
         assert answer.status_code == 200
-        assert answer.json() == {"results": [], "failures": [
-            {"file": "bomb.zip", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
+        assert answer.json() == {"results": [], "ignored": [], "failures": [
+            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
     garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
-    assert garbage["failures"] == [{"file": "g.zip", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
+    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
-    assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"]
+    assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"] and "e.zip/readme.txt" in empty.json()["error"]
     assert_cleaned(temp_root)
 
 
@@ -327,10 +335,25 @@ def test_corrupt_zip_member_and_name_clash_are_failures(client):
     body = client.post("/api/score", files=[("files", ("z.zip", bytes(corrupt)))]).json()
     assert len(body["results"]) == 1
     assert body["failures"][0]["file"] == "z.zip/c.yaml" and "无法解压" in body["failures"][0]["error"]
-    clash = client.post("/api/score", files=[text_part("a", GOOD), text_part("a/b.yaml", GOOD)]).json()
+    clash = client.post("/api/score", files=[text_part("a.yaml", GOOD), text_part("a.yaml/b.yaml", GOOD)]).json()
     refused = {f["file"]: f["error"] for f in clash["failures"]}
-    assert refused["a/b.yaml"].startswith("文件 a/b.yaml: 无法保存")
-    assert refused["a"].startswith("文件 a: 不支持的文件类型")
+    assert refused["a.yaml/b.yaml"].startswith("文件 a.yaml/b.yaml: 无法保存")
+    assert [r["file"] for r in clash["results"]] == ["a.yaml"]
+
+
+def test_stray_files_are_ignored_and_listed_as_batch_leaves_them(client):
+    """A folder as the clerk has it: its rules, its projects, a readme and a Word file."""
+    folder = SAMPLES / "liaoning_chaoyang_2024"
+    members = {f"朝阳/{p.name}": p.read_bytes() for p in sorted(folder.glob("*.yaml"))}
+    members |= {"朝阳/readme.txt": b"notes", "朝阳/说明.docx": b"PK"}
+    answer = client.post("/api/score", files=[("files", ("朝阳.zip", zip_bytes(members))), ("files", ("备注.txt", b"x"))])
+    body = decimals(answer.text)
+    assert body["failures"] == []
+    assert sorted(body["ignored"]) == sorted(["朝阳.zip/朝阳/readme.txt", "朝阳.zip/朝阳/说明.docx", "备注.txt"])
+    assert len(body["results"]) == len(list(folder.glob("*.yaml"))) - 1  # perfscore.yaml is the rules, not a project
+    assert {r["policy"] for r in body["results"]} == {"朝阳.zip/朝阳/perfscore.yaml"}
+    only = client.post("/api/score", files=[("files", ("notes.docx", b"hello"))])
+    assert only.status_code == 400 and "notes.docx" in only.json()["error"] and ".xls" in only.json()["error"]
 
 
 def test_zip_names_from_windows_gbk_are_recovered(client):
@@ -348,13 +371,33 @@ def test_zip_names_from_windows_gbk_are_recovered(client):
     assert failure["file"] == "w.zip/坏表.yaml"
 
 
+def test_zip_names_in_utf8_without_the_flag_are_read_as_utf8(client):
+    """Linux `zip` writes UTF-8 names without the zip's UTF-8 flag."""
+    name = "朝阳/坏表.yaml"
+    placeholder = "x" * len(name.encode("utf-8"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(placeholder, BROKEN.encode("utf-8"))
+    raw = buffer.getvalue().replace(placeholder.encode(), name.encode("utf-8"))
+    assert zipfile.ZipFile(io.BytesIO(raw)).infolist()[0].flag_bits & 0x800 == 0
+    failure = client.post("/api/score", files=[("files", ("l.zip", raw))]).json()["failures"][0]
+    assert failure["file"] == "l.zip/朝阳/坏表.yaml"
+
+
 # -- the page and its jobs -------------------------------------------------------------------------------------
 
 def test_page_is_chinese_and_self_contained(client):
     page = client.get("/")
     assert page.status_code == 200
-    for term in ("绩效自评表评分", "评分规则", "liaoning", "开始评分", "50 MB"):
+    for term in ("绩效自评表评分", "评分规则", "开始评分", "50 MB", "财预〔2020〕10号通用规则", "辽宁省", "湖北省",
+                 "按各文件夹的规则文件", "下载的自评表表样", ".xls", ".ods"):
         assert term in page.text
+    import re
+
+    choices = re.findall(r"<option[^>]*>([^<]*)</option>", page.text)
+    assert len(choices) >= 4 + 8
+    assert [c for c in choices if re.search(r"[A-Za-z]", c)] == []  # a clerk reads no code words
+    assert "report.md" not in re.sub(r"<[^>]+>", "", page.text)  # nor a file name for a button
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
     for asset in ("/static/app.js", "/static/app.css"):
         assert asset in page.text
@@ -363,6 +406,8 @@ def test_page_is_chinese_and_self_contained(client):
     for term in ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "完成程度", "分值", "得分", "偏差原因"):
         assert term in script
     assert "innerHTML" not in script  # data goes in as text, never as markup
+    style = client.get("/static/app.css").text
+    assert "@media print" in style and "#form" in style.split("@media print", 1)[1]  # printing leaves the form out
 
 
 def wait_job(client, job: str) -> dict:
@@ -510,7 +555,7 @@ def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, mon
     assert [r["total"] for r in status["results"]][:1] == ["98.32"] and len(status["results"]) == 3
 
 
-@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if any(p.glob("*.yaml"))))  # unit folders, not targets/
 def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch, folder):
     policy = "liaoning" if folder.startswith("liaoning") else "hubei"
     sources = sorted(p for p in (SAMPLES / folder).glob("*.yaml") if p.name != "perfscore.yaml")
@@ -525,7 +570,7 @@ def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client
         run = cli(tmp_path, monkeypatch, "score", path.name, "--policy", policy, "--format", "json")
         assert run.exit_code == 0, run.stderr
         expected.append(decimals(run.stdout))
-    assert body["results"] == expected
+    assert [scored_part(r) for r in body["results"]] == expected
 
 
 def test_official_forms_in_xls_and_ods_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch):
@@ -546,4 +591,46 @@ def test_official_forms_in_xls_and_ods_come_back_with_the_cli_numbers(client, tm
         [result] = body["results"]
         assert (result["total"], result["grade"]) == (Decimal("98.32"), "优"), path.name
         expected = cli(path.parent, monkeypatch, "score", path.name, "--policy", "liaoning", "--format", "json")
-        assert expected.exit_code == 0 and result == decimals(expected.stdout), path.name
+        assert expected.exit_code == 0 and scored_part(result) == decimals(expected.stdout), path.name
+
+
+def test_an_edited_project_scores_again_exactly_as_the_cli_and_downloads_its_sheet(client, tmp_path, monkeypatch):
+    job = client.post("/api/jobs", files=[part(GOUMAI)], data={"policy": "liaoning"}).json()["job"]
+    [first] = wait_job(client, job)["results"]
+    assert (first["total"], first["policy"], first["index"]) == ("98.32", "辽宁省", 0)
+    model = first["model"]
+    assert model["indicators"][0]["actual"] == "5 条"
+    model["indicators"][0]["actual"] = "2 条"  # 决策咨询建议数量 = 4 条: half done
+    w1, w2 = Decimal(model["indicators"][1]["weight"]), Decimal(model["indicators"][2]["weight"])
+    model["indicators"][1]["weight"], model["indicators"][2]["weight"] = str(w1 - 2), str(w2 + 2)  # still 100 in all
+    answer = client.post(f"/api/jobs/{job}/projects/0/score", json={"model": model})
+    assert answer.status_code == 200
+    edited = answer.json()
+    (tmp_path / "edited.json").write_text(json.dumps(model, ensure_ascii=False), "utf-8")
+    expected = decimals(cli(tmp_path, monkeypatch, "score", "edited.json", "--policy", "liaoning", "--format", "json").stdout)
+    assert (Decimal(edited["total"]), edited["grade"]) == (expected["total"], expected["grade"])
+    assert Decimal(edited["total"]) != Decimal("98.32") and edited["policy"] == "辽宁省"
+    assert edited["indicators"][0]["score"] == format(expected["indicators"][0]["score"], "f")
+
+    sheet = client.post(f"/api/jobs/{job}/projects/0/sheet", json={"model": model})
+    assert sheet.status_code == 200, sheet.text
+    values = [c.value for row in openpyxl.load_workbook(io.BytesIO(sheet.content), data_only=True).active.iter_rows() for c in row]
+    assert float(expected["total"]) in values  # float-ok: openpyxl reads numbers as floats
+    model["indicators"][0]["actual"] = None
+    bad = client.post(f"/api/jobs/{job}/projects/0/score", json={"model": model})
+    assert bad.status_code == 400 and "决策咨询建议数量" in bad.json()["error"] and "perfscore-" not in bad.json()["error"]
+    assert client.post(f"/api/jobs/{job}/projects/7/score", json={"model": model}).status_code == 404
+    assert client.post(f"/api/jobs/{job}/projects/0/score", content=b"{not json").status_code == 400
+
+
+def test_downloads_in_the_chosen_template(client):
+    job = client.post("/api/jobs", files=[part(GOUMAI)], data={"policy": "liaoning"}).json()["job"]
+    [result] = wait_job(client, job)["results"]
+    own = client.get(f"/api/jobs/{job}/download/{result['sheet']}")
+    national = client.get(f"/api/jobs/{job}/download/{result['sheet']}?template=national")
+    assert own.status_code == national.status_code == 200 and own.content != national.content
+    for answer in (own, national):
+        book = openpyxl.load_workbook(io.BytesIO(answer.content), data_only=True)
+        assert 98.32 in [c.value for ws in book for row in ws.iter_rows() for c in row]
+    bogus = client.get(f"/api/jobs/{job}/download/{result['sheet']}?template=../x")
+    assert bogus.status_code == 400 and "表样" in bogus.json()["error"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .declared import TargetAudit, audit_targets, read_targets  # noqa: F401  (the one door)
 from .errors import Failure, InputError, PerfscoreError, Problem
 from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy
@@ -29,7 +30,7 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
     """One read sheet scored under its policy (``policy`` overrides it), or the Failure
     naming why it cannot be."""
     try:
-        return score_sheet(item.sheet, policy or item.policy, item.source)
+        return score_sheet(item.sheet, policy or item.policy, item.source, item.notes)
     except PerfscoreError as exc:
         return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
 
@@ -119,7 +120,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     for item, out in zip(inputs, targets):
         try:
             check_output(out, files)
-            scored = score_sheet(item.sheet, item.policy, item.source)
+            scored = score_sheet(item.sheet, item.policy, item.source, item.notes)
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:
@@ -222,10 +223,65 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
 
 
 def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *, sheets: bool = False, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None):
+              progress: Callable[[int, int], None] | None = None, targets: Path | str | None = None):
     """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
     ``progress(done, total)`` follows the input files; ``policy`` overrides each input's
-    own. Returns a ``batch.BatchOutcome``."""
+    own; ``targets``: a 绩效目标表 every sheet is compared with (its findings go to the
+    问题清单 and the 问题 sheet, never the 说明). Returns a ``batch.BatchOutcome``."""
     from . import batch
 
-    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)
+    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
+
+
+# ------------------------------------------------------------------ declared targets (issue 22)
+
+
+def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None
+                      ) -> tuple[list[Path], list[str], list[Failure]]:
+    """``init --from``: one project file per declared project, actuals empty. One project
+    and an ``output`` ending in .yaml/.json writes that file; otherwise ``output`` is a folder
+    of ``<项目名称>.yaml``. Returns (written, notes for the user, failures)."""
+    from .model import Project
+    from .policy import preset_policy
+    from .scoring import default_weights
+    from .sheets.fill import check_output
+    from .sheets.importing import write_mapping
+    from .targets import project_mapping
+
+    targets, output = Path(targets), Path(output)
+    try:
+        declarations = read_targets(targets)
+    except PerfscoreError as exc:
+        return [], [], [Failure.from_error(targets, exc)]
+    own = policy or preset_policy()
+    one = len(declarations) == 1 and output.suffix.lower() in TEXT_SUFFIXES
+    if not one and output.exists() and not output.is_dir():
+        return [], [], [Failure(str(output), None, None, (f"输出目录 {output}: 是一个已有的文件，不是目录（多个项目时请给出目录）",))]
+    names = [output] if one else [output / n for n in numbered_names([safe_file_name(d.name) for d in declarations], ".yaml")]
+    written, notes, failures = [], [], []
+    for decl, out in zip(declarations, names):
+        weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
+        if any(d.weight is None for d in decl.indicators):
+            try:  # the policy's split, as scoring would apply it, written out so the unit sees it
+                draft = Project.model_validate({
+                    "name": decl.name, "budget": {"initial": decl.budget or 0, "executed": 0},
+                    "indicators": [{"level1": d.level1, "level2": d.level2, "name": d.name, "target": d.target or "-",
+                                    "actual": "-"} for d in decl.indicators]})
+                weights = default_weights(draft, own)
+            except (PerfscoreError, ValueError):
+                weights = None
+            if weights:
+                note += f"分值（weight）为评分规则「{own.name}」的默认分配（目标表未列分值），可按实际分值修改。"
+        try:
+            check_output(out, [targets])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_mapping(project_mapping(decl, weights), out, note)
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(decl.source, exc, decl.name, decl.unit))
+            continue
+        except OSError as exc:
+            failures.append(Failure(decl.source, decl.name, decl.unit, (f"无法写入 {out}: {os_reason(exc)}",)))
+            continue
+        written.append(out)
+        notes += decl.notes
+    return written, notes, failures

@@ -273,14 +273,25 @@ def import_(sheets: tuple[Path, ...], template: Path | None, output: Path) -> No
 @click.argument("sheets", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TEMPLATE_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+@click.option("--targets", type=click.Path(path_type=Path), default=None,
+              help="绩效目标表：逐个指标对照申报的目标（缺失、新增、目标降低/提高、运算符或单位变动、年初预算数）。")
 @POLICY_OPTION
-def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, policy: Policy | None) -> None:
-    """复核自评表：重新计算并列出与原表不一致的每个单元格。"""
+def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, targets: Path | None, policy: Policy | None) -> None:
+    """复核自评表：重新计算并列出与原表不一致的每个单元格；--targets 时对照绩效目标表。"""
     from . import api
     from .output import dumps
 
     results, failures = api.audit_files(sheets, policy, template)
     _fail_all(failures)
+    checked, target_failures = api.audit_targets(sheets, targets, policy) if targets is not None else ([], [])
+    _fail_all(target_failures)
+    if fmt == "text":
+        for c in checked:
+            if c.findings:
+                click.echo("\n".join(printable(f.line(c.source)) for f in c.findings))
+            else:
+                click.echo(f"{printable(c.source)}: 与绩效目标表（{printable(c.declared)}）一致")
+    target_bad = any(c.blocking for c in checked) or bool(target_failures)
     for result in results:
         if fmt == "json":
             continue
@@ -290,9 +301,13 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, polic
             click.echo(f"{printable(result.file)}: 与重新计算的结果一致（总分 {result.result.total}，等级 {result.result.grade}）")
     if fmt == "json":
         payload = [r.as_dict() for r in results]
+        by_file = {c.source: c for c in checked}
+        for entry in payload:
+            if entry["file"] in by_file:
+                entry["targets"] = by_file[entry["file"]].as_dict()["findings"]
         one = api.single_input(sheets) and len(results) <= 1
         click.echo(dumps((payload[0] if payload else []) if one else payload))
-    sys.exit(1 if failures or any(r.findings for r in results) else 0)
+    sys.exit(1 if failures or target_bad or any(r.findings for r in results) else 0)
 
 
 @main.command(epilog=_example("perfscore init -o 我的项目.yaml"))
@@ -300,11 +315,23 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, polic
 @click.option("--kind", type=click.Choice(["project", "department"]), default=None,
               help="项目表或整体表（默认: 模板的类型，否则项目表）。")
 @TEMPLATE_OPTION
+@click.option("--from", "targets", type=click.Path(path_type=Path), default=None,
+              help="绩效目标表 (.xlsx/.xls/.ods)：为其中每个申报项目生成项目文件（指标、目标、年初预算数照申报填好）。")
 @POLICY_OPTION
-def init(output: Path, kind: str | None, template: str | Path | None, policy: Policy | None) -> None:
-    """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)。"""
+def init(output: Path, kind: str | None, template: str | Path | None, targets: Path | None, policy: Policy | None) -> None:
+    """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)；--from 绩效目标表 时按申报内容生成。"""
     from .sheets.fill import policy_template, write_blank
 
+    if targets is not None:
+        from . import api
+
+        written, notes, failures = api.init_from_targets(targets, output, policy)
+        for path in written:
+            click.echo(f"已写入 {printable(path)}")
+        for note in notes:
+            _fail(note)
+        _fail_all(failures)
+        sys.exit(1 if failures or not written else 0)
     if template is None:
         template = policy_template(policy, kind or "project")
     _write_or_fail(write_blank, output, kind, template, policy)
@@ -317,8 +344,11 @@ def init(output: Path, kind: str | None, template: str | Path | None, policy: Po
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="并行进程数（默认: CPU 核数，最多 8）。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条。")
+@click.option("--targets", type=click.Path(path_type=Path), default=None,
+              help="绩效目标表：逐个项目对照申报的目标，结果写入问题清单和 summary.xlsx 的「问题」表（不写入说明）。")
 @POLICY_OPTION
-def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, policy: Policy | None) -> None:
+def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, targets: Path | None,
+          policy: Policy | None) -> None:
     """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
     from . import api
     from .errors import PerfscoreError
@@ -340,7 +370,7 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
                 bar.length = total
                 bar.update(done - bar.pos)
 
-            outcome = api.run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=progress)
+            outcome = api.run_batch(inputs, output, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
     except PerfscoreError as exc:
         _fail(str(exc))
         sys.exit(1)
@@ -350,11 +380,17 @@ def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None
     for warning in outcome.warnings:
         _fail(warning)
     _fail_all(outcome.failures)
+    _fail_all(outcome.duplicates)
     grades = {g: sum(1 for r in outcome.results if r.grade == g) for g in GRADES}
     click.echo(
-        f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个（"
+        f"已评分 {len(outcome.results)} 个，失败 {len(outcome.failures)} 个"
+        + (f"，重复提交 {len(outcome.duplicates)} 个未重复计入" if outcome.duplicates else "") + "（"
         + "，".join(f"{g} {n}" for g, n in grades.items()) + f"），用时 {outcome.seconds:.1f} 秒；输出目录 {printable(output)}"
     )
+    if outcome.targets is not None:
+        checked, unmatched = outcome.targets
+        found = sum(len(c.findings) for c in checked)
+        click.echo(f"对照绩效目标表：{len(checked)} 个项目，{found} 处不符，{len(unmatched)} 个项目未找到申报（见问题清单）", err=True)
     sys.exit(1 if outcome.failures else 0)
 
 

@@ -109,8 +109,3 @@ def printable(text: object) -> str:
     (``\\r`` → ``\\x0d``, ESC → ``\\x1b``, U+202E → ``\\u202e``), so a name cannot forge a
     line, move the cursor or reverse what follows."""
     return _CONTROLS.sub(_escape_char, str(text))
-
-
-def printable_lines(text: object) -> str:
-    """Several lines, each made ``printable`` (the newlines between them kept)."""
-    return "\n".join(printable(line) for line in str(text).split("\n"))

@@ -44,6 +44,7 @@ class Input:
     cells: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=preset_policy)
     reader: str = "file"  # which reader read it: file | flat | template | form
+    notes: list[str] = field(default_factory=list)  # the reader's warnings (a form's findings)
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
@@ -72,7 +73,8 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
     anything under ``skip`` (an output directory), and linked folders (never a loop). A
     folder's policy file (perfscore.yaml) is never an input, even named explicitly
     (``samples/*/*.yaml`` in a shell names it); nor is any other policy file (``read_path``
-    passes over a file with a policy's keys)."""
+    passes over a file with a policy's keys), nor a 绩效目标表 (a workbook of declared targets
+    and no self-evaluation: ``init --from`` and ``--targets`` read it)."""
     return list(iter_inputs(paths, skip))
 
 
@@ -155,7 +157,7 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
 def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form")
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
             for form in read_form_workbook(path, data)]
 
 
@@ -181,6 +183,18 @@ def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None) -> 
     return folder_policy(path) or preset_policy()
 
 
+def _declared_targets_only(path: Path) -> bool:
+    """Whether a workbook that holds no self-evaluation is a declared-target table (issue 22)."""
+    from .forms.grid import read_workbook_grid
+    from .forms.targets import is_target_sheet
+
+    try:
+        sheets = read_workbook_grid(path).sheets
+    except PerfscoreError:
+        return False
+    return any(is_target_sheet(g) for g in sheets)
+
+
 def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None
               ) -> list[Input | Failure]:
     """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
@@ -195,6 +209,8 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
                 return []
             items = [Input(path, str(path), sheet_from_mapping(data, str(path)))]
     except PerfscoreError as exc:
+        if path.suffix.lower() in EXCEL_SUFFIXES and _declared_targets_only(path):
+            return []  # a 绩效目标表 among the inputs (samples/targets): read by init --from / --targets
         return [Failure.from_error(path, exc)]
     out: list[Input | Failure] = []
     for item in items:

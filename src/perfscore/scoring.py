@@ -22,7 +22,7 @@ from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_
 from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
-    parse_value, quantize, to_unit, units_compatible,
+    parse_value, quantize, to_unit, units_compatible, values_differ,
 )
 
 ONE = Decimal(1)
@@ -415,10 +415,12 @@ class _Scorer:
     def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
         score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
+        if c < ONE and completion_pct >= HUNDRED:  # short of the target never prints as 100% (19999 of ≥ 20000)
+            completion_pct = HUNDRED - Decimal("0.01")
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
             warnings.append("需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）")
-        if ind.target_initial is not None and _differs(ind.target_initial, target_text):
+        if ind.target_initial is not None and values_differ(ind.target_initial, target_text):
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
         # positional, in field order: 24 keywords cost three times the call (a batch makes millions)
         return IndicatorScore(
@@ -612,16 +614,6 @@ class _Scorer:
                     )
 
 
-def _differs(initial: str, target: str) -> bool:
-    try:
-        a, b = parse_value(initial), parse_value(target)
-    except CellValueError:
-        return compact(initial) != compact(target)
-    if isinstance(a, Quantity) and isinstance(b, Quantity):
-        return (a.operator, a.number, a.unit) != (b.operator, b.number, b.unit)
-    return compact(initial) != compact(target)
-
-
 def _budget_change(initial: Decimal, adjusted: Decimal, executed: Decimal) -> str:
     if initial == 0:
         return f"年初预算数为 0，全年预算数调整为 {format_number(adjusted)} 万元"
@@ -687,6 +679,21 @@ def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
     return scorer.problems
 
 
-def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "") -> SheetScore:
-    """Score a project or department sheet under ``policy`` (default: the default preset)."""
-    return _Scorer(sheet, policy or preset_policy("default"), source).run()
+def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "", notes: tuple[str, ...] | list[str] = ()
+                ) -> SheetScore:
+    """Score a project or department sheet under ``policy`` (default: the default preset).
+    ``notes``: what the reader of its file noticed without refusing (a hidden row left out,
+    an amount typed in 元 converted), first among the result's warnings."""
+    result = _Scorer(sheet, policy or preset_policy("default"), source).run()
+    if notes:
+        result.warnings[:0] = notes
+    return result
+
+
+def default_weights(sheet: Sheet, policy: Policy | None = None) -> list[Decimal] | None:
+    """The policy's split of the indicator share (§6) for a sheet that gives no 分值, as
+    scoring would apply it; None when the sheet's levels do not allow one."""
+    policy = policy or preset_policy()
+    scorer = _Scorer(sheet, policy, "")
+    weight = getattr(sheet, "execution_weight", None)
+    return scorer.default_split(policy.execution_weight if weight is None else weight)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from . import labels as L
 from .fields import Section, as_number, as_text
 from .grid import ref
-from .project import _budget_header, read_budget, read_bottom, read_goals, read_text_fields, read_year
+from .project import MONEY, _budget_header, read_budget, read_bottom, read_goals, read_text_fields, read_year
 from .tables import header_rows, read_indicators
 
 
@@ -93,7 +93,7 @@ def read_tasks(sec: Section, data: dict, r1: int) -> None:
             cell = g.get(r, c)
             field = {"rate": "reported_rate", "score": "reported_score"}.get(key, key)
             sec.cells[f"tasks[{n}].{field}"] = cell.ref if cell is not None else ref(r, c)
-            number = as_number(cell, sec, what[key], percent=key == "rate")
+            number = as_number(cell, sec, what[key], percent=key == "rate", money=MONEY if key in ("budget", "executed") else None)
             if cell is None and key in ("budget", "executed", "weight"):
                 sec.problem(f"单元格 {ref(r, c)}（{what[key]}，「{name[:30]}」）为空")
             if number is not None:

@@ -8,13 +8,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..values import CellValueError, format_number, parse_number
+from ..values import CellValueError, Quantity, format_number, parse_number, parse_value, to_unit
 from . import labels as L
 from .grid import DATE, ERROR, NOCACHE, PERCENT, Cell, Grid, ref
 
 HUNDRED = Decimal(100)
 _NOTHING = re.compile(r"^\s*[-‐–—―/／\\]+\s*$")
 _NUMBER_SUFFIX = re.compile(r"\s*(分|万元|万|元|%|％)\s*$")
+_MONEY = ("元", "万元", "亿元")
 
 
 @dataclass
@@ -115,9 +116,12 @@ def as_text(cell: Cell | None, sec: Section, what: str) -> str | None:
     return text or None
 
 
-def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False) -> Decimal | None:
+def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False, money: str | None = None
+              ) -> Decimal | None:
     """An amount, weight or score cell → Decimal (``98.32分`` → 98.32). ``percent``: a rate
-    column, where a percent cell 0.8317 is 83.17 and the text ``83.17%`` is 83.17."""
+    column, where a percent cell 0.8317 is 83.17 and the text ``83.17%`` is 83.17. ``money``:
+    the block's unit (万元) for an amount; an amount typed in another money unit (``900000元``)
+    is converted exactly, with a finding naming the cell, and any other unit is an error."""
     if cell is None or not _readable(cell, sec, what):
         return None
     v = cell.value
@@ -125,10 +129,15 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False)
         shown = v.isoformat() if isinstance(v, (_dt.date, _dt.datetime)) else str(v)
         sec.problem(f"单元格 {cell.ref}（{what}）: 是日期 {shown}，这里应为数字")
         return None
+    if money and cell.kind == PERCENT:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 是百分数 {format_number(_plain(v * HUNDRED))}%，这里应为金额（{money}）")
+        return None
     if cell.kind == PERCENT:
         return _plain(v * HUNDRED)
     if isinstance(v, Decimal):
         return v
+    if money:
+        return _amount(cell, sec, what, money)
     text = _NUMBER_SUFFIX.sub("", str(v))
     if _NOTHING.match(text):
         return None  # '—' or '/' in a 分值/得分 cell of a row that has none
@@ -137,6 +146,31 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False)
     except CellValueError:
         sec.problem(f"单元格 {cell.ref}（{what}）: 「{str(v)[:40]}」不是数字")
         return None
+
+
+def _amount(cell: Cell, sec: Section, what: str, money: str) -> Decimal | None:
+    """An amount typed as text in a block whose amounts are in ``money`` (SCORING.md §9, "What
+    a form holds besides the form")."""
+    text = str(cell.value)
+    if _NOTHING.match(text):
+        return None
+    try:
+        quantity = parse_value(text)
+    except CellValueError:
+        quantity = None
+    if not isinstance(quantity, Quantity) or quantity.operator or quantity.label:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 「{text[:40]}」不是金额（{money}）")
+        return None
+    unit = quantity.unit
+    if not unit or unit == money:
+        return quantity.number
+    if unit not in _MONEY:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 「{text[:40]}」的单位「{unit}」不是金额单位，这里应为金额（{money}）")
+        return None
+    number = _plain(to_unit(quantity, money))
+    sec.findings.append(f"{sec.where}单元格 {cell.ref}（{what}）: 「{text[:40]}」的单位是{unit}，本栏金额单位为{money}，"
+                        f"按 {format_number(number)} {money} 读取")
+    return number
 
 
 def _plain(d: Decimal) -> Decimal:

@@ -17,6 +17,8 @@ from .grid import Cell, ref
 from .tables import header_rows, read_indicators
 
 _YEAR = re.compile(r"((?:19|20|21)\d{2})\s*年")
+MONEY = "万元"  # the unit of every amount on the forms (项目资金（万元）, 年度预算金额（万元）)
+AMOUNTS = ("initial", "adjusted", "executed")
 
 
 def field_cell(sec: Section, name: str, r0: int | None = None, r1: int | None = None) -> tuple[Cell | None, str] | None:
@@ -132,18 +134,20 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
     values: dict[str, Decimal | None] = {}
     for name, c in cols.items():
         cell = g.get(total, c)
-        values[name] = as_number(cell, sec, what[name], percent=name == "rate")
+        values[name] = as_number(cell, sec, what[name], percent=name == "rate", money=MONEY if name in AMOUNTS else None)
         sec.cells[f"budget.{name}"] = cell.ref if cell is not None else ref(total, c)
     parts = {p: r for p, r in rows.items() if p != "total"}
     if parts:
         for name in ("initial", "adjusted", "executed"):
             if name not in cols:
                 continue
-            amounts = [as_number(g.get(r, cols[name]), sec, what[name]) for r in parts.values()]
+            amounts = [as_number(g.get(r, cols[name]), sec, what[name], money=MONEY) for r in parts.values()]
             subtotal = sum((a for a in amounts if a is not None), Decimal(0))
             shown = values.get(name)
             where = sec.cells[f"budget.{name}"]
             span = "、".join(ref(r, cols[name]) for r in parts.values())
+            if shown is None and g.get(total, cols[name]) is not None:
+                continue  # an unreadable total: its own problem is named
             if (shown or Decimal(0)) == 0 and subtotal != 0:
                 sec.problem(f"单元格 {where}（{what[name]}，年度资金总额）为 {format_number(shown or Decimal(0))}，"
                             f"但其中各项（{span}）合计 {format_number(subtotal)}：请填写年度资金总额")
@@ -190,7 +194,7 @@ def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
             continue
         cell, where = found
         sec.cells[f"budget.{key}"] = where
-        number = as_number(cell, sec, what)
+        number = as_number(cell, sec, what, money=MONEY)
         if cell is None:
             sec.problem(f"单元格 {where}（{what}）为空")
         elif number is not None:

@@ -23,6 +23,11 @@ _BLOCK_BREAK = re.compile(r"^(年度目标\d*|年度目标\d+:.*|偏差大或目
 _GRADE_BAND = re.compile(r"^((?:全部|基本|部分|未)\D*?(?:达成|完成|达到)\D*?)\s*[（(\[]?\s*\d+(?:\.\d+)?\s*[%％]?\s*"
                          r"[（(]?[不含]*[）)]?\s*[-~～—–至]\s*\d+(?:\.\d+)?\s*[%％]\s*[（(]?[不含]*[）)]?\s*[\])）]?$")
 _PLACEHOLDER = re.compile(r"^(指标\d*|…+|\.{3,})[:：]?$")
+# fields whose cell is their own: one merged over from a neighbouring column is empty, not the neighbour's
+_OWN_CELL = ("target", "target_initial", "value", "actual", "weight", "score", "completion")
+# fields read from exactly one column: a second header for one of them is ambiguous
+_ONE_COLUMN = ("level1", "level2", "name", "target", "target_initial", "target_adjusted", "operator", "value", "unit",
+               "actual", "weight", "score", "completion")
 _GROUPS = ("年度指标值", "年度目标值", "指标值", "未完成原因分析", "偏差原因分析", "原因分析", "年度绩效指标值")
 _COLUMN_LABELS = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
@@ -61,6 +66,7 @@ def _columns(sec: Section, h: int) -> tuple[dict[str, int], int, list[str]]:
     printed: list[str] = []
     seen: set[tuple[int, int]] = set()
     bottoms: list[int] = []
+    heads_at: list[tuple[str, str, str]] = []  # (cell, field, header as printed)
     has_operator = any(L.key(g.get(rows[-1], c).value)[0] in L.SUB_COLUMNS["operator"]
                        for c in range(1, g.max_col + 1) if g.get(rows[-1], c) is not None and isinstance(g.get(rows[-1], c).value, str))
     for c in range(1, g.max_col + 1):
@@ -90,9 +96,14 @@ def _columns(sec: Section, h: int) -> tuple[dict[str, int], int, list[str]]:
             name = "cause"
         else:
             name = L.which(leaf[1], L.INDICATOR_COLUMNS)
+        if name and name in cols and name in _ONE_COLUMN and cols[name] != leaf[0][1]:
+            first = [x for x in heads_at if x[1] == name][0]
+            sec.problem(f"表头第{h}行有两列都是{_COLUMN_LABELS.get(name, name)}：{first[0]}「{first[2]}」和 "
+                        f"{ref(*leaf[0])}「{short(' '.join(leaf[1].split()), 16)}」，无法确定读哪一列；请删除或改名其中一列")
         if name and name not in cols:
             cols[name] = leaf[0][1]
             bottoms.append(g.span(*leaf[0])[2])
+            heads_at.append((ref(*leaf[0]), name, short(" ".join(leaf[1].split()), 16)))
     first_data = max(bottoms, default=rows[-1]) + 1
     if "target_adjusted" in cols:
         cols["target"] = cols.pop("target_adjusted")
@@ -184,7 +195,10 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     if l2 is not None:
         level2 = l2
     name_cell = g.get(r, cols["name"])
-    if name_cell is None or g.span(r, cols["name"])[0] != r:
+    if name_cell is None:
+        _nameless(sec, r, cols)
+        return level1, level2, None
+    if g.span(r, cols["name"])[0] != r:
         return level1, level2, None
     # a text merged across the name and actual columns is a block title, not an indicator
     if cols["actual"] > cols["name"] and g.span(r, cols["name"])[3] >= cols["actual"]:
@@ -203,13 +217,26 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     if level1 is None:
         sec.problem(f"单元格 {ref(r, cols.get('level1', cols['name']))}（一级指标，{label}）为空")
 
+    owners = {c: k for k, c in cols.items()}
+
     def take(key: str, what: str):
         c = cols.get(key)
         if c is None:
             return None, None
         cell = g.get(r, c)
+        r0, c0, r1, c1 = g.span(r, c)
+        if c0 != c and owners.get(c0, key) != key and key in _OWN_CELL:
+            # SCORING.md §9: a merge from the neighbour's column (年度指标值 over 实际完成值) leaves
+            # this field empty; the neighbour's value is never read as this one's
+            sec.problem(f"单元格 {ref(r, c)}（{what}，{label}）为空：它被单元格 {ref(r0, c0)}"
+                        f"（{_COLUMN_LABELS.get(owners[c0], owners[c0])}）的合并区域 {ref(r0, c0)}:{ref(r1, c1)} 盖住；"
+                        f"请取消合并并填写{what}")
+            covered.add(key)
+            cell = None
         cells[f"{prefix}.{key}"] = cell.ref if cell is not None else ref(r, c)
         return cell, ref(r, c)
+
+    covered: set[str] = set()
 
     if "value" in cols:
         op_cell, _ = take("operator", "运算符号")
@@ -218,7 +245,8 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
         op = as_text(op_cell, sec, "运算符号")
         unit = as_text(unit_cell, sec, "度量单位")
         if value_cell is None:
-            sec.problem(f"单元格 {value_ref}（指标值，{label}）为空")
+            if "value" not in covered:
+                sec.problem(f"单元格 {value_ref}（指标值，{label}）为空")
         elif value_cell.kind in (NUMBER, PERCENT) and value_cell.value is not None:
             number = as_number(value_cell, sec, "指标值")
             if value_cell.kind == PERCENT and not unit:
@@ -232,7 +260,7 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     else:
         target_cell, target_ref = take("target", "年度指标值")
         data["target"] = as_text(target_cell, sec, "年度指标值")
-        if target_cell is None:
+        if target_cell is None and "target" not in covered:
             sec.problem(f"单元格 {target_ref}（年度指标值，{label}）为空")
     if "target_initial" in cols:
         cell, _ = take("target_initial", "年初指标值")
@@ -243,7 +271,7 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     if band:
         data["actual"] = band.group(1).strip()  # 辽宁 prints the grade with its band: 全部或基本达成预期指标 100%-80%（含）
     if data["actual"] is None:
-        if actual_cell is None:
+        if actual_cell is None and "actual" not in covered:
             sec.problem(f"单元格 {actual_ref}（实际完成值，{label}）为空")
     else:
         _fraction_guard(sec, actual_cell, data, label)
@@ -279,6 +307,22 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     sec.cells.update(cells)
     sec.count = n + 1
     return level1, level2, {k: v for k, v in data.items() if v is not None}
+
+
+def _nameless(sec: Section, r: int, cols: dict[str, int]) -> None:
+    """A row with a target or an actual but a blank 三级指标 is an error, never skipped."""
+    g = sec.grid
+    filled = []
+    for key in ("target", "value", "actual"):
+        c = cols.get(key)
+        if c is None or g.span(r, c)[0] != r:
+            continue
+        cell = g.get(r, c)
+        if cell is not None and str(cell.value).strip():
+            filled.append(f"{_COLUMN_LABELS[key]} {cell.ref}")
+    if filled:
+        sec.problem(f"单元格 {ref(r, cols['name'])}（三级指标）为空，但第{r}行填了{'、'.join(filled)}：请填写指标名称，"
+                    "或删除这一行")
 
 
 def parse_value_safe(text: str) -> bool:

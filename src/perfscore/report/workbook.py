@@ -24,16 +24,33 @@ PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字�
 UNIT_HEADERS = ["单位", "项目数", "涉及资金（万元）", "平均分", *GRADES]
 
 
+def target_rows(targets: tuple | None):
+    """The 问题 sheet's rows of ``batch --targets`` (类别 目标): each finding by indicator and
+    cell, and each sheet no single declaration matched."""
+    from ..targets import KIND_LABELS
+
+    checked, unmatched = targets or ((), ())
+    for c in checked:
+        for f in c.findings:
+            yield ["目标", c.unit or "", c.source, c.name, f.indicator, KIND_LABELS[f.kind], f.cell or None, f.message,
+                   None, None]
+    for f in unmatched:
+        for p in f.problems:
+            yield ["目标", f.unit or "", p.file or f.source, f.name or "", None, None, None, p.message, None, None]
+
+
 def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
-                  grouping: Grouping | None = None, parallel: bool = False) -> None:
+                  grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None,
+                  duplicates: list[Failure] = ()) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
     sheet's detail once per sheet of rows (``grouping``: ``group_results`` of these results,
     when the caller has it already). With ``parallel`` (where fork exists) a forked child
-    writes the 指标 sheet, the largest, while this process writes the others."""
+    writes the 指标 sheet, the largest, while this process writes the others. ``duplicates``:
+    the extra copies of a project (重复提交), listed on 问题, never counted."""
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
@@ -58,6 +75,10 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 for p in f.problems:
                     problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
                                         p.field, p.cell, p.message, None, None])
+            for f in duplicates:
+                for p in f.problems:
+                    problems.write_row(["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
+                                        None, None, p.message, None, None])
             for r in results:
                 if not (r.discrepancy_count or r.warning_count):
                     continue
@@ -68,6 +89,8 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                                         reported, computed])
                 for w in detail.warnings:
                     problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
+            for row in target_rows(targets):
+                problems.write_row(row)
             problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
             overview = book.add_sheet("汇总")

@@ -110,7 +110,7 @@ def audit_input(item, policy: Policy | None = None, template: Path | str | None 
     policy = policy or item.policy
     if item.reader == "template":
         return audit_sheet(item.path, policy, template)
-    result = score_sheet(item.sheet, policy, item.source)
+    result = score_sheet(item.sheet, policy, item.source, item.notes)
     findings = [Finding(item.source, item.cell_of(d.field), d) for d in result.discrepancies]
     return AuditResult(item.source, result, findings)
 

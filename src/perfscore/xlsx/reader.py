@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import io
 import re
 from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal
@@ -17,8 +16,9 @@ from ..errors import LayoutError, SheetError
 from .holes import TableSpec
 from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
-from .package import (OpenWorkbook, check_extent, find_sheet, open_workbook, parse_rels, part_xml, rels_name,
-                      resolve_target, workbook_part)
+from ..limits import check_merges
+from .package import (OpenWorkbook, calamine_sheets, check_extent, find_sheet, open_workbook, parse_rels, part_xml,
+                      rels_name, resolve_target, workbook_part)
 from .refs import col_index, col_letters, split_addr
 from .cells import parse_attrs
 from .sheetxml import norm_label, scan_formulas
@@ -148,8 +148,6 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     an error, except in the cells perfscore writes formulas into (scores, completions, rates:
     printed results, never inputs), which read as empty; every such cell is listed in
     ``uncached`` for audit."""
-    from python_calamine import CalamineWorkbook
-
     if not isinstance(book, OpenWorkbook):
         book = open_workbook(book)
     path, data, parts, sheets = book.path, book.data, book.parts, book.sheets
@@ -164,29 +162,16 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     no_cache, errors, formula_at = scan_formulas(sheet_xml)
     percents = percent_cells(sheet_xml, percent_styles(parts, label))
     check_extent(parts.get(sheet_part, b""), where)
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        try:
-            sheet = wb.get_sheet_by_name(sheet_name)
-            grid = sheet.to_python(skip_empty_area=False)
-            merged = sheet.merged_cell_ranges or []
-        finally:
-            wb.close()
-    except SheetError:
-        raise
-    except Exception as exc:  # calamine raises its own error types
-        name = type(exc).__name__
-        if "Password" in name:
-            raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存为 .xlsx") from None
-        raise SheetError(f"{label}: 无法读取（文件已损坏，或不是 Excel 能打开的 .xlsx）") from None
+    grid, merged = next(calamine_sheets(data, [sheet_name], label))
 
+    # a merged range's cells read as its top-left one; clipped to the grid and bounded (limits)
+    width = max(map(len, grid), default=0)
     top_left: dict[tuple[int, int], tuple[int, int]] = {}
-    for (r0, c0), (r1, c1) in merged:
-        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
-            continue
-        for r in range(r0 + 1, r1 + 2):
-            for c in range(c0 + 1, c1 + 2):
-                top_left[(r, c)] = (r0 + 1, c0 + 1)
+    for r0, c0, r1, c1 in check_merges([(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged],
+                                       len(grid), width, where):
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                top_left[(r, c)] = (r0, c0)
 
     def raw(r: int, c: int) -> object:
         if 0 < r <= len(grid):
