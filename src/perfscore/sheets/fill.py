@@ -21,9 +21,10 @@ from ..policy import Policy
 from ..resources import templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
-from ..values import EQ, GE, GT, LE, LT
-from ..xlsx.cells import Formula
-from ..xlsx.formulas import Emitter, Rules
+from ..readings import zero_in_words
+from ..values import EQ, GE, GT, LE, LT, compact
+from ..xlsx.cells import Formula, Percent
+from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
@@ -146,20 +147,32 @@ def rules_for(policy: Policy, kind: str) -> Rules:
         rate_decimals=policy.rate_decimals_for(kind),
         execution_cap=policy.execution_cap,
         reverse_formula=policy.reverse_formula,
+        cost_bare_operator=policy.cost_bare_operator,
         grade_bands=tuple(policy.grade_bands.items()),
         execution_weight=policy.execution_weight,
+        grade_prefixes=tuple((g, tuple(policy.grade_prefixes.get(g, ()))) for g in ("A", "B", "C")),
+        grade_exact=tuple((g, tuple(policy.grade_exact.get(g, ()))) for g in ("A", "B", "C")),
+        qualitative_bands=tuple((g, *policy.qualitative_bands[g]) for g in ("A", "B", "C") if g in policy.qualitative_bands),
     )
 
 
 def formula_row(ind: IndicatorScore) -> bool:
     """Whether 完成程度 of this indicator is a formula: a quantitative row whose target and
-    actual are the numbers written to the sheet. Everything else (qualitative grades,
-    deadlines, a number actual against a text target with an explicit completion, zero in
-    words such as 无上访) is written like a qualitative row: 完成程度 a value, 得分 from it."""
-    return (
-        ind.kind == "quantitative" and isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
-        and (ind.operator or "") in FORMULA_OPERATORS and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
-    )
+    actual the formulas read as perfscore does (numbers, or zero in words such as 无上访 against
+    a ≤ target), and a qualitative row graded A by its word alone (the formula gives 100% and
+    asks for a completion when the word is changed to B or C). Everything else (deadlines, a
+    number actual against a text target, an explicit completion) is written as a value."""
+    if ind.kind == "quantitative":
+        if not (isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
+                and (ind.operator or "") in FORMULA_OPERATORS):
+            return False
+        if any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text)):
+            return True
+        return zero_in_words(ind.actual_text) and (ind.operator in (LE, LT) or (ind.operator in (EQ, "") and ind.target == 0))
+    text = compact(ind.actual_text)
+    return (ind.grade == "A" and ind.completion == 1 and isinstance(ind.target, str)
+            and not any(w in ind.target_text for w in DATE_WORDS)
+            and (text == compact(ind.target_text) or not any(ch.isdigit() for ch in unicodedata.normalize("NFKC", text))))
 
 
 FORMULA_OPERATORS = (GE, GT, LE, LT, EQ)
@@ -176,13 +189,15 @@ class _Texts:
     task_rate: str | None
     task_score: str | None
     emitter: Emitter
+    helpers: dict[str, str]
 
 
 @functools.lru_cache(maxsize=1024)
 def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
     em = Emitter(template.places(dict(counts)), rules)
+    helpers = {key: text for key in HELPER_COLUMNS if (text := em.helper_at(key, ROW_MARK)) is not None}
     return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
-                  em.task_score_at(ROW_MARK), em)
+                  em.task_score_at(ROW_MARK), em, helpers)
 
 
 def _formula_fields(texts: _Texts, values: dict[str, object]) -> dict[str, object]:
@@ -223,14 +238,23 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
     indicators = []
     for i, ind in enumerate(result.indicators):
         initial = targets_initial[i] if targets_initial and i < len(targets_initial) else None
-        # a formula needs the actual as a number; other rows print it as the unit wrote it
-        actual = ind.actual if not combined or formula_row(ind) else ind.actual_text
+        numbers = formula_row(ind) and ind.kind == "quantitative" and any(
+            ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
+        # a formula reads a number actual as a number; other rows print it as the unit wrote it
+        actual: object = ind.actual if numbers or not combined else ind.actual_text
+        target: object = ind.target_text if combined else ind.target
+        if ind.unit == "%" and template is not None:
+            # a percent as Excel stores a typed one, so typing 95% (or 95) over it means 95%
+            if isinstance(actual, Decimal) and numbers:
+                actual = _percent(actual)
+            if isinstance(target, Decimal):
+                target = _percent(target)
         indicators.append({
             "level1": ind.level1,
             "level2": ind.level2,
             "name": ind.name,
             "operator": ind.operator or "",
-            "target": ind.target_text if combined else ind.target,
+            "target": target,
             # 年初指标值: as given, else the target (not adjusted during the year)
             "target_initial": initial or ind.target_text,
             "unit": ind.unit,
@@ -257,9 +281,8 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         # one formula text per column, completed with each row's number by the renderer
         completion, score = texts.completion, texts.score
         for ind, row in zip(result.indicators, indicators):
-            if helpers:
-                row["_operator"] = ind.operator or ""
-                row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
+            for key, text in texts.helpers.items():
+                row[key] = Formula(text, _helper_value(key, ind, row))
             value = cached(ind.completion)
             row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
             text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
@@ -272,6 +295,19 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
             if score:
                 row["score"] = Formula(score, task.score)
     return data
+
+
+def _percent(value: Decimal) -> Percent:
+    return Percent(value / HUNDRED, value == value.to_integral_value())
+
+
+def _helper_value(key: str, ind: IndicatorScore, row: dict[str, object]) -> Decimal | str:
+    """What a helper formula gives for a row perfscore filled (its cached value)."""
+    if ind.kind != "quantitative" or not formula_row(ind):
+        return ""   # not read by a formula that decides this row (its 完成程度 is a value or a grade's)
+    if key == "_operator":
+        return {GE: GE, GT: GE, LE: LE, LT: LE}.get(ind.operator or "", EQ)
+    return ind.target if key == "_target" else ind.actual  # type: ignore[return-value]
 
 
 def _policy_of(result: SheetScore) -> Policy:
@@ -296,13 +332,15 @@ def blank_data(kind: str = "project", policy: Policy | None = None, template: Co
     policy = policy or _default_policy()
     texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
     zero = Decimal(0)
-    values: dict[str, object] = {"execution_rate": zero, "execution_score": zero, "indicator_score": zero,
-                                 "total": zero, "grade": grade_for(zero, policy)}
+    # a blank form shows blanks (its formulas give "" until rows are filled)
+    values: dict[str, object] = {"execution_rate": "", "execution_score": "", "indicator_score": "",
+                                 "total": "", "grade": ""}
     data.fields.update(_formula_fields(texts, values))
     if kind == "project":
         data.fields["execution_weight"] = policy.execution_weight
     data.fields["deduction"] = zero
-    for table, makers in (("indicators", (("completion", texts.completion), ("score", texts.score))),
+    helper_makers = tuple(texts.helpers.items())
+    for table, makers in (("indicators", (*helper_makers, ("completion", texts.completion), ("score", texts.score))),
                           ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
         for key, text in makers:
             if text:
