@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from perfscore.bundle import LAUNCHER, README, TEMP_PREFIX, WHEELS
+from perfscore.bundle import LAUNCHER, README, TEMP_PREFIX, WHEELS, launcher_bytes
 from perfscore.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,19 +86,46 @@ def test_windows_bundle_holds_win_amd64_wheels_for_each_python(windows_bundle):
     assert {plat for *_, plat in wheels} <= {"win_amd64", "any"}
 
 
-@pytest.mark.network
-def test_windows_launcher_installs_offline_and_starts_the_page(windows_bundle):
-    data = (windows_bundle / LAUNCHER).read_bytes()
+def _lines(data: bytes) -> list[str]:
     assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF only: cmd misreads labels after a bare LF
-    text = data.decode("gbk")
-    install = [line for line in text.splitlines() if "pip install" in line]
-    assert len(install) == 1 and "--no-index" in install[0] and f'--find-links "%HERE%{WHEELS}" perfscore' in install[0]
-    assert any(line.split()[:2] == ['"%VENV%\\Scripts\\perfscore.exe"', "serve"] for line in text.splitlines())
-    assert any(line.strip().endswith("-m venv \"%VENV%\"") for line in text.splitlines())
+    return data.decode("gbk").split("\r\n")
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_the_launcher_makes_a_venv_installs_and_starts_the_page(offline):
+    """Both launchers (the bundle's, the source tree's): GBK and CRLF; the venv made only when
+    perfscore.exe is not there yet; installed offline from wheels/ (the bundle) or from the
+    folder itself; then `perfscore serve`, which opens the browser. Every label jumped to exists."""
+    lines = _lines(launcher_bytes(offline))
+    venv = "venv" if offline else ".venv"
+    assert f'set "VENV=%HERE%{venv}"' in lines
+    assert lines.index('if exist "%VENV%\\Scripts\\perfscore.exe" goto run') < lines.index('%PY% -m venv "%VENV%"')
+    install = [line for line in lines if "pip install" in line]
+    assert len(install) == 1
+    if offline:
+        assert install[0].endswith(f'pip install --no-index --find-links "%HERE%{WHEELS}" perfscore')
+    else:
+        assert install[0].endswith('pip install "%HERE%."') and "--no-index" not in install[0]
+    assert '"%VENV%\\Scripts\\perfscore.exe" serve' in lines
+    labels = {line[1:] for line in lines if line.startswith(":")}
+    jumps = {line.rsplit("goto ", 1)[1] for line in lines if "goto " in line}
+    assert jumps <= labels and {"install", "run", "nopython", "failed"} <= labels
+
+
+def test_the_source_tree_carries_its_launcher():
+    """The launcher at the top of the code (the zip a clerk downloads) is the generated one."""
+    assert (ROOT / LAUNCHER).read_bytes() == launcher_bytes(offline=False)
+
+
+@pytest.mark.network
+def test_windows_bundle_has_the_launcher_and_a_chinese_readme(windows_bundle):
+    assert (windows_bundle / LAUNCHER).read_bytes() == launcher_bytes(offline=True)
     readme = (windows_bundle / README).read_bytes()
     assert readme.startswith("\ufeff".encode("utf-8")) and b"\n" not in readme.replace(b"\r\n", b"")
     wheel_count = len(list((windows_bundle / WHEELS).glob("*.whl")))
-    assert f"{WHEELS} 文件夹，{wheel_count} 个 .whl 文件" in readme.decode("utf-8-sig")
+    text = readme.decode("utf-8-sig")
+    assert f"{WHEELS} 文件夹，{wheel_count} 个 .whl 文件" in text and f"双击「{LAUNCHER}」" in text
+    assert "Python 3.11、3.12、3.13" in text and "win_amd64" in text
     assert sorted(p.name for p in windows_bundle.iterdir()) == sorted([LAUNCHER, README, WHEELS])
 
 

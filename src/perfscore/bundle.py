@@ -20,24 +20,22 @@ launcher's ``--no-index`` install would then fail loudly, never install half).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import zipfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterable
-from urllib.parse import unquote, urlparse
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import DownloadError, InputError, OutputError, printable
 from .writing import TEMP_PREFIX, os_reason
+
+if TYPE_CHECKING:
+    from importlib import metadata
+
+# subprocess, zipfile, urllib, importlib.metadata … are imported where used: `import
+# perfscore.api` (every command) does not pay for them.
 
 PYTHONS = ("3.11", "3.12", "3.13")
 DEFAULT_PLATFORM = "win_amd64"
@@ -88,8 +86,8 @@ def write_bundle(output: Path | str, platform: str = DEFAULT_PLATFORM, pythons: 
             step(f"正在下载依赖包（{target}，Python {version}）")
             _download(own, wheels, platform, version)
         names = tuple(sorted(p.name for p in wheels.iterdir() if p.suffix == ".whl"))
-        _write_text(aside / LAUNCHER, launcher_text(), "gbk")
-        _write_text(aside / README, readme_text(platform, versions, len(names)), "utf-8-sig")
+        _write(aside / LAUNCHER, launcher_bytes())
+        _write(aside / README, readme_text(platform, versions, len(names)).replace("\n", "\r\n").encode("utf-8-sig"))
         size = sum(p.stat().st_size for p in aside.rglob("*") if p.is_file())
         _check_output(output)
         try:
@@ -125,9 +123,9 @@ def _check_output(output: Path) -> None:
         raise OutputError(f"无法写入 {printable(output)}: 上级目录 {printable(output.parent)} 不存在")
 
 
-def _write_text(path: Path, text: str, encoding: str) -> None:
+def _write(path: Path, data: bytes) -> None:
     try:
-        path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+        path.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"无法写入 {printable(path)}: {os_reason(exc)}") from None
 
@@ -135,6 +133,7 @@ def _write_text(path: Path, text: str, encoding: str) -> None:
 def _pip(args: list[str], what: str) -> None:
     """Run pip of this interpreter; a failure is one Chinese line with pip's last error."""
     import importlib.util
+    import subprocess
 
     if importlib.util.find_spec("pip") is None:
         raise DownloadError(f"{what}时失败：当前 Python 环境没有 pip（{printable(sys.executable)}）")
@@ -163,6 +162,8 @@ def _download(own: Path, wheels: Path, platform: str, version: str) -> None:
 def own_wheel(dest: Path) -> Path:
     """perfscore's own wheel in ``dest``: built from the source tree of an editable install,
     else packed from the installed copy's files. Returns the wheel's path."""
+    from importlib import metadata
+
     try:
         dist = metadata.distribution("perfscore")
     except metadata.PackageNotFoundError:
@@ -174,6 +175,10 @@ def own_wheel(dest: Path) -> Path:
 
 
 def _editable_source(dist: metadata.Distribution) -> Path | None:
+    import json
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
     try:
         info = json.loads(dist.read_text("direct_url.json") or "{}")
     except ValueError:
@@ -181,12 +186,14 @@ def _editable_source(dist: metadata.Distribution) -> Path | None:
     url = urlparse(info.get("url", ""))
     if not info.get("dir_info", {}).get("editable") or url.scheme != "file":
         return None
-    return Path(unquote(url.path))
+    return Path(url2pathname(url.path))  # file:///C:/x is C:\x on Windows
 
 
 def _built_wheel(source: Path, dest: Path) -> Path:
     """The wheel built by pip from a copy of the source tree (setuptools' build/ in the tree
     itself would keep deleted modules and put them into later wheels)."""
+    import tempfile
+
     what = f"由源代码 {printable(source)} 生成 perfscore 的 wheel"
     with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as work:
         tree, built = Path(work) / "source", Path(work) / "wheel"
@@ -209,6 +216,8 @@ def _not_source(folder: str, names: list[str]) -> set[str]:
 def _packed_wheel(dist: metadata.Distribution, dest: Path) -> Path:
     """The installed files of ``dist`` (its package and its .dist-info, no caches, no
     install records) as a py3-none-any wheel with a new WHEEL and RECORD."""
+    import zipfile
+
     name, version = dist.metadata["Name"].replace("-", "_"), dist.version
     info = f"{name}-{version}.dist-info"
     files = []
@@ -232,19 +241,35 @@ def _packed_wheel(dist: metadata.Distribution, dest: Path) -> Path:
 
 
 def _digest(data: bytes) -> str:
+    import base64
+    import hashlib
+
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
 
 
-def launcher_text() -> str:
-    """The Windows launcher (GBK when written; only the messages are Chinese). No
-    parenthesised block holds a path, so a folder such as ``新建文件夹 (2)`` is safe."""
+SOURCE_LAUNCHER_VENV = ".venv"  # the launcher at the top of the source tree, like the README's commands
+
+
+def launcher_text(offline: bool = True) -> str:
+    """The Windows launcher (GBK when written; only the messages are Chinese). ``offline``:
+    the bundle's, installing from its wheels with ``--no-index``; else the source tree's
+    (the top folder of the code's zip), installing that folder from the package index.
+    No parenthesised block holds a path, so a folder such as ``新建文件夹 (2)`` is safe."""
+    if offline:
+        venv, source = VENV, f"{WHEELS} folder without the internet"
+        install = f'"%VENV%\\Scripts\\python.exe" -m pip install --no-index --find-links "%HERE%{WHEELS}" perfscore'
+        first = "第一次运行：正在建立 Python 环境并安装 perfscore（不需要联网，约 1 到 2 分钟）……"
+    else:
+        venv, source = SOURCE_LAUNCHER_VENV, "package index (this needs the internet once)"
+        install = '"%VENV%\\Scripts\\python.exe" -m pip install "%HERE%."'
+        first = "第一次运行：正在建立 Python 环境并从网上安装 perfscore 用到的软件包（需要联网，约 2 到 5 分钟）……"
     return rf"""@echo off
 setlocal
-rem perfscore launcher: the first run makes a Python environment ({VENV}) in this folder and
-rem installs perfscore from the {WHEELS} folder without the internet; every run starts the page.
+rem perfscore launcher: the first run makes a Python environment ({venv}) in this folder and
+rem installs perfscore from the {source}; every run starts the page.
 title perfscore 绩效自评表评分
 set "HERE=%~dp0"
-set "VENV=%HERE%{VENV}"
+set "VENV=%HERE%{venv}"
 if exist "%VENV%\Scripts\perfscore.exe" goto run
 
 set "PY="
@@ -260,10 +285,10 @@ if errorlevel 1 goto nopython
 set "PY=python"
 
 :install
-echo 第一次运行：正在建立 Python 环境并安装 perfscore（不需要联网，约 1 到 2 分钟）……
+echo {first}
 %PY% -m venv "%VENV%"
 if errorlevel 1 goto failed
-"%VENV%\Scripts\python.exe" -m pip install --no-index --find-links "%HERE%{WHEELS}" perfscore
+{install}
 if errorlevel 1 goto failed
 
 :run
@@ -274,16 +299,21 @@ if errorlevel 1 pause
 exit /b 0
 
 :nopython
-echo 没有找到 Python 3.11、3.12 或 3.13。请先安装 Python（见 README.txt 第一条），再双击本文件。
+echo 没有找到 Python 3.11、3.12 或 3.13。请先安装 Python（见 README），再双击本文件。
 pause
 exit /b 1
 
 :failed
-echo 安装没有完成，原因见上面的信息。可删除本文件夹中的 {VENV} 文件夹后再双击重试；
+echo 安装没有完成，原因见上面的信息。可删除本文件夹中的 {venv} 文件夹后再双击重试；
 echo 仍不成功时，请把这个窗口截图发给技术人员。
 pause
 exit /b 1
 """
+
+
+def launcher_bytes(offline: bool = True) -> bytes:
+    """The launcher as written: CRLF line ends (cmd misreads labels after bare LFs), GBK."""
+    return launcher_text(offline).replace("\n", "\r\n").encode("gbk")
 
 
 def readme_text(platform: str, versions: Iterable[str], wheel_count: int) -> str:
