@@ -10,12 +10,12 @@ if exist "%VENV%\Scripts\perfscore.exe" goto run
 set "PY="
 for %%V in (3.13 3.12 3.11) do (
   if not defined PY (
-    py -%%V -c pass >nul 2>&1
-    if not errorlevel 1 set "PY=py -%%V"
+    py -%%V-64 -c pass >nul 2>&1
+    if not errorlevel 1 set "PY=py -%%V-64"
   )
 )
 if defined PY goto install
-python -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)" >nul 2>&1
+python -c "import sys; sys.exit(0 if sys.version_info[:2] in [(3, 13), (3, 12), (3, 11)] and sys.maxsize > 2**32 else 1)" >nul 2>&1
 if errorlevel 1 goto nopython
 set "PY=python"
 
@@ -34,7 +34,7 @@ if errorlevel 1 pause
 exit /b 0
 
 :nopython
-echo 没有找到 Python 3.11、3.12 或 3.13。请先安装 Python（见 README），再双击本文件。
+echo 没有找到 64 位的 Python 3.11、3.12 或 3.13。请先安装 Python（见 README），再双击本文件。
 pause
 exit /b 1
 

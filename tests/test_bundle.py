@@ -107,9 +107,21 @@ def test_the_launcher_makes_a_venv_installs_and_starts_the_page(offline):
     else:
         assert install[0].endswith('pip install "%HERE%."') and "--no-index" not in install[0]
     assert '"%VENV%\\Scripts\\perfscore.exe" serve' in lines
+    # read under another code page than GBK's, no Chinese character's byte becomes | ^ % & < >
+    wide = {c for line in lines for c in line if ord(c) > 127}
+    assert not {c for c in wide if set(c.encode("gbk")) & set(b"|^%&<>")}
     labels = {line[1:] for line in lines if line.startswith(":")}
     jumps = {line.rsplit("goto ", 1)[1] for line in lines if "goto " in line}
     assert jumps <= labels and {"install", "run", "nopython", "failed"} <= labels
+
+
+def test_the_launcher_takes_only_a_python_the_wheels_are_for():
+    lines = _lines(launcher_bytes(True, amd64=True))
+    assert "for %%V in (3.13 3.12 3.11) do (" in lines and '    py -%%V-64 -c pass >nul 2>&1' in lines
+    assert any("in [(3, 13), (3, 12), (3, 11)] and sys.maxsize > 2**32" in line for line in lines)
+    lines = _lines(launcher_bytes(True, amd64=False, versions=["3.12"]))
+    assert "for %%V in (3.12) do (" in lines and '    py -%%V -c pass >nul 2>&1' in lines
+    assert any("sys.version_info[:2] in [(3, 12)] else 1)" in line for line in lines)
 
 
 def test_the_source_tree_carries_its_launcher():

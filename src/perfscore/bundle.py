@@ -86,7 +86,7 @@ def write_bundle(output: Path | str, platform: str = DEFAULT_PLATFORM, pythons: 
             step(f"正在下载依赖包（{target}，Python {version}）")
             _download(own, wheels, platform, version)
         names = tuple(sorted(p.name for p in wheels.iterdir() if p.suffix == ".whl"))
-        _write(aside / LAUNCHER, launcher_bytes())
+        _write(aside / LAUNCHER, launcher_bytes(True, platform == DEFAULT_PLATFORM, versions))
         _write(aside / README, readme_text(platform, versions, len(names)).replace("\n", "\r\n").encode("utf-8-sig"))
         size = sum(p.stat().st_size for p in aside.rglob("*") if p.is_file())
         _check_output(output)
@@ -250,11 +250,17 @@ def _digest(data: bytes) -> str:
 SOURCE_LAUNCHER_VENV = ".venv"  # the launcher at the top of the source tree, like the README's commands
 
 
-def launcher_text(offline: bool = True) -> str:
+def launcher_text(offline: bool = True, amd64: bool = True, versions: Iterable[str] = PYTHONS) -> str:
     """The Windows launcher (GBK when written; only the messages are Chinese). ``offline``:
     the bundle's, installing from its wheels with ``--no-index``; else the source tree's
     (the top folder of the code's zip), installing that folder from the package index.
-    No parenthesised block holds a path, so a folder such as ``新建文件夹 (2)`` is safe."""
+    No parenthesised block holds a path, so a folder such as ``新建文件夹 (2)`` is safe.
+    ``amd64``: only a 64-bit Python is taken (the wheels are win_amd64); ``versions``: the
+    Pythons the wheels are for, the newest tried first."""
+    tag, bits, word = ("-64", " and sys.maxsize > 2**32", "64 位的 ") if amd64 else ("", "", "")
+    newest = sorted(set(versions), key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    pairs = ", ".join(f"({v.replace('.', ', ')})" for v in newest)
+    names = "、".join(reversed(newest[1:])) + f" 或 {newest[0]}" if len(newest) > 1 else newest[0]
     if offline:
         venv, source = VENV, f"{WHEELS} folder without the internet"
         install = f'"%VENV%\\Scripts\\python.exe" -m pip install --no-index --find-links "%HERE%{WHEELS}" perfscore'
@@ -273,14 +279,14 @@ set "VENV=%HERE%{venv}"
 if exist "%VENV%\Scripts\perfscore.exe" goto run
 
 set "PY="
-for %%V in (3.13 3.12 3.11) do (
+for %%V in ({" ".join(newest)}) do (
   if not defined PY (
-    py -%%V -c pass >nul 2>&1
-    if not errorlevel 1 set "PY=py -%%V"
+    py -%%V{tag} -c pass >nul 2>&1
+    if not errorlevel 1 set "PY=py -%%V{tag}"
   )
 )
 if defined PY goto install
-python -c "import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)" >nul 2>&1
+python -c "import sys; sys.exit(0 if sys.version_info[:2] in [{pairs}]{bits} else 1)" >nul 2>&1
 if errorlevel 1 goto nopython
 set "PY=python"
 
@@ -299,7 +305,7 @@ if errorlevel 1 pause
 exit /b 0
 
 :nopython
-echo 没有找到 Python 3.11、3.12 或 3.13。请先安装 Python（见 README），再双击本文件。
+echo 没有找到 {word}Python {names}。请先安装 Python（见 README），再双击本文件。
 pause
 exit /b 1
 
@@ -311,9 +317,9 @@ exit /b 1
 """
 
 
-def launcher_bytes(offline: bool = True) -> bytes:
+def launcher_bytes(offline: bool = True, amd64: bool = True, versions: Iterable[str] = PYTHONS) -> bytes:
     """The launcher as written: CRLF line ends (cmd misreads labels after bare LFs), GBK."""
-    return launcher_text(offline).replace("\n", "\r\n").encode("gbk")
+    return launcher_text(offline, amd64, versions).replace("\n", "\r\n").encode("gbk")
 
 
 def readme_text(platform: str, versions: Iterable[str], wheel_count: int) -> str:
@@ -322,14 +328,15 @@ def readme_text(platform: str, versions: Iterable[str], wheel_count: int) -> str
 
     pythons = "、".join(versions)
     target = "本机平台" if platform == CURRENT else platform
+    bits, installer = ("64 位的 ", "Windows installer (64-bit)") if platform == DEFAULT_PLATFORM else ("", "Windows installer")
     return f"""perfscore {__version__} 离线安装包（{target}，Python {pythons}）
 
 这个文件夹里有 perfscore 和它用到的全部软件包（{WHEELS} 文件夹，{wheel_count} 个 .whl 文件）。
 安装和使用都不需要连接互联网，适合不能上网的单位内网电脑。
 
 一、先安装 Python
-  需要 64 位的 Python {pythons} 之一。没有的话，在能上网的电脑上从 python.org 下载
-  “Windows installer (64-bit)”，用 U 盘拷到这台电脑上安装（勾选 “Add python.exe to PATH”）。
+  需要 {bits}Python {pythons} 之一。没有的话，在能上网的电脑上从 python.org 下载
+  “{installer}”，用 U 盘拷到这台电脑上安装（勾选 “Add python.exe to PATH”）。
 
 二、使用
   1. 把整个文件夹复制到这台电脑上（例如桌面），不要只复制其中的某个文件。
