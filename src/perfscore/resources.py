@@ -11,6 +11,18 @@ from typing import Iterator, Sequence
 _PACKAGE = Path(__file__).resolve().parent  # a path, not importlib.resources: cheaper at start-up
 
 
+# the shipped templates, by the name ``fill -t`` / ``init -t`` and a policy's ``template`` take
+TEMPLATE_NAMES = {
+    "project": "project_sheet.xlsx",
+    "department": "department_sheet.xlsx",
+    "national": "national_project.xlsx",
+    "national_department": "national_department.xlsx",
+    "liaoning": "liaoning_project.xlsx",
+    "hubei": "hubei_project.xlsx",
+    "shanxi": "shanxi_project.xlsx",
+}
+
+
 def templates_dir() -> Path:
     installed = _PACKAGE / "templates"
     # an editable install or src/ on sys.path: the repo's templates/

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import OutputError, SheetError
 from ..model import Sheet
 from ..policy import Policy
-from ..resources import templates_dir
+from ..resources import TEMPLATE_NAMES, templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
 from ..values import EQ, GE, GT, LE, LT
@@ -27,17 +27,6 @@ from ..xlsx.formulas import Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
-
-# the shipped templates, by the name ``fill -t`` / ``init -t`` and a policy's ``template`` take
-TEMPLATE_NAMES = {
-    "project": "project_sheet.xlsx",
-    "department": "department_sheet.xlsx",
-    "national": "national_project.xlsx",
-    "national_department": "national_department.xlsx",
-    "liaoning": "liaoning_project.xlsx",
-    "hubei": "hubei_project.xlsx",
-    "shanxi": "shanxi_project.xlsx",
-}
 
 SIGNIFICANT = 15   # a cached value carries what a spreadsheet would store: 15 significant digits
 
@@ -369,3 +358,11 @@ def write_blank(out: Path | str, kind: str | None = None, template: Path | str |
     else:
         raise OutputError(f"输出文件 {out}: 请使用 .xlsx（空白自评表）或 .yaml（项目文件）扩展名")
     return out
+
+
+def shipped_template_kind(name: str) -> str | None:
+    """The kind of sheet (project, department) a shipped template fills; None for a name that
+    is not one."""
+    if name not in TEMPLATE_NAMES:
+        return None
+    return template_kind(template_for("project", name))
