@@ -358,6 +358,36 @@ from .resources import PRESETS, TEMPLATE_NAMES  # noqa: E402,F401
 from .values import format_fixed, format_number  # noqa: E402,F401
 
 
+# the presets and 表样 that are no province's, as a clerk names them
+GENERIC_LABELS = {"default": "财预〔2020〕10号通用规则"}
+GENERIC_TEMPLATE_LABELS = {
+    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
+    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
+}
+
+
+def preset_labels() -> dict[str, str]:
+    """Every preset (``--policy``'s choices) by the name a clerk knows it: a province by its
+    display name (辽宁省, from its folder's province.yaml)."""
+    from .resources import provinces
+
+    found = provinces()
+    return {name: GENERIC_LABELS.get(name) or (found[name].title if name in found else name) for name in PRESETS}
+
+
+def template_labels() -> dict[str, str]:
+    """Every shipped 表样 (``-t``'s choices) as a clerk names it (辽宁省项目表样); "" is the
+    policy's own."""
+    from .resources import provinces
+
+    out = dict(GENERIC_TEMPLATE_LABELS)
+    for province in provinces().values():
+        for name in province.template_names():
+            word = "部门整体表样" if name.endswith("_department") else "项目表样"
+            out[name] = f"{province.title}{word}"
+    return {name: label for name, label in out.items() if name == "" or name in TEMPLATE_NAMES}
+
+
 def assign_file_names(results) -> list[str]:
     """A safe, unique file name per result, in order (clashes get （2）…), as ``batch`` names
     its sheets/."""

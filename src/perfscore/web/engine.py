@@ -21,9 +21,9 @@ from ..api import (FOLDER_POLICY_NAMES, INPUT_SUFFIXES, PRESETS, REPORT_STYLES, 
                    discover, preset_policy, read_mapping, read_path, result_dict)
 
 __all__ = [
-    "INPUT_SUFFIXES", "PRESETS", "PRESET_LABELS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
+    "INPUT_SUFFIXES", "PRESETS", "preset_labels", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
     "preset", "preset_label", "policy_file", "Rules", "score_files", "fill_one", "write_sheets", "write_batch",
-    "rescore", "TEMPLATE_LABELS",
+    "rescore", "template_labels",
     "result_json", "failure_json", "view_json",
 ]
 
@@ -58,11 +58,13 @@ def _problems(exc: PerfscoreError) -> tuple[str, ...]:
 
 
 # the presets as a clerk knows them (the page's choices, and the rules each result names)
-PRESET_LABELS = {"default": "财预〔2020〕10号通用规则", "liaoning": "辽宁省", "hubei": "湖北省"}
+def preset_labels() -> dict[str, str]:
+    """Every preset by the name a clerk knows it (a province's display name, 辽宁省)."""
+    return api.preset_labels()
 
 
 def preset_label(name: str) -> str:
-    return PRESET_LABELS.get(name, name)
+    return preset_labels().get(name, name)
 
 
 def preset(name: str) -> Policy:
@@ -153,7 +155,7 @@ class Rules:
             target = path.parent / spec
             if not (_inside(target, self.root) and target.is_file()):
                 raise InputError(f"文件 {self.shown(path)}「{sheet.name}」的评分规则: 「{spec}」不是预设"
-                                 f"（{'、'.join(PRESET_LABELS.get(p, p) for p in PRESETS)}），也不是同一次上传的规则文件")
+                                 f"（{'、'.join(preset_labels().values())}），也不是同一次上传的规则文件")
             return self._file(target)
         found = self.folder_file(path)
         if found is not None:
@@ -227,13 +229,10 @@ def score_files(paths: list[Path], root: Path, rules: Rules,
     return scored, failures
 
 
-# the 表样 a download may be filled into (the CLI's -t), as a clerk names them; "" is the
-# policy's own (or the built-in sheet of the project's kind)
-TEMPLATE_LABELS = {
-    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
-    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
-    "liaoning": "辽宁省项目表样", "hubei": "湖北省项目表样", "shanxi": "山西省项目表样",
-}
+def template_labels() -> dict[str, str]:
+    """The 表样 a download may be filled into (the CLI's -t), as a clerk names them; "" is
+    the policy's own (or the built-in sheet of the project's kind)."""
+    return api.template_labels()
 
 
 def fill_one(scored: Scored, out: Path, template: str = "") -> Path:
