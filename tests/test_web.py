@@ -173,6 +173,17 @@ def test_request_errors_are_chinese_4xx(client):
     assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
 
 
+def test_a_scoring_error_comes_with_its_indicator_and_field(client, temp_root):
+    bad = GOOD.replace('actual: "8次"', 'actual: "8吨"')
+    assert bad != GOOD
+    body = client.post("/api/score", files=[text_part("单位错.yaml", bad)]).json()
+    [failure] = body["failures"]
+    [problem] = failure["problems"]
+    assert (problem["indicator"], problem["field"]) == ("培训场次", "全年完成值")
+    assert problem["message"] == failure["error"] and "单位" in problem["message"]
+    assert_cleaned(temp_root)
+
+
 # -- /api/fill and /api/batch -------------------------------------------------------------------------
 
 def test_fill_one_project_answers_an_xlsx_that_opens(client, temp_root):
@@ -356,9 +367,11 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
         answer = small.post("/api/score", files=[("files", ("bomb.zip", bomb))])
         assert answer.status_code == 200
         assert answer.json() == {"results": [], "ignored": [], "failures": [
-            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
+            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝",
+             "problems": [{"message": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝", "indicator": "", "field": "", "cell": ""}]}]}
     garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
-    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
+    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包",
+             "problems": [{"message": "文件 g.zip: 不是有效的 zip 压缩包", "indicator": "", "field": "", "cell": ""}]}]
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
     assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"] and "e.zip/readme.txt" in empty.json()["error"]
     assert_cleaned(temp_root)

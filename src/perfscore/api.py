@@ -32,7 +32,7 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
     try:
         return score_sheet(item.sheet, policy or item.policy, item.source, item.notes)
     except PerfscoreError as exc:
-        return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
+        return item.failure(exc)
 
 
 def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
@@ -75,12 +75,12 @@ def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
                 seen = {p.message for p in problems}
                 own = item.policy if isinstance(item, Input) else policy
-                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own) if p not in seen]
+                problems += [p.located(file=item.source) for p in _indicator_problems(path, own) if p.message not in seen]
             out.append(Check(item.source, problems))
     return out
 
 
-def _indicator_problems(path: Path, policy: Policy | None) -> list[str]:
+def _indicator_problems(path: Path, policy: Policy | None) -> list[Problem]:
     try:
         data = read_mapping(path)
     except InputError:
@@ -124,7 +124,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
             continue
         except OSError as exc:
             reason = "上级路径不是目录" if isinstance(exc, FileExistsError) and not out.parent.is_dir() else os_reason(exc)
@@ -147,7 +147,7 @@ def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str
         try:
             results.append(audit_input(item, item.policy, template))
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
     return results, failures
 
 

@@ -230,7 +230,7 @@ def _one(item, out: list) -> None:
     try:
         scored = score_sheet(sheet, item.policy, source, notes=item.notes)
     except PerfscoreError as exc:
-        out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
+        out.append((item.failure(exc), None))
         return
     token = 0
     if _SHEETS is not None:

@@ -8,36 +8,28 @@ together as one ``InputError`` (``perfscore check`` lists them all).
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from pydantic import ValidationError
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .model import FIELD_LABELS, Department, Indicator, Project, Sheet, funds_of
-from .policy import SHARE_ORDER, Policy, preset_policy
+from .policy import Policy, preset_policy
 from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_words
 from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
     parse_value, quantize, to_unit, units_compatible, values_differ,
 )
+from .weights import canonical_level, default_split, indicator_weights
 
 ONE = Decimal(1)
-WEIGHT_TOLERANCE = Decimal("0.01")
 RATE_TOLERANCE = Decimal("0.05")  # percentage points: amounts print rounded to 0.01 万元
 
 GRADE_TEXTS = {"A": "全部或基本达成预期指标", "B": "部分达成预期指标并具有一定效果", "C": "未达成预期指标且效果较差"}
 STANDARD_PAIRS = {level1: set(level2s) for level1, level2s in STANDARD_TREE}
-
-
-@functools.lru_cache(maxsize=4096)
-def canonical_level(name: str) -> str:
-    """社会效益 and 社会效益指标 are one name (阳城's sheets drop the suffix)."""
-    name = compact(name)
-    return name if not name or name.endswith("指标") else name + "指标"
 
 
 @dataclass(slots=True)
@@ -163,7 +155,7 @@ class _Scorer:
         self.sheet = sheet
         self.policy = policy
         self.source = source or "<输入>"
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.sd = policy.score_decimals
 
@@ -178,7 +170,12 @@ class _Scorer:
         return text
 
     def problem(self, message: str, indicator: Indicator | None = None, index: int | None = None, fieldname: str | None = None) -> None:
-        self.problems.append(f"{self.where(indicator, index, fieldname)}: {message}")
+        """A Problem built here, where it is found: its line, and its indicator, field and path as values."""
+        label = FIELD_LABELS.get(fieldname.rsplit(".", 1)[-1]) if fieldname else None
+        path = f"indicators[{index - 1}].{fieldname}" if indicator is not None and index and fieldname else fieldname
+        self.problems.append(Problem(
+            f"{self.where(indicator, index, fieldname)}: {message}", file=self.source, project=self.sheet.name or None,
+            indicator=indicator.name if indicator is not None else None, field=label or fieldname, path=path))
 
     # -- execution (§3) ------------------------------------------------------------------
     def execution_rate(self, executed: Decimal, budget: Decimal, decimals: int, what: str) -> Decimal:
@@ -429,108 +426,6 @@ class _Scorer:
             ind.reported_score, ind.reported_completion, warnings,
         )
 
-    # -- weights (§6) ----------------------------------------------------------------------
-    def weights(self, execution_weight: Decimal) -> list[Decimal] | None:
-        indicators = self.sheet.indicators
-        given = [i.weight is not None for i in indicators]
-        if all(given):
-            weights = [i.weight for i in indicators]
-            total = execution_weight + sum(weights, ZERO)
-            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
-                what = "年度主要任务" if isinstance(self.sheet, Department) else "预算执行率"
-                self.problem(
-                    f"分值合计 {format_number(total)}（{what} {format_number(execution_weight)} + 指标 {format_number(sum(weights, ZERO))}），应为 100",
-                    fieldname="weight",
-                )
-                return None
-            return weights
-        if any(given):
-            missing = [str(n) for n, g in enumerate(given, 1) if not g]
-            self.problem(f"第 {'、'.join(missing)} 个指标没有分值，其余指标有分值：分值要么全部填写，要么全部不填", fieldname="weight")
-            return None
-        if isinstance(self.sheet, Department):
-            self.problem("整体绩效自评表的一级指标不固定，每个指标都须填写分值", fieldname="weight")
-            return None
-        return self.default_split(execution_weight)
-
-    def default_split(self, execution_weight: Decimal) -> list[Decimal] | None:
-        shares = dict(self.policy.shares)
-        preset_total = sum(shares.values(), ZERO)
-        if execution_weight + preset_total != HUNDRED:
-            # Scale the 一级 shares so execution + shares = 100; the last takes the remainder.
-            room, scaled = HUNDRED - execution_weight, {}
-            for level in SHARE_ORDER[:-1]:
-                scaled[level] = quantize(shares[level] * room / preset_total, 2) if preset_total else ZERO
-            scaled[SHARE_ORDER[-1]] = room - sum(scaled.values(), ZERO)
-            shares = scaled
-        printed = self.printed_shares()
-        if printed is None:
-            return None
-        if printed:
-            # 产出指标(50分): a sheet without a 分值 column prints each 一级's share after its name
-            shares.update({level: share for level, share in printed.items() if level in shares})
-            total = execution_weight + sum(shares.values(), ZERO)
-            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
-                shown = "、".join(f"{level} {format_number(share)}" for level, share in shares.items())
-                self.problem(
-                    f"一级指标名称后所印分值与预算执行率 {format_number(execution_weight)} 合计 {format_number(total)}（{shown}），应为 100",
-                    fieldname="level1",
-                )
-                return None
-        groups: dict[str, list[int]] = {level: [] for level in SHARE_ORDER}
-        for n, ind in enumerate(self.sheet.indicators):
-            level = canonical_level(ind.level1)
-            if level not in groups:
-                self.problem(
-                    f"未设分值时一级指标须为 {'、'.join(SHARE_ORDER)} 之一，而不是「{ind.level1}」", ind, n + 1, "level1"
-                )
-                continue
-            groups[level].append(n)
-        if self.problems:
-            return None
-        for level in SHARE_ORDER:
-            if not groups[level] and shares[level]:
-                target, seen = level, {level}
-                while not groups[target]:
-                    target = self.policy.share_fallback.get(target)
-                    if target is None or target in seen:
-                        break
-                    seen.add(target)
-                if target is None or not groups[target]:
-                    # the fallback chain ends in empty groups: the first group that has indicators
-                    target = next(lv for lv in SHARE_ORDER if groups[lv])
-                shares[target] += shares[level]
-                shares[level] = ZERO
-        weights = [ZERO] * len(self.sheet.indicators)
-        for level, members in groups.items():
-            if not members:
-                continue
-            each = quantize(shares[level] / len(members), 2)
-            if each * (len(members) - 1) > shares[level]:
-                # many indicators: half-up would leave the last a negative remainder
-                each = (shares[level] / len(members)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-            for n in members[:-1]:
-                weights[n] = each
-            weights[members[-1]] = shares[level] - each * (len(members) - 1)
-        return weights
-
-    def printed_shares(self) -> dict[str, Decimal] | None:
-        """The shares printed after 一级 names (level1_share), by canonical level; two
-        different shares for one level are an error."""
-        printed: dict[str, Decimal] = {}
-        for n, ind in enumerate(self.sheet.indicators, 1):
-            if ind.level1_share is None:
-                continue
-            level = canonical_level(ind.level1)
-            if level in printed and printed[level] != ind.level1_share:
-                self.problem(
-                    f"一级指标「{ind.level1}」所印分值 {format_number(ind.level1_share)} 与前面的 {format_number(printed[level])} 不同",
-                    ind, n, "level1",
-                )
-                return None
-            printed[level] = ind.level1_share
-        return printed
-
     # -- the sheet -----------------------------------------------------------------------------
     def run(self) -> SheetScore:
         sheet, policy = self.sheet, self.policy
@@ -566,7 +461,7 @@ class _Scorer:
             if sheet.budget.adjusted is not None and adjusted != initial:
                 self.warnings.append(_budget_change(initial, adjusted, executed))
         # with the weights in error, the indicators are still read, so every problem is listed
-        weights = self.weights(execution_weight) or [ZERO] * len(sheet.indicators)
+        weights = indicator_weights(sheet, policy, execution_weight, self.problem) or [ZERO] * len(sheet.indicators)
         indicators: list[IndicatorScore] = []
         for n, (ind, weight) in enumerate(zip(sheet.indicators, weights), 1):
             scored = self.score_indicator(ind, n, weight)
@@ -662,7 +557,7 @@ def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
     return found
 
 
-def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
+def indicator_problems(data: dict, policy: Policy, source: str) -> list[Problem]:
     """The scoring problems of each indicator that is well-formed on its own, in a file
     whose other parts failed validation — so ``perfscore check`` lists everything at once."""
     rows = data.get("indicators")
@@ -696,4 +591,4 @@ def default_weights(sheet: Sheet, policy: Policy | None = None) -> list[Decimal]
     policy = policy or preset_policy()
     scorer = _Scorer(sheet, policy, "")
     weight = getattr(sheet, "execution_weight", None)
-    return scorer.default_split(policy.execution_weight if weight is None else weight)
+    return default_split(sheet, policy, policy.execution_weight if weight is None else weight, scorer.problem)

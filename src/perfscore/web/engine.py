@@ -52,6 +52,12 @@ class _Names:
             text = text.replace(prefix, "")
         return text
 
+    def problem(self, problem):
+        """A Problem with its line and file named as uploaded (its other parts kept)."""
+        from dataclasses import replace
+
+        return replace(problem, message=self(problem.message), file=self(problem.file) if problem.file else problem.file)
+
 
 def _problems(exc: PerfscoreError) -> tuple[str, ...]:
     return tuple(getattr(exc, "problems", None) or [str(exc)])
@@ -220,7 +226,7 @@ def score_files(paths: list[Path], root: Path, rules: Rules,
             items = [Failure(names(str(path)), None, None, _problems(exc))]
         for item in items:
             if isinstance(item, Failure):
-                failures.append(Failure(names(item.source), item.name, item.unit, tuple(names(str(p)) for p in item.problems)))
+                failures.append(Failure(names(item.source), item.name, item.unit, tuple(names.problem(p) for p in item.problems)))
             else:
                 _localize(item.result, names)
                 scored.append(item)
@@ -274,7 +280,10 @@ def result_json(scored: Scored) -> dict:
 
 def failure_json(failure: Failure) -> dict:
     return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
-            "error": "\n".join(str(p) for p in failure.problems)}
+            "error": "\n".join(str(p) for p in failure.problems),
+            # each problem's parts as values (its 指标, 字段, 单元格), as the 问题 sheet has them
+            "problems": [{"message": p.message, "indicator": p.indicator or "", "field": p.field or "", "cell": p.cell or ""}
+                         for p in failure.problems]}
 
 
 def _shown(value) -> str:
