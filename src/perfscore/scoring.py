@@ -148,6 +148,22 @@ def pct(value: Decimal) -> str:
     return f"{format_number(quantize(value, 2))}%"
 
 
+@dataclass(slots=True)
+class _Reading:
+    """How one indicator was read and compared: what ``_Scorer.finish`` scores."""
+
+    kind: str  # quantitative | qualitative
+    operator: str | None
+    target: object  # the target value (Decimal) or text
+    unit: str
+    actual: object  # the actual value (Decimal) or text
+    target_text: str
+    completion: Decimal  # 0..1 (capped per policy)
+    how: str  # the explanation of the completion
+    grade: str | None
+    exceeded: bool = False  # past an 「=」 target
+
+
 class _Scorer:
     """Scores one sheet, collecting every problem before raising."""
 
@@ -292,7 +308,7 @@ class _Scorer:
                 return None
             c = completion if completion is not None else ONE
             how = f"按期完成（期限 {deadline.show()}）"
-            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, c, how, "A", False, warnings)
+            return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, c, how, "A"), warnings)
         if when is not None:
             if completion is None:
                 self.problem(
@@ -302,7 +318,7 @@ class _Scorer:
                 return None
             grade = self.band_of(completion)
             how = f"晚于期限（{deadline.show()}），等级 {grade}（{GRADE_TEXTS[grade]}）"
-            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
+            return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, completion, how, grade), warnings)
         return self.qualitative(ind, index, weight, Text(target_text), actual, target_text, warnings)
 
     def quantitative(self, ind, index, weight, target: Quantity, actual: Quantity, target_text, warnings) -> IndicatorScore | None:
@@ -360,7 +376,7 @@ class _Scorer:
             warnings.append(
                 f"完成值 {format_number(a)}{unit} 达到指标值的 {format_number(quantize(a / t, 2))} 倍，指标值可能设置偏低"
             )
-        return self.finish(ind, index, weight, "quantitative", operator, t, unit, a, target_text, c, how, None, exceeded, warnings)
+        return self.finish(ind, index, weight, _Reading("quantitative", operator, t, unit, a, target_text, c, how, None, exceeded), warnings)
 
     def qualitative(self, ind, index, weight, target, actual, target_text, warnings) -> IndicatorScore | None:
         actual_text = ind.actual
@@ -407,9 +423,10 @@ class _Scorer:
             )
             return None
         how = f"等级 {grade}（{GRADE_TEXTS[grade]}）"
-        return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
+        return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, completion, how, grade), warnings)
 
-    def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
+    def finish(self, ind: Indicator, index: int, weight: Decimal, r: "_Reading", warnings: list[str]) -> IndicatorScore:
+        c, exceeded, target_text = r.completion, r.exceeded, r.target_text
         score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
         if c < ONE and completion_pct >= HUNDRED:  # short of the target never prints as 100% (19999 of ≥ 20000)
@@ -421,8 +438,8 @@ class _Scorer:
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
         # positional, in field order: 24 keywords cost three times the call (a batch makes millions)
         return IndicatorScore(
-            index, ind.level1, ind.level2, ind.name, kind, operator, target, unit, actual, target_text, ind.actual,
-            c, completion_pct, weight, score, grade, needs, how, exceeded, ind.cause, ind.remedy,
+            index, ind.level1, ind.level2, ind.name, r.kind, r.operator, r.target, r.unit, r.actual, target_text, ind.actual,
+            c, completion_pct, weight, score, r.grade, needs, r.how, exceeded, ind.cause, ind.remedy,
             ind.reported_score, ind.reported_completion, warnings,
         )
 
