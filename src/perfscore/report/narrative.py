@@ -2,7 +2,7 @@
 written from, and the style templates that word them (seed 000 §（四）, seed 004 §十三).
 
 Python prepares the facts (amounts, rates, the outputs, the problems and remedies a sheet
-gives); a style template — ``templates/report_style.<name>.j2``, or a province's own copy
+gives); a style template — a province folder's ``report_style.j2`` (``provinces/<name>/``), or a file
 named by the policy's ``report_style`` — arranges them into words. Public text never holds
 a placeholder or an audit hint: what a sheet leaves out, or what a reviewer should check, is
 returned as a note for the 问题清单 instead.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..resources import templates_dir
+from ..resources import style_path
 from ..scoring import IndicatorScore, SheetScore
 from ..terms import HUNDRED
 from ..values import GE, GT, LE, LT, CellValueError, Quantity, format_number, parse_value
@@ -197,11 +197,8 @@ def review_facts(result: SheetScore, project_cause: str | None = None,
 
 # -- style templates -----------------------------------------------------------------------
 
-STYLE_PREFIX = "report_style."
-
-
 def _style_source(name: str) -> str:
-    path = Path(name) if Path(name).is_absolute() else templates_dir() / f"{STYLE_PREFIX}{name}.j2"
+    path = Path(name) if Path(name).is_absolute() else style_path(name)  # a province's report_style.j2
     return path.read_text("utf-8")
 
 
