@@ -182,6 +182,8 @@ def _init(policy: Policy, sheets_dir: Path | None, worker: bool = False) -> None
 
 def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
     """An unexpected error on one input, as its Failure (one Chinese line; the batch goes on)."""
+    if isinstance(exc, PerfscoreError):  # perfscore's own words (a report style refused, say)
+        return Failure(str(source), name, unit, (f"文件 {source}: {exc}，已跳过；其余文件照常评分",))
     if isinstance(exc, MemoryError):
         why = "内存不足"
     elif isinstance(exc, RecursionError):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..errors import InputError
 from ..resources import style_path
 from ..scoring import IndicatorScore, SheetScore
 from ..terms import HUNDRED
@@ -204,8 +205,13 @@ def _style_source(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def style_environment() -> jinja2.Environment:
-    """Plain-text templates (no escaping: the report escapes what they return)."""
-    env = jinja2.Environment(
+    """Plain-text templates (no escaping: the report escapes what they return), in jinja2's
+    immutable sandbox: a style may come with a unit's folder, so it reaches no attribute
+    that leads out of the template (``__globals__``, ``__class__``, ``_private``) and
+    changes nothing it is given (docs/policy.md)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FunctionLoader(_style_source), autoescape=False, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -228,7 +234,12 @@ def _style(name: str):
 def style_text(style: str, macro: str, *args) -> str:
     """One macro of a style template (``project``, ``department``, ``overview``, ``lead``…)
     rendered as one paragraph."""
-    return squash(getattr(_style(style), macro)(*args))
+    from jinja2.exceptions import SecurityError
+
+    try:
+        return squash(getattr(_style(style), macro)(*args))
+    except SecurityError:
+        raise InputError(f"文风模板 {Path(style).name}: 使用了文风模板不允许的属性或操作（已拒绝，未执行）") from None
 
 
 def project_review(result: SheetScore, style: str = "liaoning") -> str:
