@@ -227,14 +227,14 @@ def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, line", [
-    (["bogus"], "没有命令「bogus」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+    (["bogus"], "没有命令「bogus」（可用的命令: audit / batch / bundle / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
     (["batch", "x", "-o", "y", "--jobs", "abc"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
     (["batch", "x", "-o", "y", "--jobs", "0"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
     (["batch"], "缺少参数 文件或目录（请至少给出一个）；用 perfscore batch --help 查看用法"),
     (["fill", "x.yaml"], "缺少选项 -o/--output；用 perfscore fill --help 查看用法"),
     (["score", "x.yaml", "--format", "xml"], "--format 的值无效：可选: table / json；用 perfscore score --help 查看用法"),
     (["score", "x.yaml", "--formt", "json"], "没有选项 --formt（是否想用 --format？）；用 perfscore score --help 查看用法"),
-    (["\x1b[2Jx"], "没有命令「\\x1b[2Jx」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+    (["\x1b[2Jx"], "没有命令「\\x1b[2Jx」（可用的命令: audit / batch / bundle / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
 ])
 def test_usage_errors_are_one_chinese_line(args, line):
     result = CliRunner().invoke(main, args)
@@ -280,7 +280,7 @@ def _help_pages():
     pages = {"": CliRunner().invoke(main, [], env={"COLUMNS": "80"}, prog_name="perfscore")}
     pages.update({n: CliRunner().invoke(main, [n, "--help"], env={"COLUMNS": "80"}, prog_name="perfscore") for n in names})
     ours = {"perfscore", "Excel", "CPU", "yaml", "json", "xlsx", "xls", "ods", "policy", "reported", "table", "text",
-            "project", "department", *names, *PRESETS, *TEMPLATE_NAMES}
+            "project", "department", "Windows", "Python", "current", *names, *PRESETS, *TEMPLATE_NAMES}
     return pages, ours
 
 

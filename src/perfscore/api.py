@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .bundle import Bundle, write_bundle  # noqa: F401  (perfscore bundle)
 from .declared import TargetAudit, audit_targets, read_targets  # noqa: F401  (the one door)
 from .errors import Failure, InputError, PerfscoreError, Problem
 from .inputs import DOCUMENT_SUFFIXES, EXCEL_SUFFIXES, Input, discover, read_inputs, read_path

@@ -409,6 +409,24 @@ def serve(host: str, port: int, no_browser: bool) -> None:
     run_server(host, port, not no_browser)
 
 
+@main.command(epilog=_example("perfscore bundle -o perfscore离线包"))
+@_out_option("输出目录（不存在的目录或空目录）。")
+@click.option("--platform", default="win_amd64", metavar="平台",
+              help="目标平台：win_amd64（64 位 Windows，默认）或 current（本机）。")
+@click.option("--python", "pythons", multiple=True, metavar="版本", help="目标 Python 版本，可重复（默认 3.11、3.12、3.13）。")
+def bundle(output: Path, platform: str, pythons: tuple[str, ...]) -> None:
+    """生成离线安装包（需联网）：perfscore 与全部依赖包、双击启动的 .bat 和中文说明，拷到不能上网的电脑上使用。"""
+    from . import api
+    from .errors import PerfscoreError
+
+    try:
+        made = api.write_bundle(output, platform, pythons, on_step=lambda line: click.echo(f"{line}……", err=True))
+    except PerfscoreError as exc:
+        _fail(str(exc))
+        sys.exit(1)
+    click.echo(f"已写入 {printable(made.path)}（{len(made.wheels)} 个 wheel，共 {made.size / 1e6:.1f} MB）")
+
+
 class _Null:
     def write(self, _text: str) -> None:
         pass

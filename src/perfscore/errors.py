@@ -70,6 +70,10 @@ class OutputError(PerfscoreError):
     """An output that cannot be written (read-only directory, full disk, would overwrite an input)."""
 
 
+class DownloadError(PerfscoreError):
+    """A package that pip could not download or build (``perfscore bundle``)."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """An input that could not be read or scored; a batch goes on without it."""
