@@ -309,3 +309,40 @@ def test_an_input_named_like_an_output_is_never_overwritten(tmp_path):
     result = run("batch", summary, "-o", outdir)
     assert result.exit_code == 1 and "不会覆盖输入" in result.stderr
     assert summary.read_bytes() == before
+
+
+def test_a_scoring_error_names_its_indicator_field_and_cell_in_the_problem_sheet(tmp_path):
+    """Problems as values (issue 20): a scoring error is a Problem built where it is found,
+    so its 问题 row has 指标 and 字段 filled; read from a workbook, 单元格 too."""
+    from perfscore.inputs import read_path
+    from perfscore.projectfile import read_sheet_file
+    from perfscore.scoring import score_sheet
+    from perfscore.sheets.fill import fill_sheet
+
+    goumai = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    text = goumai.read_text("utf-8")
+    sheet = read_sheet_file(goumai)
+    first = sheet.indicators[0]
+    bad = tmp_path / "in" / "坏单位.yaml"
+    bad.parent.mkdir()
+    assert f"actual: {first.actual}" in text or first.actual in text
+    bad.write_text(text.replace(first.actual, "8吨", 1), "utf-8")  # a unit its target does not have
+    filled = tmp_path / "in" / "坏单位.xlsx"
+    fill_sheet(score_sheet(sheet, load_policy("liaoning")), filled)
+    [item] = read_path(filled)
+    cell = item.cells["indicators[0].actual"]
+    wb = openpyxl.load_workbook(filled)
+    ws = wb.worksheets[0]
+    ws[cell.split("!")[-1]] = "8吨"
+    wb.save(filled)
+
+    run_batch([tmp_path / "in"], tmp_path / "out", jobs=1)
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))
+    header = rows[0]
+    errors = [dict(zip(header, r)) for r in rows[1:] if r[0] == "错误"]
+    by_file = {Path(e["文件"]).name: e for e in errors}
+    assert set(by_file) == {"坏单位.yaml", "坏单位.xlsx"}, errors
+    for name, row in by_file.items():
+        assert (row["指标"], row["字段"]) == (first.name, "全年完成值"), row
+        assert "单位" in row["问题"] and first.name in row["问题"]
+    assert by_file["坏单位.xlsx"]["单元格"] == cell.split("!")[-1] and by_file["坏单位.yaml"]["单元格"] is None

@@ -4,6 +4,7 @@ several policies apart."""
 
 import json
 import os
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,8 @@ from perfscore.cli import main
 from perfscore.inputs import discover, read_inputs
 from perfscore.policy import load_policy
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
 CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
 QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
 
@@ -172,3 +174,28 @@ def test_flat_workbook_carries_fund_sources_and_policy(tmp_path):
     run("batch", tmp_path / "flat.xlsx", "-o", tmp_path / "out", "-q")
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "涉及资金45.12万元（其中：一般公共预算资金45.12万元，政府性基金预算资金0万元，国有资本经营预算资金0万元）" in report
+
+
+@pytest.mark.parametrize("escape", [
+    "cycler.__init__.__globals__.os.system('touch {marker}')",
+    "lipsum.__globals__['os'].system('touch {marker}')",
+    "''.__class__.__mro__[1].__subclasses__()",
+    "self._TemplateReference__context.cycler.__init__.__globals__.os.system('touch {marker}')",
+])
+def test_a_report_style_from_a_units_folder_runs_no_code(tmp_path, escape):
+    """Issue 19: a perfscore.yaml naming a report style beside it, the style reaching for
+    os.system through the classic jinja2 escapes: a plain batch runs nothing (jinja2's
+    immutable sandbox), the project is one Chinese failure line, no traceback."""
+    unit = tmp_path / "unitA"
+    unit.mkdir()
+    shutil.copy(SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml", unit)
+    marker = tmp_path / "PWNED"
+    style = (ROOT / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text(encoding="utf-8")
+    head = re.search(r"{% macro project\([^)]*\) %}", style).group(0)
+    (unit / "evil.j2").write_text(style.replace(head, head + "{{ " + escape.format(marker=marker) + " }}", 1),
+                                  encoding="utf-8")
+    (unit / "perfscore.yaml").write_text("preset: liaoning\nreport_style: evil.j2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(unit), "-o", str(tmp_path / "out"), "-q"])
+    assert not marker.exists()
+    assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
+    assert [line for line in result.stderr.splitlines() if "zhengfu_goumai_falv_fuwu.yaml" in line]

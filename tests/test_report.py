@@ -234,7 +234,7 @@ def test_hubei_style_reads_like_seed_004():
 
 
 def test_a_province_copies_a_style(tmp_path):
-    style = (Path(__file__).resolve().parent.parent / "templates" / "report_style.liaoning.j2").read_text("utf-8")
+    style = (Path(__file__).resolve().parent.parent / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
     (tmp_path / "styles").mkdir()
     (tmp_path / "styles" / "mine.j2").write_text(style.replace("发现的主要问题及原因", "存在问题"), "utf-8")
     (tmp_path / "rules.yaml").write_text("preset: liaoning\nreport_style: styles/mine.j2\n", "utf-8")

@@ -93,6 +93,18 @@ def test_no_import_circle():
             walk(name)
 
 
+def test_the_web_enters_the_library_through_api_only():
+    """One front door (issue 20): the web package imports perfscore.api and nothing else of
+    the library (its own modules and the package's version aside)."""
+    mods = modules()
+    known = set(mods)
+    for name, path in mods.items():
+        if name.startswith("perfscore.web"):
+            library = {m for m in imports_of(name, path, known) if not m.startswith("perfscore.web")} - {"perfscore"}
+            assert library <= {"perfscore.api"}, (name, library)
+    assert "perfscore.api" in imports_of("perfscore.web.engine", mods["perfscore.web.engine"], known)
+
+
 def test_no_module_is_over_the_size_limit():
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

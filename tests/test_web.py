@@ -173,6 +173,17 @@ def test_request_errors_are_chinese_4xx(client):
     assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
 
 
+def test_a_scoring_error_comes_with_its_indicator_and_field(client, temp_root):
+    bad = GOOD.replace('actual: "8次"', 'actual: "8吨"')
+    assert bad != GOOD
+    body = client.post("/api/score", files=[text_part("单位错.yaml", bad)]).json()
+    [failure] = body["failures"]
+    [problem] = failure["problems"]
+    assert (problem["indicator"], problem["field"]) == ("培训场次", "全年完成值")
+    assert problem["message"] == failure["error"] and "单位" in problem["message"]
+    assert_cleaned(temp_root)
+
+
 # -- /api/fill and /api/batch -------------------------------------------------------------------------
 
 def test_fill_one_project_answers_an_xlsx_that_opens(client, temp_root):
@@ -222,6 +233,43 @@ def test_batch_zip_holds_summary_reports_and_sheets(client, temp_root):
     summary = openpyxl.load_workbook(io.BytesIO(archive.read("summary.xlsx")))
     cells = [c.value for ws in summary for row in ws.iter_rows() for c in row]
     assert "政府购买法律服务" in cells
+    assert_cleaned(temp_root)
+
+
+@pytest.mark.parametrize("how", ["policy_file", "folder"])
+def test_batch_is_the_cli_batch_for_the_same_files_and_policy_file(client, tmp_path, temp_root, monkeypatch, how):
+    """One door: /api/batch writes what `perfscore batch --sheets` writes for the same files
+    under the same policy file, its report_funds (涉及资金 from 全年执行数) and report_style too."""
+    rules = "preset: liaoning\nreport_funds: executed\nreport_style: hubei\n"
+    folder = tmp_path / "单位"
+    folder.mkdir()
+    for path in (GOUMAI, ZHENGTI):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "坏.yaml").write_text(BROKEN, "utf-8")
+    files = [text_part(f"单位/{p.name}", p.read_text("utf-8")) for p in sorted(folder.iterdir())]
+    if how == "policy_file":
+        (tmp_path / "规则.yaml").write_text(rules, "utf-8")
+        answer = client.post("/api/batch", files=[*files, ("policy_file", ("规则.yaml", rules.encode()))])
+        run = cli(tmp_path, monkeypatch, "batch", "单位", "-o", "出", "--sheets", "-q", "--policy", "规则.yaml")
+    else:
+        (folder / "perfscore.yaml").write_text(rules, "utf-8")
+        answer = client.post("/api/batch", files=[*files, text_part("单位/perfscore.yaml", rules)])
+        run = cli(tmp_path, monkeypatch, "batch", "单位", "-o", "出", "--sheets", "-q")
+    assert answer.status_code == 200 and run.exit_code == 1, run.output  # 坏.yaml failed, the others scored
+    web = zipfile.ZipFile(io.BytesIO(answer.content))
+    out = tmp_path / "出"
+    assert sorted(web.namelist()) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    report = web.read("report.md").decode("utf-8")
+    assert report == (out / "report.md").read_text("utf-8")
+    assert web.read("report.html").decode("utf-8") == (out / "report.html").read_text("utf-8")
+    # 涉及资金 on the 全年执行数 basis (report_funds: executed), not the 全年预算数
+    assert "全年执行数" in report and "坏.yaml" in report
+
+    def cells(data: bytes) -> list:
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        return [[c.value for row in ws.iter_rows() for c in row] for ws in book]
+
+    assert cells(web.read("summary.xlsx")) == cells((out / "summary.xlsx").read_bytes())
     assert_cleaned(temp_root)
 
 
@@ -319,9 +367,11 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
         answer = small.post("/api/score", files=[("files", ("bomb.zip", bomb))])
         assert answer.status_code == 200
         assert answer.json() == {"results": [], "ignored": [], "failures": [
-            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
+            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝",
+             "problems": [{"message": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝", "indicator": "", "field": "", "cell": ""}]}]}
     garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
-    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
+    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包",
+             "problems": [{"message": "文件 g.zip: 不是有效的 zip 压缩包", "indicator": "", "field": "", "cell": ""}]}]
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
     assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"] and "e.zip/readme.txt" in empty.json()["error"]
     assert_cleaned(temp_root)
@@ -451,7 +501,10 @@ def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):
     for name in ("summary.xlsx", "report.md", "report.html", "sheets.zip", "batch.zip"):
         got = client.get(f"/api/jobs/{job}/download/{name}")
         assert got.status_code == 200 and got.content, name
-    assert "98.32" in client.get(f"/api/jobs/{job}/download/report.md").text
+    # the batch set is `perfscore batch`'s: the seed and its filled sheet are one project handed
+    # in twice, and their contents differ (a typed-over score), so neither is counted
+    report = client.get(f"/api/jobs/{job}/download/report.md").text
+    assert "与 handed\\_in.xlsx 是同一项目" in report and "重复提交且不一致" in report
     assert client.get(f"/api/jobs/{job}/download/../../etc/passwd").status_code == 404
     assert client.get(f"/api/jobs/{job}/download/nothing.xlsx").status_code == 404
     assert client.delete(f"/api/jobs/{job}").status_code == 204

@@ -33,7 +33,7 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
     try:
         return score_sheet(item.sheet, policy or item.policy, item.source, item.notes)
     except PerfscoreError as exc:
-        return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
+        return item.failure(exc)
 
 
 def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
@@ -76,12 +76,12 @@ def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
                 seen = {p.message for p in problems}
                 own = item.policy if isinstance(item, Input) else policy
-                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own) if p not in seen]
+                problems += [p.located(file=item.source) for p in _indicator_problems(path, own) if p.message not in seen]
             out.append(Check(item.source, problems))
     return out
 
 
-def _indicator_problems(path: Path, policy: Policy | None) -> list[str]:
+def _indicator_problems(path: Path, policy: Policy | None) -> list[Problem]:
     try:
         data = read_mapping(path)
     except InputError:
@@ -125,7 +125,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
             continue
         except OSError as exc:
             reason = "上级路径不是目录" if isinstance(exc, FileExistsError) and not out.parent.is_dir() else os_reason(exc)
@@ -148,7 +148,7 @@ def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str
         try:
             results.append(audit_input(item, item.policy, template))
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
     return results, failures
 
 
@@ -286,3 +286,112 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
         written.append(out)
         notes += decl.notes
     return written, notes, failures
+
+
+# ------------------------------------------------------------------ the server's door (issue 20)
+# web/engine.py calls only these (and the names re-exported below): it localizes names and
+# streams progress; reading, scoring, auditing, filling and the batch set are the library's.
+
+
+def audit_input(item: Input, policy: Policy | None = None, template: Path | str | None = None):
+    """One read sheet recomputed under its policy (``policy`` overrides it): its result and
+    the printed values the rules do not give, with their cells (``sheets.audit.AuditResult``)."""
+    from .sheets.audit import audit_input as audit
+
+    return audit(item, policy or item.policy, template)
+
+
+def chosen_template(policy: Policy | None, kind: str, template: str | None = None) -> str | None:
+    """The 表样 a project of ``kind`` is filled into: ``template`` (a shipped name) when it is
+    one for that kind, else its policy's own (None: the built-in sheet of the kind)."""
+    from .sheets.fill import policy_template, shipped_template_kind
+
+    if template and shipped_template_kind(template) == kind:
+        return template
+    return policy_template(policy, kind)
+
+
+def fill_result(result: SheetScore, out: Path | str, policy: Policy, sheet=None, template: str | None = None) -> Path:
+    """One scored project's filled sheet (.xlsx, live formulas) in ``chosen_template``."""
+    from .sheets.fill import fill_sheet
+
+    return fill_sheet(result, out, chosen_template(policy, result.kind, template), sheet, policy)
+
+
+def rescore(model: object, source: str, policy: Policy):
+    """A project model as ``result_dict``'s editor sends it back (a mapping) → (its sheet, its
+    result) under ``policy``; raises InputError naming what is wrong."""
+    from .projectfile import sheet_from_mapping
+
+    if not isinstance(model, dict):
+        raise InputError("修改后的项目内容无效：应为一个项目（JSON 对象）")
+    sheet = sheet_from_mapping(model, source)
+    return sheet, score_sheet(sheet, policy, source)
+
+
+def write_batch(read: list[Input | Failure], outdir: Path | str, template: str | None = None):
+    """``batch --sheets``'s output set for inputs read already (each Input with its policy):
+    the same summary.xlsx, reports and sheets/ as ``run_batch`` gives for the same files and
+    policies; ``template``: the 表样 of the filled sheets where it fits the kind
+    (``chosen_template``). Returns a ``batch.BatchOutcome``."""
+    from . import batch
+
+    if template:
+        read = [_with_template(item, template) if isinstance(item, Input) else item for item in read]
+    return batch.run_batch([], outdir, sheets=True, jobs=1, read=read)
+
+
+def _with_template(item: Input, template: str) -> Input:
+    from dataclasses import replace
+
+    name = chosen_template(item.policy, item.sheet.kind, template)
+    if name == item.policy.template.get(item.sheet.kind):
+        return item
+    policy = item.policy.model_copy(update={"template": {**item.policy.template, item.sheet.kind: name}})
+    return replace(item, policy=policy)
+
+
+# what the server shows and checks, from the library's own homes (one door for web/engine.py)
+from .inputs import INPUT_SUFFIXES, resolve_policy  # noqa: E402,F401
+from .output import dumps, result_dict  # noqa: E402,F401
+from .policy import FOLDER_POLICY_NAMES, REPORT_STYLES, load_policy, preset_policy  # noqa: E402,F401
+from .resources import PRESETS, TEMPLATE_NAMES  # noqa: E402,F401
+from .values import format_fixed, format_number  # noqa: E402,F401
+
+
+# the presets and 表样 that are no province's, as a clerk names them
+GENERIC_LABELS = {"default": "财预〔2020〕10号通用规则"}
+GENERIC_TEMPLATE_LABELS = {
+    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
+    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
+}
+
+
+def preset_labels() -> dict[str, str]:
+    """Every preset (``--policy``'s choices) by the name a clerk knows it: a province by its
+    display name (辽宁省, from its folder's province.yaml)."""
+    from .resources import provinces
+
+    found = provinces()
+    return {name: GENERIC_LABELS.get(name) or (found[name].title if name in found else name) for name in PRESETS}
+
+
+def template_labels() -> dict[str, str]:
+    """Every shipped 表样 (``-t``'s choices) as a clerk names it (辽宁省项目表样); "" is the
+    policy's own."""
+    from .resources import provinces
+
+    out = dict(GENERIC_TEMPLATE_LABELS)
+    for province in provinces().values():
+        for name in province.template_names():
+            word = "部门整体表样" if name.endswith("_department") else "项目表样"
+            out[name] = f"{province.title}{word}"
+    return {name: label for name, label in out.items() if name == "" or name in TEMPLATE_NAMES}
+
+
+def assign_file_names(results) -> list[str]:
+    """A safe, unique file name per result, in order (clashes get （2）…), as ``batch`` names
+    its sheets/."""
+    from .batch import assign_file_names as names
+
+    return list(names(results))

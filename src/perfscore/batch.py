@@ -40,6 +40,7 @@ from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
+    from .inputs import Input
     from .report.digests import Digest
     from .scoring import SheetScore
 
@@ -181,6 +182,8 @@ def _init(policy: Policy, sheets_dir: Path | None, worker: bool = False) -> None
 
 def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
     """An unexpected error on one input, as its Failure (one Chinese line; the batch goes on)."""
+    if isinstance(exc, PerfscoreError):  # perfscore's own words (a report style refused, say)
+        return Failure(str(source), name, unit, (f"文件 {source}: {exc}，已跳过；其余文件照常评分",))
     if isinstance(exc, MemoryError):
         why = "内存不足"
     elif isinstance(exc, RecursionError):
@@ -229,7 +232,7 @@ def _one(item, out: list) -> None:
     try:
         scored = score_sheet(sheet, item.policy, source, notes=item.notes)
     except PerfscoreError as exc:
-        out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
+        out.append((item.failure(exc), None))
         return
     token = 0
     if _SHEETS is not None:
@@ -272,11 +275,16 @@ def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
     result to (sort key, pickled digest, pickled detail, pickled 指标 rows), so the main
     process only spools bytes. Never raises: any error is the Failure of that input."""
-    out: list[tuple[tuple | Failure, int | None]] = []
     try:
         items = read_path(path, policy=_POLICY)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         return [(internal_failure(path, exc), None)]
+    return _work_items(items)
+
+
+def _work_items(items: "Iterable[Input | Failure]") -> list[tuple[tuple | Failure, int | None]]:
+    """``_work`` for the sheets of one input already read (each Input with its policy)."""
+    out: list[tuple[tuple | Failure, int | None]] = []
     for item in items:
         if isinstance(item, Failure):
             out.append((item, None))
@@ -286,6 +294,13 @@ def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
         except Exception as exc:  # noqa: BLE001
             out.append((internal_failure(item.source, exc, item.sheet.name, item.sheet.unit), None))
     return out
+
+
+def _iterate_read(read: "Iterable[Input | Failure]", sheets_dir: Path | None) -> Iterator[list]:
+    """The results of inputs read already (the server's uploads), one per input, in this process."""
+    _init(None, sheets_dir)
+    for item in read:
+        yield _work_items([item])
 
 
 def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, int | None]]]:
@@ -507,11 +522,14 @@ def run_batch(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     targets: Path | str | None = None,
+    read: "list[Input | Failure] | None" = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the output set into ``outdir``.
 
     ``progress(done, total)`` is called once the inputs are found (done = 0) and after
-    each input file is read and scored. Raises OutputError (one Chinese line) when the
+    each input file is read and scored. ``read``: the inputs read already, each with its
+    policy (the server's uploads; ``inputs`` then names none), scored and written alike.
+    Raises OutputError (one Chinese line) when the
     set cannot be written; OUTDIR then holds the previous set, untouched."""
     started = time.perf_counter()
     outdir = Path(outdir)
@@ -524,18 +542,20 @@ def run_batch(
     failures: list[Failure] = []
     outcome: BatchOutcome | None = None
     with OutputSet(outdir, sheets=sheets) as out:
-        files = _Paths(iter_inputs(inputs, skip=outdir, ordered=False), out.aside)  # the one walk
+        files = _Paths(iter_inputs(inputs, skip=outdir, ordered=False) if read is None else (), out.aside)  # the one walk
         spool = Spool(out.aside)
         places = Spool(out.aside)
         sorter = _Sorter(out.aside)
         copies = Copies()
         try:
-            jobs, warning = bounded_jobs(jobs, files.count)
-            chunk = max(1, min(64, files.count // (jobs * 8) or 1))
+            total = files.count if read is None else len(read)
+            jobs, warning = bounded_jobs(jobs, total)
+            chunk = max(1, min(64, total // (jobs * 8) or 1))
             done, count = 0, 0
             if progress:
-                progress(0, files.count)
-            for batch in _iterate(files, jobs, policy, out.sheets, chunk):
+                progress(0, total)
+            work = _iterate(files, jobs, policy, out.sheets, chunk) if read is None else _iterate_read(read, out.sheets)
+            for batch in work:
                 for item, token in batch:
                     if isinstance(item, Failure):
                         failures.append(item)
@@ -545,7 +565,7 @@ def run_batch(
                     sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token, year)
                 done += 1
                 if progress:
-                    progress(done, files.count)
+                    progress(done, total)
             duplicates: list[Failure] = []
             for key, _, place, token, year in sorter.merged():
                 extra = copies.extra((key[0], key[1], year), key[2])

@@ -15,7 +15,7 @@ import click
 from . import __version__
 from .clihelp import ChineseCommand, ChineseHelp, chinese_metavar
 from .errors import printable
-from .resources import PRESETS
+from .resources import PRESETS, TEMPLATE_NAMES, province_at
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -140,7 +140,7 @@ class ChineseGroup(ChineseHelp, click.Group):
 
 POLICY_OPTION = click.option(
     "--policy", "-p", default=None, callback=_policy, metavar="NAME|FILE",
-    help=f"评分规则: 预设 {' / '.join(PRESETS)}，或规则文件 (YAML/JSON)；优先于项目文件的 policy 和目录中的 "
+    help=f"评分规则: 预设 {' / '.join(PRESETS)}，或规则文件 (YAML/JSON)，或省份目录；优先于项目文件的 policy 和目录中的 "
          "perfscore.yaml（都没有时为 default）。",
 )
 FILES = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -222,13 +222,11 @@ def _write_or_fail(write, *args) -> None:
 
 
 def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> str | Path | None:
-    """A shipped template's name (national, hubei, …) or a template file."""
-    from .sheets.fill import TEMPLATE_NAMES
-
+    """A shipped template's name (national, hubei, …), a template file or a province folder."""
     if value is None or value in TEMPLATE_NAMES:
         return value
     path = Path(value)
-    if not path.is_file():
+    if not (path.is_file() or (path.is_dir() and province_at(path) is not None)):
         raise _OwnBadParameter(
             f"「{value}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件", ctx, param
         )
@@ -237,8 +235,8 @@ def _template(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 TEMPLATE_OPTION = click.option(
     "--template", "-t", callback=_template, metavar="NAME|FILE",
-    help="模板: 内置模板 project / department / national / national_department / liaoning / hubei / shanxi，"
-         "或模板文件 (.xlsx，旁边有同名 .map.yaml)；默认为评分规则指定的模板或内置的项目表/整体表模板。",
+    help=f"模板: 内置模板 {' / '.join(TEMPLATE_NAMES)}，"
+         "或模板文件 (.xlsx，旁边有同名 .map.yaml)，或省份目录；默认为评分规则指定的模板或内置的项目表/整体表模板。",
 )
 
 

@@ -23,6 +23,7 @@ class Problem:
     indicator: str | None = None
     field: str | None = None  # the field's Chinese name (全年完成值, 得分)
     cell: str | None = None  # J14, 项目!G3
+    path: str | None = None  # the field's path in the model (indicators[2].actual): where a reader's cells map finds its cell
 
     def __str__(self) -> str:
         return self.message

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import Failure, InputError, LayoutError, PerfscoreError
+from .errors import Failure, InputError, LayoutError, PerfscoreError, problems_of
 from .model import Sheet
 from .policy import FOLDER_POLICY_NAMES, Policy, folder_policy, policy_spec, preset_policy
 from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
@@ -46,6 +46,13 @@ class Input:
     policy: Policy = field(default_factory=preset_policy)
     reader: str = "file"  # which reader read it: file | flat | template | form
     notes: list[str] = field(default_factory=list)  # the reader's warnings (a form's findings)
+
+    def failure(self, exc: PerfscoreError) -> Failure:
+        """This sheet's Failure because of ``exc``; a problem of a field it was read from
+        names that cell (scoring knows the field, the reader the cell)."""
+        problems = problems_of(getattr(exc, "problems", None) or [str(exc)])
+        problems = [p.located(cell=self.cells.get(p.path)) if p.path else p for p in problems]
+        return Failure(self.source, self.sheet.name, self.sheet.unit or self.sheet.department, tuple(problems))
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was

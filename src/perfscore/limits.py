@@ -28,6 +28,7 @@ flat workbook of a whole province a few hundred thousand cells):
 from __future__ import annotations
 
 from .errors import SheetError
+from .xlsx.refs import col_letters
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_CELLS = 2_000_000
@@ -44,16 +45,8 @@ MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
 
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def cell_name(r: int, c: int) -> str:
-    return f"{_letters(c)}{r}"
+    return f"{col_letters(c)}{r}"
 
 
 def check_sheet_count(count: int, label: str) -> None:

@@ -1,8 +1,9 @@
 """The policy: every number and word list the scoring rules use (SCORING.md §10–11).
 
 A province's rules are a policy file, never a code fork. Presets ship in
-``perfscore/presets/*.yaml``; a user's file names a preset (``preset: hubei``) and
-overrides settings, mapping settings merging key by key.
+``perfscore/presets/*.yaml`` (default) and in each province folder
+(``perfscore/provinces/<name>/policy.yaml``, docs/provinces.md); a user's file names a
+preset (``preset: hubei``) and overrides settings, mapping settings merging key by key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import InputError
 from .model import guard_int
 from .projectfile import load_mapping, validation_problems
-from .resources import PRESETS, preset_path
+from .resources import PRESETS, REPORT_STYLES, Province, preset_path, province_at, provinces
 from .values import LE, format_number
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
@@ -149,11 +150,20 @@ def _only_keys(value: dict, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"未知的键 {'、'.join(map(str, unknown))}（可用: {'、'.join(allowed)}）")
 
 
+def _preset_source(name: str) -> str:
+    """How messages name a preset's file."""
+    return f"provinces/{name}/policy.yaml" if preset_path(name).name == "policy.yaml" else f"presets/{name}.yaml"
+
+
 def _preset_data(name: str) -> dict:
     if name not in PRESETS:
         raise InputError(f"未知的评分规则预设「{name}」（可用: {'、'.join(PRESETS)}）")
-    text = preset_path(name).read_text("utf-8")
-    return load_mapping(text, f"presets/{name}.yaml", "yaml")
+    path = preset_path(name)
+    data = load_mapping(path.read_text("utf-8"), _preset_source(name), "yaml")
+    province = provinces().get(name)
+    if province is not None and province.style is not None and path == province.policy:
+        data.setdefault("report_style", name)  # a province's own style is its preset's default
+    return data
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -176,22 +186,29 @@ def _resolve(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
         raise InputError(f"文件 {source}: 字段 preset 应为预设名称")
     if parent in seen:
         raise InputError(f"文件 {source}: 预设循环引用 {parent}")
-    return _merge(_resolve(_preset_data(parent), f"presets/{parent}.yaml", seen + (parent,)), data)
+    return _merge(_resolve(_preset_data(parent), _preset_source(parent), seen + (parent,)), data)
 
 
 def load_policy(spec: str | Path | None = None) -> Policy:
-    """A preset name (default, liaoning, hubei) or a policy file (YAML/JSON)."""
+    """A preset name (default, liaoning, hubei), a policy file (YAML/JSON) or a province
+    folder (its policy.yaml, with its report_style.j2 as the default style)."""
     spec = "default" if spec is None else spec
     if isinstance(spec, str) and spec in PRESETS:
-        data, source, name = _resolve(_preset_data(spec), f"presets/{spec}.yaml"), f"presets/{spec}.yaml", spec
+        source = _preset_source(spec)
+        data, name = _resolve(_preset_data(spec), source), spec
     else:
         path = Path(spec)
         if not path.exists():
             raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件")
         from .projectfile import read_mapping
 
+        province = province_at(path) if path.is_dir() else None
+        if path.is_dir():
+            path = _province_policy(province, path)
         raw = read_mapping(path)
-        data, source, name = _resolve(raw, str(path)), str(path), path.stem
+        data, source, name = _resolve(raw, str(path)), str(path), path.stem if province is None else province.name
+        if province is not None and province.style is not None and "report_style" not in raw:
+            data["report_style"] = str(province.style.resolve())
         if path.name in FOLDER_POLICY_NAMES:  # a folder's perfscore.yaml: named after its preset
             parent = raw.get("preset", "default")
             extra = set(raw) - {"preset", "name"}
@@ -209,7 +226,15 @@ def load_policy(spec: str | Path | None = None) -> Policy:
 
 
 FOLDER_POLICY_NAMES = ("perfscore.yaml", "perfscore.yml", "perfscore.json")
-REPORT_STYLES = ("liaoning", "hubei")  # templates/report_style.<name>.j2
+
+
+def _province_policy(province: Province | None, folder: Path) -> Path:
+    """The policy.yaml of a province folder named by its path."""
+    if province is None:
+        raise InputError(f"评分规则「{folder}」是一个目录，但不是省份目录（缺少 province.yaml，见 docs/provinces.md）")
+    if province.policy is None:
+        raise InputError(f"省份目录 {folder} 中没有评分规则（policy.yaml）")
+    return province.policy
 
 
 def _check_style(policy: Policy, source: str) -> None:

@@ -25,11 +25,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, SheetError
-from ..projectfile import read_bytes
+from ..errors import SheetError
 from ..xlsx.package import OLE2_MAGIC, checked_zip
 from .formats import OVERFLOW
-from .grid import TEXT, Cell, Grid, ref
+from .grid import TEXT, Cell, Grid, file_bytes, ref
 from .. import limits
 from ..limits import MAX_CELLS, MAX_FILE_BYTES
 
@@ -52,13 +51,7 @@ def read_document_tables(path: Path | str, data: bytes | None = None) -> list[Do
     encrypted or scanned document is refused with one Chinese line (SheetError)."""
     path = Path(path)
     label = f"文件 {path}"
-    if data is None:
-        try:
-            data = read_bytes(path, MAX_FILE_BYTES)
-        except InputError as exc:
-            raise SheetError(exc.problems) from None
-    if not data:
-        raise SheetError(f"{label}: 文件为空")
+    data = file_bytes(path, data, MAX_FILE_BYTES)
     if b"%PDF-" in data[:1024]:
         return _pdf_tables(data, label)
     if data[:8] == OLE2_MAGIC:

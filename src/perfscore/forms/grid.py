@@ -159,14 +159,7 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
     caller has read them already (a workbook is read once)."""
     path = Path(path)
     label = f"文件 {path}"
-    if data is None:
-        try:
-            # regular files only, bounded: a FIFO or a link to /dev/zero named .xls never hangs
-            data = read_bytes(path, MAX_BYTES)
-        except InputError as exc:
-            raise SheetError(exc.problems) from None
-    if not data:
-        raise SheetError(f"{label}: 文件为空")
+    data = file_bytes(path, data, MAX_BYTES)
     if data[:8] == OLE2_MAGIC:
         return _read_xls(path, data, label)
     if data[:4] != b"PK\x03\x04":
@@ -178,6 +171,20 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
     if "xl/workbook.xml" not in names:
         raise SheetError(f"{label}: 缺少部件 xl/workbook.xml，不是有效的 .xlsx 文件")
     return _read_xlsx(path, data, zf, label)
+
+
+def file_bytes(path: Path, data: bytes | None, limit: int) -> bytes:
+    """An input's bytes (``data`` when the caller has read them already), from a regular
+    file only and bounded by ``limit`` (a FIFO or a link to /dev/zero never hangs);
+    an empty file is refused."""
+    if data is None:
+        try:
+            data = read_bytes(path, limit)
+        except InputError as exc:
+            raise SheetError(exc.problems) from None
+    if not data:
+        raise SheetError(f"文件 {path}: 文件为空")
+    return data
 
 
 def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:

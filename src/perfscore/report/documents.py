@@ -109,14 +109,16 @@ class Grouping:
     department_grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
 
 
-POLICY_TITLES = {"default": "通用评分规则", "liaoning": "辽宁省评分规则", "hubei": "湖北省评分规则"}
-
-
 def policy_title(name: str) -> str:
-    """A policy as a heading names it: a shipped preset in the province's words (辽宁省评分规则),
-    a policy file by its file name without the folder or suffix."""
-    if name in POLICY_TITLES:
-        return POLICY_TITLES[name]
+    """A policy as a heading names it: a shipped preset in the province's words (辽宁省评分规则,
+    from its folder's province.yaml), a policy file by its file name without the folder or suffix."""
+    from ..resources import provinces
+
+    if name == "default":
+        return "通用评分规则"
+    province = provinces().get(name)
+    if province is not None and province.policy is not None:
+        return f"{province.title}评分规则"
     return f"评分规则「{Path(name).stem or name}」"
 
 

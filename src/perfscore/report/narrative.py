@@ -2,7 +2,7 @@
 written from, and the style templates that word them (seed 000 §（四）, seed 004 §十三).
 
 Python prepares the facts (amounts, rates, the outputs, the problems and remedies a sheet
-gives); a style template — ``templates/report_style.<name>.j2``, or a province's own copy
+gives); a style template — a province folder's ``report_style.j2`` (``provinces/<name>/``), or a file
 named by the policy's ``report_style`` — arranges them into words. Public text never holds
 a placeholder or an audit hint: what a sheet leaves out, or what a reviewer should check, is
 returned as a note for the 问题清单 instead.
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import jinja2
 
-from ..resources import templates_dir
+from ..errors import InputError
+from ..resources import style_path
 from ..scoring import IndicatorScore, SheetScore
 from ..terms import HUNDRED
 from ..values import GE, GT, LE, LT, CellValueError, Quantity, format_number, parse_value
@@ -197,18 +198,20 @@ def review_facts(result: SheetScore, project_cause: str | None = None,
 
 # -- style templates -----------------------------------------------------------------------
 
-STYLE_PREFIX = "report_style."
-
-
 def _style_source(name: str) -> str:
-    path = Path(name) if Path(name).is_absolute() else templates_dir() / f"{STYLE_PREFIX}{name}.j2"
+    path = Path(name) if Path(name).is_absolute() else style_path(name)  # a province's report_style.j2
     return path.read_text("utf-8")
 
 
 @functools.lru_cache(maxsize=1)
 def style_environment() -> jinja2.Environment:
-    """Plain-text templates (no escaping: the report escapes what they return)."""
-    env = jinja2.Environment(
+    """Plain-text templates (no escaping: the report escapes what they return), in jinja2's
+    immutable sandbox: a style may come with a unit's folder, so it reaches no attribute
+    that leads out of the template (``__globals__``, ``__class__``, ``_private``) and
+    changes nothing it is given (docs/policy.md)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FunctionLoader(_style_source), autoescape=False, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -231,7 +234,12 @@ def _style(name: str):
 def style_text(style: str, macro: str, *args) -> str:
     """One macro of a style template (``project``, ``department``, ``overview``, ``lead``…)
     rendered as one paragraph."""
-    return squash(getattr(_style(style), macro)(*args))
+    from jinja2.exceptions import SecurityError
+
+    try:
+        return squash(getattr(_style(style), macro)(*args))
+    except SecurityError:
+        raise InputError(f"文风模板 {Path(style).name}: 使用了文风模板不允许的属性或操作（已拒绝，未执行）") from None
 
 
 def project_review(result: SheetScore, style: str = "liaoning") -> str:

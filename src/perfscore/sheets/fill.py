@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import OutputError, SheetError
 from ..model import Sheet
 from ..policy import Policy
-from ..resources import templates_dir
+from ..resources import TEMPLATE_NAMES, province_at, templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
 from ..readings import zero_in_words
@@ -28,17 +28,6 @@ from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
-
-# the shipped templates, by the name ``fill -t`` / ``init -t`` and a policy's ``template`` take
-TEMPLATE_NAMES = {
-    "project": "project_sheet.xlsx",
-    "department": "department_sheet.xlsx",
-    "national": "national_project.xlsx",
-    "national_department": "national_department.xlsx",
-    "liaoning": "liaoning_project.xlsx",
-    "hubei": "hubei_project.xlsx",
-    "shanxi": "shanxi_project.xlsx",
-}
 
 SIGNIFICANT = 15   # a cached value carries what a spreadsheet would store: 15 significant digits
 
@@ -52,32 +41,38 @@ BLANK_ROWS = [
 BLANK_TASKS = 4
 
 
-
 def default_template(kind: str) -> Path:
-    return templates_dir() / TEMPLATE_NAMES[kind]
+    return TEMPLATE_NAMES[kind]
 
 
 def default_map(name: str) -> Path:
     """The map beside a shipped template."""
-    xlsx = templates_dir() / TEMPLATE_NAMES[name]
+    xlsx = TEMPLATE_NAMES[name]
     return xlsx.with_name(xlsx.stem + ".map.yaml")
 
 
-def resolve_template(template: Path | str | None) -> Path | None:
-    """A shipped template's name (``hubei``) → its file; anything else is a path."""
+def resolve_template(template: Path | str | None, kind: str = "project") -> Path | None:
+    """A shipped template's name (``hubei``) → its file; a province folder (``河南/``) → its
+    表样 of ``kind`` (else its project one); anything else is a path."""
     if template is None:
         return None
     name = str(template)
     if name in TEMPLATE_NAMES:
-        return templates_dir() / TEMPLATE_NAMES[name]
+        return TEMPLATE_NAMES[name]
     path = Path(template)
+    province = province_at(path) if path.is_dir() else None
+    if province is not None:
+        found = province.template(kind) or province.template("project")
+        if found is None:
+            raise SheetError(f"省份目录 {path} 中没有表样（project.xlsx 或 department.xlsx）")
+        return found
     if not path.suffix and not path.exists():  # a misspelt name, not a file
         raise SheetError(f"模板「{name}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件")
     return path
 
 
 def template_for(kind: str, template: Path | str | None = None) -> CompiledTemplate:
-    resolved = resolve_template(template)
+    resolved = resolve_template(template, kind)
     compiled = compile_template(resolved if resolved is not None else default_template(kind))
     check_map_names(compiled)
     return compiled
@@ -407,3 +402,11 @@ def write_blank(out: Path | str, kind: str | None = None, template: Path | str |
     else:
         raise OutputError(f"输出文件 {out}: 请使用 .xlsx（空白自评表）或 .yaml（项目文件）扩展名")
     return out
+
+
+def shipped_template_kind(name: str) -> str | None:
+    """The kind of sheet (project, department) a shipped template fills; None for a name that
+    is not one."""
+    if name not in TEMPLATE_NAMES:
+        return None
+    return template_kind(template_for("project", name))

@@ -333,7 +333,7 @@ class Job:
 
     def output(self, name: str, template: str = "") -> Path:
         """A download, written on first asking: a filled sheet, a batch file or a zip, in
-        the chosen 表样 (``template``, one of engine.TEMPLATE_LABELS)."""
+        the chosen 表样 (``template``, one of engine.template_labels())."""
         out = self.inputs.root / "out" / (template or "auto")
         with self.lock:
             if name == "sheets.zip":
@@ -456,8 +456,8 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
 
     async def page(request: Request) -> Response:
         html = env.get_template("index.html.j2").render(
-            presets=[(name, engine.preset_label(name)) for name in engine.PRESETS],
-            templates=engine.TEMPLATE_LABELS, suffixes=SUFFIXES_SHOWN,
+            presets=list(engine.preset_labels().items()),
+            templates=engine.template_labels(), suffixes=SUFFIXES_SHOWN,
             limit_mb=max_upload // MB, version=__version__,
         )
         return HTMLResponse(html)
@@ -519,8 +519,9 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
 
     def _template(request: Request) -> str:
         template = request.query_params.get("template", "")
-        if template not in engine.TEMPLATE_LABELS:
-            raise UploadError(f"没有表样「{template}」（可选: {'、'.join(v for v in engine.TEMPLATE_LABELS.values())}）")
+        labels = engine.template_labels()
+        if template not in labels:
+            raise UploadError(f"没有表样「{template}」（可选: {'、'.join(labels.values())}）")
         return template
 
     async def job_download(request: Request) -> Response:

@@ -1,7 +1,7 @@
-"""Every call the web app makes into the perfscore library, in this one module.
-
-The app never imports reading/scoring/output/sheets/batch/report itself: when the
-library grows a public façade (``perfscore.api``), only this file is re-pointed.
+"""Every call the web app makes into the perfscore library, in this one module, and each
+through ``perfscore.api`` (the one door the CLI uses too): this module only keeps the
+request's rules (policies from the page or the upload only), turns the temp folder's
+paths back into the names the user uploaded, and shapes the page's JSON.
 
 Inputs are files already saved under one folder (``root``); users know them by their
 path relative to it, so every message and source names that relative path, never the
@@ -15,18 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..batch import assign_file_names, sort_key
-from ..errors import Failure, PerfscoreError
-from ..inputs import INPUT_SUFFIXES, discover, read_path
-from ..output import dumps, result_dict
-from ..policy import FOLDER_POLICY_NAMES, PRESETS, Policy, load_policy, preset_policy
-from ..scoring import SheetScore
-from ..values import format_fixed, format_number
+from .. import api
+from ..api import (FOLDER_POLICY_NAMES, INPUT_SUFFIXES, PRESETS, REPORT_STYLES, TEMPLATE_NAMES, Failure, Input,
+                   InputError, PerfscoreError, Policy, SheetScore, dumps, format_fixed, format_number, load_policy,
+                   discover, preset_policy, read_mapping, read_path, result_dict)
 
 __all__ = [
-    "INPUT_SUFFIXES", "PRESETS", "PRESET_LABELS", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
+    "INPUT_SUFFIXES", "PRESETS", "preset_labels", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",
     "preset", "preset_label", "policy_file", "Rules", "score_files", "fill_one", "write_sheets", "write_batch",
-    "rescore", "TEMPLATE_LABELS",
+    "rescore", "template_labels",
     "result_json", "failure_json", "view_json",
 ]
 
@@ -41,6 +38,7 @@ class Scored:
     policy: Policy | None = None  # the policy it was scored under (its sheet's formulas carry it)
     sheet: object | None = None  # the model scored (what a score does not keep: 年初指标值)
     rules: str = ""  # which rules scored it, as a clerk names them (辽宁省, 桥口区/perfscore.yaml)
+    item: Input | None = None  # what its reader read (names localized), for the batch set
 
 
 class _Names:
@@ -54,24 +52,30 @@ class _Names:
             text = text.replace(prefix, "")
         return text
 
+    def problem(self, problem):
+        """A Problem with its line and file named as uploaded (its other parts kept)."""
+        from dataclasses import replace
+
+        return replace(problem, message=self(problem.message), file=self(problem.file) if problem.file else problem.file)
+
 
 def _problems(exc: PerfscoreError) -> tuple[str, ...]:
     return tuple(getattr(exc, "problems", None) or [str(exc)])
 
 
 # the presets as a clerk knows them (the page's choices, and the rules each result names)
-PRESET_LABELS = {"default": "财预〔2020〕10号通用规则", "liaoning": "辽宁省", "hubei": "湖北省"}
+def preset_labels() -> dict[str, str]:
+    """Every preset by the name a clerk knows it (a province's display name, 辽宁省)."""
+    return api.preset_labels()
 
 
 def preset_label(name: str) -> str:
-    return PRESET_LABELS.get(name, name)
+    return preset_labels().get(name, name)
 
 
 def preset(name: str) -> Policy:
     """A shipped preset only: a form field must never name a file on the server."""
     if name not in PRESETS:
-        from ..errors import InputError
-
         raise InputError(f"评分规则「{name}」不是预设（{'、'.join(PRESETS)}）；自定义规则请上传规则文件")
     return load_policy(name)
 
@@ -85,11 +89,6 @@ def _confined_policy(path: Path, root: Path, shown: str) -> Policy:
     """A policy file uploaded under ``root``, loaded only when every file it names
     (``report_style:``, ``template:``) is a shipped one or was uploaded under ``root``
     too: a policy in a request must never reach a file of the server, nor tell which exist."""
-    from ..errors import InputError
-    from ..policy import REPORT_STYLES
-    from ..projectfile import read_mapping
-    from ..sheets.fill import TEMPLATE_NAMES
-
     names = _Names(root)
     try:
         raw = read_mapping(path)
@@ -155,8 +154,6 @@ class Rules:
 
     def own(self, path: Path, sheet) -> tuple[Policy, str]:
         """The policy and its label for a sheet read from ``path`` under ``root``."""
-        from ..errors import InputError
-
         spec = getattr(sheet, "policy", None)
         if spec:
             if spec in PRESETS:
@@ -164,7 +161,7 @@ class Rules:
             target = path.parent / spec
             if not (_inside(target, self.root) and target.is_file()):
                 raise InputError(f"文件 {self.shown(path)}「{sheet.name}」的评分规则: 「{spec}」不是预设"
-                                 f"（{'、'.join(PRESET_LABELS.get(p, p) for p in PRESETS)}），也不是同一次上传的规则文件")
+                                 f"（{'、'.join(preset_labels().values())}），也不是同一次上传的规则文件")
             return self._file(target)
         found = self.folder_file(path)
         if found is not None:
@@ -187,8 +184,6 @@ def _score_path(path: Path, rules: Rules, names: _Names) -> list[Scored | Failur
     """Every sheet of one input, through the library's one input path: a workbook's sheets
     are audited (their findings carry cell addresses), text files scored. The policy is
     the request's (``rules``): the library is handed one, so it never looks on the disk."""
-    from ..sheets.audit import audit_input
-
     out: list[Scored | Failure] = []
     for item in read_path(path, policy=rules.chosen or preset_policy()):
         if isinstance(item, Failure):
@@ -196,7 +191,7 @@ def _score_path(path: Path, rules: Rules, names: _Names) -> list[Scored | Failur
             continue
         try:
             item.policy, label = rules.of(path, item.sheet)
-            audit = audit_input(item, item.policy)
+            audit = api.audit_input(item)
         except PerfscoreError as exc:
             out.append(Failure.from_error(names(item.source), exc, item.sheet.name, item.sheet.unit or item.sheet.department))
             continue
@@ -205,7 +200,9 @@ def _score_path(path: Path, rules: Rules, names: _Names) -> list[Scored | Failur
              "reported": _shown(f.discrepancy.reported), "computed": _shown(f.discrepancy.computed)}
             for f in audit.findings
         ] if item.cells else []
-        out.append(Scored(names(item.source), audit.result, findings, item.policy, item.sheet, label))
+        item.source = names(item.source)
+        item.notes = [names(n) for n in item.notes]
+        out.append(Scored(item.source, audit.result, findings, item.policy, item.sheet, label, item))
     return out
 
 
@@ -229,7 +226,7 @@ def score_files(paths: list[Path], root: Path, rules: Rules,
             items = [Failure(names(str(path)), None, None, _problems(exc))]
         for item in items:
             if isinstance(item, Failure):
-                failures.append(Failure(names(item.source), item.name, item.unit, tuple(names(str(p)) for p in item.problems)))
+                failures.append(Failure(names(item.source), item.name, item.unit, tuple(names.problem(p) for p in item.problems)))
             else:
                 _localize(item.result, names)
                 scored.append(item)
@@ -238,49 +235,28 @@ def score_files(paths: list[Path], root: Path, rules: Rules,
     return scored, failures
 
 
-# the 表样 a download may be filled into (the CLI's -t), as a clerk names them; "" is the
-# policy's own (or the built-in sheet of the project's kind)
-TEMPLATE_LABELS = {
-    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
-    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
-    "liaoning": "辽宁省项目表样", "hubei": "湖北省项目表样", "shanxi": "山西省项目表样",
-}
-_DEPARTMENT_TEMPLATES = {"department", "national_department"}
-
-
-def _template_for(scored: Scored, template: str) -> str | None:
-    """The chosen 表样 when it is one for the project's kind, else the policy's own."""
-    from ..sheets.fill import policy_template
-
-    if template and (template in _DEPARTMENT_TEMPLATES) == (scored.result.kind == "department"):
-        return template
-    return policy_template(scored.policy, scored.result.kind)
+def template_labels() -> dict[str, str]:
+    """The 表样 a download may be filled into (the CLI's -t), as a clerk names them; "" is
+    the policy's own (or the built-in sheet of the project's kind)."""
+    return api.template_labels()
 
 
 def fill_one(scored: Scored, out: Path, template: str = "") -> Path:
     """The filled sheet (.xlsx) of one scored project, in the chosen 表样 (or its policy's),
     with live formulas."""
-    from ..sheets.fill import fill_sheet
-
-    return fill_sheet(scored.result, out, _template_for(scored, template), scored.sheet, scored.policy)
+    return api.fill_result(scored.result, out, scored.policy, scored.sheet, template or None)
 
 
 def rescore(scored: Scored, model: object) -> Scored:
     """A project the clerk edited on the page (its project model, as ``view_json`` gave it),
     scored again through the library under the rules that scored it first."""
-    from ..errors import InputError
-    from ..projectfile import sheet_from_mapping
-    from ..scoring import score_sheet
-
-    if not isinstance(model, dict):
-        raise InputError("修改后的项目内容无效：应为一个项目（JSON 对象）")
-    sheet = sheet_from_mapping(model, scored.file)
-    return Scored(scored.file, score_sheet(sheet, scored.policy, scored.file), [], scored.policy, sheet, scored.rules)
+    sheet, result = api.rescore(model, scored.file, scored.policy)
+    return Scored(scored.file, result, [], scored.policy, sheet, scored.rules)
 
 
 def sheet_names(scored: list[Scored]) -> list[str]:
     """A safe, unique file name per project (clashes get （2）…)."""
-    return list(assign_file_names(s.result for s in scored))
+    return api.assign_file_names(s.result for s in scored)
 
 
 def write_sheets(scored: list[Scored], folder: Path, template: str = "") -> list[Path]:
@@ -289,19 +265,10 @@ def write_sheets(scored: list[Scored], folder: Path, template: str = "") -> list
 
 
 def write_batch(scored: list[Scored], failures: list[Failure], outdir: Path, template: str = "") -> list[Path]:
-    """What ``perfscore batch --sheets`` writes: summary.xlsx, report.md, report.html, sheets/."""
-    from ..report.documents import write_report
-    from ..report.workbook import write_summary
-
-    ordered = sorted(scored, key=lambda s: sort_key(s.result))
-    failures = sorted(failures, key=sort_key)
-    results = [s.result for s in ordered]
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = write_sheets(ordered, outdir / "sheets", template)
-    write_summary(results, failures, outdir / "summary.xlsx")
-    write_report(results, failures, "md", outdir / "report.md")
-    write_report(results, failures, "html", outdir / "report.html")
-    return written + [outdir / n for n in ("summary.xlsx", "report.md", "report.html")]
+    """What ``perfscore batch --sheets`` writes for the same files and policies (the library's
+    one batch set, from what was read): summary.xlsx, report.md/.html/.docx, sheets/."""
+    read: list[Input | Failure] = [s.item for s in scored if s.item is not None]
+    return api.write_batch(read + list(failures), outdir, template or None).outputs
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -313,7 +280,10 @@ def result_json(scored: Scored) -> dict:
 
 def failure_json(failure: Failure) -> dict:
     return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
-            "error": "\n".join(str(p) for p in failure.problems)}
+            "error": "\n".join(str(p) for p in failure.problems),
+            # each problem's parts as values (its 指标, 字段, 单元格), as the 问题 sheet has them
+            "problems": [{"message": p.message, "indicator": p.indicator or "", "field": p.field or "", "cell": p.cell or ""}
+                         for p in failure.problems]}
 
 
 def _shown(value) -> str:
