@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from perfscore import __version__
 from perfscore.bundle import LAUNCHER, README, TEMP_PREFIX, WHEELS, launcher_bytes
 from perfscore.cli import main
 
@@ -161,16 +162,18 @@ def test_an_installed_copy_packs_the_same_wheel(native_bundle, tmp_path):
     """The venv's perfscore is an ordinary install (no source tree): its own_wheel packs the
     installed files again, file for file the wheel it was installed from, with a valid RECORD."""
     bundle, venv = native_bundle
-    code = "import sys; from pathlib import Path; from perfscore.bundle import own_wheel; print(own_wheel(Path(sys.argv[1])))"
+    code = "import sys; from pathlib import Path; from perfscore import __version__
+from perfscore.bundle import own_wheel; print(own_wheel(Path(sys.argv[1])))"
     done = subprocess.run([str(venv / BIN / "python"), "-c", code, str(tmp_path)], capture_output=True, text=True, env=OFFLINE)
     assert done.returncode == 0, done.stderr
     packed = _members(Path(done.stdout.strip()))
     shipped = _members(next((bundle / WHEELS).glob("perfscore-*.whl")))
-    own = {"perfscore-0.1.0.dist-info/RECORD", "perfscore-0.1.0.dist-info/WHEEL"}
+    info = f"perfscore-{__version__}.dist-info"
+    own = {f"{info}/RECORD", f"{info}/WHEEL"}
     assert set(packed) == set(shipped)
     assert {n: d for n, d in packed.items() if n not in own} == {n: d for n, d in shipped.items() if n not in own}
     assert any(n.startswith("perfscore/templates/") and n.endswith(".xlsx") for n in packed)
-    record = packed["perfscore-0.1.0.dist-info/RECORD"].decode().splitlines()
+    record = packed[f"{info}/RECORD"].decode().splitlines()
     for line in record:
         name, digest, size = line.rsplit(",", 2)
         if name.endswith("RECORD"):
