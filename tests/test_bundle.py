@@ -162,8 +162,7 @@ def test_an_installed_copy_packs_the_same_wheel(native_bundle, tmp_path):
     """The venv's perfscore is an ordinary install (no source tree): its own_wheel packs the
     installed files again, file for file the wheel it was installed from, with a valid RECORD."""
     bundle, venv = native_bundle
-    code = "import sys; from pathlib import Path; from perfscore import __version__
-from perfscore.bundle import own_wheel; print(own_wheel(Path(sys.argv[1])))"
+    code = "import sys; from pathlib import Path; from perfscore.bundle import own_wheel; print(own_wheel(Path(sys.argv[1])))"
     done = subprocess.run([str(venv / BIN / "python"), "-c", code, str(tmp_path)], capture_output=True, text=True, env=OFFLINE)
     assert done.returncode == 0, done.stderr
     packed = _members(Path(done.stdout.strip()))
