@@ -377,7 +377,7 @@ def _index(edges: list[float], v: float) -> int:
 def _lines(chars: list[dict]) -> list[str]:
     """Characters → lines of text, top to bottom, each read left to right."""
     rows: list[list[dict]] = []
-    for ch in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
+    for ch in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):  # float-ok: PDF geometry (points), not money
         if rows and ch["top"] - rows[-1][0]["top"] < 0.5 * max(ch.get("size") or 1, 1):
             rows[-1].append(ch)
         else:

@@ -5,7 +5,7 @@ the sheet XML, and reads a filled sheet back (through ``reader``).
 Generic machinery only: no scoring here. ``formulas`` restates the scoring rules as Excel
 formulas from the map's roles; the values they carry are the scorer's.
 
-Rendering (see /work/shared/domain/EXCEL_NOTES.md for the measured reasons):
+Rendering (see docs/excel.md for the measured reasons):
 
 * ``compile_template`` parses the template once. Every zip member we do not change keeps
   its compressed bytes; the worksheet XML is cut into static text, *slots* (row numbers,
