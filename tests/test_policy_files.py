@@ -6,24 +6,15 @@ import json
 import os
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
 from perfscore import api
-from perfscore.cli import main
 from perfscore.inputs import discover, read_inputs
 from perfscore.policy import load_policy
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from conftest import CHAOYANG, QIAOKOU, SAMPLES, run
 
 
 def total(result) -> str:
