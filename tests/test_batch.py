@@ -4,25 +4,18 @@ names, and nothing lost when a run is killed or cannot write."""
 import json
 import os
 import shutil
-import sys
 import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
 from perfscore.batch import assign_file_names, run_batch, safe_file_name
-from perfscore.cli import main
 from perfscore.errors import OutputError
 from perfscore.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
-sys.path.insert(0, str(ROOT / "bench"))
-
+from conftest import FLAT, SAMPLES, flat_workbook, run
 
 
 def project_files(folder):
@@ -30,10 +23,6 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_batch_samples_writes_everything_and_matches_score(tmp_path):
@@ -211,30 +200,11 @@ def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch
 # checked byte for byte) is in test_outset.py.
 
 
-def _flat(tmp_path, projects_rows, indicator_rows, project_header=None, indicator_header=None):
-    """A hand-made flat workbook (openpyxl, as an office's export would be)."""
-    from perfscore.flat import INDICATOR_COLUMNS, PROJECT_COLUMNS
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "项目"
-    ws.append(project_header or list(PROJECT_COLUMNS))
-    for row in projects_rows:
-        ws.append(row)
-    ws = wb.create_sheet("指标")
-    ws.append(indicator_header or list(INDICATOR_COLUMNS))
-    for row in indicator_rows:
-        ws.append(row)
-    path = tmp_path / "flat.xlsx"
-    wb.save(path)
-    return path
-
-
 def test_flat_workbook_row_problems_are_isolated(tmp_path):
     from perfscore.flat import read_flat_workbook
 
     ind = ["甲", "产出指标", "数量指标", "培训", "≥10次", "10次", 90, None, None, None, None]
-    path = _flat(
+    path = flat_workbook(
         tmp_path,
         [["甲", "局", "局", 2024, 10, None, 10, 0, None],
          ["甲", "局", "局", 2024, 10, None, 10, 0, None],  # duplicate name
@@ -260,7 +230,7 @@ def test_flat_workbook_missing_columns_and_sheets(tmp_path):
     from perfscore.errors import SheetError
     from perfscore.flat import read_flat_workbook
 
-    path = _flat(tmp_path, [], [], project_header=["项目名称", "主管部门"])
+    path = flat_workbook(tmp_path, [], [], project_header=["项目名称", "主管部门"])
     with pytest.raises(SheetError, match="缺少列 年初预算数、全年执行数"):
         read_flat_workbook(path)
     wb = openpyxl.Workbook()

@@ -9,23 +9,7 @@ from click.testing import CliRunner
 
 from perfscore.cli import main
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
-
-GOOD = """\
-kind: project
-name: 培训项目
-budget: {initial: 10, executed: 9}
-indicators:
-  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
-  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
-"""
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result
+from conftest import GOOD, GOUMAI, SAMPLES, ZHENGTI, run
 
 
 def write(tmp_path, text, name="x.yaml"):

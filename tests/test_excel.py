@@ -11,9 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from perfscore.cli import main
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
@@ -21,13 +19,9 @@ from perfscore.sheets.audit import audit_sheet
 from perfscore.sheets.fill import fill_sheet
 from perfscore.sheets.importing import import_sheet
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from conftest import SAMPLES, run
 ALL_SAMPLES = [p for p in sorted(SAMPLES.glob("*/*.yaml")) if p.name != "perfscore.yaml"]  # a folder's policy is no sample
 D = Decimal
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def policy_for(path: Path) -> str:

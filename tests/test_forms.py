@@ -24,7 +24,7 @@ from perfscore.policy import preset_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from conftest import SAMPLES
 LN = SAMPLES / "liaoning_chaoyang_2024"
 HB = SAMPLES / "hubei_qiaokou_2024"
 

@@ -28,9 +28,7 @@ from perfscore.sheets.importing import import_sheet
 from perfscore.xlsx.formulas import normalize_formula
 
 D = Decimal
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-TEMPLATES = ROOT / "templates"
+from conftest import SAMPLES, TEMPLATES
 SOFFICE = shutil.which("soffice")
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 needs_poppler = pytest.mark.skipif(SOFFICE is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,

@@ -6,10 +6,8 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from click.testing import CliRunner
 
 from perfscore import api
-from perfscore.cli import main
 from perfscore.inputs import discover, iter_inputs, read_inputs
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
@@ -22,15 +20,8 @@ def project_files(folder):
     """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+from conftest import FLAT, GOUMAI, SAMPLES, run
 D = Decimal
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def filled(tmp_path, name="sheet.xlsx"):

@@ -12,21 +12,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from perfscore.cli import main
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 from perfscore.sheets.fill import TEMPLATE_NAMES, fill_sheet, template_for, template_kind
 from perfscore.sheets.importing import import_sheet
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "templates"
-SAMPLES = ROOT / "samples"
+from conftest import SAMPLES, TEMPLATES, ZHENGTI, run
 LIAONING = sorted(p for p in (SAMPLES / "liaoning_chaoyang_2024").glob("*.yaml") if p.stem not in ("zhengti", "perfscore"))
 HUBEI = sorted(p for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml") if p.stem != "perfscore")
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
 OFFICIAL = ["national", "national_department", "liaoning", "hubei", "shanxi"]
 # worksheet name and the labels each layout prints (a label-driven reader finds them)
 LABELS = {
@@ -50,10 +45,6 @@ LABELS = {
     "shanxi": ("项目支出绩效自评表（山西）", ["项目名称", "年度指标值", "年初指标值", "调整后指标值", "实际完成值", "分值", "得分",
                                      "偏差原因分析", "改进措施", "合计"]),
 }
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 # --------------------------------------------------------------------------- generation

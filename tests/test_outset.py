@@ -24,11 +24,7 @@ from perfscore.cli import main
 from perfscore.errors import OutputError
 from perfscore.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
-sys.path.insert(0, str(ROOT / "bench"))
+from conftest import CHAOYANG, QIAOKOU, flat_workbook  # noqa: E402
 from synthetic import write_files  # noqa: E402
 
 
@@ -201,21 +197,19 @@ def test_a_killed_batch_leaves_the_previous_set_whole(tmp_path):
 
 
 def test_flat_workbook_same_name_under_two_units(tmp_path):
-    from test_batch import _flat  # the hand-made flat workbook helper
-
     ind = lambda unit, actual: [unit, "产出指标", "数量指标", "培训", "≥10次", actual, 90, None, None, None, None]  # noqa: E731
     projects = [["办公经费", "局", "甲局", 2024, 10, None, 10, 0, None], ["办公经费", "局", "乙局", 2024, 10, None, 10, 0, None]]
     header = ["项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "分值", "偏差原因", "改进措施", "完成程度", "实施单位"]
     rows = [ind("办公经费", "10次") + ["甲局"], ind("办公经费", "5次") + ["乙局"]]
     rows = [r[:11] for r in rows]
     rows = [r[:10] + [u] for r, u in zip(rows, ["甲局", "乙局"])]
-    path = _flat(tmp_path, projects, rows, indicator_header=header)
+    path = flat_workbook(tmp_path, projects, rows, indicator_header=header)
     outcome = run_batch([path], tmp_path / "out", load_policy("default"), jobs=1)
     assert sorted((r.unit, r.name, r.total) for r in outcome.results) == [
         ("乙局", "办公经费", Decimal("55.00")), ("甲局", "办公经费", Decimal("100.00"))]
     # without the 实施单位 column the 指标 rows cannot be placed: both projects fail, naming both rows
     rows = [r[:10] for r in rows]
-    path = _flat(tmp_path, projects, rows, indicator_header=header[:10])
+    path = flat_workbook(tmp_path, projects, rows, indicator_header=header[:10])
     outcome = run_batch([path], tmp_path / "out2", load_policy("default"), jobs=1)
     assert not outcome.results and len(outcome.failures) == 2
     line = outcome.failures[0].lines()[0]
@@ -224,7 +218,6 @@ def test_flat_workbook_same_name_under_two_units(tmp_path):
 
 
 def test_absurd_sheet_extent_is_refused_before_the_reader(tmp_path):
-    sys.path.insert(0, str(ROOT / "tests"))
     import hostile
 
     sheet = hostile._filled_sheet()

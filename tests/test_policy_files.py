@@ -7,25 +7,15 @@ import os
 import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
 from perfscore import api
-from perfscore.cli import main
 from perfscore.inputs import discover, read_inputs
 from perfscore.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from conftest import CHAOYANG, QIAOKOU, ROOT, SAMPLES, run
 
 
 def total(result) -> str:
@@ -195,7 +185,7 @@ def test_a_report_style_from_a_units_folder_runs_no_code(tmp_path, escape):
     (unit / "evil.j2").write_text(style.replace(head, head + "{{ " + escape.format(marker=marker) + " }}", 1),
                                   encoding="utf-8")
     (unit / "perfscore.yaml").write_text("preset: liaoning\nreport_style: evil.j2\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["batch", str(unit), "-o", str(tmp_path / "out"), "-q"])
+    result = run("batch", unit, "-o", tmp_path / "out", "-q")
     assert not marker.exists()
     assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
     assert [line for line in result.stderr.splitlines() if "zhengfu_goumai_falv_fuwu.yaml" in line]

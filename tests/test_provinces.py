@@ -21,9 +21,7 @@ import perfscore
 from perfscore.cli import main
 from perfscore.resources import provinces, templates_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-GOUMAI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-ZHENGTI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengti.yaml"
+from conftest import GOUMAI, ZHENGTI
 PACKAGE = Path(perfscore.__file__).resolve().parent
 
 

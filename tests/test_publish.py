@@ -3,9 +3,7 @@ phrases worded as people write them, one rounding path, a printable summary.xlsx
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,9 +14,7 @@ import yaml
 from perfscore.batch import run_batch
 from perfscore.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
-CHAOYANG = ROOT / "samples" / "liaoning_chaoyang_2024"
-QIAOKOU = ROOT / "samples" / "hubei_qiaokou_2024"
+from conftest import CHAOYANG, QIAOKOU
 D = Decimal
 
 

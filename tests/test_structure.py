@@ -9,7 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 SRC = ROOT / "src"
 PACKAGE = SRC / "perfscore"
 MAX_LINES = 700
@@ -114,7 +114,6 @@ def test_every_package_is_installed():
     packages = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(SRC).parts) for p in PACKAGE.rglob("__init__.py")}
     assert on_disk <= packages
-
 
 
 def _loaded_after(module: str, names: list[str]) -> set[str]:

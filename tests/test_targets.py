@@ -22,7 +22,7 @@ from perfscore.inputs import read_inputs
 
 from targetbuilder import Row, Table, seed_tables, write_budget_public, write_national
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 SAMPLE = ROOT / "samples" / "targets" / "hebei_chengde_2024_mubiao.xlsx"
 SEED_001 = sorted(glob.glob("/work/shared/seeds/001_*.txt"))
 

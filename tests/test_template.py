@@ -24,7 +24,7 @@ from perfscore.xlsx.reader import CellValue
 from perfscore.xlsx.shifting import FormulaSlot, Shift, compile_formula
 from perfscore.xlsx.template import CompiledTemplate, SheetData, compile_template
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 PROJECT = ROOT / "templates" / "project_sheet.xlsx"
 DEPARTMENT = ROOT / "templates" / "department_sheet.xlsx"
 INDICATOR_KEYS = ["level1", "level2", "name", "operator", "target", "unit", "actual",

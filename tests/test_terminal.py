@@ -1,6 +1,5 @@
 """The terminal table fits the terminal's width; output that is not a terminal stays plain."""
 
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -28,7 +27,7 @@ indicators:
      actual: 全部或基本达成预期指标, weight: 30}}
   - {{level1: 满意度指标, level2: 服务对象满意度指标, name: 服务对象满意度, target: "≥ 90%", actual: "95%", weight: 10}}
 """
-ZHENGTI = Path(__file__).resolve().parent.parent / "samples" / "liaoning_chaoyang_2024" / "zhengti.yaml"
+from conftest import ZHENGTI
 
 
 @pytest.fixture(scope="module")

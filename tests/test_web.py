@@ -25,22 +25,8 @@ from perfscore.sheets.fill import fill_sheet  # noqa: E402
 from perfscore.web.app import create_app  # noqa: E402
 from perfscore.web.uploads import safe_relative  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part  # noqa: E402
 MB = 1024 * 1024
-
-BROKEN = "kind: project\nname: 坏项目\nbudget: {initial: 10, executed: 9}\nindicators:\n  - {name: 培训场次, target: '≥10次', actual: 8次}\n"
-GOOD = """\
-kind: project
-name: 培训项目
-budget: {initial: 10, executed: 9}
-indicators:
-  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
-  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
-"""
 
 
 @pytest.fixture
@@ -52,18 +38,6 @@ def temp_root(tmp_path):
 def client(temp_root):
     with TestClient(create_app(temp_root=temp_root)) as c:
         yield c
-
-
-def decimals(text: str):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def part(path: Path, name: str | None = None):
-    return ("files", (name or path.name, path.read_bytes()))
-
-
-def text_part(name: str, text: str):
-    return ("files", (name, text.encode("utf-8")))
 
 
 def cli(tmp_path, monkeypatch, *args):

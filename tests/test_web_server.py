@@ -20,9 +20,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx2")
 
-ROOT = Path(__file__).resolve().parent.parent
-GOUMAI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-QIAOKOU = ROOT / "samples" / "hubei_qiaokou_2024"
+from conftest import GOUMAI, QIAOKOU, ROOT
 SCREENSHOT = ROOT / "docs" / "serve.png"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -8,7 +8,6 @@ import json
 import time
 import zipfile
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -21,31 +20,9 @@ from perfscore.cli import main  # noqa: E402
 from perfscore.web import app as web_app  # noqa: E402
 from perfscore.web.app import SESSION_PREFIX, create_app  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-GOUMAI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-QIAOKOU = ROOT / "samples" / "hubei_qiaokou_2024"
+from conftest import GOUMAI, QIAOKOU, decimals, part, text_part, zip_part  # noqa: E402
 # a policy under which 98.32 is 差: if it is ever applied, the grade shows it
 HARSH = "preset: default\ngrade_bands: {优: 99.99, 良: 99.98, 中: 99.97}\n"
-
-
-def decimals(text: str):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def part(path: Path, name: str | None = None):
-    return ("files", (name or path.name, path.read_bytes()))
-
-
-def text_part(name: str, text: str):
-    return ("files", (name, text.encode("utf-8")))
-
-
-def zip_part(name: str, members: dict[str, bytes]):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for member, data in members.items():
-            archive.writestr(member, data)
-    return ("files", (name, buffer.getvalue()))
 
 
 def goumai_with(line: str) -> str:
