@@ -33,7 +33,7 @@ def workbooks(folder: Path) -> list[Path]:
     ln, hb = ROOT / "samples/liaoning_chaoyang_2024", ROOT / "samples/hubei_qiaokou_2024"
     goumai = read_sheet_file(ln / "zhengfu_goumai_falv_fuwu.yaml")
     zhengti = read_sheet_file(ln / "zhengti.yaml")
-    hubei = [read_sheet_file(p) for p in sorted(hb.glob("*.yaml"))]
+    hubei = [read_sheet_file(p) for p in sorted(hb.glob("*.yaml")) if p.name != "perfscore.yaml"]  # not the policy file
     out = [
         build(folder / "national_1.xlsx", [(goumai.name, goumai)], "national", Typing(numbers=True)),
         build(folder / "liaoning_zhengti.xlsx", [(zhengti.name, zhengti)], "liaoning", Typing(merge_level1=True)),

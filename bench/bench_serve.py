@@ -64,17 +64,17 @@ def main() -> None:
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryDirectory() as tmp:
-        yaml_files = write_files(n, Path(tmp) / "yaml")
+        json_files = write_files(n, Path(tmp) / "json")
         sheets_dir = Path(tmp) / "xlsx"
         sheets_dir.mkdir()
         policy = load_policy("default")
         xlsx_files = []
-        for path in yaml_files:
+        for path in json_files:
             try:
                 xlsx_files.append(fill_sheet(score_sheet(read_sheet_file(path), policy), sheets_dir / f"{path.stem}.xlsx"))
             except PerfscoreError:
                 xlsx_files.append(path)  # the synthetic set's few bad projects stay bad
-        for label, paths in (("project files (.yaml)", yaml_files), ("filled sheets (.xlsx)", xlsx_files)):
+        for label, paths in (("project files (.json)", json_files), ("filled sheets (.xlsx)", xlsx_files)):
             size = sum(p.stat().st_size for p in paths)
             seconds, ok, failed = post(url, paths)
             print(f"/api/score, {n} {label}, {size / 1024:.0f} KB in one request: {seconds:.2f} s "  # float-ok: timing

@@ -1,8 +1,10 @@
 """Generate the shipped templates: perfscore's own two (project_sheet.xlsx,
-department_sheet.xlsx) and the official layouts (national_project.xlsx,
-national_department.xlsx, liaoning_project.xlsx, hubei_project.xlsx, shanxi_project.xlsx).
+department_sheet.xlsx), the national layouts (national_project.xlsx,
+national_department.xlsx) beside this script, and the provinces' own in their folders
+(provinces/liaoning/project.xlsx, provinces/hubei/project.xlsx, provinces/shanxi/project.xlsx).
 
-Run:  python templates/build_templates.py   (writes every file beside this script)
+Run:  python templates/build_templates.py [FOLDER]   (default: every file where it ships;
+      with FOLDER: the same tree under FOLDER, provinces/<name>/ included)
 
 The output is byte-reproducible: openpyxl's zip timestamps and docProps/core.xml dates
 are replaced by a fixed date, so re-running the script changes nothing in git. The bytes
@@ -542,10 +544,18 @@ BUILDERS = {
     "department_sheet.xlsx": build_department,
     "national_project.xlsx": build_national_project,
     "national_department.xlsx": build_national_department,
-    "liaoning_project.xlsx": build_liaoning_project,
-    "hubei_project.xlsx": build_hubei_project,
-    "shanxi_project.xlsx": build_shanxi_project,
+    "provinces/liaoning/project.xlsx": build_liaoning_project,
+    "provinces/hubei/project.xlsx": build_hubei_project,
+    "provinces/shanxi/project.xlsx": build_shanxi_project,
 }
+PROVINCE_PREFIX = "provinces/"
+
+
+def _shipped_root() -> Path:
+    """Where provinces/ lies: beside templates/ when installed (perfscore/provinces), under
+    src/perfscore in the repository."""
+    installed = HERE.parent / "provinces"
+    return HERE.parent if installed.is_dir() else HERE.parent / "src" / "perfscore"
 
 
 def _deterministic(data: bytes) -> bytes:
@@ -576,9 +586,15 @@ def save(wb, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    out_dir = Path(argv[0]) if argv else HERE
+    out_dir = Path(argv[0]) if argv else None
     for name, build in BUILDERS.items():
-        save(build(), out_dir / name)
+        if out_dir is not None:
+            target = out_dir / name
+        else:
+            target = (_shipped_root() if name.startswith(PROVINCE_PREFIX) else HERE) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save(build(), target)
+    out_dir = out_dir or HERE
     print(f"已生成 {out_dir} 下的 {'、'.join(BUILDERS)}")
     return 0
 

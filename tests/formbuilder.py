@@ -375,6 +375,25 @@ def build(path: Path, sheets: list[tuple[str, object]], layout: str, typing: Typ
     return path
 
 
+def paste(path: Path, other: Path, rows: int = 0, cols: int = 0) -> Path:
+    """Another form on the same sheet: ``other``'s first sheet (values, number formats, merges)
+    copied into ``path``'s first sheet, ``rows`` below and ``cols`` right of where it was."""
+    wb, src = openpyxl.load_workbook(path), openpyxl.load_workbook(other).worksheets[0]
+    ws = wb.worksheets[0]
+    for row in src.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                target = ws.cell(row=cell.row + rows, column=cell.column + cols, value=cell.value)
+                target.number_format = cell.number_format
+                if cell.data_type == "s":
+                    target.data_type = "s"
+    for m in src.merged_cells.ranges:
+        ws.merge_cells(start_row=m.min_row + rows, start_column=m.min_col + cols, end_row=m.max_row + rows,
+                       end_column=m.max_col + cols)
+    wb.save(path)
+    return path
+
+
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 

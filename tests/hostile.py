@@ -20,6 +20,7 @@ import json
 import os
 import re
 import signal
+import struct
 import sys
 import zipfile
 from dataclasses import asdict, dataclass
@@ -67,6 +68,45 @@ class Corpus:
 
     def add(self, family: str, name: str, argv: list[str], expect: str, total: str | None = None, lines: int = 1) -> None:
         self.cases.append(Case(name, argv, expect, total, family, lines))
+
+
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """A minimal OLE2 compound file (512-byte sectors, streams ≥ 4096 bytes, one FAT sector)."""
+    sectors: list[bytes] = []
+    fat: list[int] = []
+    starts = {}
+    for name, body in streams.items():
+        body = body + b"\x00" * (-len(body) % 512)
+        starts[name] = len(sectors)
+        n = len(body) // 512
+        for i in range(n):
+            sectors.append(body[i * 512 : (i + 1) * 512])
+            fat.append(len(sectors) if i + 1 < n else 0xFFFFFFFE)
+    dir_sid = len(sectors)
+    entries = [("Root Entry", 5, 0xFFFFFFFE, 0)] + [(n, 2, starts[n], len(b)) for n, b in streams.items()]
+    directory = b""
+    for name, kind, start, size in entries:
+        raw = name.encode("utf-16-le") + b"\x00\x00"
+        entry = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1)
+        # the directory tree: the root's child is the first stream, each stream the next's left sibling
+        child = 1 if kind == 5 and len(entries) > 1 else 0xFFFFFFFF
+        right = len(directory) // 128 + 1 if kind == 2 and len(directory) // 128 + 1 < len(entries) else 0xFFFFFFFF
+        entry += struct.pack("<III", 0xFFFFFFFF, right, child)
+        entry = entry.ljust(0x74, b"\x00") + struct.pack("<II", start, size) + b"\x00" * 4
+        directory += entry
+    directory = directory.ljust(-(-len(directory) // 512) * 512, b"\x00")
+    for i in range(len(directory) // 512):
+        sectors.append(directory[i * 512 : (i + 1) * 512])
+        fat.append(len(sectors) if i + 1 < len(directory) // 512 else 0xFFFFFFFE)
+    fat_sid = len(sectors)
+    fat.append(0xFFFFFFFD)
+    sectors.append(struct.pack(f"<{128}I", *(fat + [0xFFFFFFFF] * (128 - len(fat)))))
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHH", 0x3E, 3, 0xFFFE, 9)
+    header += struct.pack("<H", 6) + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, 1, dir_sid, 0, 4096, 0xFFFFFFFE, 0,
+                                                                0xFFFFFFFE, 0)
+    header += struct.pack("<I", fat_sid) + struct.pack("<I", 0xFFFFFFFF) * 108
+    return header + b"".join(sectors)
+
 
 
 # -- families ------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from perfscore.cli import main
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -33,8 +32,7 @@ def _params(section: str) -> list:
     ]
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from conftest import run
 
 
 def assert_no_crash(result) -> None:

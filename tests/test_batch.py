@@ -4,25 +4,18 @@ names, and nothing lost when a run is killed or cannot write."""
 import json
 import os
 import shutil
-import sys
 import tempfile
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
 from perfscore.batch import assign_file_names, run_batch, safe_file_name
-from perfscore.cli import main
 from perfscore.errors import OutputError
 from perfscore.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
-sys.path.insert(0, str(ROOT / "bench"))
-
+from conftest import FLAT, SAMPLES, flat_workbook, run
 
 
 def project_files(folder):
@@ -32,15 +25,11 @@ def project_files(folder):
 D = Decimal
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
 def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     out = tmp_path / "out"
     result = run("batch", SAMPLES, "-o", out, "--sheets", "--policy", "liaoning")
     assert result.exit_code == 0, result.output + result.stderr
-    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "sheets"}
+    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "report.docx", "sheets"}
     assert len(list((out / "sheets").glob("*.xlsx"))) == 16
     report = (out / "report.md").read_text(encoding="utf-8")
     # every project's total in report.md is what `perfscore score` gives for its file
@@ -55,7 +44,15 @@ def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     wb = openpyxl.load_workbook(out / "summary.xlsx", read_only=True)
     assert wb.sheetnames == ["项目", "指标", "问题", "汇总"]
     rows = list(wb["项目"].iter_rows(values_only=True))
-    assert len(rows) == 17 and rows[0][:3] == ("实施单位", "主管部门", "项目名称")
+    assert len(rows) == 19 and rows[0][:3] == ("实施单位", "主管部门", "项目名称")
+    rows, totals = rows[:17], rows[17:]
+    # the 合计 rows: counts, sums and mean 总分 of the project sheets, as the 说明 prints them
+    projects = [r for r in rows[1:] if r[3] == "项目"]
+    assert totals[0][:4] == ("合计", None, f"项目 {len(projects)} 个", "项目") and len(projects) == 15
+    assert Decimal(str(totals[0][7])) == sum(Decimal(str(r[7])) for r in projects)
+    mean = (sum(Decimal(str(r[12])) for r in projects) / 15).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(str(totals[0][12])) == mean == Decimal("99.89")  # mean 总分, 四舍五入 to 2 decimals
+    assert totals[1][2] == "整体 1 个"
     # sorted by unit, then name
     keys = [(r[0], r[2]) for r in rows[1:]]
     assert keys == sorted(keys)
@@ -151,7 +148,10 @@ def test_hostile_names_end_to_end(tmp_path):
     inputs.mkdir()
     base = (SAMPLES / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml").read_text(encoding="utf-8")
     for n, name in enumerate(["../../逃逸", "法治/建设", "法治/建设", "a\\\\b", "x" * 300]):
-        (inputs / f"{n}.yaml").write_text(base.replace("name: 法治建设", f'name: "{name}"'), encoding="utf-8")
+        text = base.replace("name: 法治建设", f'name: "{name}"')
+        if n == 2:  # the same name under another unit: two projects, two sheets of one name
+            text = text.replace("unit: 朝阳市司法局", "unit: 朝阳市司法局二处")
+        (inputs / f"{n}.yaml").write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     assert run("batch", inputs, "-o", out, "--sheets").exit_code == 0
     written = sorted(p.name for p in (out / "sheets").iterdir())
@@ -200,30 +200,11 @@ def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch
 # checked byte for byte) is in test_outset.py.
 
 
-def _flat(tmp_path, projects_rows, indicator_rows, project_header=None, indicator_header=None):
-    """A hand-made flat workbook (openpyxl, as an office's export would be)."""
-    from perfscore.flat import INDICATOR_COLUMNS, PROJECT_COLUMNS
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "项目"
-    ws.append(project_header or list(PROJECT_COLUMNS))
-    for row in projects_rows:
-        ws.append(row)
-    ws = wb.create_sheet("指标")
-    ws.append(indicator_header or list(INDICATOR_COLUMNS))
-    for row in indicator_rows:
-        ws.append(row)
-    path = tmp_path / "flat.xlsx"
-    wb.save(path)
-    return path
-
-
 def test_flat_workbook_row_problems_are_isolated(tmp_path):
     from perfscore.flat import read_flat_workbook
 
     ind = ["甲", "产出指标", "数量指标", "培训", "≥10次", "10次", 90, None, None, None, None]
-    path = _flat(
+    path = flat_workbook(
         tmp_path,
         [["甲", "局", "局", 2024, 10, None, 10, 0, None],
          ["甲", "局", "局", 2024, 10, None, 10, 0, None],  # duplicate name
@@ -249,7 +230,7 @@ def test_flat_workbook_missing_columns_and_sheets(tmp_path):
     from perfscore.errors import SheetError
     from perfscore.flat import read_flat_workbook
 
-    path = _flat(tmp_path, [], [], project_header=["项目名称", "主管部门"])
+    path = flat_workbook(tmp_path, [], [], project_header=["项目名称", "主管部门"])
     with pytest.raises(SheetError, match="缺少列 年初预算数、全年执行数"):
         read_flat_workbook(path)
     wb = openpyxl.Workbook()
@@ -298,3 +279,40 @@ def test_an_input_named_like_an_output_is_never_overwritten(tmp_path):
     result = run("batch", summary, "-o", outdir)
     assert result.exit_code == 1 and "不会覆盖输入" in result.stderr
     assert summary.read_bytes() == before
+
+
+def test_a_scoring_error_names_its_indicator_field_and_cell_in_the_problem_sheet(tmp_path):
+    """Problems as values (issue 20): a scoring error is a Problem built where it is found,
+    so its 问题 row has 指标 and 字段 filled; read from a workbook, 单元格 too."""
+    from perfscore.inputs import read_path
+    from perfscore.projectfile import read_sheet_file
+    from perfscore.scoring import score_sheet
+    from perfscore.sheets.fill import fill_sheet
+
+    goumai = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    text = goumai.read_text("utf-8")
+    sheet = read_sheet_file(goumai)
+    first = sheet.indicators[0]
+    bad = tmp_path / "in" / "坏单位.yaml"
+    bad.parent.mkdir()
+    assert f"actual: {first.actual}" in text or first.actual in text
+    bad.write_text(text.replace(first.actual, "8吨", 1), "utf-8")  # a unit its target does not have
+    filled = tmp_path / "in" / "坏单位.xlsx"
+    fill_sheet(score_sheet(sheet, load_policy("liaoning")), filled)
+    [item] = read_path(filled)
+    cell = item.cells["indicators[0].actual"]
+    wb = openpyxl.load_workbook(filled)
+    ws = wb.worksheets[0]
+    ws[cell.split("!")[-1]] = "8吨"
+    wb.save(filled)
+
+    run_batch([tmp_path / "in"], tmp_path / "out", jobs=1)
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx", read_only=True)["问题"].iter_rows(values_only=True))
+    header = rows[0]
+    errors = [dict(zip(header, r)) for r in rows[1:] if r[0] == "错误"]
+    by_file = {Path(e["文件"]).name: e for e in errors}
+    assert set(by_file) == {"坏单位.yaml", "坏单位.xlsx"}, errors
+    for name, row in by_file.items():
+        assert (row["指标"], row["字段"]) == (first.name, "全年完成值"), row
+        assert "单位" in row["问题"] and first.name in row["问题"]
+    assert by_file["坏单位.xlsx"]["单元格"] == cell.split("!")[-1] and by_file["坏单位.yaml"]["单元格"] is None

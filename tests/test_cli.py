@@ -9,23 +9,7 @@ from click.testing import CliRunner
 
 from perfscore.cli import main
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
-
-GOOD = """\
-kind: project
-name: 培训项目
-budget: {initial: 10, executed: 9}
-indicators:
-  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
-  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
-"""
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result
+from conftest import GOOD, GOUMAI, SAMPLES, ZHENGTI, run
 
 
 def write(tmp_path, text, name="x.yaml"):
@@ -227,14 +211,14 @@ def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, line", [
-    (["bogus"], "没有命令「bogus」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+    (["bogus"], "没有命令「bogus」（可用的命令: audit / batch / bundle / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
     (["batch", "x", "-o", "y", "--jobs", "abc"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
     (["batch", "x", "-o", "y", "--jobs", "0"], "--jobs/-j 的值无效：应为不小于 1 的整数；用 perfscore batch --help 查看用法"),
-    (["batch"], "缺少参数 INPUTS（请给出至少一个文件或目录）；用 perfscore batch --help 查看用法"),
+    (["batch"], "缺少参数 文件或目录（请至少给出一个）；用 perfscore batch --help 查看用法"),
     (["fill", "x.yaml"], "缺少选项 -o/--output；用 perfscore fill --help 查看用法"),
     (["score", "x.yaml", "--format", "xml"], "--format 的值无效：可选: table / json；用 perfscore score --help 查看用法"),
     (["score", "x.yaml", "--formt", "json"], "没有选项 --formt（是否想用 --format？）；用 perfscore score --help 查看用法"),
-    (["\x1b[2Jx"], "没有命令「\\x1b[2Jx」（可用的命令: audit / batch / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
+    (["\x1b[2Jx"], "没有命令「\\x1b[2Jx」（可用的命令: audit / batch / bundle / check / fill / import / init / score / serve）；用 perfscore --help 查看用法"),
 ])
 def test_usage_errors_are_one_chinese_line(args, line):
     result = CliRunner().invoke(main, args)
@@ -267,3 +251,59 @@ def test_os_errors_in_chinese(err, reason):
     from perfscore.writing import os_reason
 
     assert os_reason(OSError(err, "English words")) == reason
+
+
+# ------------------------------------------------------------------ help pages in Chinese (issue 24)
+
+
+def _help_pages():
+    from perfscore.resources import PRESETS
+    from perfscore.sheets.fill import TEMPLATE_NAMES
+
+    names = sorted(main.commands)
+    pages = {"": CliRunner().invoke(main, [], env={"COLUMNS": "80"}, prog_name="perfscore")}
+    pages.update({n: CliRunner().invoke(main, [n, "--help"], env={"COLUMNS": "80"}, prog_name="perfscore") for n in names})
+    ours = {"perfscore", "Excel", "CPU", "yaml", "json", "xlsx", "xls", "ods", "policy", "reported", "table", "text",
+            "project", "department", "Windows", "Python", "current", *names, *PRESETS, *TEMPLATE_NAMES}
+    return pages, ours
+
+
+def test_every_help_page_is_chinese_and_fits_80_columns():
+    """No help page shows click's English frame (用法 / 选项 / 命令 / 显示帮助并退出 / 必填 in its
+    place); every line fits 80 terminal columns, a CJK character counted as two; what English
+    is left is perfscore's own names (commands, presets, templates, formats); a bare
+    `perfscore` lists the commands, one line each at least, and exits 0; each command's page
+    ends with an example."""
+    import re
+
+    from perfscore.textwidth import display_width
+
+    pages, ours = _help_pages()
+    for name, run in pages.items():
+        assert run.exit_code == 0, (name, run.output)
+        lines = run.output.splitlines()
+        assert lines[0].startswith("用法: perfscore"), (name, lines[0])
+        assert "选项:" in lines and any("显示帮助并退出" in line for line in lines), name
+        assert max(display_width(line) for line in lines) <= 80, (name, max(lines, key=display_width))
+        words = re.findall(r"[A-Za-z][A-Za-z]{2,}", re.sub(r"-{1,2}[a-z][a-z-]*|\S*[./_]\S*", " ", run.output))
+        assert set(words) <= ours, (name, set(words) - ours)
+        if name:
+            assert "例:" in lines[-2] and lines[-1].strip().startswith("perfscore " + name), name
+    listed = pages[""].output.split("命令:")[1]
+    assert all(re.search(rf"^  {n}\s+\S", listed, re.M) for n in main.commands)
+
+
+def test_batch_required_output_says_so_in_chinese():
+    run = CliRunner().invoke(main, ["batch", "--help"], env={"COLUMNS": "80"})
+    line = next(line for line in run.output.splitlines() if "--output" in line)
+    assert "[必填]" in line and "路径" in line
+
+
+def test_help_wrapping_keeps_punctuation_off_a_line_start():
+    from perfscore.clihelp import wrap
+    from perfscore.textwidth import display_width
+
+    lines = wrap("复核自评表：重新计算并列出与原表不一致的每个单元格；对照绩效目标表。", 20, "  ")
+    assert all(display_width(line) <= 20 for line in lines)
+    assert not any(line.strip()[0] in "，。；：）" for line in lines[1:])
+    assert "".join(line.strip() for line in lines) == "复核自评表：重新计算并列出与原表不一致的每个单元格；对照绩效目标表。"

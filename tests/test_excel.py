@@ -11,9 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from perfscore.cli import main
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
@@ -21,13 +19,9 @@ from perfscore.sheets.audit import audit_sheet
 from perfscore.sheets.fill import fill_sheet
 from perfscore.sheets.importing import import_sheet
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from conftest import SAMPLES, run
 ALL_SAMPLES = [p for p in sorted(SAMPLES.glob("*/*.yaml")) if p.name != "perfscore.yaml"]  # a folder's policy is no sample
 D = Decimal
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def policy_for(path: Path) -> str:
@@ -73,7 +67,7 @@ def test_audit_reports_exactly_the_edited_cell(tmp_path):
     sheet = tmp_path / "handed_in.xlsx"
     fill_sheet(score_sheet(read_sheet_file(path), load_policy("liaoning")), sheet)
     j12 = formula_at(sheet, "J12")
-    assert j12 == 'IF(OR(H12="",I12=""),"",ROUND(I12*H12+0.000000001,2))'
+    assert j12 == 'IF(AND(ISNUMBER(H12),ISNUMBER(I12)),ROUND(I12*H12+0.000000001,2),"")'
     wb = openpyxl.load_workbook(sheet)
     ws = wb["项目绩效自评表"]
     ws["J12"] = 10  # 得分 of 资金使用合规率, typed as 10 over its formula (12.5)
@@ -163,7 +157,8 @@ def test_text_from_users_is_never_a_formula(tmp_path):
     assert all(c.data_type == "s" for c in texts)
     # the only formulas are perfscore's own, in its result cells; none carries user text
     formulas = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.data_type == "f"}
-    assert set(formulas) == {"I6", "L6", "J10", "J11", "J12", "J14", "J15"}
+    # (H10: the grade word's 完成程度; M10:O10 the hidden helpers reading the row's printed cells)
+    assert set(formulas) == {"I6", "L6", "H10", "M10", "N10", "O10", "J10", "J11", "J12", "J14", "J15"}
     assert not any(word in f for f in formulas.values() for word in ("HYPERLINK", "cmd", "SUM(A1)", "1+2", "@"))
 
 

@@ -16,6 +16,7 @@ import openpyxl.comments
 import pytest
 
 from formbuilder import Typing, build, convert, soffice
+from hostile import compound_file
 from perfscore.errors import SheetError
 from perfscore.forms import read_form_workbook
 from perfscore.forms.grid import format_kind, read_workbook_grid
@@ -23,7 +24,7 @@ from perfscore.policy import preset_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from conftest import SAMPLES
 LN = SAMPLES / "liaoning_chaoyang_2024"
 HB = SAMPLES / "hubei_qiaokou_2024"
 
@@ -96,7 +97,8 @@ def converted(tmp_path_factory):
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     root = tmp_path_factory.mktemp("lo")
-    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root), _with_formulas(root)]
+    sources = [_build(case, root) for case in sorted(CASES)] + [_budget_system_export(root), _with_formulas(root),
+                                                              _hidden_row_form(root), _hidden_sheets_form(root)]
     out = {}
     for fmt in ("xls", "ods"):
         for src, dst in zip(sources, convert(sources, fmt, root / fmt, root / "profile")):
@@ -270,6 +272,8 @@ def test_explanations_rows_of_the_hubei_form(tmp_path):
     path = build(tmp_path / "h.xlsx", [(model.name, model)], "hubei", Typing())
     form = read_form_workbook(path)[0]
     assert form.explanations == {"cause": "已完成目标。", "remedy": "按照制度加强监督管理。"}
+    assert (form.sheet.cause, form.sheet.remedy) == ("已完成目标。", "按照制度加强监督管理。")  # the model's fields
+    assert form.cells["cause"].startswith("C") and form.cells["remedy"].startswith("C")
 
 
 def test_number_format_kinds():
@@ -387,14 +391,14 @@ def test_encrypted_and_corrupt_files_are_refused(tmp_path):
     (tmp_path / "zipcrypt.xlsx").write_bytes(bytes(data))
     with pytest.raises(SheetError, match=r"zipcrypt.xlsx: 工作簿已加密"):
         read_form_workbook(tmp_path / "zipcrypt.xlsx")
-    (tmp_path / "agile.xlsx").write_bytes(_compound_file({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 5000,
+    (tmp_path / "agile.xlsx").write_bytes(compound_file({"EncryptionInfo": b"\x04\x00\x04\x00" + b"\x00" * 5000,
                                                           "EncryptedPackage": b"\x00" * 5000}))
     with pytest.raises(SheetError, match=r"agile.xlsx: 工作簿已加密（设了打开密码）"):
         read_form_workbook(tmp_path / "agile.xlsx")
     bof = struct.pack("<HHHHHHII", 0x0809, 16, 0x0600, 0x0005, 0, 0, 0, 0)
     filepass = struct.pack("<HHH", 0x002F, 2, 1)
     eof = struct.pack("<HH", 0x000A, 0)
-    (tmp_path / "rc4.xls").write_bytes(_compound_file({"Workbook": (bof + filepass + eof).ljust(5000, b"\x00")}))
+    (tmp_path / "rc4.xls").write_bytes(compound_file({"Workbook": (bof + filepass + eof).ljust(5000, b"\x00")}))
     with pytest.raises(SheetError, match=r"rc4.xls: 工作簿已加密（设了打开密码）"):
         read_form_workbook(tmp_path / "rc4.xls")
     (tmp_path / "junk.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
@@ -402,49 +406,12 @@ def test_encrypted_and_corrupt_files_are_refused(tmp_path):
         read_form_workbook(tmp_path / "junk.xls")
 
 
-def _compound_file(streams: dict[str, bytes]) -> bytes:
-    """A minimal OLE2 compound file (512-byte sectors, streams ≥ 4096 bytes, one FAT sector)."""
-    sectors: list[bytes] = []
-    fat: list[int] = []
-    starts = {}
-    for name, body in streams.items():
-        body = body + b"\x00" * (-len(body) % 512)
-        starts[name] = len(sectors)
-        n = len(body) // 512
-        for i in range(n):
-            sectors.append(body[i * 512 : (i + 1) * 512])
-            fat.append(len(sectors) if i + 1 < n else 0xFFFFFFFE)
-    dir_sid = len(sectors)
-    entries = [("Root Entry", 5, 0xFFFFFFFE, 0)] + [(n, 2, starts[n], len(b)) for n, b in streams.items()]
-    directory = b""
-    for name, kind, start, size in entries:
-        raw = name.encode("utf-16-le") + b"\x00\x00"
-        entry = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1)
-        entry += struct.pack("<III", 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
-        entry = entry.ljust(0x74, b"\x00") + struct.pack("<II", start, size) + b"\x00" * 4
-        directory += entry
-    directory = directory.ljust(-(-len(directory) // 512) * 512, b"\x00")
-    for i in range(len(directory) // 512):
-        sectors.append(directory[i * 512 : (i + 1) * 512])
-        fat.append(len(sectors) if i + 1 < len(directory) // 512 else 0xFFFFFFFE)
-    fat_sid = len(sectors)
-    fat.append(0xFFFFFFFD)
-    sectors.append(struct.pack(f"<{128}I", *(fat + [0xFFFFFFFF] * (128 - len(fat)))))
-    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHH", 0x3E, 3, 0xFFFE, 9)
-    header += struct.pack("<H", 6) + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, 1, dir_sid, 0, 4096, 0xFFFFFFFE, 0,
-                                                                0xFFFFFFFE, 0)
-    header += struct.pack("<I", fat_sid) + struct.pack("<I", 0xFFFFFFFF) * 108
-    return header + b"".join(sectors)
-
-
 def test_xls_whose_formats_cannot_be_read_is_never_misread(converted, monkeypatch):
-    """Without the BIFF formats, 1 (a 100% cell) against a % target is refused, not read as 1%."""
-    from perfscore.forms import biff
+    """Without the .xls formats (no XF records), 1 (a 100% cell) against a % target is refused,
+    not read as 1%."""
+    from perfscore.forms import grid
 
-    def unreadable(book):
-        raise biff.BiffError("not BIFF8")
-
-    monkeypatch.setattr(biff, "read_book", unreadable)
+    monkeypatch.setattr(grid, "_xls_kinds", lambda book: [])
     path = converted[("national-fazhi-numbers-merged", "xls")]
     with pytest.raises(SheetError) as exc:
         read_form_workbook(path)
@@ -647,3 +614,277 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
     data = __import__("json").loads(result.output, parse_float=Decimal)
     assert (data["total"], data["grade"]) == (Decimal("98.32"), "优")
     assert [i["score"] for i in data["indicators"]] == [i.score for i in score_sheet(model, policy).indicators]
+
+
+# ------------------------------------------------------------------ what a form holds besides the form (SCORING.md §9)
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(SheetError) as exc:
+        read_form_workbook(path)
+    return [str(p) for p in exc.value.problems]
+
+
+def _score(path: Path, preset: str = "liaoning"):
+    from perfscore.api import score_files
+
+    results, failures = score_files([path], preset_policy(preset))
+    assert not failures, [f.lines() for f in failures]
+    return results
+
+
+def test_target_merged_over_an_empty_actual_is_an_empty_actual(tmp_path):
+    """A 年度指标值 cell merged over the 实际完成值 cell is not the actual (it read as full marks)."""
+    def edit(ws):
+        row = _find(ws, "决策咨询建议数量").row
+        ws.cell(row=row, column=6).value = None
+        ws.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
+        edit.row = row
+    path = _goumai(tmp_path, edit)
+    r = edit.row
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 F{r}（实际完成值，「决策咨询建议数量」）为空："
+                               f"它被单元格 E{r}（年度指标值）的合并区域 E{r}:F{r} 盖住；请取消合并并填写实际完成值"]
+
+
+def test_amount_typed_in_yuan_in_the_wanyuan_block_is_converted_and_said(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "年度资金总额").row, column=6)
+        assert cell.value == 22.12
+        cell.value = "221200元"
+        edit.address = cell.coordinate
+    path = _goumai(tmp_path, edit)
+    form = read_form_workbook(path)[0]
+    assert form.sheet.budget.executed == Decimal("22.12")
+    note = (f"文件 {path} 工作表「政府购买法律服务」单元格 {edit.address}（全年执行数）: 「221200元」的单位是元，"
+            "本栏金额单位为万元，按 22.12 万元 读取")
+    assert form.findings == [note]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("98.32"), "优")
+    assert result.warnings[0] == note
+
+
+def test_department_task_amount_in_yuan_is_converted(tmp_path):
+    model = sample(LN / "zhengti.yaml")
+    path = build(tmp_path / "dept.xlsx", [(model.name, model)], "liaoning", Typing(merge_level1=True, bands=True))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    cell = ws.cell(row=_find(ws, model.tasks[0].name).row, column=4)
+    assert Decimal(str(cell.value)) == Decimal("41.86")
+    cell.value = "418600元"
+    wb.save(path)
+    form = read_form_workbook(path)[0]
+    assert form.sheet.tasks[0].budget == Decimal("41.86")
+    assert form.findings == [f"文件 {path} 工作表「{model.name}」单元格 {cell.coordinate}（项目下达金额）: 「418600元」的单位是元，"
+                             "本栏金额单位为万元，按 41.86 万元 读取"]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("94.30"), "优")
+
+
+def test_amount_in_a_unit_that_is_not_money_is_an_error(tmp_path):
+    def edit(ws):
+        cell = ws.cell(row=_find(ws, "年度资金总额").row, column=6)
+        cell.value = "90%"
+        edit.address = cell.coordinate
+    path = _goumai(tmp_path, edit)
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.address}（全年执行数）: 「90%」的单位「%」"
+                               "不是金额单位，这里应为金额（万元）"]
+
+
+def test_indicator_row_with_values_but_no_name_is_an_error(tmp_path):
+    def edit(ws):
+        cell = _find(ws, "法律建议稿及说明数量")
+        cell.value = None
+        edit.row = cell.row
+    path = _goumai(tmp_path, edit)
+    r = edit.row
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 D{r}（三级指标）为空，但第{r}行填了年度指标值 E{r}、"
+                               f"实际完成值 F{r}：请填写指标名称，或删除这一行"]
+
+
+def test_two_columns_that_both_read_as_the_actual_are_ambiguous(tmp_path):
+    def edit(ws):
+        head = _find(ws, "三级指标").row
+        ws.cell(row=head, column=11).value = "全年实际值"
+        ws.cell(row=head + 1, column=11).value = "3条"
+        edit.head = head
+    path = _goumai(tmp_path, edit)
+    h = edit.head
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 表头第{h}行有两列都是实际完成值：F{h}「实际完成值」和 "
+                               f"K{h}「全年实际值」，无法确定读哪一列；请删除或改名其中一列"]
+
+
+def test_the_readers_findings_reach_every_output(tmp_path):
+    """年度资金总额 ≠ the sum of its 其中 rows: in the result's warnings, so in score's JSON and
+    text, and in the batch's 问题 sheet."""
+    import json
+
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    def edit(ws):
+        row = _find(ws, "上年结转资金").row
+        ws.cell(row=row, column=6).value = 1
+    (tmp_path / "in").mkdir()
+    path = _goumai(tmp_path / "in", edit)
+    finding = read_form_workbook(path)[0].findings[0]
+    assert "年度资金总额 22.12 与其中各项" in finding
+    scored = CliRunner().invoke(main, ["score", str(path), "--policy", "liaoning", "--format", "json"])
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.output)["warnings"][0] == finding
+    text = CliRunner().invoke(main, ["score", str(path), "--policy", "liaoning"])
+    assert finding in text.output
+    batch = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--policy", "liaoning",
+                                      "--quiet"])
+    assert batch.exit_code == 0, batch.stderr
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
+    assert ("提示", finding) in [(row[0], row[7]) for row in rows]
+
+
+def _hidden_row_form(folder: Path) -> Path:
+    """goumai with an old draft's indicator row below the others, hidden (row hidden in Excel)."""
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    draft = model.indicators[0].model_copy(update={"name": "旧稿指标", "actual": "1 条"})
+    both = model.model_copy(update={"indicators": [*model.indicators, draft]})
+    path = build(folder / "hidden_row.xlsx", [(model.name, both)], "national", Typing())
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.row_dimensions[_find(ws, "旧稿指标").row].hidden = True
+    wb.save(path)
+    return path
+
+
+def _hidden_sheets_form(folder: Path) -> Path:
+    """goumai, and old drafts of it (other numbers) on a hidden and a veryHidden sheet."""
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    draft = model.model_copy(update={"indicators": [model.indicators[0].model_copy(update={"actual": "1 条"}),
+                                                    *model.indicators[1:]]})
+    path = build(folder / "hidden_sheets.xlsx", [(model.name, model), ("旧稿", draft), ("草稿", draft)], "national", Typing())
+    wb = openpyxl.load_workbook(path)
+    wb["旧稿"].sheet_state = "hidden"
+    wb["草稿"].sheet_state = "veryHidden"
+    wb.save(path)
+    return path
+
+
+def _assert_hidden_row_left_out(path: Path) -> None:
+    form = read_form_workbook(path)[0]
+    assert [i.name for i in form.sheet.indicators] == [i.name for i in sample(LN / "zhengfu_goumai_falv_fuwu.yaml").indicators]
+    row = _rc(form.cells["indicators[5].name"])[0] + 1
+    assert form.findings == [f"文件 {path} 工作表「政府购买法律服务」: 第{row}行是隐藏行，未读取（打印出的表不含隐藏行）"]
+    result = _score(path)[0]
+    assert (result.total, result.grade) == (Decimal("98.32"), "优")
+    assert result.warnings[0] == form.findings[0]
+
+
+def _assert_hidden_sheets_left_out(path: Path, states: tuple[str, ...]) -> None:
+    forms = read_form_workbook(path)
+    assert [f.sheet.name for f in forms] == ["政府购买法律服务"]
+    assert forms[0].findings == [f"文件 {path} 工作表「{name}」: 是隐藏的工作表（{state}），未读取（打印出的表不含隐藏的工作表）"
+                                 for name, state in zip(("旧稿", "草稿"), states)]
+    assert score_sheet(forms[0].sheet, preset_policy("liaoning")).total == Decimal("98.32")
+
+
+def test_hidden_rows_are_not_read_and_are_named(tmp_path):
+    _assert_hidden_row_left_out(_hidden_row_form(tmp_path))
+
+
+def test_hidden_and_very_hidden_sheets_are_not_read_and_are_named(tmp_path):
+    path = _hidden_sheets_form(tmp_path)
+    _assert_hidden_sheets_left_out(path, ("hidden", "veryHidden"))
+    wb = openpyxl.load_workbook(path)
+    wb.remove(wb["旧稿"])
+    wb.create_sheet("填报说明")["A1"] = "金额单位：万元"
+    wb.active = 2
+    wb["政府购买法律服务"].sheet_state = "hidden"
+    wb.save(path)
+    with pytest.raises(SheetError, match=r"找不到绩效自评表.*（隐藏的工作表 「政府购买法律服务」、「草稿」 不读取"):
+        read_form_workbook(path)
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_hidden_rows_and_sheets_after_libreoffice(converted, fmt):
+    _assert_hidden_row_left_out(converted[("hidden_row", fmt)])
+    path = converted[("hidden_sheets", fmt)]
+    states = tuple(g.hidden for g in read_workbook_grid(path).sheets[1:])
+    assert all(states)  # LibreOffice keeps both sheets hidden
+    _assert_hidden_sheets_left_out(path, states)
+
+
+def _two_forms(tmp_path: Path, rows: int = 0, cols: int = 0, edit=None) -> tuple[Path, list]:
+    """goumai's national form with fazhi's pasted on the same sheet (below or beside it)."""
+    from formbuilder import paste
+
+    models = [sample(LN / "zhengfu_goumai_falv_fuwu.yaml"), sample(LN / "fazhi_jianshe.yaml")]
+    first = build(tmp_path / "two.xlsx", [(models[0].name, models[0])], "national", Typing())
+    second = build(tmp_path / "second.xlsx", [(models[1].name, models[1])], "national", Typing(numbers=True))
+    if edit:
+        wb = openpyxl.load_workbook(second)
+        edit(wb.active)
+        wb.save(second)
+    if rows == -1:
+        rows = openpyxl.load_workbook(first).active.max_row + 2
+    return paste(first, second, rows, cols), models
+
+
+def _assert_reads_both(path: Path, models: list) -> None:
+    forms = read_form_workbook(path)
+    assert [f.sheet.name for f in forms] == [m.name for m in models]
+    policy = preset_policy("liaoning")
+    for form, model in zip(forms, models):
+        got, want = score_sheet(form.sheet, policy), score_sheet(model, policy)
+        assert (got.total, [i.score for i in got.indicators]) == (want.total, [i.score for i in want.indicators])
+    assert forms[1].source == f"{path}「{models[0].name}」第2个项目"
+
+
+def test_second_form_below_is_a_second_project(tmp_path):
+    _assert_reads_both(*_two_forms(tmp_path, rows=-1))
+
+
+def test_second_form_beside_after_an_empty_column_is_a_second_project(tmp_path):
+    path, models = _two_forms(tmp_path, cols=11)  # A–J, then L–U
+    _assert_reads_both(path, models)
+    assert read_form_workbook(path)[1].cells["name"] == "N3"
+
+
+def test_second_form_below_with_a_label_the_reader_does_not_know_is_named(tmp_path):
+    def edit(ws):
+        _find(ws, "项目名称").value = "项目全称"
+    path, _ = _two_forms(tmp_path, rows=-1, edit=edit)
+    ws = openpyxl.load_workbook(path).active
+    start, bottom = _find(ws, "总分").row + 3, ws.max_row  # the second form: from its title to its last row
+    assert ws.cell(row=start, column=1).value == "项目支出绩效自评表" and _find(ws, "项目全称").row == start + 2
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」第2个项目（第{start}–{bottom}行）: 找不到「项目名称」"
+                               "（查找的标签：项目名称、项目(政策)名称、政策名称、项目(政策)全称、部门(单位)名称、单位名称、部门名称）"]
+
+
+def test_second_form_beside_with_no_empty_column_is_named(tmp_path):
+    path, _ = _two_forms(tmp_path, cols=10)  # A–J, then K–T
+    head = _find(openpyxl.load_workbook(path).active, "三级指标").row
+    problems = _problems(path)
+    assert problems[0] == (f"文件 {path} 工作表「政府购买法律服务」: 第{head}行有并排的两张绩效指标表（「三级指标」表头在 D{head}、"
+                           f"N{head}），它们之间没有空列，无法分开读取；请把每个项目放在单独的工作表或上下排列")
+
+
+def test_the_same_form_twice_counts_once(tmp_path):
+    model = sample(HB / "02_gonggong_falv_fuwu.yaml")
+    path = build(tmp_path / "twice.xlsx", [(model.name, model), (model.name, model)], "hubei", Typing(), stacked=True)
+    forms = read_form_workbook(path)
+    assert [f.source for f in forms] == [f"{path}「{model.name}」第1个项目"]
+    assert forms[0].findings == [f"文件 {path}: 工作表「{model.name}」第2个项目与工作表「{model.name}」第1个项目是同一项目"
+                                 f"「{model.name}」（{model.unit}、2024年度），内容相同，只计一次（工作表「{model.name}」第2个项目未计入）"]
+    copy = build(tmp_path / "copy.xlsx", [(model.name, model), ("副本", model)], "hubei", Typing())
+    forms = read_form_workbook(copy)
+    assert len(forms) == 1 and "工作表「副本」与工作表「" in forms[0].findings[0]
+    results = _score(copy, "hubei")
+    assert len(results) == 1 and results[0].budget_executed == model.budget.executed
+    assert results[0].warnings[0] == forms[0].findings[0]
+
+
+def test_the_same_project_with_different_content_is_an_error_for_both(tmp_path):
+    model = sample(HB / "02_gonggong_falv_fuwu.yaml")
+    other = model.model_copy(update={"budget": model.budget.model_copy(update={"executed": Decimal(1)})})
+    path = build(tmp_path / "differ.xlsx", [(model.name, model), ("旧稿", other)], "hubei", Typing())
+    what = f"同一项目「{model.name}」（{model.unit}、2024年度），但内容不同，无法确定以哪一份为准；请核对后只保留一份"
+    assert _problems(path) == [f"文件 {path} 工作表「{model.name}」: 与工作表「旧稿」是{what}",
+                               f"文件 {path} 工作表「旧稿」: 与工作表「{model.name}」是{what}"]

@@ -28,9 +28,7 @@ from perfscore.sheets.importing import import_sheet
 from perfscore.xlsx.formulas import normalize_formula
 
 D = Decimal
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-TEMPLATES = ROOT / "templates"
+from conftest import SAMPLES, TEMPLATES
 SOFFICE = shutil.which("soffice")
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 needs_poppler = pytest.mark.skipif(SOFFICE is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,
@@ -85,24 +83,30 @@ def test_normalize_formula_accepts_how_clients_write_back():
 
 
 def test_every_formula_cell_carries_perfscore_value(tmp_path):
-    """Formulas in 执行率, 执行率得分, 完成程度 (quantitative rows), 得分, 小计, 总分, 等级, each
-    with its cached value; a qualitative row's 完成程度 is a typed value."""
+    """Formulas in 执行率, 执行率得分, 完成程度 (quantitative rows, and the qualitative row graded
+    A by its word), 得分, 小计, 总分, 等级 and the hidden helper columns M:O, each with its cached
+    value (a helper of the qualitative row caches the empty text)."""
     xml = sheet_xml(filled(tmp_path))
     cells = set(re.findall(r'<c r="([A-Z]+\d+)"[^>]*><f>', xml))
-    assert cells == {"I6", "L6", "H10", "J10", "H11", "J11", "H12", "J12", "H13", "J13", "H14", "J14", "J15",
-                     "J16", "J17", "J19", "J20"}
-    assert "H15" not in cells and "<v>1</v>" in cell_of(xml, "H15")  # 规范执行: qualitative
-    for ref in cells:
+    helpers = {f"{c}{r}" for c in "MNO" for r in range(10, 16)}
+    assert cells == {"I6", "L6", "H10", "J10", "H11", "J11", "H12", "J12", "H13", "J13", "H14", "J14", "H15", "J15",
+                     "J16", "J17", "J19", "J20"} | helpers
+    assert "<v>1</v>" in cell_of(xml, "H15")  # 规范执行: graded A by 全部或基本达成预期指标
+    for ref in cells - {"M15", "N15", "O15"}:
         assert re.search(r"</f><v>[^<]+</v>", cell_of(xml, ref)), ref
+    # a percent row stores target and actual as Excel stores a typed percent: 90% is 0.9
+    assert "<v>0.9</v>" in cell_of(xml, "E13") and "<v>1</v>" in cell_of(xml, "G13")
+    assert [cell_of(xml, r).split("<v>")[1].split("<")[0] for r in ("M13", "N13", "O13")] == ["≥", "90", "100"]
     assert 't="str"' in cell_of(xml, "J20") and "<v>优</v>" in cell_of(xml, "J20")
     assert "<v>0.8316</v>" in cell_of(xml, "I6") and "<v>98.32</v>" in cell_of(xml, "J19")
     assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J20")).group(1)) == \
-        'IF(J19>=90,"优",IF(J19>=80,"良",IF(J19>=60,"中","差")))'
-    assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J19")).group(1)) == \
-        "ROUND(MIN(100,MAX(0,N(L6)+N(J16)-N(J18)))+0.000000001,2)"
-    assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J16")).group(1)) == "SUM(J10:J15)"
+        'IF(ISNUMBER(J19),IF(J19>=90,"优",IF(J19>=80,"良",IF(J19>=60,"中","差"))),"")'
+    assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J19")).group(1)) == (
+        'IF(SUMPRODUCT(--(LEFT(H10:H15,1)="请"))>0,"请按各行提示填写完成程度",'
+        'IF(COUNT(J10:J15)+ISNUMBER(L6)=0,"",ROUND(MIN(100,MAX(0,N(L6)+N(J16)-N(J18)))+0.000000001,2)))')
+    assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J16")).group(1)) == 'IF(COUNT(J10:J15)=0,"",SUM(J10:J15))'
     assert html.unescape(re.search(r"<f>(.*?)</f>", cell_of(xml, "J17")).group(1)) == \
-        "ROUND(K6*MIN(I6,1)+0.000000001,2)"   # the footer's 预算执行率得分, the same formula as L6
+        'IF(ISNUMBER(I6),ROUND(N(K6)*MIN(I6,1)+0.000000001,2),"")'   # the footer's 预算执行率得分, the same formula as L6
 
 
 def test_policy_numbers_are_the_formulas_constants(tmp_path):
@@ -114,19 +118,21 @@ def test_policy_numbers_are_the_formulas_constants(tmp_path):
                out, policy=policy)
     xml = html.unescape(sheet_xml(out))
     assert "ROUND(G6/IF(E6=\"\",C6,E6)+0.000000001,2)" in cell_of(xml, "I6")       # whole percents
-    assert "ROUNDDOWN(K6*I6+0.000000001,0)" in cell_of(xml, "L6")                   # no cap, truncate, 0 decimals
-    assert "MAX(0,1-(G10-E10)/E10)" in cell_of(xml, "H10")                           # linear reverse rule
+    assert "ROUNDDOWN(N(K6)*I6+0.000000001,0)" in cell_of(xml, "L6")                # no cap, truncate, 0 decimals
+    assert "MAX(0,1-(O10-N10)/N10)" in cell_of(xml, "H10")                           # linear reverse rule
     assert 'IF(J19>=80,"优",IF(J19>=70,"良"' in cell_of(xml, "J20")
 
 
 def test_blank_form_carries_formulas_for_20_rows(tmp_path):
     out = write_blank(tmp_path / "blank.xlsx")
     xml = sheet_xml(out)
-    scores = re.findall(r'<c r="J(\d+)"[^>]*><f>IF\(OR\(H\1="",I\1=""\)', xml)
+    scores = re.findall(r'<c r="J(\d+)"[^>]*><f>IF\(AND\(ISNUMBER\(H\1\),ISNUMBER\(I\1\)\)', xml)
     assert [int(r) for r in scores] == list(range(10, 30))
     assert '<c r="H29"' in xml and 't="str"><f>' in cell_of(xml, "H29") and "<v></v>" in cell_of(xml, "H29")
     assert "<v>10</v>" in cell_of(xml, "K6")            # 执行率分值 of the policy
     assert "SUM(J10:J29)" in cell_of(xml, "J30")
+    for ref in ("I6", "L6", "J30", "J33", "J34"):   # a blank form shows blanks, not 0.00 and 差
+        assert 't="str"' in cell_of(xml, ref) and "<v></v>" in cell_of(xml, ref), ref
     assert 'fitToHeight="1"' in xml                     # 20 rows print on one page
 
 
@@ -142,22 +148,24 @@ def test_user_text_is_never_a_formula_even_in_a_combined_layout(tmp_path):
     ws = openpyxl.load_workbook(out).active
     assert ws["E11"].value == "=HYPERLINK(\"x\")" and ws["E11"].data_type == "s"
     assert ws["E10"].value == "≥100件" and ws["C10"].data_type == "s"
-    assert ws["M10"].value == "≥" and ws["N10"].value == 100          # hidden helpers: operator, target number
-    assert ws.column_dimensions["M"].hidden and (ws.column_dimensions["M"].min, ws.column_dimensions["M"].max) == (13, 14)
+    # hidden helpers: formulas reading operator and number out of the printed 指标值, and the actual
+    assert [ws[f"{c}10"].data_type for c in "MNO"] == ["f"] * 3 and "E10" in ws["M10"].value and "E10" in ws["N10"].value
+    assert ws.column_dimensions["M"].hidden and (ws.column_dimensions["M"].min, ws.column_dimensions["M"].max) == (13, 15)
     assert ws["H10"].data_type == "f" and "N10" in ws["H10"].value and "M10" in ws["H10"].value
 
 
-def test_audit_finds_a_combined_target_edited_without_its_helper(tmp_path):
+def test_audit_finds_a_helper_typed_over(tmp_path):
+    """The hidden helpers are formulas over the printed cells (a retyped 指标值 cannot leave
+    them behind); a value typed over one is a hand edit like any other."""
     mp = combined_template(tmp_path)
     out = tmp_path / "c.xlsx"
     pol = load_policy("liaoning")
     fill_sheet(score_sheet(read_sheet_file(SAMPLES / "liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml"), pol), out, mp, policy=pol)
     assert audit_sheet(out, pol, mp).findings == []
-    # the unit retypes 指标值 of the 2nd indicator (≥40 篇 → ≥30 篇); the hidden N11 still says 40
-    rewrite(out, lambda x: re.sub(r'(<c r="E11"[^>]*><is><t>)[^<]*(</t>)', r"\g<1>≥30篇\2", x))
+    rewrite(out, lambda x: re.sub(r'(<c r="N11")><f>.*?</f>(<v>[^<]*</v></c>)', r"\1>\2", x))
     found = [f for f in audit_sheet(out, pol, mp).findings if f.discrepancy.field.startswith("cell:")]
-    assert [(f.cell, f.discrepancy.label, f.discrepancy.reported, f.discrepancy.computed) for f in found] == [
-        ("N11", "第2个指标「法律建议稿及说明数量」隐藏辅助列的指标值数字与 E11「≥30篇」不一致", "40", "30")]
+    assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
+        ("N11", "第2个指标「法律建议稿及说明数量」隐藏辅助列（指标值数字）（公式被改成了数值）", "40")]
 
 
 def test_a_layout_without_weight_column_gets_the_weight_as_a_constant(tmp_path):
@@ -173,7 +181,7 @@ def test_a_layout_without_weight_column_gets_the_weight_as_a_constant(tmp_path):
     fill_sheet(result, out, xlsx, policy=pol)
     xml = html.unescape(sheet_xml(out))
     w = format(result.indicators[0].weight.normalize(), "f")
-    assert f'<f>IF(H10="","",ROUND({w}*H10+0.000000001,2))</f>' in cell_of(xml, "J10")
+    assert f'<f>IF(ISNUMBER(H10),ROUND({w}*H10+0.000000001,2),"")</f>' in cell_of(xml, "J10")
     assert audit_sheet(out, pol, xlsx).findings == []
 
 
@@ -199,7 +207,7 @@ def test_audit_finds_a_value_typed_over_a_formula(tmp_path):
     assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
         ("J12", "第3个指标「资金使用合规率」得分（公式被改成了数值）", "12.5")]
     assert found[0].line() == (f"{out} J12 第3个指标「资金使用合规率」得分（公式被改成了数值）: 原表 12.5，"
-                               '应为 公式 =IF(OR(H12="",I12=""),"",ROUND(I12*H12+0.000000001,2))')
+                               '应为 公式 =IF(AND(ISNUMBER(H12),ISNUMBER(I12)),ROUND(I12*H12+0.000000001,2),"")')
 
 
 def test_audit_finds_a_changed_formula(tmp_path):
@@ -208,7 +216,7 @@ def test_audit_finds_a_changed_formula(tmp_path):
     found = audit_sheet(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
         ("J19", "总分（公式与 perfscore 写入的不同）", "=98.32")]
-    assert found[0].line().startswith(f"{out} J19 总分（公式与 perfscore 写入的不同）: 原表 =98.32，应为 =ROUND(MIN(100,")
+    assert found[0].line().startswith(f"{out} J19 总分（公式与 perfscore 写入的不同）: 原表 =98.32，应为 =IF(SUMPRODUCT(")
 
 
 def test_audit_finds_a_formula_without_cached_value(tmp_path):
@@ -221,8 +229,16 @@ def test_audit_finds_a_formula_without_cached_value(tmp_path):
 
 
 def test_audit_finds_a_formula_where_the_unit_types_a_value(tmp_path):
-    out = filled(tmp_path)
-    rewrite(out, lambda x: re.sub(r'(<c r="H15" s="\d+")><v>1</v>', r"\1><f>1</f><v>1</v>", x))
+    """A grade B row's 完成程度 is the unit's number (the formula would only ask for it)."""
+    import yaml
+
+    data = yaml.safe_load((SAMPLES / "liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml").read_text("utf-8"))
+    data["indicators"][5].update(actual="部分达成预期指标并具有一定效果", completion="70%")
+    pol = load_policy("liaoning")
+    out = tmp_path / "b.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), pol), out, policy=pol)
+    assert "<v>0.7</v>" in cell_of(sheet_xml(out), "H15") and audit_sheet(out, pol).findings == []
+    rewrite(out, lambda x: re.sub(r'(<c r="H15" s="\d+")><v>0.7</v>', r"\1><f>0.7</f><v>0.7</v>", x))
     found = audit_sheet(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.label) for f in found] == [
         ("H15", "第6个指标「规范执行项目政策」完成程度（应为填写的数值，原表为公式）")]
@@ -421,7 +437,8 @@ def recalculated(tmp_path_factory):
         elif quantitative:
             i = rng.choice(quantitative)
             new = D(rng.choice([0, rng.randint(2, 300)]))
-            ws[f"G{10 + i}"] = int(new)
+            # a percent cell holds the fraction (Excel stores a typed 150% as 1.5)
+            ws[f"G{10 + i}"] = float(new / 100) if result.indicators[i].unit == "%" else int(new)  # float-ok: a cell value
             mapping = {**mapping, "indicators": [dict(x) for x in mapping["indicators"]]}
             unit = result.indicators[i].unit
             mapping["indicators"][i]["actual"] = f"{new}{unit}"
@@ -447,7 +464,7 @@ def recalculated(tmp_path_factory):
             i = next(n for n, ind in enumerate(result.indicators) if ind.kind == "quantitative")
             ind = result.indicators[i]
             half = (ind.actual / 2).quantize(D("0.01"))
-            ws[f"G{10 + i}"] = float(half)  # float-ok: what a program writes into a cell
+            ws[f"G{10 + i}"] = float(half / 100 if ind.unit == "%" else half)  # float-ok: what a program writes into a cell
             rows = list(sheet.indicators)
             rows[i] = rows[i].model_copy(update={"actual": f"{half}{ind.unit}"})
             sheet = sheet.model_copy(update={"indicators": rows})
@@ -639,5 +656,5 @@ def test_init_takes_the_policy(tmp_path):
     result = CliRunner().invoke(main, ["init", "-o", str(out), "--kind", "department", "--policy", "liaoning"])
     assert result.exit_code == 0, result.output
     xml = html.unescape(sheet_xml(out))
-    assert 'IF(H6="","",IF(N(H6)=0,0,ROUND(I6/H6+0.000000001,2)))' in cell_of(xml, "J6")   # whole percents
+    assert 'IF(H6="","",IF(AND(ISNUMBER(I6),ISNUMBER(H6)),IF(H6=0,0,ROUND(I6/H6+0.000000001,2)),""))' in cell_of(xml, "J6")   # whole percents
     assert "SUM(L6:L9)" in cell_of(xml, "J34")

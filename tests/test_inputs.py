@@ -6,10 +6,8 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from click.testing import CliRunner
 
 from perfscore import api
-from perfscore.cli import main
 from perfscore.inputs import discover, iter_inputs, read_inputs
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
@@ -22,15 +20,8 @@ def project_files(folder):
     """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+from conftest import FLAT, GOUMAI, SAMPLES, run
 D = Decimal
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def filled(tmp_path, name="sheet.xlsx"):
@@ -138,8 +129,10 @@ def test_run_batch_reports_its_own_count(tmp_path):
     calls = []
     outcome = api.run_batch([SAMPLES], tmp_path / "out", load_policy("liaoning"), jobs=1,
                             progress=lambda done, total: calls.append((done, total)))
-    assert len(outcome.results) == 16
-    assert calls[0] == (0, 16) and calls[-1] == (16, 16) and len(calls) == 17
+    projects = [p for p in SAMPLES.rglob("*.yaml") if p.name != "perfscore.yaml"]
+    files = len(projects) + len(list((SAMPLES / "targets").glob("*.xlsx")))  # 绩效目标表: counted, not scored
+    assert len(outcome.results) == len(projects) == 16
+    assert calls[0] == (0, files) and calls[-1] == (files, files) and len(calls) == files + 1
 
 
 def test_problem_sheet_has_a_column_for_each_place(tmp_path):

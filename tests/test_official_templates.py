@@ -12,21 +12,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from perfscore.cli import main
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 from perfscore.sheets.fill import TEMPLATE_NAMES, fill_sheet, template_for, template_kind
 from perfscore.sheets.importing import import_sheet
 
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "templates"
-SAMPLES = ROOT / "samples"
+from conftest import SAMPLES, TEMPLATES, ZHENGTI, run
 LIAONING = sorted(p for p in (SAMPLES / "liaoning_chaoyang_2024").glob("*.yaml") if p.stem not in ("zhengti", "perfscore"))
 HUBEI = sorted(p for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml") if p.stem != "perfscore")
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
 OFFICIAL = ["national", "national_department", "liaoning", "hubei", "shanxi"]
 # worksheet name and the labels each layout prints (a label-driven reader finds them)
 LABELS = {
@@ -52,10 +47,6 @@ LABELS = {
 }
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
 # --------------------------------------------------------------------------- generation
 
 
@@ -64,14 +55,20 @@ def test_build_templates_reproduces_every_shipped_template(tmp_path):
     exactly what the script makes)."""
     subprocess.run([sys.executable, str(TEMPLATES / "build_templates.py"), str(tmp_path)], check=True,
                    capture_output=True)
-    built = sorted(p.name for p in tmp_path.glob("*.xlsx"))
-    assert built == sorted(TEMPLATE_NAMES.values())
+    built = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xlsx"))
+    shipped = {_shipped_name(path): path for path in TEMPLATE_NAMES.values()}  # a province's: provinces/<name>/…
+    assert built == sorted(shipped)
     same_openpyxl = openpyxl.__version__ == _built_with()
     for name in built:
         if same_openpyxl:
-            assert (tmp_path / name).read_bytes() == (TEMPLATES / name).read_bytes(), name
+            assert (tmp_path / name).read_bytes() == shipped[name].read_bytes(), name
         else:  # another openpyxl writes other bytes: the same cells, merges, styles and page setup
-            assert _content(tmp_path / name) == _content(TEMPLATES / name), name
+            assert _content(tmp_path / name) == _content(shipped[name]), name
+
+
+def _shipped_name(path: Path) -> str:
+    parts = path.parts
+    return "/".join(parts[parts.index("provinces"):]) if "provinces" in parts else path.name
 
 
 def _built_with() -> str:

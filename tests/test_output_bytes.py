@@ -19,7 +19,7 @@ def project_files(folder):
     """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 GOLDEN = Path(__file__).resolve().parent / "golden" / "output_sha256.json"
 
 

@@ -33,7 +33,7 @@ def test_override_merges_mappings_key_by_key(tmp_path):
     policy = load_policy(path)
     assert policy.shares == {"产出指标": D(50), "效益指标": D(30), "满意度指标": D(10)}
     assert policy.grade_bands == {"优": D(90), "良": D(75), "中": D(60)}
-    assert policy.execution_weight == D(20) and policy.name == str(path)  # shown by its path, not its preset
+    assert policy.execution_weight == D(20) and policy.name == path.name  # by its path (outside the current folder: its name), not its preset
 
 
 def test_json_policy_without_preset_starts_from_default(tmp_path):

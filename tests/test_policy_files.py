@@ -4,26 +4,18 @@ several policies apart."""
 
 import json
 import os
+import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
 from perfscore import api
-from perfscore.cli import main
 from perfscore.inputs import discover, read_inputs
 from perfscore.policy import load_policy
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from conftest import CHAOYANG, QIAOKOU, ROOT, SAMPLES, run
 
 
 def total(result) -> str:
@@ -43,9 +35,9 @@ def test_folder_policy_applies_without_policy_option():
     assert total(run("score", CHAOYANG / "zhengti.yaml", "--format", "json", "--policy", "default")) == 94.28
     # hubei: execution 20 points, shares 40/30/10 — the default would give another split
     inputs, failures = read_inputs([QIAOKOU, CHAOYANG])
-    # each shown by where it came from (the folder named, then the file below it), not by its preset
-    assert not failures and {i.policy.name for i in inputs if i.path.parent == QIAOKOU} == {str(QIAOKOU / "perfscore.yaml")}
-    assert {i.policy.name for i in inputs if i.path.parent == CHAOYANG} == {str(CHAOYANG / "perfscore.yaml")}
+    # a perfscore.yaml that only names a preset (preset: hubei) is that preset
+    assert not failures and {i.policy.name for i in inputs if i.path.parent == QIAOKOU} == {"hubei"}
+    assert {i.policy.name for i in inputs if i.path.parent == CHAOYANG} == {"liaoning"}
 
 
 def test_perfscore_yaml_is_never_an_input():
@@ -74,7 +66,7 @@ def test_file_policy_path_is_relative_to_the_file(tree):
     assert total(run("score", zhengti, "--format", "json")) == 94.28  # no folder policy: default
     zhengti.write_text(zhengti.read_text("utf-8") + "policy: ../rules/whole.yaml\n", "utf-8")
     result = run("score", zhengti)
-    shown = tree / "rules" / "whole.yaml"  # the file named alone, outside the current folder: shown from its folder
+    shown = os.path.join("..", "rules", "whole.yaml")  # the file named alone, outside the current folder: from its folder
     assert result.exit_code == 0 and f"评分规则: {shown} " in result.output and "总分 94.30" in result.output
 
 
@@ -132,8 +124,7 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     problems = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["问题"].iter_rows(values_only=True))
     assert not [r for r in problems if r[0] == "不一致"]
     # one 说明 paragraph per province, each in its own style
-    assert "## 一、朝阳市司法局（评分规则 samples/liaoning\\_chaoyang\\_2024/perfscore.yaml）" in report
-    assert "## 二、硚口区司法局（评分规则 samples/hubei\\_qiaokou\\_2024/perfscore.yaml）" in report
+    assert "## 一、朝阳市司法局（辽宁省评分规则）" in report and "## 二、硚口区司法局（湖北省评分规则）" in report
     assert report.count("根据预算绩效管理要求") == 2
     assert "涉及资金45.12万元" in report and "自评平均分为99.58分" in report
     assert "组织对1个单位开展整体绩效自评，涉及资金1382.16万元，自评平均分为94.3分。" in report
@@ -145,8 +136,7 @@ def test_batch_without_policy_keeps_provinces_apart(tmp_path):
     rows = list(openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["项目"].iter_rows(values_only=True))
     header = list(rows[0])
     policies = {r[header.index("项目名称")]: r[header.index("评分规则")] for r in rows[1:]}
-    assert policies["政府购买法律服务"] == "samples/liaoning_chaoyang_2024/perfscore.yaml"
-    assert policies["“八五”普法经费"] == "samples/hubei_qiaokou_2024/perfscore.yaml"
+    assert policies["政府购买法律服务"] == "辽宁省" and policies["“八五”普法经费"] == "湖北省"  # the presets' display names
 
 
 def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
@@ -156,7 +146,7 @@ def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
     zhengti.write_text(zhengti.read_text("utf-8") + "policy: rules.yaml\n", "utf-8")
     inputs, failures = read_inputs([tree])
     assert not failures and len(inputs) == 16 and not [i for i in inputs if i.path == rules]
-    assert next(i for i in inputs if i.path == zhengti).policy.name == str(rules)
+    assert next(i for i in inputs if i.path == zhengti).policy.name == os.path.join("samples", "liaoning_chaoyang_2024", "rules.yaml")
     # a typo'd policy file is still a problem, not silently skipped: it has no preset key
     (tree / "liaoning_chaoyang_2024" / "typo.yaml").write_text("execution_weight: 20\n", "utf-8")
     assert [f.source for f in read_inputs([tree])[1]] == [str(tree / "liaoning_chaoyang_2024" / "typo.yaml")]
@@ -177,3 +167,28 @@ def test_flat_workbook_carries_fund_sources_and_policy(tmp_path):
     run("batch", tmp_path / "flat.xlsx", "-o", tmp_path / "out", "-q")
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "涉及资金45.12万元（其中：一般公共预算资金45.12万元，政府性基金预算资金0万元，国有资本经营预算资金0万元）" in report
+
+
+@pytest.mark.parametrize("escape", [
+    "cycler.__init__.__globals__.os.system('touch {marker}')",
+    "lipsum.__globals__['os'].system('touch {marker}')",
+    "''.__class__.__mro__[1].__subclasses__()",
+    "self._TemplateReference__context.cycler.__init__.__globals__.os.system('touch {marker}')",
+])
+def test_a_report_style_from_a_units_folder_runs_no_code(tmp_path, escape):
+    """Issue 19: a perfscore.yaml naming a report style beside it, the style reaching for
+    os.system through the classic jinja2 escapes: a plain batch runs nothing (jinja2's
+    immutable sandbox), the project is one Chinese failure line, no traceback."""
+    unit = tmp_path / "unitA"
+    unit.mkdir()
+    shutil.copy(SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml", unit)
+    marker = tmp_path / "PWNED"
+    style = (ROOT / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text(encoding="utf-8")
+    head = re.search(r"{% macro project\([^)]*\) %}", style).group(0)
+    (unit / "evil.j2").write_text(style.replace(head, head + "{{ " + escape.format(marker=marker) + " }}", 1),
+                                  encoding="utf-8")
+    (unit / "perfscore.yaml").write_text("preset: liaoning\nreport_style: evil.j2\n", encoding="utf-8")
+    result = run("batch", unit, "-o", tmp_path / "out", "-q")
+    assert not marker.exists()
+    assert result.exit_code == 1 and "Traceback" not in result.output + result.stderr
+    assert [line for line in result.stderr.splitlines() if "zhengfu_goumai_falv_fuwu.yaml" in line]

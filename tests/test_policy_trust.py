@@ -20,7 +20,8 @@ from perfscore.errors import InputError
 from perfscore.inputs import read_inputs
 from perfscore.policy import FOLDER_POLICY_NAMES, PolicyLookup, load_policy
 
-STYLE = Path(__file__).resolve().parent.parent / "templates" / "report_style.liaoning.j2"
+STYLE = Path(__file__).resolve().parent.parent / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2"
+GENERIC = "财预〔2020〕10号通用规则"  # the default preset as outputs show it
 
 # a 50-point project: execution 50% of 10 points (5), one indicator half achieved (45 of 90)
 PROJECT = """kind: project
@@ -56,7 +57,7 @@ def project(folder: Path, name: str = "测试项目", unit: str = "测试单位"
 
 def summary_rows(out: Path, sheet: str = "项目") -> list[dict]:
     rows = list(openpyxl.load_workbook(out / "summary.xlsx")[sheet].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    return [dict(zip(rows[0], r)) for r in rows[1:] if r[0] != "合计"]  # the 项目 sheet ends in its total row
 
 
 # -- no code from data -----------------------------------------------------------------------
@@ -106,7 +107,7 @@ def test_a_style_runs_no_code_in_a_plain_batch(escape, tmp_path, monkeypatch):
     assert not marker.exists()
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output + result.stderr
-    outputs = "".join(p.read_text("utf-8") for p in (tmp_path / "out").glob("report.*"))
+    outputs = "".join((tmp_path / "out" / name).read_text("utf-8") for name in ("report.md", "report.html"))
     assert not any(leak in outputs + result.output + result.stderr for leak in LEAKS) and "LEAK" not in outputs
     # the project under that style is a failure with one line naming the style, not scored text
     errors = [r["问题"] for r in summary_rows(tmp_path / "out", "问题") if r["类别"] == "错误"]
@@ -193,7 +194,7 @@ def test_a_policy_above_the_folder_named_does_not_count(tmp_path, monkeypatch):
     result = run("batch", "in/unitA", "-o", "out")
     assert result.exit_code == 0, result.stderr
     (row,) = summary_rows(tmp_path / "out")
-    assert (row["总分"], row["等级"], row["评分规则"]) == (50, "差", "default")
+    assert (row["总分"], row["等级"], row["评分规则"]) == (50, "差", GENERIC)
     # named one level up, the same file counts: it lies in the folder named
     result = run("batch", ".", "-o", "out")
     (row,) = summary_rows(tmp_path / "out")
@@ -216,7 +217,7 @@ def test_a_single_file_looks_up_to_the_current_folder_or_its_own(tmp_path, monke
     assert result.grade == "差"
     (tmp_path / "a" / "b" / "perfscore.yaml").write_text(HIGH, "utf-8")
     (result,), _ = api.score_files([path])
-    assert result.grade == "优" and result.policy == str(tmp_path / "a" / "b" / "perfscore.yaml")
+    assert result.grade == "优" and result.policy == "perfscore.yaml"  # from the file's own folder, never its full path
 
 
 def test_a_policy_is_never_shown_by_a_name_it_gives_itself(tmp_path, monkeypatch):
@@ -255,7 +256,7 @@ def test_identical_projects_never_differ_under_policies_shown_alike(tmp_path, mo
     assert shown == {
         "甲单位": (os.path.join("in", "unitA", "perfscore.yaml"), "优"),
         "乙单位": (os.path.join("in", "unitB", "default.yaml"), "中"),
-        "丙单位": ("default", "差"),
+        "丙单位": (GENERIC, "差"),
     }
     by_policy: dict[str, set] = {}
     for policy, grade in shown.values():
@@ -273,11 +274,21 @@ def test_one_policy_is_shown_in_the_report_and_no_mix_is_listed(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     project(tmp_path / "unitA", name="甲")
     project(tmp_path / "unitA", name="乙")
-    (tmp_path / "unitA" / "perfscore.yaml").write_text("preset: hubei\n", "utf-8")
-    result = run("batch", "unitA", "-o", "out")
+    (tmp_path / "unitA" / "perfscore.yaml").write_text("preset: hubei\n", "utf-8")  # only a preset: that preset
+    result = run("batch", ".", "-o", "out")
     assert result.exit_code == 0, result.stderr
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
-    assert "评分规则：unitA/perfscore.yaml\n" in report and "评分规则不一致" not in report
+    assert "评分规则：湖北省\n" in report and "评分规则不一致" not in report
+    import docx
+
+    paragraphs = [p.text for p in docx.Document(str(tmp_path / "out" / "report.docx")).paragraphs]
+    assert "评分规则：湖北省" in paragraphs
+    assert {r["评分规则"] for r in summary_rows(tmp_path / "out")} == {"湖北省"}
+    # a setting of its own: the file, by its path from the folder named
+    (tmp_path / "unitA" / "perfscore.yaml").write_text("preset: hubei\nscore_decimals: 2\n", "utf-8")
+    result = run("batch", ".", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert "评分规则：unitA/perfscore.yaml\n" in (tmp_path / "out" / "report.md").read_text("utf-8")
     assert {r["评分规则"] for r in summary_rows(tmp_path / "out")} == {os.path.join("unitA", "perfscore.yaml")}
 
 
@@ -296,29 +307,27 @@ def test_the_lookup_looks_at_each_folder_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os.path, "isfile", counting)
     inputs, failures = read_inputs([tmp_path / "in"])
-    assert not failures and len(inputs) == 41 and {i.policy.name for i in inputs} == {str(tmp_path / "in" / "perfscore.yaml")}
+    assert not failures and len(inputs) == 41 and {i.policy.name for i in inputs} == {os.path.join("in", "perfscore.yaml")}  # outside the current folder: from its own name
     # in/deep/er, in/deep and in/other (three names each), in (found at the first): each
     # looked at once for 41 files, not once per file
     assert len(seen) == 3 * 3 + 1 and len(set(seen)) == 4
 
 
-def test_serve_options_no_disk_lookup_and_confined_files(tmp_path):
-    """What ``serve`` needs (SCORING.md §10): no perfscore.yaml from the disk, a project's
-    policy file only from the upload folder, and labels without the server's paths."""
-    upload = tmp_path / "upload"
-    path = project(upload, extra="policy: ../outside.yaml\n")
-    (tmp_path / "outside.yaml").write_text(HIGH, "utf-8")
-    (upload / "perfscore.yaml").write_text(HIGH, "utf-8")
-    lookup = PolicyLookup([upload], folders=False, confined=True, relative=True)
-    assert lookup.folder_policy(path) is None
-    with pytest.raises(InputError, match="不在所交文件之内") as caught:
-        lookup.named("../outside.yaml", path)
-    assert str(tmp_path) not in str(caught.value)
-    (upload / "rules.yaml").write_text(HIGH, "utf-8")
-    assert lookup.named("rules.yaml", path).name == "rules.yaml"
-    with pytest.raises(InputError, match="相对于 .") as caught:
-        lookup.named("none.yaml", path)
-    assert str(tmp_path) not in str(caught.value)
-    assert PolicyLookup([upload], named_files=False).named("hubei", path).name == "hubei"
-    with pytest.raises(InputError, match="只能选用预设"):
-        PolicyLookup([upload], named_files=False).named("rules.yaml", path)
+def test_two_folders_named_show_their_files_apart(tmp_path, monkeypatch):
+    """Two folders named in one batch, each with a perfscore.yaml of its own: each shown by
+    its path from the folder holding both, never alike, never as a full path."""
+    monkeypatch.chdir(tmp_path)
+    for side, low in (("east", 40), ("west", 45)):
+        project(tmp_path / "in" / side / "unit", unit=f"{side}单位")
+        (tmp_path / "in" / side / "unit" / "perfscore.yaml").write_text(
+            f"preset: default\ngrade_bands: {{优: 90, 良: 80, 中: {low}}}\n", "utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # both named in full, from outside them
+    result = run("batch", tmp_path / "in" / "east", tmp_path / "in" / "west", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    shown = {r["实施单位"]: r["评分规则"] for r in summary_rows(tmp_path / "out")}
+    assert shown == {"east单位": os.path.join("east", "unit", "perfscore.yaml"),
+                     "west单位": os.path.join("west", "unit", "perfscore.yaml")}
+    report = (tmp_path / "out" / "report.md").read_text("utf-8")
+    assert "评分规则不一致（2种评分规则）" in report
+    assert f"评分规则：{os.path.join('east', 'unit', 'perfscore.yaml')}、{os.path.join('west', 'unit', 'perfscore.yaml')}" in report

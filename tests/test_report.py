@@ -17,7 +17,7 @@ from perfscore.policy import load_policy
 from perfscore.projectfile import read_mapping, read_sheet_file, sheet_from_mapping
 from perfscore.report.documents import render_report
 from perfscore.report.figures import summary_figures
-from perfscore.report.narrative import department_review, project_review
+from perfscore.report.narrative import department_review, project_review, review_facts
 from perfscore.report.workbook import write_summary
 from perfscore.writing import atomic_write_bytes
 from perfscore.scoring import score_sheet
@@ -30,9 +30,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
+from conftest import CHAOYANG, QIAOKOU
 SHEETS = ["项目", "指标", "问题", "汇总"]
 
 
@@ -146,7 +144,7 @@ def test_year_is_omitted_when_sheets_disagree(chaoyang):
 def test_several_policies_make_one_group_each(chaoyang):
     hubei = scored(QIAOKOU, "hubei")
     text = render_report(chaoyang + hubei, [], "md")
-    assert "## 一、朝阳市司法局（评分规则 liaoning）\n" in text and "## 二、硚口区司法局（评分规则 hubei）\n" in text
+    assert "## 一、朝阳市司法局（辽宁省评分规则）\n" in text and "## 二、硚口区司法局（湖北省评分规则）\n" in text
     assert text.count("绩效自评工作开展情况") == 2
     assert overview(text, 0) == SEED_000_PARAGRAPH
     assert overview(text, 1) == (
@@ -165,7 +163,11 @@ def test_review_of_zhengfu_goumai(chaoyang):
         "政府购买法律服务项目自评综述：**根据年初设定的绩效目标，项目自评得分98.32分。"
         "项目全年预算数为26.6万元，全年执行数为22.12万元，完成预算的83.16%。项目绩效目标完成情况：一是积极推动"
     ) in text
-    assert "发现的主要问题及原因：预算执行率未达到100%（83.16%）。下一步改进措施：无。" in text
+    # a listed problem without a remedy on the sheet: no 「下一步改进措施：无」; the 问题清单 says it is missing
+    assert "发现的主要问题及原因：预算执行率未达到100%（83.16%）。**" in text or \
+        "发现的主要问题及原因：预算执行率未达到100%（83.16%）。\n" in text
+    assert "83.16%）。下一步改进措施" not in text
+    assert "列出了存在的问题，但缺少改进措施（remedy）：自评综述中未写「下一步改进措施」" in text
     # 决策咨询建议数量: "= 4 条" met by 5 条 needs a cause the sheet does not give: the 问题清单 says so, the review does not
     assert "未填写" not in text and "决策咨询建议数量" not in public(text)
     assert "第1个指标「决策咨询建议数量」: 需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）" in text
@@ -191,12 +193,12 @@ def test_review_lists_indicators_not_fully_achieved():
 
 
 def test_completion_rounding_to_100_is_not_met():
-    # 19999 of ≥ 20000 is 99.995%: 完成程度 prints 100.00 on the sheet, but the target is not met
+    # 19999 of ≥ 20000 is 99.995%: short of the target, 完成程度 is 99.99 wherever it is printed
     data = read_mapping(CHAOYANG / "fazhi_jianshe.yaml")
     data.pop("achieved")
     data["indicators"][1].update(target=">= 20000 次", actual="19999 次")
     result = score_sheet(sheet_from_mapping(data, "t.yaml"), load_policy("liaoning"))
-    assert result.indicators[1].completion_pct == D("100.00") and result.indicators[1].completion < 1
+    assert result.indicators[1].completion_pct == D("99.99") and result.indicators[1].completion < 1
     text = render_report([result], [], "md")
     assert "项目绩效目标完成情况：各项绩效指标均已完成" not in text and "完成值超过指标值" not in text
     assert "项目绩效目标完成情况：除组织培训次数外，各项绩效指标均已完成。" in text
@@ -230,7 +232,7 @@ def test_hubei_style_reads_like_seed_004():
 
 
 def test_a_province_copies_a_style(tmp_path):
-    style = (Path(__file__).resolve().parent.parent / "templates" / "report_style.liaoning.j2").read_text("utf-8")
+    style = (Path(__file__).resolve().parent.parent / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
     (tmp_path / "styles").mkdir()
     (tmp_path / "styles" / "mine.j2").write_text(style.replace("发现的主要问题及原因", "存在问题"), "utf-8")
     (tmp_path / "rules.yaml").write_text("preset: liaoning\nreport_style: styles/mine.j2\n", "utf-8")
@@ -324,12 +326,34 @@ def test_summary_opens_with_four_sheets(summary):
     assert values["总分"].number_format == "0.00"
     assert values["执行率(%)"].value == pytest.approx(83.16)
     assert values["类型"].value == "项目" and values["等级"].value == "优" and values["年度"].value == 2024
-    assert header[5:8] == ["年初预算数", "全年预算数", "全年执行数"] and values["评分规则"].value == "liaoning"
+    assert header[5:8] == ["年初预算数（万元）", "全年预算数（万元）", "全年执行数（万元）"]
+    assert values["评分规则"].value == "辽宁省"  # the preset by its display name
     adjusted = next(r for r in projects.iter_rows(min_row=2) if r[2].value == "“八五”普法经费")
     assert [c.value for c in adjusted[5:8]] == [pytest.approx(15.85), pytest.approx(7.99), pytest.approx(7.99)]
-    assert values["提示数"].value == 2
+    assert values["提示数"].value == 3  # two warnings, and the remedy the listed problem lacks
     assert any(r[3].value == "整体" for r in projects.iter_rows(min_row=2))
     assert book["项目"].column_dimensions["C"].width >= 2 * len("社区（村）法律顾问工作经费")
+
+
+def test_summary_prints_readably(summary):
+    """Issue 23: borders on every written cell, 合计 rows (bold) under the 项目 table with the
+    汇总 sheet's figures, the long 说明 wrapped in its column and its row as high as its lines."""
+    book = openpyxl.load_workbook(summary[0])
+    projects, overview = book["项目"], book["汇总"]
+    assert all(c.border.left.style == "thin" for row in projects.iter_rows(max_row=3) for c in row if c.value is not None)
+    totals = [r for r in projects.iter_rows() if r[0].value == "合计"]
+    def over_groups(label):  # the 汇总 sheet holds one block of figures per group (policy)
+        return sum(Decimal(str(r[1].value)) for r in overview.iter_rows() if r[0].value == label)
+
+    rows = [r for r in projects.iter_rows(min_row=2) if r[0].value != "合计" and r[3].value == "项目"]
+    assert len(rows) == over_groups("项目自评个数") == 17
+    assert totals[0][2].value == "项目 17 个" and totals[0][0].font.b
+    assert Decimal(str(totals[0][7].value)) == over_groups("全年执行数（万元）") == sum(Decimal(str(r[7].value)) for r in rows)
+    assert totals[1][2].value == f"整体 {over_groups('整体绩效自评个数')} 个"
+    assert projects.auto_filter.ref.endswith(str(totals[0][0].row - 1))  # the filter leaves the 合计 rows out
+    note = next(r for r in overview.iter_rows() if r[0].value == "说明")[1]
+    assert note.alignment.wrap_text and len(note.value) > 200
+    assert overview.row_dimensions[note.row].height >= 15 * (len(note.value) * 2 // 60)
 
 
 def test_summary_keeps_formula_like_names_as_text(summary):
@@ -346,11 +370,12 @@ def test_summary_problem_and_overview_sheets(summary, results):
     book = openpyxl.load_workbook(summary[0])
     kinds = [r[0].value for r in book["问题"].iter_rows(min_row=2)]
     assert kinds[0] == "错误" and kinds.count("提示") == sum(
-        len(r.warnings) + (r.kind == "department" and r.department_budget is None) for r in summary[1])
+        len(r.warnings) + len(review_facts(r)[1]) + (r.kind == "department" and r.department_budget is None)
+        for r in summary[1])
     # two policies (liaoning, default): one block each, with its own 说明 paragraph
     rows = list(book["汇总"].iter_rows(values_only=True))
-    titles = [i for i, r in enumerate(rows) if r[0] and "（评分规则" in str(r[0])]
-    assert [rows[i][0] for i in titles] == ["朝阳市司法局（评分规则 liaoning）", "硚口区司法局（评分规则 default）"]
+    titles = [i for i, r in enumerate(rows) if r[0] and str(r[0]).endswith("评分规则）")]
+    assert [rows[i][0] for i in titles] == ["朝阳市司法局（辽宁省评分规则）", "硚口区司法局（通用评分规则）"]
     first = {r[0]: r[1] for r in rows[titles[0]:titles[1]] if r[0]}
     second = {r[0]: r[1] for r in rows[titles[1]:] if r[0]}
     liaoning = [r for r in summary[1] if r.policy == "liaoning"]

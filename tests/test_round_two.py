@@ -11,9 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from perfscore.cli import main
 from perfscore.errors import InputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import load_mapping, read_mapping, sheet_from_mapping
@@ -56,8 +54,7 @@ def problem(target, actual, **extra) -> str:
     return message
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from conftest import run
 
 
 def assert_one_chinese_line(result, path) -> str:

@@ -16,9 +16,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"
-QIAOKOU = SAMPLES / "hubei_qiaokou_2024"
+from conftest import CHAOYANG, QIAOKOU
 
 
 def project(indicators, budget=None, **extra):

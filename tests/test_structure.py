@@ -9,7 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 SRC = ROOT / "src"
 PACKAGE = SRC / "perfscore"
 MAX_LINES = 700
@@ -93,6 +93,18 @@ def test_no_import_circle():
             walk(name)
 
 
+def test_the_web_enters_the_library_through_api_only():
+    """One front door (issue 20): the web package imports perfscore.api and nothing else of
+    the library (its own modules and the package's version aside)."""
+    mods = modules()
+    known = set(mods)
+    for name, path in mods.items():
+        if name.startswith("perfscore.web"):
+            library = {m for m in imports_of(name, path, known) if not m.startswith("perfscore.web")} - {"perfscore"}
+            assert library <= {"perfscore.api"}, (name, library)
+    assert "perfscore.api" in imports_of("perfscore.web.engine", mods["perfscore.web.engine"], known)
+
+
 def test_no_module_is_over_the_size_limit():
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
@@ -102,7 +114,6 @@ def test_every_package_is_installed():
     packages = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(SRC).parts) for p in PACKAGE.rglob("__init__.py")}
     assert on_disk <= packages
-
 
 
 def _loaded_after(module: str, names: list[str]) -> set[str]:

@@ -1,13 +1,12 @@
 """The terminal table fits the terminal's width; output that is not a terminal stays plain."""
 
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from perfscore.cli import main
 from perfscore.output import format_text, terminal_width
-from perfscore.policy import folder_policy, load_policy
+from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file, sheet_from_mapping
 from perfscore.scoring import score_sheet
 from perfscore.textwidth import display_width
@@ -28,7 +27,7 @@ indicators:
      actual: 全部或基本达成预期指标, weight: 30}}
   - {{level1: 满意度指标, level2: 服务对象满意度指标, name: 服务对象满意度, target: "≥ 90%", actual: "95%", weight: 10}}
 """
-ZHENGTI = Path(__file__).resolve().parent.parent / "samples" / "liaoning_chaoyang_2024" / "zhengti.yaml"
+from conftest import ZHENGTI
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +81,7 @@ def test_plain_when_not_a_terminal(long_result, monkeypatch):
     plain = format_text(long_result)
     assert "…" in plain and widest(plain) > 120  # as before: one line per row, cut at the column limit
     result = CliRunner().invoke(main, ["score", str(ZHENGTI)])  # CliRunner's output is no terminal
-    policy = folder_policy(ZHENGTI)  # its folder's perfscore.yaml (preset liaoning), shown by its path
-    assert policy.rate_decimals == load_policy("liaoning").rate_decimals and policy.name.endswith("perfscore.yaml")
-    expected = format_text(score_sheet(read_sheet_file(ZHENGTI), policy, str(ZHENGTI)))
+    expected = format_text(score_sheet(read_sheet_file(ZHENGTI), load_policy("liaoning"), str(ZHENGTI)))
     assert result.exit_code == 0 and result.output.rstrip("\n") == expected
 
 

@@ -25,22 +25,8 @@ from perfscore.sheets.fill import fill_sheet  # noqa: E402
 from perfscore.web.app import create_app  # noqa: E402
 from perfscore.web.uploads import safe_relative  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-GOUMAI = SAMPLES / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
-ZHENGTI = SAMPLES / "liaoning_chaoyang_2024" / "zhengti.yaml"
-FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part  # noqa: E402
 MB = 1024 * 1024
-
-BROKEN = "kind: project\nname: 坏项目\nbudget: {initial: 10, executed: 9}\nindicators:\n  - {name: 培训场次, target: '≥10次', actual: 8次}\n"
-GOOD = """\
-kind: project
-name: 培训项目
-budget: {initial: 10, executed: 9}
-indicators:
-  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
-  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
-"""
 
 
 @pytest.fixture
@@ -54,26 +40,21 @@ def client(temp_root):
         yield c
 
 
-def decimals(text: str):
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
-
-
-def part(path: Path, name: str | None = None):
-    return ("files", (name or path.name, path.read_bytes()))
-
-
-def text_part(name: str, text: str):
-    return ("files", (name, text.encode("utf-8")))
-
-
 def cli(tmp_path, monkeypatch, *args):
     """The CLI run in the folder of its inputs, so its messages name them as the page does."""
     monkeypatch.chdir(tmp_path)
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def scored_part(result: dict) -> dict:
+    """A /api/score result less what it adds to the CLI's JSON: its source file and rules."""
+    return {k: v for k, v in result.items() if k not in ("file", "policy")}
+
+
 def assert_cleaned(temp_root: Path):
-    assert not temp_root.exists() or list(temp_root.iterdir()) == []
+    """No upload or output is left: only the running servers' own folders and their locks."""
+    left = [p for p in temp_root.rglob("*") if p.is_file() and p.name != "lock"] if temp_root.exists() else []
+    assert left == []
 
 
 # -- /api/score ---------------------------------------------------------------------------------
@@ -89,7 +70,8 @@ def test_score_seed_is_exactly_the_cli_json(client, temp_root, tmp_path, monkeyp
     (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
     expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", "liaoning", "--format", "json")
     assert expected.exit_code == 0
-    assert result == decimals(expected.stdout)
+    assert scored_part(result) == decimals(expected.stdout)
+    assert (result["file"], result["policy"]) == (GOUMAI.name, "辽宁省")
     assert_cleaned(temp_root)
 
 
@@ -108,7 +90,7 @@ def test_broken_file_is_a_failure_with_the_cli_message(client, temp_root, tmp_pa
     (tmp_path / "坏.yaml").write_text(BROKEN, encoding="utf-8")
     expected = cli(tmp_path, monkeypatch, "score", "坏.yaml", "--policy", "liaoning")
     assert expected.exit_code == 1
-    assert body["failures"] == [{"file": "坏.yaml", "error": expected.stderr.strip()}]
+    assert [(f["file"], f["error"]) for f in body["failures"]] == [("坏.yaml", expected.stderr.strip())]
     assert body["failures"][0]["error"].startswith("文件 坏.yaml「坏项目」第1个指标「培训场次」")
     assert_cleaned(temp_root)
 
@@ -117,7 +99,6 @@ def test_broken_file_is_a_failure_with_the_cli_message(client, temp_root, tmp_pa
     ("garbage.xlsx", b"PK\x03\x04 not really a workbook"),
     ("binary.yaml", bytes(range(256)) * 8),
     ("empty.json", b""),
-    ("notes.docx", b"hello"),
 ])
 def test_unreadable_files_are_failures_never_500(client, name, data):
     answer = client.post("/api/score", files=[("files", (name, data))])
@@ -141,7 +122,8 @@ def test_policy_preset_file_and_errors(client, tmp_path, monkeypatch):
     (tmp_path / GOUMAI.name).write_bytes(GOUMAI.read_bytes())
     (tmp_path / policy.name).write_bytes(policy.read_bytes())
     expected = cli(tmp_path, monkeypatch, "score", GOUMAI.name, "--policy", policy.name, "--format", "json")
-    assert decimals(by_file.text)["results"][0] == decimals(expected.stdout)
+    assert scored_part(decimals(by_file.text)["results"][0]) == decimals(expected.stdout)
+    assert decimals(by_file.text)["results"][0]["policy"] == f"规则文件 {policy.name}"
     assert default["total"] == Decimal("98.32") and liaoning["total"] == Decimal("98.32")
 
     unknown = client.post("/api/score", files=[part(GOUMAI)], data={"policy": "/etc/passwd"})
@@ -163,6 +145,17 @@ def test_request_errors_are_chinese_4xx(client):
     wrong = client.get("/api/score")
     assert wrong.status_code == 405 and "请求方法" in wrong.json()["error"]
     assert client.post("/api/score", files=[part(GOUMAI)]).status_code == 200
+
+
+def test_a_scoring_error_comes_with_its_indicator_and_field(client, temp_root):
+    bad = GOOD.replace('actual: "8次"', 'actual: "8吨"')
+    assert bad != GOOD
+    body = client.post("/api/score", files=[text_part("单位错.yaml", bad)]).json()
+    [failure] = body["failures"]
+    [problem] = failure["problems"]
+    assert (problem["indicator"], problem["field"]) == ("培训场次", "全年完成值")
+    assert problem["message"] == failure["error"] and "单位" in problem["message"]
+    assert_cleaned(temp_root)
 
 
 # -- /api/fill and /api/batch -------------------------------------------------------------------------
@@ -214,6 +207,43 @@ def test_batch_zip_holds_summary_reports_and_sheets(client, temp_root):
     summary = openpyxl.load_workbook(io.BytesIO(archive.read("summary.xlsx")))
     cells = [c.value for ws in summary for row in ws.iter_rows() for c in row]
     assert "政府购买法律服务" in cells
+    assert_cleaned(temp_root)
+
+
+@pytest.mark.parametrize("how", ["policy_file", "folder"])
+def test_batch_is_the_cli_batch_for_the_same_files_and_policy_file(client, tmp_path, temp_root, monkeypatch, how):
+    """One door: /api/batch writes what `perfscore batch --sheets` writes for the same files
+    under the same policy file, its report_funds (涉及资金 from 全年执行数) and report_style too."""
+    rules = "preset: liaoning\nreport_funds: executed\nreport_style: hubei\n"
+    folder = tmp_path / "单位"
+    folder.mkdir()
+    for path in (GOUMAI, ZHENGTI):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "坏.yaml").write_text(BROKEN, "utf-8")
+    files = [text_part(f"单位/{p.name}", p.read_text("utf-8")) for p in sorted(folder.iterdir())]
+    if how == "policy_file":
+        (tmp_path / "规则.yaml").write_text(rules, "utf-8")
+        answer = client.post("/api/batch", files=[*files, ("policy_file", ("规则.yaml", rules.encode()))])
+        run = cli(tmp_path, monkeypatch, "batch", "单位", "-o", "出", "--sheets", "-q", "--policy", "规则.yaml")
+    else:
+        (folder / "perfscore.yaml").write_text(rules, "utf-8")
+        answer = client.post("/api/batch", files=[*files, text_part("单位/perfscore.yaml", rules)])
+        run = cli(tmp_path, monkeypatch, "batch", "单位", "-o", "出", "--sheets", "-q")
+    assert answer.status_code == 200 and run.exit_code == 1, run.output  # 坏.yaml failed, the others scored
+    web = zipfile.ZipFile(io.BytesIO(answer.content))
+    out = tmp_path / "出"
+    assert sorted(web.namelist()) == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    report = web.read("report.md").decode("utf-8")
+    assert report == (out / "report.md").read_text("utf-8")
+    assert web.read("report.html").decode("utf-8") == (out / "report.html").read_text("utf-8")
+    # 涉及资金 on the 全年执行数 basis (report_funds: executed), not the 全年预算数
+    assert "全年执行数" in report and "坏.yaml" in report
+
+    def cells(data: bytes) -> list:
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        return [[c.value for row in ws.iter_rows() for c in row] for ws in book]
+
+    assert cells(web.read("summary.xlsx")) == cells((out / "summary.xlsx").read_bytes())
     assert_cleaned(temp_root)
 
 
@@ -310,12 +340,14 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
         assert len(bomb) < MB
         answer = small.post("/api/score", files=[("files", ("bomb.zip", bomb))])
         assert answer.status_code == 200
-        assert answer.json() == {"results": [], "failures": [
-            {"file": "bomb.zip", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝"}]}
+        assert answer.json() == {"results": [], "ignored": [], "failures": [
+            {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝",
+             "problems": [{"message": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝", "indicator": "", "field": "", "cell": ""}]}]}
     garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
-    assert garbage["failures"] == [{"file": "g.zip", "error": "文件 g.zip: 不是有效的 zip 压缩包"}]
+    assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包",
+             "problems": [{"message": "文件 g.zip: 不是有效的 zip 压缩包", "indicator": "", "field": "", "cell": ""}]}]
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
-    assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"]
+    assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"] and "e.zip/readme.txt" in empty.json()["error"]
     assert_cleaned(temp_root)
 
 
@@ -327,10 +359,26 @@ def test_corrupt_zip_member_and_name_clash_are_failures(client):
     body = client.post("/api/score", files=[("files", ("z.zip", bytes(corrupt)))]).json()
     assert len(body["results"]) == 1
     assert body["failures"][0]["file"] == "z.zip/c.yaml" and "无法解压" in body["failures"][0]["error"]
-    clash = client.post("/api/score", files=[text_part("a", GOOD), text_part("a/b.yaml", GOOD)]).json()
+    clash = client.post("/api/score", files=[text_part("a.yaml", GOOD), text_part("a.yaml/b.yaml", GOOD)]).json()
     refused = {f["file"]: f["error"] for f in clash["failures"]}
-    assert refused["a/b.yaml"].startswith("文件 a/b.yaml: 无法保存")
-    assert refused["a"].startswith("文件 a: 不支持的文件类型")
+    assert refused["a.yaml/b.yaml"].startswith("文件 a.yaml/b.yaml: 无法保存")
+    assert [r["file"] for r in clash["results"]] == ["a.yaml"]
+
+
+def test_stray_files_are_ignored_and_listed_as_batch_leaves_them(client):
+    """A folder as the clerk has it: its rules, its projects, a readme and an old Word file
+    (.doc: a .docx or .pdf is read, for the forms among its tables)."""
+    folder = SAMPLES / "liaoning_chaoyang_2024"
+    members = {f"朝阳/{p.name}": p.read_bytes() for p in sorted(folder.glob("*.yaml"))}
+    members |= {"朝阳/readme.txt": b"notes", "朝阳/说明.doc": b"\xd0\xcf\x11\xe0"}
+    answer = client.post("/api/score", files=[("files", ("朝阳.zip", zip_bytes(members))), ("files", ("备注.txt", b"x"))])
+    body = decimals(answer.text)
+    assert body["failures"] == []
+    assert sorted(body["ignored"]) == sorted(["朝阳.zip/朝阳/readme.txt", "朝阳.zip/朝阳/说明.doc", "备注.txt"])
+    assert len(body["results"]) == len(list(folder.glob("*.yaml"))) - 1  # perfscore.yaml is the rules, not a project
+    assert {r["policy"] for r in body["results"]} == {"朝阳.zip/朝阳/perfscore.yaml"}
+    only = client.post("/api/score", files=[("files", ("notes.doc", b"hello"))])
+    assert only.status_code == 400 and "notes.doc" in only.json()["error"] and ".docx" in only.json()["error"]
 
 
 def test_zip_names_from_windows_gbk_are_recovered(client):
@@ -348,13 +396,33 @@ def test_zip_names_from_windows_gbk_are_recovered(client):
     assert failure["file"] == "w.zip/坏表.yaml"
 
 
+def test_zip_names_in_utf8_without_the_flag_are_read_as_utf8(client):
+    """Linux `zip` writes UTF-8 names without the zip's UTF-8 flag."""
+    name = "朝阳/坏表.yaml"
+    placeholder = "x" * len(name.encode("utf-8"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(placeholder, BROKEN.encode("utf-8"))
+    raw = buffer.getvalue().replace(placeholder.encode(), name.encode("utf-8"))
+    assert zipfile.ZipFile(io.BytesIO(raw)).infolist()[0].flag_bits & 0x800 == 0
+    failure = client.post("/api/score", files=[("files", ("l.zip", raw))]).json()["failures"][0]
+    assert failure["file"] == "l.zip/朝阳/坏表.yaml"
+
+
 # -- the page and its jobs -------------------------------------------------------------------------------------
 
 def test_page_is_chinese_and_self_contained(client):
     page = client.get("/")
     assert page.status_code == 200
-    for term in ("绩效自评表评分", "评分规则", "liaoning", "开始评分", "50 MB"):
+    for term in ("绩效自评表评分", "评分规则", "开始评分", "50 MB", "财预〔2020〕10号通用规则", "辽宁省", "湖北省",
+                 "按各文件夹的规则文件", "下载的自评表表样", ".xls", ".ods"):
         assert term in page.text
+    import re
+
+    choices = re.findall(r"<option[^>]*>([^<]*)</option>", page.text)
+    assert len(choices) >= 4 + 8
+    assert [c for c in choices if re.search(r"[A-Za-z]", c)] == []  # a clerk reads no code words
+    assert "report.md" not in re.sub(r"<[^>]+>", "", page.text)  # nor a file name for a button
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
     for asset in ("/static/app.js", "/static/app.css"):
         assert asset in page.text
@@ -363,6 +431,8 @@ def test_page_is_chinese_and_self_contained(client):
     for term in ("一级指标", "二级指标", "三级指标", "指标值", "完成值", "完成程度", "分值", "得分", "偏差原因"):
         assert term in script
     assert "innerHTML" not in script  # data goes in as text, never as markup
+    style = client.get("/static/app.css").text
+    assert "@media print" in style and "#form" in style.split("@media print", 1)[1]  # printing leaves the form out
 
 
 def wait_job(client, job: str) -> dict:
@@ -405,7 +475,10 @@ def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):
     for name in ("summary.xlsx", "report.md", "report.html", "sheets.zip", "batch.zip"):
         got = client.get(f"/api/jobs/{job}/download/{name}")
         assert got.status_code == 200 and got.content, name
-    assert "98.32" in client.get(f"/api/jobs/{job}/download/report.md").text
+    # the batch set is `perfscore batch`'s: the seed and its filled sheet are one project handed
+    # in twice, and their contents differ (a typed-over score), so neither is counted
+    report = client.get(f"/api/jobs/{job}/download/report.md").text
+    assert "与 handed\\_in.xlsx 是同一项目" in report and "重复提交且不一致" in report
     assert client.get(f"/api/jobs/{job}/download/../../etc/passwd").status_code == 404
     assert client.get(f"/api/jobs/{job}/download/nothing.xlsx").status_code == 404
     assert client.delete(f"/api/jobs/{job}").status_code == 204
@@ -510,7 +583,7 @@ def test_a_running_job_reports_progress_and_the_page_keeps_answering(client, mon
     assert [r["total"] for r in status["results"]][:1] == ["98.32"] and len(status["results"]) == 3
 
 
-@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if any(p.glob("*.yaml"))))  # unit folders, not targets/
 def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch, folder):
     policy = "liaoning" if folder.startswith("liaoning") else "hubei"
     sources = sorted(p for p in (SAMPLES / folder).glob("*.yaml") if p.name != "perfscore.yaml")
@@ -525,7 +598,7 @@ def test_every_sample_and_its_filled_sheet_come_back_with_the_cli_numbers(client
         run = cli(tmp_path, monkeypatch, "score", path.name, "--policy", policy, "--format", "json")
         assert run.exit_code == 0, run.stderr
         expected.append(decimals(run.stdout))
-    assert body["results"] == expected
+    assert [scored_part(r) for r in body["results"]] == expected
 
 
 def test_official_forms_in_xls_and_ods_come_back_with_the_cli_numbers(client, tmp_path, monkeypatch):
@@ -546,4 +619,46 @@ def test_official_forms_in_xls_and_ods_come_back_with_the_cli_numbers(client, tm
         [result] = body["results"]
         assert (result["total"], result["grade"]) == (Decimal("98.32"), "优"), path.name
         expected = cli(path.parent, monkeypatch, "score", path.name, "--policy", "liaoning", "--format", "json")
-        assert expected.exit_code == 0 and result == decimals(expected.stdout), path.name
+        assert expected.exit_code == 0 and scored_part(result) == decimals(expected.stdout), path.name
+
+
+def test_an_edited_project_scores_again_exactly_as_the_cli_and_downloads_its_sheet(client, tmp_path, monkeypatch):
+    job = client.post("/api/jobs", files=[part(GOUMAI)], data={"policy": "liaoning"}).json()["job"]
+    [first] = wait_job(client, job)["results"]
+    assert (first["total"], first["policy"], first["index"]) == ("98.32", "辽宁省", 0)
+    model = first["model"]
+    assert model["indicators"][0]["actual"] == "5 条"
+    model["indicators"][0]["actual"] = "2 条"  # 决策咨询建议数量 = 4 条: half done
+    w1, w2 = Decimal(model["indicators"][1]["weight"]), Decimal(model["indicators"][2]["weight"])
+    model["indicators"][1]["weight"], model["indicators"][2]["weight"] = str(w1 - 2), str(w2 + 2)  # still 100 in all
+    answer = client.post(f"/api/jobs/{job}/projects/0/score", json={"model": model})
+    assert answer.status_code == 200
+    edited = answer.json()
+    (tmp_path / "edited.json").write_text(json.dumps(model, ensure_ascii=False), "utf-8")
+    expected = decimals(cli(tmp_path, monkeypatch, "score", "edited.json", "--policy", "liaoning", "--format", "json").stdout)
+    assert (Decimal(edited["total"]), edited["grade"]) == (expected["total"], expected["grade"])
+    assert Decimal(edited["total"]) != Decimal("98.32") and edited["policy"] == "辽宁省"
+    assert edited["indicators"][0]["score"] == format(expected["indicators"][0]["score"], "f")
+
+    sheet = client.post(f"/api/jobs/{job}/projects/0/sheet", json={"model": model})
+    assert sheet.status_code == 200, sheet.text
+    values = [c.value for row in openpyxl.load_workbook(io.BytesIO(sheet.content), data_only=True).active.iter_rows() for c in row]
+    assert float(expected["total"]) in values  # float-ok: openpyxl reads numbers as floats
+    model["indicators"][0]["actual"] = None
+    bad = client.post(f"/api/jobs/{job}/projects/0/score", json={"model": model})
+    assert bad.status_code == 400 and "决策咨询建议数量" in bad.json()["error"] and "perfscore-" not in bad.json()["error"]
+    assert client.post(f"/api/jobs/{job}/projects/7/score", json={"model": model}).status_code == 404
+    assert client.post(f"/api/jobs/{job}/projects/0/score", content=b"{not json").status_code == 400
+
+
+def test_downloads_in_the_chosen_template(client):
+    job = client.post("/api/jobs", files=[part(GOUMAI)], data={"policy": "liaoning"}).json()["job"]
+    [result] = wait_job(client, job)["results"]
+    own = client.get(f"/api/jobs/{job}/download/{result['sheet']}")
+    national = client.get(f"/api/jobs/{job}/download/{result['sheet']}?template=national")
+    assert own.status_code == national.status_code == 200 and own.content != national.content
+    for answer in (own, national):
+        book = openpyxl.load_workbook(io.BytesIO(answer.content), data_only=True)
+        assert 98.32 in [c.value for ws in book for row in ws.iter_rows() for c in row]
+    bogus = client.get(f"/api/jobs/{job}/download/{result['sheet']}?template=../x")
+    assert bogus.status_code == 400 and "表样" in bogus.json()["error"]

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .bundle import Bundle, write_bundle  # noqa: F401  (perfscore bundle)
+from .declared import TargetAudit, audit_targets, read_targets  # noqa: F401  (the one door)
 from .errors import Failure, InputError, PerfscoreError, Problem
-from .inputs import EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
+from .inputs import DOCUMENT_SUFFIXES, EXCEL_SUFFIXES, Input, discover, read_inputs, read_path
 from .policy import Policy, PolicyLookup
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
@@ -29,9 +31,9 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
     """One read sheet scored under its policy (``policy`` overrides it), or the Failure
     naming why it cannot be."""
     try:
-        return score_sheet(item.sheet, policy or item.policy, item.source)
+        return score_sheet(item.sheet, policy or item.policy, item.source, item.notes)
     except PerfscoreError as exc:
-        return Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit or item.sheet.department)
+        return item.failure(exc)
 
 
 def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
@@ -76,12 +78,12 @@ def check_files(paths: Paths, policy: Policy | None = None) -> list[Check]:
             if problems and path.suffix.lower() in TEXT_SUFFIXES:
                 seen = {p.message for p in problems}
                 own = item.policy if isinstance(item, Input) else policy
-                problems += [Problem(p, file=item.source) for p in _indicator_problems(path, own, lookup) if p not in seen]
+                problems += [p.located(file=item.source) for p in _indicator_problems(path, own, lookup) if p.message not in seen]
             out.append(Check(item.source, problems))
     return out
 
 
-def _indicator_problems(path: Path, policy: Policy | None, lookup: PolicyLookup) -> list[str]:
+def _indicator_problems(path: Path, policy: Policy | None, lookup: PolicyLookup) -> list[Problem]:
     try:
         data = read_mapping(path)
     except InputError:
@@ -122,11 +124,11 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     for item, out in zip(inputs, targets):
         try:
             check_output(out, files)
-            scored = score_sheet(item.sheet, item.policy, item.source)
+            scored = score_sheet(item.sheet, item.policy, item.source, item.notes)
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
             continue
         except OSError as exc:
             reason = "上级路径不是目录" if isinstance(exc, FileExistsError) and not out.parent.is_dir() else os_reason(exc)
@@ -149,7 +151,7 @@ def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str
         try:
             results.append(audit_input(item, item.policy, template))
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(item.source, exc, item.sheet.name, item.sheet.unit))
+            failures.append(item.failure(exc))
     return results, failures
 
 
@@ -173,7 +175,7 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
     from .xlsx.package import open_workbook
 
     output = Path(output)
-    files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES or not f.exists()]
+    files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES | DOCUMENT_SUFFIXES or not f.exists()]
     jobs: list[tuple[Path, str, str, dict | None]] = []  # (file, source, base name, flat row mapping)
     failures: list[Failure] = []
     for path in files:
@@ -225,10 +227,172 @@ def import_files(paths: Paths, output: Path | str, template: Path | str | None =
 
 
 def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *, sheets: bool = False, jobs: int | None = None,
-              progress: Callable[[int, int], None] | None = None):
+              progress: Callable[[int, int], None] | None = None, targets: Path | str | None = None):
     """Score everything into summary.xlsx, report.md, report.html (and the filled sheets);
     ``progress(done, total)`` follows the input files; ``policy`` overrides each input's
-    own. Returns a ``batch.BatchOutcome``."""
+    own; ``targets``: a 绩效目标表 every sheet is compared with (its findings go to the
+    问题清单 and the 问题 sheet, never the 说明). Returns a ``batch.BatchOutcome``."""
     from . import batch
 
-    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress)
+    return batch.run_batch(inputs, outdir, policy, sheets=sheets, jobs=jobs, progress=progress, targets=targets)
+
+
+# ------------------------------------------------------------------ declared targets (issue 22)
+
+
+def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None
+                      ) -> tuple[list[Path], list[str], list[Failure]]:
+    """``init --from``: one project file per declared project, actuals empty. One project
+    and an ``output`` ending in .yaml/.json writes that file; otherwise ``output`` is a folder
+    of ``<项目名称>.yaml``. Returns (written, notes for the user, failures)."""
+    from .model import Project
+    from .policy import preset_policy
+    from .scoring import default_weights
+    from .sheets.fill import check_output
+    from .sheets.importing import write_mapping
+    from .targets import project_mapping
+
+    targets, output = Path(targets), Path(output)
+    try:
+        declarations = read_targets(targets)
+    except PerfscoreError as exc:
+        return [], [], [Failure.from_error(targets, exc)]
+    own = policy or preset_policy()
+    one = len(declarations) == 1 and output.suffix.lower() in TEXT_SUFFIXES
+    if not one and output.exists() and not output.is_dir():
+        return [], [], [Failure(str(output), None, None, (f"输出目录 {output}: 是一个已有的文件，不是目录（多个项目时请给出目录）",))]
+    names = [output] if one else [output / n for n in numbered_names([safe_file_name(d.name) for d in declarations], ".yaml")]
+    written, notes, failures = [], [], []
+    for decl, out in zip(declarations, names):
+        weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
+        if any(d.weight is None for d in decl.indicators):
+            try:  # the policy's split, as scoring would apply it, written out so the unit sees it
+                draft = Project.model_validate({
+                    "name": decl.name, "budget": {"initial": decl.budget or 0, "executed": 0},
+                    "indicators": [{"level1": d.level1, "level2": d.level2, "name": d.name, "target": d.target or "-",
+                                    "actual": "-"} for d in decl.indicators]})
+                weights = default_weights(draft, own)
+            except (PerfscoreError, ValueError):
+                weights = None
+            if weights:
+                note += f"分值（weight）为评分规则「{own.name}」的默认分配（目标表未列分值），可按实际分值修改。"
+        try:
+            check_output(out, [targets])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_mapping(project_mapping(decl, weights), out, note)
+        except PerfscoreError as exc:
+            failures.append(Failure.from_error(decl.source, exc, decl.name, decl.unit))
+            continue
+        except OSError as exc:
+            failures.append(Failure(decl.source, decl.name, decl.unit, (f"无法写入 {out}: {os_reason(exc)}",)))
+            continue
+        written.append(out)
+        notes += decl.notes
+    return written, notes, failures
+
+
+# ------------------------------------------------------------------ the server's door (issue 20)
+# web/engine.py calls only these (and the names re-exported below): it localizes names and
+# streams progress; reading, scoring, auditing, filling and the batch set are the library's.
+
+
+def audit_input(item: Input, policy: Policy | None = None, template: Path | str | None = None):
+    """One read sheet recomputed under its policy (``policy`` overrides it): its result and
+    the printed values the rules do not give, with their cells (``sheets.audit.AuditResult``)."""
+    from .sheets.audit import audit_input as audit
+
+    return audit(item, policy or item.policy, template)
+
+
+def chosen_template(policy: Policy | None, kind: str, template: str | None = None) -> str | None:
+    """The 表样 a project of ``kind`` is filled into: ``template`` (a shipped name) when it is
+    one for that kind, else its policy's own (None: the built-in sheet of the kind)."""
+    from .sheets.fill import policy_template, shipped_template_kind
+
+    if template and shipped_template_kind(template) == kind:
+        return template
+    return policy_template(policy, kind)
+
+
+def fill_result(result: SheetScore, out: Path | str, policy: Policy, sheet=None, template: str | None = None) -> Path:
+    """One scored project's filled sheet (.xlsx, live formulas) in ``chosen_template``."""
+    from .sheets.fill import fill_sheet
+
+    return fill_sheet(result, out, chosen_template(policy, result.kind, template), sheet, policy)
+
+
+def rescore(model: object, source: str, policy: Policy):
+    """A project model as ``result_dict``'s editor sends it back (a mapping) → (its sheet, its
+    result) under ``policy``; raises InputError naming what is wrong."""
+    from .projectfile import sheet_from_mapping
+
+    if not isinstance(model, dict):
+        raise InputError("修改后的项目内容无效：应为一个项目（JSON 对象）")
+    sheet = sheet_from_mapping(model, source)
+    return sheet, score_sheet(sheet, policy, source)
+
+
+def write_batch(read: list[Input | Failure], outdir: Path | str, template: str | None = None):
+    """``batch --sheets``'s output set for inputs read already (each Input with its policy):
+    the same summary.xlsx, reports and sheets/ as ``run_batch`` gives for the same files and
+    policies; ``template``: the 表样 of the filled sheets where it fits the kind
+    (``chosen_template``). Returns a ``batch.BatchOutcome``."""
+    from . import batch
+
+    if template:
+        read = [_with_template(item, template) if isinstance(item, Input) else item for item in read]
+    return batch.run_batch([], outdir, sheets=True, jobs=1, read=read)
+
+
+def _with_template(item: Input, template: str) -> Input:
+    from dataclasses import replace
+
+    name = chosen_template(item.policy, item.sheet.kind, template)
+    if name == item.policy.template.get(item.sheet.kind):
+        return item
+    policy = item.policy.model_copy(update={"template": {**item.policy.template, item.sheet.kind: name}})
+    return replace(item, policy=policy)
+
+
+# what the server shows and checks, from the library's own homes (one door for web/engine.py)
+from .inputs import INPUT_SUFFIXES, resolve_policy  # noqa: E402,F401
+from .output import dumps, result_dict  # noqa: E402,F401
+from .policy import FOLDER_POLICY_NAMES, REPORT_STYLES, load_policy, preset_policy  # noqa: E402,F401
+from .resources import PRESETS, TEMPLATE_NAMES  # noqa: E402,F401
+from .values import format_fixed, format_number  # noqa: E402,F401
+
+
+# the 表样 that are no province's, as a clerk names them
+GENERIC_TEMPLATE_LABELS = {
+    "": "按评分规则（默认）", "project": "通用项目表", "department": "通用整体表",
+    "national": "财政部项目表样", "national_department": "财政部部门整体表样",
+}
+
+
+def preset_labels() -> dict[str, str]:
+    """Every preset (``--policy``'s choices) by the name a clerk knows it: a province by its
+    display name (辽宁省, from its folder's province.yaml)."""
+    from .resources import preset_label
+
+    return {name: preset_label(name) for name in PRESETS}
+
+
+def template_labels() -> dict[str, str]:
+    """Every shipped 表样 (``-t``'s choices) as a clerk names it (辽宁省项目表样); "" is the
+    policy's own."""
+    from .resources import provinces
+
+    out = dict(GENERIC_TEMPLATE_LABELS)
+    for province in provinces().values():
+        for name in province.template_names():
+            word = "部门整体表样" if name.endswith("_department") else "项目表样"
+            out[name] = f"{province.title}{word}"
+    return {name: label for name, label in out.items() if name == "" or name in TEMPLATE_NAMES}
+
+
+def assign_file_names(results) -> list[str]:
+    """A safe, unique file name per result, in order (clashes get （2）…), as ``batch`` names
+    its sheets/."""
+    from .batch import assign_file_names as names
+
+    return list(names(results))

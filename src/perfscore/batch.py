@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import gc
+import hashlib
 import heapq
 import itertools
 import os
@@ -26,18 +27,20 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
-from .policy import Policy, PolicyLookup
+from .policy import Policy, PolicyLookup, policy_label
 from .report.digests import Place, Results
 from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
+    from .inputs import Input
     from .report.digests import Digest
     from .scoring import SheetScore
 
@@ -66,10 +69,12 @@ def bounded_jobs(jobs: int | None, files: int) -> tuple[int, str | None]:
 class BatchOutcome:
     results: Results  # digests of the scored sheets, sorted by unit, name, source (read from an
     # unlinked spool file: after the run the figures remain readable, the details are in the outputs)
-    failures: list[Failure]
+    failures: list[Failure]  # with the conflicts: one project handed in twice with different content
     outputs: list[Path] = field(default_factory=list)
     seconds: float = 0.0  # float-ok: wall time, not money
     warnings: list[str] = field(default_factory=list)
+    targets: tuple | None = None  # (declared.TargetAudit list, Failures of matching) with --targets
+    duplicates: list[Failure] = field(default_factory=list)  # the extra copies of a project, not counted
 
 
 # -- the spool -----------------------------------------------------------------------------
@@ -178,6 +183,8 @@ def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup, worker:
 
 def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
     """An unexpected error on one input, as its Failure (one Chinese line; the batch goes on)."""
+    if isinstance(exc, PerfscoreError):  # perfscore's own words (a report style refused, say)
+        return Failure(str(source), name, unit, (f"文件 {source}: {exc}，已跳过；其余文件照常评分",))
     if isinstance(exc, MemoryError):
         why = "内存不足"
     elif isinstance(exc, RecursionError):
@@ -224,9 +231,9 @@ def _one(item, out: list) -> None:
 
     source, sheet = item.source, item.sheet
     try:
-        scored = score_sheet(sheet, item.policy, source)
+        scored = score_sheet(sheet, item.policy, source, notes=item.notes)
     except PerfscoreError as exc:
-        out.append((Failure.from_error(source, exc, sheet.name, sheet.unit or sheet.department), None))
+        out.append((item.failure(exc), None))
         return
     token = 0
     if _SHEETS is not None:
@@ -242,27 +249,48 @@ def _one(item, out: list) -> None:
     from .report.figures import unit_of
 
     try:
-        summary = digest(scored, item.cells, item.policy)
+        summary = digest(scored, item.cells, item.policy, item.sheet)
     except PerfscoreError as exc:  # its policy's report style fails on it
-        why = f"文件 {source}「{scored.name}」: 评分规则 {item.policy.name} 的{exc}"
+        why = f"文件 {source}「{scored.name}」: 评分规则 {policy_label(item.policy.name)} 的{exc}"
         out.append((Failure(source, scored.name, scored.unit, (why,)), None))
         return
+    same = content_hash(summary)
     detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
     rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)
     summary.detail = summary.rows = None  # type: ignore[assignment] - the main process records where they are spooled
     key = (unit_of(summary), summary.name, summary.source)
-    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows), token))
+    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows, summary.year, same), token))
+
+
+def content_hash(summary: "Digest") -> bytes:
+    """What makes two inputs one project handed in twice: its scored content (kind, names,
+    year, budget, scores and every 指标 row), not the file it came from; 100 and 100.00
+    are the same number."""
+    from .values import format_number
+
+    def plain(values) -> tuple:
+        return tuple(format_number(v) if isinstance(v, Decimal) else v for v in values)
+
+    figures = (summary.kind, summary.name, summary.unit, summary.department, summary.year, summary.budget_initial,
+               summary.budget_adjusted, summary.budget_executed, summary.total, summary.grade, summary.deduction)
+    text = repr((plain(figures), tuple(plain(row) for row in summary.rows)))
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
     result to (sort key, pickled digest, pickled detail, pickled 指标 rows), so the main
     process only spools bytes. Never raises: any error is the Failure of that input."""
-    out: list[tuple[tuple | Failure, int | None]] = []
     try:
         items = read_path(path, policy=_POLICY, lookup=_LOOKUP)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         return [(internal_failure(path, exc), None)]
+    return _work_items(items)
+
+
+def _work_items(items: "Iterable[Input | Failure]") -> list[tuple[tuple | Failure, int | None]]:
+    """``_work`` for the sheets of one input already read (each Input with its policy)."""
+    out: list[tuple[tuple | Failure, int | None]] = []
     for item in items:
         if isinstance(item, Failure):
             out.append((item, None))
@@ -272,6 +300,13 @@ def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
         except Exception as exc:  # noqa: BLE001
             out.append((internal_failure(item.source, exc, item.sheet.name, item.sheet.unit), None))
     return out
+
+
+def _iterate_read(read: "Iterable[Input | Failure]", sheets_dir: Path | None) -> Iterator[list]:
+    """The results of inputs read already (the server's uploads), one per input, in this process."""
+    _init(None, sheets_dir, PolicyLookup())
+    for item in read:
+        yield _work_items([item])
 
 
 def _work_chunk(paths: list[str]) -> list[list[tuple[tuple | Failure, int | None]]]:
@@ -330,6 +365,61 @@ class _Paths:
         self._fh.close()
 
 
+# -- one project, one count ---------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Seen:
+    same: bytes  # the content hash of the first copy seen
+    first: str  # the first two sources in output order
+    second: str | None = None
+    count: int = 1
+    conflict: bool = False  # copies whose contents differ
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """An input that is not counted because its project was handed in more than once."""
+
+    conflict: bool  # True: the copies differ, none is counted; False: a copy of the one counted
+    failure: Failure  # its line for the 问题清单
+
+
+class Copies:
+    """The projects of a batch by (实施单位, 项目名称, 年度): how often each was handed in and
+    whether the copies agree. Memory: one small entry per project (its hash and two sources)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, _Seen] = {}
+
+    def add(self, project: tuple[str, str, int | None], source: str, same: bytes) -> None:
+        seen = self._seen.get(project)
+        if seen is None:
+            self._seen[project] = _Seen(same, source)
+            return
+        seen.count += 1
+        seen.conflict = seen.conflict or same != seen.same
+        if source < seen.first:
+            seen.first, seen.second = source, seen.first
+        elif seen.second is None or source < seen.second:
+            seen.second = source
+
+    def extra(self, project: tuple[str, str, int | None], source: str) -> Extra | None:
+        """Why ``source`` is not counted, or None when it is (the only copy, or the first of
+        identical copies in output order)."""
+        seen = self._seen[project]
+        if seen.count == 1 or (not seen.conflict and source == seen.first):
+            return None
+        unit, name, year = project
+        what = f"实施单位「{unit}」、项目名称「{name}」" + (f"、{year}年度" if year is not None else "")
+        if seen.conflict:
+            other = seen.second if source == seen.first else seen.first
+            line = (f"文件 {source}: 与 {other} 是同一项目（{what}），共提交 {seen.count} 份，内容不同（重复提交且不一致）："
+                    "均未计入，请只保留一份后重新运行")
+        else:
+            line = f"文件 {source}: 与 {seen.first} 是同一项目（{what}），内容相同（重复提交）：只计一次，本文件未计入"
+        return Extra(seen.conflict, Failure(source, name, unit, (line,)))
+
+
 # -- sorting -------------------------------------------------------------------------------
 
 def sort_key(item: "Digest | SheetScore | Failure") -> tuple[str, str, str]:
@@ -353,8 +443,8 @@ class _Sorter:
         self._pending: list[tuple] = []
         self._arrival = 0
 
-    def add(self, key: tuple[str, str, str], place: tuple[int, ...], token: int) -> None:
-        self._pending.append((key, self._arrival, place, token))  # arrival order breaks ties: stable
+    def add(self, key: tuple[str, str, str], place: tuple[int, ...], token: int, *extra) -> None:
+        self._pending.append((key, self._arrival, place, token, *extra))  # arrival order breaks ties: stable
         self._arrival += 1
         if len(self._pending) >= RUN:
             self._flush()
@@ -402,7 +492,7 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
-                   jobs: int) -> None:
+                   jobs: int, targets: tuple | None = None) -> None:
     """The set's files. With two or more jobs, summary.xlsx is written by a forked child
     while this process writes the reports (all read the same spools with ``pread``)."""
     from .report.documents import group_results, write_report
@@ -416,13 +506,15 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
     grouping = group_results(results, failures)
     summary = out.aside / "summary.xlsx"
     parallel = jobs > 1
-    child = fork_writer(lambda: write_summary(results, failures, summary, grouping, parallel=True),
-                        "summary.xlsx") if parallel else None
+    duplicates = outcome.duplicates
+    child = fork_writer(lambda: write_summary(results, failures, summary, grouping, parallel=True, targets=targets,
+                                              duplicates=duplicates), "summary.xlsx") if parallel else None
     if child is None:
-        write_summary(results, failures, summary, grouping)
+        write_summary(results, failures, summary, grouping, targets=targets, duplicates=duplicates)
     with stopped_on_error(child):
-        for fmt in ("md", "html"):
-            write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping)
+        for fmt in ("md", "html", "docx"):
+            write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets,
+                         duplicates=duplicates)
     if child is not None:
         child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]
@@ -436,11 +528,15 @@ def run_batch(
     sheets: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    targets: Path | str | None = None,
+    read: "list[Input | Failure] | None" = None,
 ) -> BatchOutcome:
     """Score every project of ``inputs`` and write the output set into ``outdir``.
 
     ``progress(done, total)`` is called once the inputs are found (done = 0) and after
-    each input file is read and scored. Raises OutputError (one Chinese line) when the
+    each input file is read and scored. ``read``: the inputs read already, each with its
+    policy (the server's uploads; ``inputs`` then names none), scored and written alike.
+    Raises OutputError (one Chinese line) when the
     set cannot be written; OUTDIR then holds the previous set, untouched."""
     started = time.perf_counter()
     outdir = Path(outdir)
@@ -453,35 +549,53 @@ def run_batch(
     failures: list[Failure] = []
     outcome: BatchOutcome | None = None
     with OutputSet(outdir, sheets=sheets) as out:
-        files = _Paths(iter_inputs(inputs, skip=outdir, ordered=False), out.aside)  # the one walk
+        files = _Paths(iter_inputs(inputs, skip=outdir, ordered=False) if read is None else (), out.aside)  # the one walk
         spool = Spool(out.aside)
         places = Spool(out.aside)
         sorter = _Sorter(out.aside)
+        copies = Copies()
         try:
-            jobs, warning = bounded_jobs(jobs, files.count)
-            chunk = max(1, min(64, files.count // (jobs * 8) or 1))
+            total = files.count if read is None else len(read)
+            jobs, warning = bounded_jobs(jobs, total)
+            chunk = max(1, min(64, total // (jobs * 8) or 1))
             done, count = 0, 0
             if progress:
-                progress(0, files.count)
-            for batch in _iterate(files, jobs, policy, out.sheets, chunk, PolicyLookup(inputs)):
+                progress(0, total)
+            work = (_iterate(files, jobs, policy, out.sheets, chunk, PolicyLookup(inputs)) if read is None
+                    else _iterate_read(read, out.sheets))
+            for batch in work:
                 for item, token in batch:
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
-                    key, summary, detail, rows = item
-                    sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token)
-                    count += 1
+                    key, summary, detail, rows, year, same = item
+                    copies.add((key[0], key[1], year), key[2], same)
+                    sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token, year)
                 done += 1
                 if progress:
-                    progress(done, files.count)
-            failures.sort(key=sort_key)
-            for _, _, place, token in sorter.merged():
+                    progress(done, total)
+            duplicates: list[Failure] = []
+            for key, _, place, token, year in sorter.merged():
+                extra = copies.extra((key[0], key[1], year), key[2])
+                if extra is not None:  # not counted: its sheet is not kept either
+                    (failures if extra.conflict else duplicates).append(extra.failure)
+                    if out.sheets is not None and token:
+                        os.unlink(out.sheets / _temp_sheet(token))
+                    continue
                 places.add(b"".join(n.to_bytes(8, "little") for n in (*place, token)))
+                count += 1
             sorter.close()
+            failures.sort(key=sort_key)
             results = SpooledResults(spool, places, count)
-            outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [])
+            outcome = BatchOutcome(results, failures, warnings=[warning] if warning else [], duplicates=duplicates)
+            checked = None
+            if targets is not None:  # issue 22: each sheet against its declaration (read again, in order)
+                from .declared import audit_targets
+
+                checked = audit_targets(inputs, targets, policy)
+                outcome.targets = checked
             with deferred_sync():
-                _write_outputs(results, failures, out, outcome, jobs)
+                _write_outputs(results, failures, out, outcome, jobs, checked)
             out.commit()
         except OSError as exc:
             raise OutputError(f"无法写入输出目录 {printable(outdir)}: {os_reason(exc)}") from None

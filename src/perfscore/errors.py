@@ -23,6 +23,7 @@ class Problem:
     indicator: str | None = None
     field: str | None = None  # the field's Chinese name (全年完成值, 得分)
     cell: str | None = None  # J14, 项目!G3
+    path: str | None = None  # the field's path in the model (indicators[2].actual): where a reader's cells map finds its cell
 
     def __str__(self) -> str:
         return self.message
@@ -69,6 +70,10 @@ class OutputError(PerfscoreError):
     """An output that cannot be written (read-only directory, full disk, would overwrite an input)."""
 
 
+class DownloadError(PerfscoreError):
+    """A package that pip could not download or build (``perfscore bundle``)."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """An input that could not be read or scored; a batch goes on without it."""
@@ -109,8 +114,3 @@ def printable(text: object) -> str:
     (``\\r`` → ``\\x0d``, ESC → ``\\x1b``, U+202E → ``\\u202e``), so a name cannot forge a
     line, move the cursor or reverse what follows."""
     return _CONTROLS.sub(_escape_char, str(text))
-
-
-def printable_lines(text: object) -> str:
-    """Several lines, each made ``printable`` (the newlines between them kept)."""
-    return "\n".join(printable(line) for line in str(text).split("\n"))

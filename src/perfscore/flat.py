@@ -16,14 +16,13 @@ Each project is validated on its own: a bad row fails its project, never the wor
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import Failure, InputError, PerfscoreError, SheetError
+from .errors import Failure, InputError, SheetError
 from .model import Sheet
 from .projectfile import sheet_from_mapping
-from .xlsx.package import OpenWorkbook, check_extent, open_workbook
+from .xlsx.package import OpenWorkbook, calamine_sheets, check_extent, open_workbook
 from .xlsx.reader import cell_value
 from .xlsx.refs import col_letters
 
@@ -48,10 +47,9 @@ REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
 REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
 
 
-def _rows(workbook, sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path
+def _rows(rows: list[list[object]], sheet: str, columns: dict[str, str], required: tuple[str, ...], path: Path
           ) -> tuple[list[tuple[int, dict]], dict[str, str]]:
-    """The non-blank rows (row number, key → value) and each key's column letters."""
-    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    """The non-blank rows (row number, key → value) of a sheet's values and each key's column letters."""
     if not rows:
         raise SheetError(f"文件 {path} 工作表「{sheet}」: 是空的")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
@@ -90,8 +88,6 @@ def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Fai
 def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, dict[str, str]]]:
     """Every project row of a flat workbook as a project-file mapping (not yet validated),
     or the Failure of a row that cannot become one; with the cell of each field."""
-    from python_calamine import CalamineWorkbook
-
     if not isinstance(book, OpenWorkbook):
         book = open_workbook(book)
     path = book.path
@@ -102,17 +98,10 @@ def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, 
             if part not in book.parts:
                 raise SheetError(f"文件 {path}: 缺少工作表「{name}」的部件，不是有效的 .xlsx 文件")
             check_extent(book.parts[part], f"文件 {path} 工作表「{name}」")
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(book.data))
-        try:
-            projects, project_cols = _rows(workbook, PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)
-            indicators, indicator_cols = _rows(workbook, INDICATOR_SHEET, INDICATOR_COLUMNS, REQUIRED_INDICATOR, path)
-        finally:
-            workbook.close()
-    except PerfscoreError:
-        raise
-    except Exception as exc:  # calamine's own errors: a corrupt workbook
-        raise SheetError(f"文件 {path}: 无法读取（文件已损坏，或不是 Excel 能打开的 .xlsx）") from None
+    read = calamine_sheets(book.data, [PROJECT_SHEET, INDICATOR_SHEET], f"文件 {path}")
+    projects, project_cols = _rows(next(read)[0], PROJECT_SHEET, PROJECT_COLUMNS, REQUIRED_PROJECT, path)
+    indicators, indicator_cols = _rows(next(read)[0], INDICATOR_SHEET, INDICATOR_COLUMNS, REQUIRED_INDICATOR, path)
+    read.close()
     keyed: dict[tuple[str, str], int] = {}  # (unit, name) → project row number
     by_name: dict[str, list[tuple[str, int]]] = {}  # name → [(unit, row)]
     for number, row in projects:

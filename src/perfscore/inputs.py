@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import Failure, InputError, LayoutError, PerfscoreError
+from .errors import Failure, InputError, LayoutError, PerfscoreError, problems_of
 from .model import Sheet
 from .policy import FOLDER_POLICY_NAMES, Policy, PolicyLookup, preset_policy
 from .projectfile import TEXT_SUFFIXES, read_mapping, sheet_from_mapping
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 ZIP_WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}  # what perfscore's own templates and flat workbooks are
-INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES
+DOCUMENT_SUFFIXES = {".docx", ".pdf"}  # a Word report or a text PDF: the forms among its tables
+INPUT_SUFFIXES = set(TEXT_SUFFIXES) | EXCEL_SUFFIXES | DOCUMENT_SUFFIXES
 
 
 @dataclass
@@ -45,6 +46,14 @@ class Input:
     cells: dict[str, str] = field(default_factory=dict)
     policy: Policy = field(default_factory=preset_policy)
     reader: str = "file"  # which reader read it: file | flat | template | form
+    notes: list[str] = field(default_factory=list)  # the reader's warnings (a form's findings)
+
+    def failure(self, exc: PerfscoreError) -> Failure:
+        """This sheet's Failure because of ``exc``; a problem of a field it was read from
+        names that cell (scoring knows the field, the reader the cell)."""
+        problems = problems_of(getattr(exc, "problems", None) or [str(exc)])
+        problems = [p.located(cell=self.cells.get(p.path)) if p.path else p for p in problems]
+        return Failure(self.source, self.sheet.name, self.sheet.unit or self.sheet.department, tuple(problems))
 
     def cell_of(self, path: str) -> str:
         """The cell a discrepancy's printed value (``indicators[2].score``, ``total``) was
@@ -73,7 +82,8 @@ def discover(paths: Iterable[Path | str], skip: Path | None = None) -> list[Path
     anything under ``skip`` (an output directory), and linked folders (never a loop). A
     folder's policy file (perfscore.yaml) is never an input, even named explicitly
     (``samples/*/*.yaml`` in a shell names it); nor is any other policy file (``read_path``
-    passes over a file with a policy's keys)."""
+    passes over a file with a policy's keys), nor a 绩效目标表 (a workbook of declared targets
+    and no self-evaluation: ``init --from`` and ``--targets`` read it)."""
     return list(iter_inputs(paths, skip))
 
 
@@ -156,8 +166,15 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
 def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form")
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
             for form in read_form_workbook(path, data)]
+
+
+def _documents(path: Path) -> list[Input | Failure]:
+    from .forms import read_form_document
+
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
+            for form in read_form_document(path)]
 
 
 def is_policy_mapping(data: dict) -> bool:
@@ -186,6 +203,18 @@ def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None, loo
     return lookup.folder_policy(path) or preset_policy()
 
 
+def _declared_targets_only(path: Path) -> bool:
+    """Whether a workbook that holds no self-evaluation is a declared-target table (issue 22)."""
+    from .forms.grid import read_workbook_grid
+    from .forms.targets import is_target_sheet
+
+    try:
+        sheets = read_workbook_grid(path).sheets
+    except PerfscoreError:
+        return False
+    return any(is_target_sheet(g) for g in sheets)
+
+
 def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None,
               lookup: PolicyLookup | None = None) -> list[Input | Failure]:
     """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
@@ -195,12 +224,16 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             items = read_workbook(path, template)
+        elif path.suffix.lower() in DOCUMENT_SUFFIXES:
+            items = _documents(path)
         else:
             data = read_mapping(path)
             if is_policy_mapping(data):  # a policy file among the inputs (rules.yaml a project names)
                 return []
             items = [Input(path, str(path), sheet_from_mapping(data, str(path)))]
     except PerfscoreError as exc:
+        if path.suffix.lower() in EXCEL_SUFFIXES and _declared_targets_only(path):
+            return []  # a 绩效目标表 among the inputs (samples/targets): read by init --from / --targets
         return [Failure.from_error(path, exc)]
     out: list[Input | Failure] = []
     for item in items:

@@ -193,6 +193,7 @@ class Project(_Sheet):
     budget: Budget
     execution_weight: Amount | None = Field(None, description="预算执行率分值")
     funds: Funds | None = Field(None, description="资金来源")
+    cause: str | None = None; remedy: str | None = None  # noqa: E702 - 项目偏差原因 / 项目改进措施 (PROJECT_FILE.md)
 
     @model_validator(mode="after")
     def _execution_weight_at_most_100(self) -> "Project":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from .policy import policy_label
 from .scoring import IndicatorScore, SheetScore
 from .textwidth import display_width
 from .values import format_fixed, format_number, quantize
@@ -208,7 +209,7 @@ def format_text(result: SheetScore, explain: bool = False, width: int | None = N
     meta = [f"{k} {v}" for k, v in (("主管部门", result.department), ("实施单位", result.unit)) if v]
     if meta:
         out.append("  ".join(meta))
-    out.append(f"评分规则: {result.policy}    来源: {result.source}")
+    out.append(f"评分规则: {policy_label(result.policy)}    来源: {result.source}")
     out.append("")
     if result.tasks:
         rows = [[t.name, format_fixed(t.budget), format_fixed(t.executed), f"{format_number(t.execution_rate)}%",

@@ -24,7 +24,7 @@ from pathlib import Path
 from .errors import OutputError, printable
 from .writing import TEMP_PREFIX, os_reason
 
-SET_FILES = ("summary.xlsx", "report.md", "report.html")
+SET_FILES = ("summary.xlsx", "report.md", "report.html", "report.docx")
 SHEETS = "sheets"
 _SET_PREFIX = f"{TEMP_PREFIX}set-"
 

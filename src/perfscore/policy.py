@@ -1,8 +1,9 @@
 """The policy: every number and word list the scoring rules use (SCORING.md §10–11).
 
 A province's rules are a policy file, never a code fork. Presets ship in
-``perfscore/presets/*.yaml``; a user's file names a preset (``preset: hubei``) and
-overrides settings, mapping settings merging key by key.
+``perfscore/presets/*.yaml`` (default) and in each province folder
+(``perfscore/provinces/<name>/policy.yaml``, docs/provinces.md); a user's file names a
+preset (``preset: hubei``) and overrides settings, mapping settings merging key by key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .errors import InputError
 from .model import guard_int
 from .projectfile import load_mapping, validation_problems
-from .resources import PRESETS, TEMPLATE_NAMES, preset_path
+from .resources import PRESETS, REPORT_STYLES, TEMPLATE_NAMES, Province, preset_label, preset_path, province_at, provinces
 from .values import LE, format_number
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
@@ -159,11 +160,20 @@ def _only_keys(value: dict, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"未知的键 {'、'.join(map(str, unknown))}（可用: {'、'.join(allowed)}）")
 
 
+def _preset_source(name: str) -> str:
+    """How messages name a preset's file."""
+    return f"provinces/{name}/policy.yaml" if preset_path(name).name == "policy.yaml" else f"presets/{name}.yaml"
+
+
 def _preset_data(name: str) -> dict:
     if name not in PRESETS:
         raise InputError(f"未知的评分规则预设「{name}」（可用: {'、'.join(PRESETS)}）")
-    text = preset_path(name).read_text("utf-8")
-    return load_mapping(text, f"presets/{name}.yaml", "yaml")
+    path = preset_path(name)
+    data = load_mapping(path.read_text("utf-8"), _preset_source(name), "yaml")
+    province = provinces().get(name)
+    if province is not None and province.style is not None and path == province.policy:
+        data.setdefault("report_style", name)  # a province's own style is its preset's default
+    return data
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -186,30 +196,39 @@ def _resolve(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
         raise InputError(f"文件 {source}: 字段 preset 应为预设名称")
     if parent in seen:
         raise InputError(f"文件 {source}: 预设循环引用 {parent}")
-    return _merge(_resolve(_preset_data(parent), f"presets/{parent}.yaml", seen + (parent,)), data)
+    return _merge(_resolve(_preset_data(parent), _preset_source(parent), seen + (parent,)), data)
 
 
 def load_policy(spec: str | Path | None = None, *, label: str | None = None) -> Policy:
-    """A preset name (default, liaoning, hubei) or a policy file (YAML/JSON).
+    """A preset name (default, liaoning, hubei), a policy file (YAML/JSON) or a province
+    folder (its policy.yaml, with its report_style.j2 as the default style).
 
     A policy is named by where it came from (SCORING.md §10): a preset by its name, a file
     by ``label`` (its path as the inputs show it; default: the path as given), never by a
-    name it gives itself, and never as a preset (a file ``default.yaml`` is shown as such).
-    Its output settings (``report_style``, ``template``) name files beside it only."""
+    name it gives itself, and never as a preset (a file ``default.yaml`` is shown as such);
+    a file that only names a preset (``preset: liaoning``) is that preset. Its output
+    settings (``report_style``, ``template``) name files beside it only."""
     spec = "default" if spec is None else spec
     if isinstance(spec, str) and spec in PRESETS:
-        data, source, name = _resolve(_preset_data(spec), f"presets/{spec}.yaml"), f"presets/{spec}.yaml", spec
-        raw: dict = {}
-        path = None
+        source = _preset_source(spec)
+        data, name, path = _resolve(_preset_data(spec), source), spec, None
     else:
         path = Path(spec)
-        name = source = file_label(str(path) if label is None else label)
+        source = str(path) if label is None else label  # messages name it as given
+        name = file_label(source)
         if not path.exists():
             raise InputError(f"评分规则「{source}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件")
+        province = province_at(path) if path.is_dir() else None
+        if path.is_dir():
+            path = _province_policy(province, path, source)
         raw = _read_policy_file(path, source)
         if "name" in raw:
             raise InputError(f"文件 {source} 字段 name: 评分规则以其来源（预设名或规则文件的路径）标明，不能自行命名，请删去 name")
+        if province is None and set(raw) <= {"preset"} and raw.get("preset", "default") in PRESETS:
+            return preset_policy(raw.get("preset", "default"))  # nothing of its own: the preset itself
         data = _resolve(raw, source)
+        if province is not None and province.style is not None and "report_style" not in raw:
+            data["report_style"] = str(province.style.resolve())
         if isinstance(raw.get("report_style"), str) and raw["report_style"] not in REPORT_STYLES:
             data["report_style"] = beside(path, raw["report_style"], "report_style", source, "文风",
                                           f"内置文风（{'、'.join(REPORT_STYLES)}）", ".j2")
@@ -228,13 +247,32 @@ def load_policy(spec: str | Path | None = None, *, label: str | None = None) -> 
 
 
 FOLDER_POLICY_NAMES = ("perfscore.yaml", "perfscore.yml", "perfscore.json")
-REPORT_STYLES = ("liaoning", "hubei")  # templates/report_style.<name>.j2
+
+
+def _province_policy(province: Province | None, folder: Path, shown: str) -> Path:
+    """The policy.yaml of a province folder named by its path (``shown``: as messages name it)."""
+    if province is None:
+        raise InputError(f"评分规则「{shown}」是一个目录，但不是省份目录（缺少 province.yaml，见 docs/provinces.md）")
+    if province.policy is None:
+        raise InputError(f"省份目录 {shown} 中没有评分规则（policy.yaml）")
+    return province.policy
 
 
 def file_label(path: str) -> str:
-    """How a policy file is shown: its path, normalized; never a preset's bare name."""
+    """How a policy file is shown: its path, normalized; never a preset's bare name nor the
+    name a preset is shown by (a file ``辽宁省`` is ``./辽宁省``)."""
     shown = os.path.normpath(path)
-    return f".{os.sep}{shown}" if shown in PRESETS else shown
+    if os.path.isabs(shown):  # a path typed in full: from the current folder, else its name (never the whole path)
+        cwd = os.getcwd()
+        shown = os.path.relpath(shown, cwd) if _within(shown, cwd) else os.path.basename(shown)
+    taken = shown in PRESETS or shown in {preset_label(name) for name in PRESETS}
+    return f".{os.sep}{shown}" if taken else shown
+
+
+def policy_label(name: str) -> str:
+    """How outputs show a policy (its ``name``): a shipped preset by its display name (辽宁省,
+    from its province.yaml; the default as 财预〔2020〕10号通用规则), a file by its path."""
+    return preset_label(name) if name in PRESETS else name
 
 
 def _read_policy_file(path: Path, source: str) -> dict:
@@ -294,20 +332,17 @@ class PolicyLookup:
 
     ``inputs``: the paths the user named. A folder named bounds the ``perfscore.yaml``
     lookup of every file found in it; a file named alone is bounded by the current folder
-    when it lies below it, else by its own folder. A found policy is shown by its path as
-    the inputs show it (``unitA/perfscore.yaml``), or, with ``relative=True``, by its path
-    below its bound only (an upload folder: no server path is ever shown).
-
-    ``folders=False``: no ``perfscore.yaml`` counts (serve: nothing on the server's disk);
-    ``named_files=False``: a project's ``policy:`` may only name a preset; ``confined=True``:
-    a policy file a project names must lie within the bound (an upload folder).
+    when it lies below it, else by its own folder. A found policy is shown by its path
+    as the inputs show it from the current folder (``in/unitA/perfscore.yaml`` for ``batch
+    in``), never by a whole path: a folder named outside the current folder starts from its
+    own name (or, when several are, from the folder holding them all), so two files are
+    never shown alike. (``serve`` chooses its policies itself, from the upload only:
+    web/engine.py's ``Rules``.)
 
     Each folder is looked at once per lookup (its answer cached, and the folders above it
     answered on the way), not once per file."""
 
-    def __init__(self, inputs: Iterable[Path | str] = (), *, folders: bool = True, named_files: bool = True,
-                 confined: bool = False, relative: bool = False):
-        self.folders, self.named_files, self.confined, self.relative = folders, named_files, confined, relative
+    def __init__(self, inputs: Iterable[Path | str] = ()):
         self._dirs: dict[str, str] = {}
         self._files: set[str] = set()
         for item in inputs:
@@ -316,6 +351,8 @@ class PolicyLookup:
                 self._dirs[key] = os.path.abspath(key)
             else:
                 self._files.add(key)
+        roots = sorted(set(self._dirs.values()))
+        self._common = os.path.commonpath(roots) if len(roots) > 1 else None
         self._cache: dict[tuple[str, str], Policy | InputError | None] = {}
 
     def __getstate__(self) -> dict:
@@ -328,22 +365,26 @@ class PolicyLookup:
             for parent in Path(text).parents:
                 root = self._dirs.get(str(parent))
                 if root is not None:
-                    return root, "" if self.relative else str(parent)
-        folder = os.path.dirname(os.path.abspath(text))
+                    return root, self._shown(root)
+        folder, cwd = os.path.dirname(os.path.abspath(text)), os.getcwd()
+        return (cwd, "") if _within(folder, cwd) else (folder, "")
+
+    def _shown(self, root: str) -> str:
+        """A folder named, as its policy files' labels start: from the current folder when
+        it lies below it, else from the folder holding all the folders named, else by its
+        name alone; never a whole path."""
         cwd = os.getcwd()
-        if _within(folder, cwd):
-            return cwd, ""
-        return folder, "" if self.relative else os.path.dirname(text)
+        if _within(root, cwd):
+            return os.path.relpath(root, cwd)
+        return os.path.relpath(root, self._common) if self._common else os.path.basename(root)
 
     def label(self, found: str, root: str, shown: str) -> str:
         rel = os.path.relpath(found, root)
-        return file_label(os.path.join(shown, rel) if shown else rel)
+        return file_label(os.path.join(shown, rel) if shown and shown != os.curdir else rel)
 
     def folder_policy(self, path: Path | str) -> Policy | None:
         """The policy of the nearest ``perfscore.yaml`` in the folder of ``path`` or above
         it, up to its bound; None when there is none."""
-        if not self.folders:
-            return None
         root, shown = self.bound(path)
         folder = os.path.dirname(os.path.abspath(path))
         chain: list[str] = []
@@ -377,13 +418,9 @@ class PolicyLookup:
         project file ``path``'s folder."""
         if spec in PRESETS:
             return preset_policy(spec)
-        if not self.named_files:
-            raise InputError(f"评分规则「{spec}」不是预设（{'、'.join(PRESETS)}）；此处只能选用预设")
         root, shown = self.bound(path)
         folder = os.path.dirname(os.path.abspath(path))
         target = os.path.normpath(os.path.join(folder, spec))
-        if self.confined and (os.path.isabs(spec) or not _within(target, root)):
-            raise InputError(f"评分规则「{spec}」不在所交文件之内：只能选用预设或一同提交的规则文件")
         if not os.path.isfile(target):
             where = self.label(folder, root, shown)
             raise InputError(f"评分规则「{spec}」既不是预设（{'、'.join(PRESETS)}）也不是存在的文件（相对于 {where}）")
@@ -410,4 +447,4 @@ def preset_policy(name: str = "default") -> Policy:
     return load_policy(name)
 
 
-__all__ = ["Policy", "PolicyLookup", "load_policy", "preset_policy", "policy_spec", "folder_policy", "PRESETS", "SHARE_ORDER"]
+__all__ = ["Policy", "PolicyLookup", "load_policy", "policy_label", "preset_policy", "policy_spec", "folder_policy", "PRESETS", "SHARE_ORDER"]

@@ -363,7 +363,7 @@ def read_mapping(path: Path) -> dict:
     path = Path(path)
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(f"文件 {path}: 不支持的文件类型「{path.suffix}」（可用 .yaml .yml .json .xlsx）")
+        raise InputError(f"文件 {path}: 不支持的文件类型「{path.suffix}」（可用 .yaml .yml .json .xlsx .xlsm .xls .ods .docx .pdf）")
     return load_mapping(decode(read_bytes(path), str(path)), str(path), fmt)
 
 

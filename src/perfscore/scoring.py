@@ -8,36 +8,28 @@ together as one ``InputError`` (``perfscore check`` lists them all).
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from pydantic import ValidationError
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .model import FIELD_LABELS, Department, Indicator, Project, Sheet, funds_of
-from .policy import SHARE_ORDER, Policy, preset_policy
+from .policy import Policy, preset_policy
 from .readings import ON_TIME, Deadline, date_of, deadline_of, negated, zero_in_words
 from .terms import HUNDRED, STANDARD_TREE, ZERO
 from .values import (
     EQ, GE, GT, LE, LT, CellValueError, Quantity, Text, compact, format_number, normalize_text,
-    parse_value, quantize, to_unit, units_compatible,
+    parse_value, quantize, to_unit, units_compatible, values_differ,
 )
+from .weights import canonical_level, default_split, indicator_weights
 
 ONE = Decimal(1)
-WEIGHT_TOLERANCE = Decimal("0.01")
 RATE_TOLERANCE = Decimal("0.05")  # percentage points: amounts print rounded to 0.01 万元
 
 GRADE_TEXTS = {"A": "全部或基本达成预期指标", "B": "部分达成预期指标并具有一定效果", "C": "未达成预期指标且效果较差"}
 STANDARD_PAIRS = {level1: set(level2s) for level1, level2s in STANDARD_TREE}
-
-
-@functools.lru_cache(maxsize=4096)
-def canonical_level(name: str) -> str:
-    """社会效益 and 社会效益指标 are one name (阳城's sheets drop the suffix)."""
-    name = compact(name)
-    return name if not name or name.endswith("指标") else name + "指标"
 
 
 @dataclass(slots=True)
@@ -156,6 +148,22 @@ def pct(value: Decimal) -> str:
     return f"{format_number(quantize(value, 2))}%"
 
 
+@dataclass(slots=True)
+class _Reading:
+    """How one indicator was read and compared: what ``_Scorer.finish`` scores."""
+
+    kind: str  # quantitative | qualitative
+    operator: str | None
+    target: object  # the target value (Decimal) or text
+    unit: str
+    actual: object  # the actual value (Decimal) or text
+    target_text: str
+    completion: Decimal  # 0..1 (capped per policy)
+    how: str  # the explanation of the completion
+    grade: str | None
+    exceeded: bool = False  # past an 「=」 target
+
+
 class _Scorer:
     """Scores one sheet, collecting every problem before raising."""
 
@@ -163,7 +171,7 @@ class _Scorer:
         self.sheet = sheet
         self.policy = policy
         self.source = source or "<输入>"
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.sd = policy.score_decimals
 
@@ -178,7 +186,12 @@ class _Scorer:
         return text
 
     def problem(self, message: str, indicator: Indicator | None = None, index: int | None = None, fieldname: str | None = None) -> None:
-        self.problems.append(f"{self.where(indicator, index, fieldname)}: {message}")
+        """A Problem built here, where it is found: its line, and its indicator, field and path as values."""
+        label = FIELD_LABELS.get(fieldname.rsplit(".", 1)[-1]) if fieldname else None
+        path = f"indicators[{index - 1}].{fieldname}" if indicator is not None and index and fieldname else fieldname
+        self.problems.append(Problem(
+            f"{self.where(indicator, index, fieldname)}: {message}", file=self.source, project=self.sheet.name or None,
+            indicator=indicator.name if indicator is not None else None, field=label or fieldname, path=path))
 
     # -- execution (§3) ------------------------------------------------------------------
     def execution_rate(self, executed: Decimal, budget: Decimal, decimals: int, what: str) -> Decimal:
@@ -295,7 +308,7 @@ class _Scorer:
                 return None
             c = completion if completion is not None else ONE
             how = f"按期完成（期限 {deadline.show()}）"
-            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, c, how, "A", False, warnings)
+            return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, c, how, "A"), warnings)
         if when is not None:
             if completion is None:
                 self.problem(
@@ -305,7 +318,7 @@ class _Scorer:
                 return None
             grade = self.band_of(completion)
             how = f"晚于期限（{deadline.show()}），等级 {grade}（{GRADE_TEXTS[grade]}）"
-            return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
+            return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, completion, how, grade), warnings)
         return self.qualitative(ind, index, weight, Text(target_text), actual, target_text, warnings)
 
     def quantitative(self, ind, index, weight, target: Quantity, actual: Quantity, target_text, warnings) -> IndicatorScore | None:
@@ -363,7 +376,7 @@ class _Scorer:
             warnings.append(
                 f"完成值 {format_number(a)}{unit} 达到指标值的 {format_number(quantize(a / t, 2))} 倍，指标值可能设置偏低"
             )
-        return self.finish(ind, index, weight, "quantitative", operator, t, unit, a, target_text, c, how, None, exceeded, warnings)
+        return self.finish(ind, index, weight, _Reading("quantitative", operator, t, unit, a, target_text, c, how, None, exceeded), warnings)
 
     def qualitative(self, ind, index, weight, target, actual, target_text, warnings) -> IndicatorScore | None:
         actual_text = ind.actual
@@ -410,124 +423,25 @@ class _Scorer:
             )
             return None
         how = f"等级 {grade}（{GRADE_TEXTS[grade]}）"
-        return self.finish(ind, index, weight, "qualitative", None, target_text, "", actual_text, target_text, completion, how, grade, False, warnings)
+        return self.finish(ind, index, weight, _Reading("qualitative", None, target_text, "", actual_text, target_text, completion, how, grade), warnings)
 
-    def finish(self, ind, index, weight, kind, operator, target, unit, actual, target_text, c, how, grade, exceeded, warnings) -> IndicatorScore:
+    def finish(self, ind: Indicator, index: int, weight: Decimal, r: "_Reading", warnings: list[str]) -> IndicatorScore:
+        c, exceeded, target_text = r.completion, r.exceeded, r.target_text
         score = self.round_score(weight * c)
         completion_pct = quantize(c * HUNDRED, 2)
+        if c < ONE and completion_pct >= HUNDRED:  # short of the target never prints as 100% (19999 of ≥ 20000)
+            completion_pct = HUNDRED - Decimal("0.01")
         needs = c < ONE or exceeded
         if needs and not (ind.cause or "").strip():
             warnings.append("需说明偏差（未完全达成或超过「=」指标值），但缺少偏差原因（cause）")
-        if ind.target_initial is not None and _differs(ind.target_initial, target_text):
+        if ind.target_initial is not None and values_differ(ind.target_initial, target_text):
             warnings.append(f"年初指标值「{ind.target_initial}」在年内调整为「{target_text}」")
         # positional, in field order: 24 keywords cost three times the call (a batch makes millions)
         return IndicatorScore(
-            index, ind.level1, ind.level2, ind.name, kind, operator, target, unit, actual, target_text, ind.actual,
-            c, completion_pct, weight, score, grade, needs, how, exceeded, ind.cause, ind.remedy,
+            index, ind.level1, ind.level2, ind.name, r.kind, r.operator, r.target, r.unit, r.actual, target_text, ind.actual,
+            c, completion_pct, weight, score, r.grade, needs, r.how, exceeded, ind.cause, ind.remedy,
             ind.reported_score, ind.reported_completion, warnings,
         )
-
-    # -- weights (§6) ----------------------------------------------------------------------
-    def weights(self, execution_weight: Decimal) -> list[Decimal] | None:
-        indicators = self.sheet.indicators
-        given = [i.weight is not None for i in indicators]
-        if all(given):
-            weights = [i.weight for i in indicators]
-            total = execution_weight + sum(weights, ZERO)
-            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
-                what = "年度主要任务" if isinstance(self.sheet, Department) else "预算执行率"
-                self.problem(
-                    f"分值合计 {format_number(total)}（{what} {format_number(execution_weight)} + 指标 {format_number(sum(weights, ZERO))}），应为 100",
-                    fieldname="weight",
-                )
-                return None
-            return weights
-        if any(given):
-            missing = [str(n) for n, g in enumerate(given, 1) if not g]
-            self.problem(f"第 {'、'.join(missing)} 个指标没有分值，其余指标有分值：分值要么全部填写，要么全部不填", fieldname="weight")
-            return None
-        if isinstance(self.sheet, Department):
-            self.problem("整体绩效自评表的一级指标不固定，每个指标都须填写分值", fieldname="weight")
-            return None
-        return self.default_split(execution_weight)
-
-    def default_split(self, execution_weight: Decimal) -> list[Decimal] | None:
-        shares = dict(self.policy.shares)
-        preset_total = sum(shares.values(), ZERO)
-        if execution_weight + preset_total != HUNDRED:
-            # Scale the 一级 shares so execution + shares = 100; the last takes the remainder.
-            room, scaled = HUNDRED - execution_weight, {}
-            for level in SHARE_ORDER[:-1]:
-                scaled[level] = quantize(shares[level] * room / preset_total, 2) if preset_total else ZERO
-            scaled[SHARE_ORDER[-1]] = room - sum(scaled.values(), ZERO)
-            shares = scaled
-        printed = self.printed_shares()
-        if printed is None:
-            return None
-        if printed:
-            # 产出指标(50分): a sheet without a 分值 column prints each 一级's share after its name
-            shares.update({level: share for level, share in printed.items() if level in shares})
-            total = execution_weight + sum(shares.values(), ZERO)
-            if abs(total - HUNDRED) > WEIGHT_TOLERANCE:
-                shown = "、".join(f"{level} {format_number(share)}" for level, share in shares.items())
-                self.problem(
-                    f"一级指标名称后所印分值与预算执行率 {format_number(execution_weight)} 合计 {format_number(total)}（{shown}），应为 100",
-                    fieldname="level1",
-                )
-                return None
-        groups: dict[str, list[int]] = {level: [] for level in SHARE_ORDER}
-        for n, ind in enumerate(self.sheet.indicators):
-            level = canonical_level(ind.level1)
-            if level not in groups:
-                self.problem(
-                    f"未设分值时一级指标须为 {'、'.join(SHARE_ORDER)} 之一，而不是「{ind.level1}」", ind, n + 1, "level1"
-                )
-                continue
-            groups[level].append(n)
-        if self.problems:
-            return None
-        for level in SHARE_ORDER:
-            if not groups[level] and shares[level]:
-                target, seen = level, {level}
-                while not groups[target]:
-                    target = self.policy.share_fallback.get(target)
-                    if target is None or target in seen:
-                        break
-                    seen.add(target)
-                if target is None or not groups[target]:
-                    # the fallback chain ends in empty groups: the first group that has indicators
-                    target = next(lv for lv in SHARE_ORDER if groups[lv])
-                shares[target] += shares[level]
-                shares[level] = ZERO
-        weights = [ZERO] * len(self.sheet.indicators)
-        for level, members in groups.items():
-            if not members:
-                continue
-            each = quantize(shares[level] / len(members), 2)
-            if each * (len(members) - 1) > shares[level]:
-                # many indicators: half-up would leave the last a negative remainder
-                each = (shares[level] / len(members)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-            for n in members[:-1]:
-                weights[n] = each
-            weights[members[-1]] = shares[level] - each * (len(members) - 1)
-        return weights
-
-    def printed_shares(self) -> dict[str, Decimal] | None:
-        """The shares printed after 一级 names (level1_share), by canonical level; two
-        different shares for one level are an error."""
-        printed: dict[str, Decimal] = {}
-        for n, ind in enumerate(self.sheet.indicators, 1):
-            if ind.level1_share is None:
-                continue
-            level = canonical_level(ind.level1)
-            if level in printed and printed[level] != ind.level1_share:
-                self.problem(
-                    f"一级指标「{ind.level1}」所印分值 {format_number(ind.level1_share)} 与前面的 {format_number(printed[level])} 不同",
-                    ind, n, "level1",
-                )
-                return None
-            printed[level] = ind.level1_share
-        return printed
 
     # -- the sheet -----------------------------------------------------------------------------
     def run(self) -> SheetScore:
@@ -564,7 +478,7 @@ class _Scorer:
             if sheet.budget.adjusted is not None and adjusted != initial:
                 self.warnings.append(_budget_change(initial, adjusted, executed))
         # with the weights in error, the indicators are still read, so every problem is listed
-        weights = self.weights(execution_weight) or [ZERO] * len(sheet.indicators)
+        weights = indicator_weights(sheet, policy, execution_weight, self.problem) or [ZERO] * len(sheet.indicators)
         indicators: list[IndicatorScore] = []
         for n, (ind, weight) in enumerate(zip(sheet.indicators, weights), 1):
             scored = self.score_indicator(ind, n, weight)
@@ -610,16 +524,6 @@ class _Scorer:
                     ind.warnings.append(
                         f"填报的预算执行率 {format_number(ind.actual)}% 与按预算计算的执行率 {pct(rate)} 不符"
                     )
-
-
-def _differs(initial: str, target: str) -> bool:
-    try:
-        a, b = parse_value(initial), parse_value(target)
-    except CellValueError:
-        return compact(initial) != compact(target)
-    if isinstance(a, Quantity) and isinstance(b, Quantity):
-        return (a.operator, a.number, a.unit) != (b.operator, b.number, b.unit)
-    return compact(initial) != compact(target)
 
 
 def _budget_change(initial: Decimal, adjusted: Decimal, executed: Decimal) -> str:
@@ -670,7 +574,7 @@ def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
     return found
 
 
-def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
+def indicator_problems(data: dict, policy: Policy, source: str) -> list[Problem]:
     """The scoring problems of each indicator that is well-formed on its own, in a file
     whose other parts failed validation — so ``perfscore check`` lists everything at once."""
     rows = data.get("indicators")
@@ -687,6 +591,21 @@ def indicator_problems(data: dict, policy: Policy, source: str) -> list[str]:
     return scorer.problems
 
 
-def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "") -> SheetScore:
-    """Score a project or department sheet under ``policy`` (default: the default preset)."""
-    return _Scorer(sheet, policy or preset_policy("default"), source).run()
+def score_sheet(sheet: Sheet, policy: Policy | None = None, source: str = "", notes: tuple[str, ...] | list[str] = ()
+                ) -> SheetScore:
+    """Score a project or department sheet under ``policy`` (default: the default preset).
+    ``notes``: what the reader of its file noticed without refusing (a hidden row left out,
+    an amount typed in 元 converted), first among the result's warnings."""
+    result = _Scorer(sheet, policy or preset_policy("default"), source).run()
+    if notes:
+        result.warnings[:0] = notes
+    return result
+
+
+def default_weights(sheet: Sheet, policy: Policy | None = None) -> list[Decimal] | None:
+    """The policy's split of the indicator share (§6) for a sheet that gives no 分值, as
+    scoring would apply it; None when the sheet's levels do not allow one."""
+    policy = policy or preset_policy()
+    scorer = _Scorer(sheet, policy, "")
+    weight = getattr(sheet, "execution_weight", None)
+    return default_split(sheet, policy, policy.execution_weight if weight is None else weight, scorer.problem)

@@ -16,7 +16,6 @@ from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
-OPERATORS = (GE, GT, LE, LT, EQ)
 
 # Operator glyphs and words (SCORING.md §4). A word may stand anywhere before the number
 # (不超过上年的5%); at each position the longest word wins (大于等于 is ≥, not >).
@@ -386,3 +385,14 @@ def parse_percent(raw: object, what: str = "完成程度") -> Decimal:
         raw = text
     number = parse_number(raw, what)
     return number / 100 if number > 1 else number
+
+
+def values_differ(initial: str, target: str) -> bool:
+    """Whether two written values say different things (a changed 指标值), by meaning when both parse."""
+    try:
+        a, b = parse_value(initial), parse_value(target)
+    except CellValueError:
+        return compact(initial) != compact(target)
+    if isinstance(a, Quantity) and isinstance(b, Quantity):
+        return (a.operator, a.number, a.unit) != (b.operator, b.number, b.unit)
+    return compact(initial) != compact(target)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from . import labels as L
 from .fields import Section, as_number, as_text
 from .grid import ref
-from .project import _budget_header, read_budget, read_bottom, read_goals, read_text_fields, read_year
+from .project import MONEY, _budget_header, field_cell, read_budget, read_bottom, read_goals, read_text_fields, read_year
 from .tables import header_rows, read_indicators
 
 
@@ -93,7 +93,7 @@ def read_tasks(sec: Section, data: dict, r1: int) -> None:
             cell = g.get(r, c)
             field = {"rate": "reported_rate", "score": "reported_score"}.get(key, key)
             sec.cells[f"tasks[{n}].{field}"] = cell.ref if cell is not None else ref(r, c)
-            number = as_number(cell, sec, what[key], percent=key == "rate")
+            number = as_number(cell, sec, what[key], percent=key == "rate", money=MONEY if key in ("budget", "executed") else None)
             if cell is None and key in ("budget", "executed", "weight"):
                 sec.problem(f"单元格 {ref(r, c)}（{what[key]}，「{name[:30]}」）为空")
             if number is not None:
@@ -102,10 +102,32 @@ def read_tasks(sec: Section, data: dict, r1: int) -> None:
     data["tasks"] = tasks
 
 
+def _total_on_top(sec: Section, data: dict, table_top: int) -> None:
+    """重庆 prints 自评总分 above the form, not below its indicators."""
+    if "total" in data.get("reported", {}):
+        return
+    at = sec.find(TOP_TOTAL, sec.top, table_top)
+    if at is None:
+        return
+    cell, where = sec.value_right(*at)
+    value = as_number(cell, sec, "自评总分") if cell is not None else None
+    if value is not None:
+        data.setdefault("reported", {})["total"] = value
+        sec.cells["reported.total"] = where
+
+
+TOP_TOTAL = ("自评总分", "自评得分", "总分", "总得分")
+
+
 def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     data: dict = {"kind": "department"}
     shares: dict[str, Decimal] = {}
-    read_text_fields(sec, data, ("name", "department", "unit"), {"name": "部门(单位)名称"})
+    named = field_cell(sec, "name") is not None or field_cell(sec, "department") is None
+    read_text_fields(sec, data, ("name", "department", "unit"), {"name": "部门(单位)名称"} if named else {})
+    if not named and data.get("department"):
+        # 重庆 names the unit by 主管部门 only
+        data["name"] = data["department"]
+        sec.cells["name"] = sec.cells["department"]
     year = read_year(sec)
     if year:
         data["year"] = year
@@ -116,6 +138,7 @@ def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     indicators, end_row, cols = read_indicators(sec, table_top, sec.bottom, shares)
     data["indicators"] = indicators
     read_bottom(sec, data, end_row, cols, sec.bottom)
+    _total_on_top(sec, data, table_top)
     if not data.get("reported"):
         data.pop("reported", None)
     return data, {}, shares

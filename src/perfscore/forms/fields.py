@@ -8,13 +8,15 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..values import CellValueError, format_number, parse_number
+from ..values import CellValueError, Quantity, format_number, parse_number, parse_value, to_unit
 from . import labels as L
+from .formats import OVERFLOW
 from .grid import DATE, ERROR, NOCACHE, PERCENT, Cell, Grid, ref
 
 HUNDRED = Decimal(100)
 _NOTHING = re.compile(r"^\s*[-‐–—―/／\\]+\s*$")
 _NUMBER_SUFFIX = re.compile(r"\s*(分|万元|万|元|%|％)\s*$")
+_MONEY = ("元", "万元", "亿元")
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Section:
     findings: list[str] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)
     count: int = 0  # indicators read so far
+    execution: dict = field(default_factory=dict)  # a 预算执行率 row inside the indicator table (河北 成安)
+    weight_header: tuple[str, str] | None = None  # (header as printed, its cell) of the indicators' weight column
     _keys: dict[tuple[int, int], str] = field(default_factory=dict)
     _sorted: list | None = None
 
@@ -87,7 +91,8 @@ class Section:
         if cell.kind != "text" or not isinstance(cell.value, str):
             return False
         k = L.key(cell.value)[0]
-        return any(k in syn for syn in L.FIELDS.values()) or any(k in syn for syn in L.GOAL_HEADERS.values())
+        # a budget header (权重, 得分 …) is a label too: never read as the value of the label left of it
+        return any(k in syn for table in (L.FIELDS, L.GOAL_HEADERS, L.BUDGET_COLUMNS) for syn in table.values())
 
 
 # ------------------------------------------------------------------ conversions
@@ -115,9 +120,12 @@ def as_text(cell: Cell | None, sec: Section, what: str) -> str | None:
     return text or None
 
 
-def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False) -> Decimal | None:
+def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False, money: str | None = None
+              ) -> Decimal | None:
     """An amount, weight or score cell → Decimal (``98.32分`` → 98.32). ``percent``: a rate
-    column, where a percent cell 0.8317 is 83.17 and the text ``83.17%`` is 83.17."""
+    column, where a percent cell 0.8317 is 83.17 and the text ``83.17%`` is 83.17. ``money``:
+    the block's unit (万元) for an amount; an amount typed in another money unit (``900000元``)
+    is converted exactly, with a finding naming the cell, and any other unit is an error."""
     if cell is None or not _readable(cell, sec, what):
         return None
     v = cell.value
@@ -125,10 +133,15 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False)
         shown = v.isoformat() if isinstance(v, (_dt.date, _dt.datetime)) else str(v)
         sec.problem(f"单元格 {cell.ref}（{what}）: 是日期 {shown}，这里应为数字")
         return None
+    if money and cell.kind == PERCENT:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 是百分数 {format_number(_plain(v * HUNDRED))}%，这里应为金额（{money}）")
+        return None
     if cell.kind == PERCENT:
         return _plain(v * HUNDRED)
     if isinstance(v, Decimal):
         return v
+    if money:
+        return _amount(cell, sec, what, money)
     text = _NUMBER_SUFFIX.sub("", str(v))
     if _NOTHING.match(text):
         return None  # '—' or '/' in a 分值/得分 cell of a row that has none
@@ -137,6 +150,31 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False)
     except CellValueError:
         sec.problem(f"单元格 {cell.ref}（{what}）: 「{str(v)[:40]}」不是数字")
         return None
+
+
+def _amount(cell: Cell, sec: Section, what: str, money: str) -> Decimal | None:
+    """An amount typed as text in a block whose amounts are in ``money`` (SCORING.md §9, "What
+    a form holds besides the form")."""
+    text = str(cell.value)
+    if _NOTHING.match(text):
+        return None
+    try:
+        quantity = parse_value(text)
+    except CellValueError:
+        quantity = None
+    if not isinstance(quantity, Quantity) or quantity.operator or quantity.label:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 「{text[:40]}」不是金额（{money}）")
+        return None
+    unit = quantity.unit
+    if not unit or unit == money:
+        return quantity.number
+    if unit not in _MONEY:
+        sec.problem(f"单元格 {cell.ref}（{what}）: 「{text[:40]}」的单位「{unit}」不是金额单位，这里应为金额（{money}）")
+        return None
+    number = _plain(to_unit(quantity, money))
+    sec.findings.append(f"{sec.where}单元格 {cell.ref}（{what}）: 「{text[:40]}」的单位是{unit}，本栏金额单位为{money}，"
+                        f"按 {format_number(number)} {money} 读取")
+    return number
 
 
 def _plain(d: Decimal) -> Decimal:
@@ -149,6 +187,11 @@ def _readable(cell: Cell, sec: Section, what: str) -> bool:
         return False
     if cell.kind == NOCACHE:
         sec.problem(f"单元格 {cell.ref}（{what}）: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
+        return False
+    if cell.kind == OVERFLOW:
+        shown = f"（其中的文字：「{str(cell.value)[:20]}」）" if cell.value else ""
+        sec.problem(f"单元格 {cell.ref}（{what}）: PDF 中这一格的边线不完整或文字超出了边线（常见于跨页拆开的合并单元格），"
+                    f"无法确定这一格的内容{shown}；请使用表格完整的 PDF，或原 Word/Excel 文件")
         return False
     return True
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 TEXT, NUMBER, PERCENT, DATE, ERROR, NOCACHE = "text", "number", "percent", "date", "error", "nocache"
+OVERFLOW = "overflow"  # a PDF cell whose text runs over its lines: whose text it is, is unknown
 
 _BUILTIN_PERCENT = {9, 10}
 _BUILTIN_DATE = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))

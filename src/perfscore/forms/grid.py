@@ -6,10 +6,12 @@ format. Each cell here carries its value and its kind — ``text``, ``number``, 
 
 - .xlsx/.xlsm: values from python-calamine; formats from ``xl/styles.xml`` (``<cellXfs>``,
   ``<numFmts>``) and each cell's ``s=``; errors and uncached formulas from the sheet XML;
-- .xls: values and merged ranges from python-calamine; formats from the BIFF8 ``XF`` and
-  ``FORMAT`` records and each cell record's XF index (``biff.py``); python-calamine does not
-  expose them;
+- .xls: values, formats (each cell's XF record and its ``FORMAT``) and merged ranges from
+  xlrd (``formatting_info=True``); python-calamine does not expose the formats;
 - .ods: ``content.xml`` (``office:value-type`` percentage/date, spans, errors).
+
+Every reader applies the limits of ``perfscore.limits`` (cells with content, the grid they
+span, merged ranges, sheets) before it allocates for what it counts.
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ import datetime as _dt
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
+from .. import limits
 from ..errors import InputError, SheetError
+from ..limits import MAX_CELLS, MAX_REPEAT
 from ..projectfile import read_bytes
-from ..xlsx.package import OLE2_MAGIC, checked_zip
+from ..xlsx.package import OLE2_MAGIC, calamine_sheets, check_extent, checked_zip
 from ..xlsx.refs import col_letters
-from . import biff
 
-MAX_BYTES = 100 * 1024 * 1024
-MAX_CELLS = 2_000_000
+MAX_BYTES = limits.MAX_FILE_BYTES
 
 from .formats import DATE, ERROR, NOCACHE, NUMBER, PERCENT, TEXT, format_kind  # noqa: F401 (re-exported)
 
@@ -52,6 +55,8 @@ class Grid:
     cells: dict[tuple[int, int], Cell]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 inclusive
     formats_known: bool = True
+    hidden: str = ""  # the sheet's state: '' (visible), 'hidden' or 'veryHidden'
+    hidden_rows: frozenset[int] = frozenset()  # 1-based rows hidden in the sheet (not on the printed form)
     _anchor: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
     max_row: int = 0
     max_col: int = 0
@@ -59,9 +64,7 @@ class Grid:
     def __post_init__(self) -> None:
         self.max_row = max((r for r, _ in self.cells), default=0)
         self.max_col = max((c for _, c in self.cells), default=0)
-        for r0, c0, r1, c1 in self.merges:
-            if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
-                continue
+        for r0, c0, r1, c1 in self.merges:  # bounded by limits.check_merges (make_grid)
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     self._anchor[(r, c)] = (r0, c0, r1, c1)
@@ -75,6 +78,16 @@ class Grid:
         """The cell at (r, c); inside a merged range, its anchor's cell."""
         r0, c0, _, _ = self.span(r, c)
         return self.cells.get((r0, c0))
+
+
+def make_grid(name: str, cells: dict[tuple[int, int], Cell], merges: list[tuple[int, int, int, int]], label: str,
+              formats_known: bool = True, hidden: str = "", hidden_rows: frozenset[int] = frozenset()) -> Grid:
+    """A Grid once past the limits: its merged ranges clipped to the cells with content and
+    bounded in count and area."""
+    rows = max((r for r, _ in cells), default=0)
+    cols = max((c for _, c in cells), default=0)
+    return Grid(name, cells, limits.check_merges(merges, rows, cols, f"{label} 工作表「{name}」"), formats_known,
+                hidden, hidden_rows)
 
 
 @dataclass(slots=True)
@@ -103,7 +116,18 @@ def _number(v: float | int) -> Decimal | None:
         return Decimal(v)
     if v != v or v in (float("inf"), float("-inf")):  # float-ok: NaN/∞ check on a read cell
         return None
-    d = Decimal(format(v, ".15g"))  # float-ok: Excel keeps 15 significant digits
+    return _plain(Decimal(format(v, ".15g")))  # float-ok: Excel keeps 15 significant digits
+
+
+_PLAIN_DIGITS = 20
+
+
+def _plain(d: Decimal) -> Decimal:
+    """A read number without trailing zeros (26.60 → 26.6, 1E+2 → 100). One whose digits
+    would not fit the arithmetic context (1e28, 9e999999) is kept as it is, without any
+    arithmetic: the value checks (values.MAX_ABS) refuse it with the cell's name."""
+    if not d.is_finite() or d.adjusted() >= _PLAIN_DIGITS or d.adjusted() < -_PLAIN_DIGITS:
+        return d
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
@@ -135,14 +159,7 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
     caller has read them already (a workbook is read once)."""
     path = Path(path)
     label = f"文件 {path}"
-    if data is None:
-        try:
-            # regular files only, bounded: a FIFO or a link to /dev/zero named .xls never hangs
-            data = read_bytes(path, MAX_BYTES)
-        except InputError as exc:
-            raise SheetError(exc.problems) from None
-    if not data:
-        raise SheetError(f"{label}: 文件为空")
+    data = file_bytes(path, data, MAX_BYTES)
     if data[:8] == OLE2_MAGIC:
         return _read_xls(path, data, label)
     if data[:4] != b"PK\x03\x04":
@@ -156,45 +173,44 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
     return _read_xlsx(path, data, zf, label)
 
 
+def file_bytes(path: Path, data: bytes | None, limit: int) -> bytes:
+    """An input's bytes (``data`` when the caller has read them already), from a regular
+    file only and bounded by ``limit`` (a FIFO or a link to /dev/zero never hangs);
+    an empty file is refused."""
+    if data is None:
+        try:
+            data = read_bytes(path, limit)
+        except InputError as exc:
+            raise SheetError(exc.problems) from None
+    if not data:
+        raise SheetError(f"文件 {path}: 文件为空")
+    return data
+
+
 def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:
     try:
         return zf.read(name).decode("utf-8")
     except KeyError:
         raise SheetError(f"{label}: 缺少部件 {name}，工作簿不完整") from None
+    except zlib.error:
+        raise SheetError(f"{label}: 工作簿已损坏（部件 {name} 的压缩数据无法解开）") from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
         raise SheetError(f"{label}: 工作簿已损坏（部件 {name} 无法读取：{type(exc).__name__}）") from None
-
-
-def _calamine(path: Path, data: bytes, label: str):
-    from python_calamine import CalamineWorkbook
-
-    try:
-        return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types
-        if "Password" in type(exc).__name__:
-            raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存") from None
-        raise SheetError(f"{label}: 工作簿已损坏，无法读取（{type(exc).__name__}）") from None
-
-
-def _calamine_sheet(wb, name: str, label: str) -> tuple[list[list[object]], list]:
-    try:
-        sheet = wb.get_sheet_by_name(name)
-        return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
-    except Exception as exc:  # calamine's own error types
-        raise SheetError(f"{label} 工作表「{name}」无法读取（{type(exc).__name__}）") from None
 
 
 # ------------------------------------------------------------------ xlsx
 
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
-_SHEET_ENTRY = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
-_REL = re.compile(r"<Relationship\b([^>]*?)/?>")
-_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_SHEET_ENTRY = re.compile(r"<(?:\w+:)?sheet\b([^<>]*?)/?>")
+_REL = re.compile(r"<Relationship\b([^<>]*?)/?>")
+# a cell's content never runs past the next cell's start: linear, whatever is left unclosed
+_CELL = re.compile(r"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
 _HAS_F = re.compile(r"<(?:\w+:)?f\b")
+_ROW = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
 _V = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_XF_BLOCK = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
-_XF = re.compile(r"<(?:\w+:)?xf\b([^>]*?)/?>")
-_NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^>]*?)/?>")
+_XF_BLOCK = re.compile(r"<(?:\w+:)?cellXfs\b[^<>]*>((?:[^<]++|<(?!/?(?:\w+:)?cellXfs\b))*+)</(?:\w+:)?cellXfs>")
+_XF = re.compile(r"<(?:\w+:)?xf\b([^<>]*?)/?>")
+_NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^<>]*?)/?>")
 
 
 def _unescape(text: str) -> str:
@@ -220,7 +236,8 @@ def _xlsx_styles(zf: zipfile.ZipFile, label: str) -> list[str]:
     return kinds
 
 
-def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str]]:
+def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str, str]]:
+    """(name, part, state) of each worksheet; state is '' (visible), 'hidden' or 'veryHidden'."""
     wb = _part(zf, "xl/workbook.xml", label)
     rels = {}
     if "xl/_rels/workbook.xml.rels" in zf.namelist():
@@ -235,52 +252,65 @@ def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str]]:
         rid = next((v for k, v in a.items() if k.endswith(":id") or k == "id"), None)
         part = rels.get(rid, "")
         if "worksheets/" in part or part.endswith(".xml") and "chartsheet" not in part:
-            out.append((_unescape(a.get("name", "")), part))
+            state = a.get("state", "")
+            out.append((_unescape(a.get("name", "")), part, state if state in ("hidden", "veryHidden") else ""))
     return out
 
 
 def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Workbook:
     styles = _xlsx_styles(zf, label)
-    entries = _xlsx_sheets(zf, label)
-    wb = _calamine(path, data, label)
+    listed = _xlsx_sheets(zf, label)
+    entries = [(name, part) for name, part, _ in listed if part in zf.namelist()]
+    states = {name: state for name, _, state in listed}
+    limits.check_sheet_count(len(entries), label)
+    xmls = {}
+    for name, part in entries:
+        xmls[name] = _part(zf, part, label)
+        check_extent(xmls[name].encode("utf-8"), f"{label} 工作表「{name}」")  # before calamine builds its grid
     sheets = []
-    try:
-        for name, part in entries:
-            if part not in zf.namelist():
+    for (name, part), (rows, merged) in zip(entries, calamine_sheets(data, [name for name, _ in entries], label)):
+        xml = xmls.pop(name)
+        formats: dict[tuple[int, int], str] = {}
+        special: dict[tuple[int, int], Cell] = {}
+        typed_styles = {str(i) for i, k in enumerate(styles) if k != NUMBER}
+        for m in _CELL.finditer(xml):
+            head, inner = m.group(1), m.group(2) or ""
+            a = None
+            if 's="' in head:
+                a = dict(_ATTR.findall(head))
+                if a.get("s") not in typed_styles:
+                    a = None
+            if a is None and 't="e"' not in head and "<f" not in inner and ":f" not in inner:
                 continue
-            xml = _part(zf, part, label)
-            formats: dict[tuple[int, int], str] = {}
-            special: dict[tuple[int, int], Cell] = {}
-            typed_styles = {str(i) for i, k in enumerate(styles) if k != NUMBER}
-            for m in _CELL.finditer(xml):
-                head, inner = m.group(1), m.group(2) or ""
-                a = None
-                if 's="' in head:
-                    a = dict(_ATTR.findall(head))
-                    if a.get("s") not in typed_styles:
-                        a = None
-                if a is None and 't="e"' not in head and "<f" not in inner and ":f" not in inner:
-                    continue
-                a = a or dict(_ATTR.findall(head))
-                try:
-                    r, c = _split_ref(a.get("r", ""))
-                except ValueError:
-                    continue
-                if a.get("s") in typed_styles:
-                    formats[(r, c)] = styles[int(a["s"])]
-                v = _V.search(inner)
-                if a.get("t") == "e":
-                    special[(r, c)] = Cell(v.group(1) if v else "#N/A", ERROR, a["r"])
-                elif _HAS_F.search(inner) and (v is None or v.group(1) == "") and a.get("t") != "inlineStr":
-                    special[(r, c)] = Cell("", NOCACHE, a["r"])
-            rows, merged = _calamine_sheet(wb, name, label)
-            cells = _grid_cells(rows, formats, label, name)
-            cells.update(special)
-            merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-            sheets.append(Grid(name, cells, merges))
-    finally:
-        wb.close()
+            a = a or dict(_ATTR.findall(head))
+            try:
+                r, c = _split_ref(a.get("r", ""))
+            except ValueError:
+                continue
+            if a.get("s") in typed_styles:
+                formats[(r, c)] = styles[int(a["s"])]
+            v = _V.search(inner)
+            if a.get("t") == "e":
+                special[(r, c)] = Cell(v.group(1) if v else "#N/A", ERROR, a["r"])
+            elif _HAS_F.search(inner) and (v is None or v.group(1) == "") and a.get("t") != "inlineStr":
+                special[(r, c)] = Cell("", NOCACHE, a["r"])
+        cells = _grid_cells(rows, formats, label, name)
+        cells.update(special)
+        merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
+        sheets.append(make_grid(name, cells, merges, label, hidden=states.get(name, ""),
+                                hidden_rows=_xlsx_hidden_rows(xml)))
     return Workbook(path, sheets)
+
+
+def _xlsx_hidden_rows(xml: str) -> frozenset[int]:
+    out = set()
+    for m in _ROW.finditer(xml):
+        head = m.group(1)
+        if "hidden=" in head:
+            a = dict(_ATTR.findall(head))
+            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                out.add(int(a["r"]))
+    return frozenset(out)
 
 
 def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], label: str, name: str,
@@ -295,7 +325,7 @@ def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], l
             if cell is not None:
                 cells[(r, c)] = cell
                 if len(cells) > MAX_CELLS:
-                    raise SheetError(f"{label} 工作表「{name}」: 单元格超过 {MAX_CELLS} 个，拒绝读取")
+                    limits.check_cell_count(len(cells), f"{label} 工作表「{name}」")
     return cells
 
 
@@ -303,37 +333,94 @@ def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], l
 
 
 def _read_xls(path: Path, data: bytes, label: str) -> Workbook:
+    """An old .xls (BIFF) through xlrd: values, each cell's number format and merged ranges."""
+    import xlrd
+    from xlrd.compdoc import CompDoc
+
+    log = io.StringIO()  # xlrd writes its warnings there, never to the terminal
     try:
-        streams = biff.cfb_streams(data)
-    except biff.BiffError:
+        streams = {entry.name for entry in CompDoc(data, logfile=log).dirlist}
+    except Exception:  # xlrd is pure Python: a hostile file may raise anything, never a panic
         raise SheetError(f"{label}: .xls 文件已损坏（复合文档结构无效）") from None
     if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
         raise SheetError(f"{label}: 工作簿已加密（设了打开密码），请在 Excel/WPS 中去掉密码并另存后再试")
-    book = streams.get("Workbook") or streams.get("Book")
-    if book is None:
+    if "Workbook" not in streams and "Book" not in streams:
         raise SheetError(f"{label}: 不是 Excel 工作簿（复合文档中没有 Workbook 流）")
     try:
-        info = biff.read_book(book)
-    except biff.BiffError:
-        info = None
-    if info is not None and info.encrypted:
-        raise SheetError(f"{label}: 工作簿已加密（设了打开密码），请在 Excel/WPS 中去掉密码并另存后再试")
-    wb = _calamine(path, data, label)
-    sheets = []
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, ragged_rows=True,
+                                  logfile=log)
+    except Exception as exc:
+        if "encrypted" in str(exc):  # xlrd's XLRDError for a FILEPASS record (xlrd is frozen since 2.0.1)
+            raise SheetError(f"{label}: 工作簿已加密（设了打开密码），请在 Excel/WPS 中去掉密码并另存后再试") from None
+        raise SheetError(f"{label}: .xls 文件已损坏（{type(exc).__name__}）") from None
     try:
-        for name in wb.sheet_names:
-            rows, merged = _calamine_sheet(wb, name, label)
-            meta = info.sheets.get(name) if info else None
-            formats = dict(meta.formats) if meta else {}
-            cells = _grid_cells(rows, formats, label, name)
-            if meta:
-                for (r, c), code in meta.errors.items():
-                    cells[(r, c)] = Cell(code, ERROR, ref(r, c))
-            merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-            sheets.append(Grid(name, cells, merges, formats_known=meta is not None))
+        limits.check_sheet_count(book.nsheets, label)
+        kinds = _xls_kinds(book)
+        sheets, total = [], 0
+        for index, name in enumerate(book.sheet_names()):
+            where = f"{label} 工作表「{name}」"
+            try:
+                sheet = book.sheet_by_index(index)
+                cells, present = _xls_cells(sheet, book, kinds, where)
+                merges = [(r0 + 1, c0 + 1, r1, c1) for r0, r1, c0, c1 in sheet.merged_cells]
+            except SheetError:
+                raise
+            except Exception as exc:
+                raise SheetError(f"{where}: 无法读取，.xls 文件已损坏（{type(exc).__name__}）") from None
+            total += present
+            limits.check_cell_count(total, label)  # one sheet's records may be read again as every other sheet
+            hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden)
+            sheets.append(make_grid(name, cells, merges, label, formats_known=bool(kinds),
+                                    hidden={1: "hidden", 2: "veryHidden"}.get(sheet.visibility, ""),
+                                    hidden_rows=hidden_rows))
+            book.unload_sheet(index)
     finally:
-        wb.close()
+        book.release_resources()
     return Workbook(path, sheets)
+
+
+def _xls_kinds(book) -> list[str]:
+    """The format kind (percent/date/number) of each XF record, by index."""
+    out = []
+    for xf in book.xf_list:
+        fmt = book.format_map.get(xf.format_key)
+        out.append(format_kind(fmt.format_str if fmt is not None else None, xf.format_key))
+    return out
+
+
+_XLS_PRESENT = re.compile(rb"[^\x00\x06]")  # cell types other than XL_CELL_EMPTY (0) and XL_CELL_BLANK (6)
+
+
+def _xls_cells(sheet, book, kinds: list[str], where: str) -> tuple[dict[tuple[int, int], Cell], int]:
+    import xlrd
+
+    cells: dict[tuple[int, int], Cell] = {}
+    present = 0
+    for rx in range(sheet.nrows):
+        types = bytes(sheet.row_types(rx))
+        hits = [m.start() for m in _XLS_PRESENT.finditer(types)]
+        if not hits:
+            continue
+        present += len(hits)
+        limits.check_cell_count(present, where)
+        values = sheet.row_values(rx)
+        for cx in hits:
+            r, c, kind, value = rx + 1, cx + 1, types[cx], values[cx]
+            if kind == xlrd.XL_CELL_ERROR:
+                cells[(r, c)] = Cell(xlrd.error_text_from_code.get(value, "#N/A"), ERROR, ref(r, c))
+                continue
+            if kind == xlrd.XL_CELL_BOOLEAN:
+                value = bool(value)
+            elif kind == xlrd.XL_CELL_DATE:
+                try:
+                    value = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+                except Exception:  # a date format on a number no date has: the number, as a date cell
+                    pass
+            xf = sheet.cell_xf_index(rx, cx)
+            cell = _typed(value, kinds[xf] if 0 <= xf < len(kinds) else NUMBER, r, c)
+            if cell is not None:
+                cells[(r, c)] = cell
+    return cells, present  # no extent check: this grid holds only the cells present, as the .ods one
 
 
 # ------------------------------------------------------------------ ods
@@ -343,37 +430,56 @@ _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
 }
 _T = "{%s}" % _NS["table"]
 _O = "{%s}" % _NS["office"]
 _X = "{%s}" % _NS["text"]
 _C = "{%s}" % _NS["calcext"]
+_S = "{%s}" % _NS["style"]
 _ERROR_TEXTS = {"#DIV/0!", "#REF!", "#NAME?", "#VALUE!", "#N/A", "#NUM!", "#NULL!", "Err:502", "Err:504", "Err:522"}
 
 
 def _ods_text(cell: ElementTree.Element) -> str:
     lines = []
     for p in cell.findall(f"{_X}p"):  # direct paragraphs only: not a comment's (office:annotation)
-        parts = []
-
-        def walk(el: ElementTree.Element) -> None:
+        parts: list[str] = []
+        # depth-first with a stack of its own: 20,000 nested <text:span> never reach Python's recursion limit
+        stack: list[ElementTree.Element | str] = [p]
+        while stack:
+            el = stack.pop()
+            if isinstance(el, str):  # a child's tail, after the child
+                parts.append(el)
+                continue
+            if el is not p:
+                if el.tag == f"{_X}s":
+                    parts.append(" " * _count(el.get(f"{_X}c"), 1, MAX_REPEAT))
+                    continue
+                if el.tag == f"{_X}tab":
+                    parts.append("\t")
+                    continue
+                if el.tag == f"{_X}line-break":
+                    parts.append("\n")
+                    continue
             if el.text:
                 parts.append(el.text)
-            for child in el:
-                if child.tag == f"{_X}s":
-                    parts.append(" " * int(child.get(f"{_X}c", "1")))
-                elif child.tag == f"{_X}tab":
-                    parts.append("\t")
-                elif child.tag == f"{_X}line-break":
-                    parts.append("\n")
-                else:
-                    walk(child)
+            for child in reversed(el):
                 if child.tail:
-                    parts.append(child.tail)
-
-        walk(p)
+                    stack.append(child.tail)
+                stack.append(child)
         lines.append("".join(parts))
     return "\n".join(lines).strip()
+
+
+def _count(text: str | None, default: int, cap: int | None = None) -> int:
+    """An .ods count attribute (repeats, spans, spaces): a plain positive integer, else None
+    is returned by the caller's check; capped at ``cap``."""
+    if text is None:
+        return default
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < 1:
+        raise ValueError(text)
+    return min(int(text), cap) if cap else int(text)
 
 
 def _ods_cell(el: ElementTree.Element, r: int, c: int) -> Cell | None:
@@ -383,12 +489,16 @@ def _ods_cell(el: ElementTree.Element, r: int, c: int) -> Cell | None:
     if el.get(f"{_C}value-type") == "error" or (formula and _ods_text(el) in _ERROR_TEXTS):
         return Cell(_ods_text(el) or "#N/A", ERROR, where)
     if vtype in ("float", "percentage", "currency"):
+        raw = el.get(f"{_O}value", "")
         try:
-            d = Decimal(el.get(f"{_O}value", ""))
+            d = Decimal(raw) if len(raw) <= 400 else Decimal("NaN")
         except InvalidOperation:
-            return Cell("", NOCACHE, where) if formula else None
-        d = d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
-        return Cell(d, PERCENT if vtype == "percentage" else NUMBER, where)
+            d = Decimal("NaN")
+        if not d.is_finite():
+            if formula:
+                return Cell("", NOCACHE, where)
+            raise SheetError(f"单元格 {where}: 数值「{raw[:40]}」不是有效的数字")
+        return Cell(_plain(d), PERCENT if vtype == "percentage" else NUMBER, where)
     if vtype == "date":
         text = el.get(f"{_O}date-value", "")
         try:
@@ -413,37 +523,63 @@ def _read_ods(path: Path, zf: zipfile.ZipFile, label: str) -> Workbook:
         raise SheetError(f"{label}: 工作簿已加密（设了打开密码），请去掉密码后另存后再试")
     try:
         root = ElementTree.fromstring(_part(zf, "content.xml", label))
-    except ElementTree.ParseError:
+    except (ElementTree.ParseError, RecursionError):
         raise SheetError(f"{label}: 工作簿已损坏（content.xml 不是有效的 XML）") from None
+    tables = list(root.iter(f"{_T}table"))
+    limits.check_sheet_count(len(tables), label)
     sheets = []
-    for table in root.iter(f"{_T}table"):
+    hidden_styles = {st.get(f"{_S}name") for st in root.iter(f"{_S}style")
+                     if any(tp.get(f"{_T}display") == "false" for tp in st.iter(f"{_S}table-properties"))}
+    for table in tables:
         name = table.get(f"{_T}name", "")
-        cells: dict[tuple[int, int], Cell] = {}
-        merges = []
-        r = 0
-        for row in table.iter(f"{_T}table-row"):
-            rrep = int(row.get(f"{_T}number-rows-repeated", "1"))
-            c = 0
-            row_cells = []
-            for el in row:
-                if el.tag not in (f"{_T}table-cell", f"{_T}covered-table-cell"):
-                    continue
-                crep = int(el.get(f"{_T}number-columns-repeated", "1"))
-                if el.tag == f"{_T}table-cell" and len(el) or el.get(f"{_O}value-type"):
-                    cell = _ods_cell(el, r + 1, c + 1)
-                    if cell is not None:
-                        for k in range(min(crep, 1024)):
-                            row_cells.append((c + 1 + k, cell))
-                    cs = int(el.get(f"{_T}number-columns-spanned", "1"))
-                    rs = int(el.get(f"{_T}number-rows-spanned", "1"))
-                    if cs > 1 or rs > 1:
-                        merges.append((r + 1, c + 1, r + rs, c + cs))
-                c += crep
-            for k in range(min(rrep, 1024) if row_cells else 0):
-                for col, cell in row_cells:
-                    cells[(r + 1 + k, col)] = Cell(cell.value, cell.kind, ref(r + 1 + k, col))
-            if len(cells) > MAX_CELLS:
-                raise SheetError(f"{label} 工作表「{name}」: 单元格超过 {MAX_CELLS} 个，拒绝读取")
-            r += rrep
-        sheets.append(Grid(name, cells, merges))
+        cells, merges, hidden_rows = _ods_table(table, f"{label} 工作表「{name}」")
+        sheets.append(make_grid(name, cells, merges, label,
+                                hidden="hidden" if table.get(f"{_T}style-name") in hidden_styles else "",
+                                hidden_rows=hidden_rows))
     return Workbook(path, sheets)
+
+
+def _ods_table(table: ElementTree.Element, where: str
+               ) -> tuple[dict[tuple[int, int], Cell], list[tuple[int, int, int, int]], frozenset[int]]:
+    cells: dict[tuple[int, int], Cell] = {}
+    merges: list[tuple[int, int, int, int]] = []
+    hidden_rows: set[int] = set()
+    r = 0
+    for row in table.iter(f"{_T}table-row"):
+        try:
+            rrep = _count(row.get(f"{_T}number-rows-repeated"), 1)
+        except ValueError as exc:
+            raise SheetError(f"{where} 第 {r + 1} 行: 重复次数「{str(exc)[:20]}」不是正整数，文件已损坏") from None
+        if row.get(f"{_T}visibility", "visible") != "visible" and len(row):
+            hidden_rows.update(range(r + 1, r + 1 + min(rrep, MAX_REPEAT)))
+        c = 0
+        row_cells = []
+        for el in row:
+            if el.tag not in (f"{_T}table-cell", f"{_T}covered-table-cell"):
+                continue
+            try:
+                crep = _count(el.get(f"{_T}number-columns-repeated"), 1)
+                cs = _count(el.get(f"{_T}number-columns-spanned"), 1)
+                rs = _count(el.get(f"{_T}number-rows-spanned"), 1)
+            except ValueError as exc:
+                raise SheetError(f"{where} 单元格 {ref(r + 1, c + 1)}: 重复或合并的次数「{str(exc)[:20]}」不是正整数，文件已损坏") from None
+            if el.tag == f"{_T}table-cell" and len(el) or el.get(f"{_O}value-type"):
+                try:
+                    cell = _ods_cell(el, r + 1, c + 1)
+                except ValueError as exc:  # a count inside the cell's text (<text:s text:c="x"/>)
+                    raise SheetError(f"{where} 单元格 {ref(r + 1, c + 1)}: 次数「{str(exc)[:20]}」不是正整数，文件已损坏") from None
+                except SheetError as exc:
+                    raise SheetError(f"{where} {exc.problems[0].message}") from None
+                if cell is not None:
+                    for k in range(min(crep, MAX_REPEAT)):
+                        row_cells.append((c + 1 + k, cell))
+                if cs > 1 or rs > 1:
+                    merges.append((r + 1, c + 1, r + rs, c + cs))
+                    limits.check_merge_count(len(merges), where)
+            c += crep
+        for k in range(min(rrep, MAX_REPEAT) if row_cells else 0):
+            for col, cell in row_cells:
+                cells[(r + 1 + k, col)] = Cell(cell.value, cell.kind, ref(r + 1 + k, col))
+        limits.check_cell_count(len(cells), where)
+        r += rrep
+    return cells, merges, frozenset(hidden_rows)

@@ -44,44 +44,62 @@ GOAL_BLOCK = ("年度总体目标", "年度目标", "总体目标")
 # the budget block header row (年初预算数 … 得分) and its rows
 BUDGET_COLUMNS = {
     "initial": ("年初预算数", "年初预算", "预算数", "年初数"),
-    "adjusted": ("全年预算数", "调整后预算数", "全年预算"),
-    "executed": ("全年执行数", "执行数", "全年执行", "实际执行数"),
-    "weight": ("分值",),
+    "adjusted": ("全年预算数", "调整后预算数", "全年预算", "调整预算数"),
+    "executed": ("全年执行数", "执行数", "全年执行", "实际执行数", "预算执行数"),
+    "weight": ("分值", "权重", "执行率权重"),
     "rate": ("执行率", "预算执行率"),
-    "score": ("得分",),
+    "score": ("得分", "执行率得分"),
 }
 BUDGET_BLOCK = ("项目资金", "预算执行情况", "资金情况", "项目资金情况")
-BUDGET_TOTAL = ("年度资金总额", "年度财政资金总额", "资金总额", "部门整体支出总额", "合计", "总计")
+BUDGET_TOTAL = ("年度资金总额", "年度财政资金总额", "资金总额", "部门整体支出总额", "合计", "总计", "总额")
 BUDGET_PARTS = {
-    "current": ("其中:当年财政拨款", "当年财政拨款", "其中:财政拨款", "财政拨款"),
+    "current": ("其中:当年财政拨款", "当年财政拨款", "其中:财政拨款", "财政拨款", "其中:财政资金", "财政资金"),
     "carryover": ("上年结转资金", "其中:上年结转资金", "上年结转"),
     "other": ("其他资金", "其中:其他资金"),
+    # 四川: 财政专户管理资金 / 单位资金
+    "special": ("财政专户管理资金", "其中:财政专户管理资金"),
+    "own": ("单位资金", "其中:单位资金"),
 }
 
 # the indicator table header (one or two rows)
 INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "level1": ("一级指标",),
     "level2": ("二级指标",),
-    "name": ("三级指标",),
+    # 指标名称: 重庆's flat list (no 一级/二级); a header only in a row with a 完成值 header (tables.header_rows)
+    "name": ("三级指标", "指标名称"),
     "target": ("年度指标值", "指标值", "年初目标值", "目标值", "年度目标值", "绩效指标值", "年度目标"),
-    "actual": ("实际完成值", "全年实际值", "全年完成值", "全年实际完成值", "实际值", "完成值", "全年实际完成情况"),
-    "weight": ("分值", "权重", "指标分值"),
-    "score": ("得分", "自评得分", "指标得分"),
-    "completion": ("完成程度", "完成比例"),
-    "cause_remedy": ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因分析及改进措施"),
+    "actual": ("实际完成值", "全年实际值", "全年完成值", "全年实际完成值", "实际值", "完成值", "全年实际完成情况",
+               "单项指标实际完成值"),
+    # 权重 / 权重(%) / 权重占比 / 指标权重(分): points, or a share (fields.SHARE_WEIGHTS) read as points
+    "weight": ("分值", "权重", "指标分值", "权重占比", "指标权重"),
+    "score": ("得分", "自评得分", "指标得分", "折算得分"),
+    "completion": ("完成程度", "完成比例", "得分系数"),
+    "cause_remedy": ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因分析及改进措施", "未完成原因及拟采取的改进措施",
+                     "未完成原因及改进措施"),
     "cause": ("偏差原因分析", "偏差原因", "未完成原因分析", "原因分析"),
     "remedy": ("改进措施",),
 }
 # sub-headers under a merged group header (second header row)
 SUB_COLUMNS: dict[str, tuple[str, ...]] = {
     "target_initial": ("年初指标值", "年初目标值"),
-    "target_adjusted": ("调整后指标值", "调整后目标值", "全年指标值"),
+    "target_adjusted": ("调整后指标值", "调整后目标值", "全年指标值", "调整指标值"),
     "operator": ("运算符号", "符号", "指标性质"),
     "value": ("指标值", "内容", "值", "数值"),
     "unit": ("度量单位", "计量单位", "单位"),
     "cause": ("原因说明", "偏差原因", "原因分析"),
     "remedy": ("改进措施",),
 }
+FLAT_NAME = "指标名称"  # names the indicators only in a row that also heads their 完成值 (never a 绩效目标表)
+
+
+def is_name_header(text: object, row: list[object]) -> bool:
+    """Whether ``text`` heads the indicator names, ``row``: the texts of its row."""
+    k = key(text)[0]
+    if k == FLAT_NAME:
+        return any(key(t)[0] in INDICATOR_COLUMNS["actual"] for t in row)
+    return k in INDICATOR_COLUMNS["name"]
+
+
 REQUIRED_COLUMNS = {"name": "三级指标", "actual": "实际完成值"}
 TABLE_END = ("总分", "合计", "总计", "指标自评得分小计", "总评价得分", "绩效自评总得分")
 # rows that end one indicator block inside a sheet (湖北 prints 年度目标 2 … then a new header)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..values import format_number
+from ..values import CellValueError, format_number, parse_number
 from . import labels as L
 from .fields import Section, as_number, as_text, grade
-from .grid import Cell, ref
+from .grid import NUMBER, PERCENT, Cell, ref
 from .tables import header_rows, read_indicators
 
 _YEAR = re.compile(r"((?:19|20|21)\d{2})\s*年")
+MONEY = "万元"  # the unit of every amount on the forms (项目资金（万元）, 年度预算金额（万元）)
+AMOUNTS = ("initial", "adjusted", "executed")
 
 
 def field_cell(sec: Section, name: str, r0: int | None = None, r1: int | None = None) -> tuple[Cell | None, str] | None:
@@ -102,6 +104,9 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
         _budget_pairs(sec, data, r1)
         return
     h, cols = found
+    if _amounts_right(sec, h, cols):
+        _budget_right(sec, data, h, cols)
+        return
     first_col = min(cols.values())
     for r in range(max(sec.top, h - 2), h + 2):
         for c in range(1, first_col + 1):
@@ -132,18 +137,20 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
     values: dict[str, Decimal | None] = {}
     for name, c in cols.items():
         cell = g.get(total, c)
-        values[name] = as_number(cell, sec, what[name], percent=name == "rate")
+        values[name] = as_number(cell, sec, what[name], percent=name == "rate", money=MONEY if name in AMOUNTS else None)
         sec.cells[f"budget.{name}"] = cell.ref if cell is not None else ref(total, c)
     parts = {p: r for p, r in rows.items() if p != "total"}
     if parts:
         for name in ("initial", "adjusted", "executed"):
             if name not in cols:
                 continue
-            amounts = [as_number(g.get(r, cols[name]), sec, what[name]) for r in parts.values()]
+            amounts = [as_number(g.get(r, cols[name]), sec, what[name], money=MONEY) for r in parts.values()]
             subtotal = sum((a for a in amounts if a is not None), Decimal(0))
             shown = values.get(name)
             where = sec.cells[f"budget.{name}"]
             span = "、".join(ref(r, cols[name]) for r in parts.values())
+            if shown is None and g.get(total, cols[name]) is not None:
+                continue  # an unreadable total: its own problem is named
             if (shown or Decimal(0)) == 0 and subtotal != 0:
                 sec.problem(f"单元格 {where}（{what[name]}，年度资金总额）为 {format_number(shown or Decimal(0))}，"
                             f"但其中各项（{span}）合计 {format_number(subtotal)}：请填写年度资金总额")
@@ -180,6 +187,62 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
     sec.cells.pop("budget.weight", None)
 
 
+def _amounts_right(sec: Section, h: int, cols: dict[str, int]) -> bool:
+    """河北 成安 prints 预算数 26.6 | 到位数 26.6 | 执行数 22.12 on one row: each amount right
+    of its label, not below a header row."""
+    g = sec.grid
+    right = g.get(h, g.span(h, cols["executed"])[3] + 1)
+    if right is None or sec.is_label(right):
+        return False
+    if right.kind != "text":
+        return right.kind in (NUMBER, PERCENT)
+    try:
+        parse_number(_NUMBER_TEXT.sub("", str(right.value)))
+    except CellValueError:
+        return False
+    return True
+
+
+_NUMBER_TEXT = re.compile(r"\s*(万元|元)\s*$")
+
+
+def _budget_right(sec: Section, data: dict, h: int, cols: dict[str, int]) -> None:
+    """The budget row whose amounts stand right of their labels (the row below, 其中:财政资金,
+    is a part of it and is not read)."""
+    budget: dict[str, object] = {}
+    what = {"initial": "预算数", "adjusted": "调整后预算数", "executed": "执行数", "weight": "分值", "rate": "执行率",
+            "score": "得分"}
+    values: dict[str, Decimal] = {}
+    for name, c in cols.items():
+        cell, where = sec.value_right(h, c)
+        sec.cells[f"budget.{name}"] = where
+        if cell is None:
+            if name in ("executed", "initial") or (name == "adjusted" and "initial" not in cols):
+                sec.problem(f"单元格 {where}（{what[name]}，在「{sec.grid.get(h, c).value}」右侧）为空")
+            continue
+        number = as_number(cell, sec, what[name], percent=name == "rate", money=MONEY if name in AMOUNTS else None)
+        if number is not None:
+            values[name] = number
+    if "initial" in values or "adjusted" in values:
+        budget["initial"] = values.get("initial", values.get("adjusted"))
+        if "initial" in values and "adjusted" in values:
+            budget["adjusted"] = values["adjusted"]
+        elif "initial" not in values:
+            sec.cells["budget.initial"] = sec.cells.pop("budget.adjusted")
+    if "executed" in values:
+        budget["executed"] = values["executed"]
+    data["budget"] = budget
+    if "weight" in values:
+        data["execution_weight"] = values["weight"]
+        sec.cells["execution_weight"] = sec.cells.pop("budget.weight")
+    for name, key in (("rate", "execution_rate"), ("score", "execution_score")):
+        if f"budget.{name}" in sec.cells:
+            sec.cells[f"reported.{key}"] = sec.cells.pop(f"budget.{name}")
+        if name in values:
+            data.setdefault("reported", {})[key] = values[name]
+    sec.cells.pop("budget.weight", None)
+
+
 def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
     """辽宁: 项目预算金额（万元） 10 | 全年执行数（万元） 10 | 执行率 100%."""
     budget: dict[str, object] = {}
@@ -190,7 +253,7 @@ def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
             continue
         cell, where = found
         sec.cells[f"budget.{key}"] = where
-        number = as_number(cell, sec, what)
+        number = as_number(cell, sec, what, money=MONEY)
         if cell is None:
             sec.problem(f"单元格 {where}（{what}）为空")
         elif number is not None:
@@ -262,7 +325,55 @@ def read_explanations(sec: Section, extra: dict, start: int) -> None:
         text = as_text(cell, sec, L.FIELDS[name][0])
         if text:
             extra[name] = text
-            sec.cells[f"project.{name}"] = where
+            sec.cells[name] = where
+
+
+def _execution_from_table(sec: Section, data: dict) -> None:
+    """A 预算执行率 row of the indicator table gives the execution weight and the reported
+    rate and score the budget block did not."""
+    for key, field, reported in (("weight", "execution_weight", False), ("actual", "execution_rate", True),
+                                 ("score", "execution_score", True)):
+        if key not in sec.execution:
+            continue
+        value, where = sec.execution[key]
+        if reported:
+            if data.setdefault("reported", {}).get(field) is None:
+                data["reported"][field] = value
+                sec.cells[f"reported.{field}"] = where
+        elif data.get(field) is None:
+            data[field] = value
+            sec.cells[field] = where
+
+
+def _weight_shares(sec: Section, data: dict) -> None:
+    """A weight column printed as a percent (权重占比(%), 权重(%)): points when its rows and the
+    execution weight sum to 100, a share of the indicator part (100 − execution weight) when
+    its rows alone sum to 100 — which one is said as a finding; any other sum is refused."""
+    if sec.weight_header is None:
+        return
+    text, where = sec.weight_header
+    if not any(w in text for w in ("占比", "%", "％")):
+        return
+    weights = [ind["weight"] for ind in data.get("indicators") or [] if ind.get("weight") is not None]
+    if not weights:
+        return
+    total = sum(weights, Decimal(0))
+    execution = data.get("execution_weight")
+    head = f"单元格 {where}「{text}」"
+    if execution is not None and total + execution == 100:
+        sec.findings.append(f"{sec.where}: {head}各行合计 {format_number(total)}，加预算执行率 {format_number(execution)} 分"
+                            "为 100：按分值读取")
+    elif total == 100 and execution is not None:
+        part = 100 - execution
+        for ind in data["indicators"]:
+            if ind.get("weight") is not None:
+                ind["weight"] = ind["weight"] * part / 100
+        sec.findings.append(f"{sec.where}: {head}各行合计 100：按指标部分（100 − 预算执行率 {format_number(execution)} 分 = "
+                            f"{format_number(part)} 分）的占比读取")
+    else:
+        with_execution = f"，加预算执行率 {format_number(execution)} 分为 {format_number(total + execution)}" if execution is not None else ""
+        sec.problem(f"{head}是百分比，但各行合计 {format_number(total)}{with_execution}：应为 100"
+                    "（指标各行之和，或指标与预算执行率之和）")
 
 
 def read_project(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
@@ -281,8 +392,11 @@ def read_project(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     read_budget(sec, data, table_top)
     indicators, end_row, cols = read_indicators(sec, table_top, sec.bottom, shares)
     data["indicators"] = indicators
+    _execution_from_table(sec, data)
+    _weight_shares(sec, data)
     read_bottom(sec, data, end_row, cols, sec.bottom)
     read_explanations(sec, extra, table_top)
+    data.update(extra)  # the model's project-level cause / remedy (PROJECT_FILE.md)
     if not data.get("reported"):
         data.pop("reported", None)
     return data, extra, shares

@@ -22,7 +22,13 @@ _BLOCK_BREAK = re.compile(r"^(年度目标\d*|年度目标\d+:.*|偏差大或目
 # a grade text followed by its completion band, as the 辽宁 form's drop-down prints it
 _GRADE_BAND = re.compile(r"^((?:全部|基本|部分|未)\D*?(?:达成|完成|达到)\D*?)\s*[（(\[]?\s*\d+(?:\.\d+)?\s*[%％]?\s*"
                          r"[（(]?[不含]*[）)]?\s*[-~～—–至]\s*\d+(?:\.\d+)?\s*[%％]\s*[（(]?[不含]*[）)]?\s*[\])）]?$")
+_SLOT = re.compile(r"^指标\s*\d{1,2}\s*[:：、.．]?\s*([\u4e00-\u9fffA-Za-z（(].+)$", re.S)
 _PLACEHOLDER = re.compile(r"^(指标\d*|…+|\.{3,})[:：]?$")
+# fields whose cell is their own: one merged over from a neighbouring column is empty, not the neighbour's
+_OWN_CELL = ("target", "target_initial", "value", "actual", "weight", "score", "completion")
+# fields read from exactly one column: a second header for one of them is ambiguous
+_ONE_COLUMN = ("level1", "level2", "name", "target", "target_initial", "target_adjusted", "operator", "value", "unit",
+               "actual", "weight", "score", "completion")
 _GROUPS = ("年度指标值", "年度目标值", "指标值", "未完成原因分析", "偏差原因分析", "原因分析", "年度绩效指标值")
 _COLUMN_LABELS = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
@@ -35,8 +41,10 @@ _COLUMN_LABELS = {
 def header_rows(sec: Section, r0: int | None = None, r1: int | None = None) -> list[int]:
     """Rows holding a 三级指标 header cell, top to bottom."""
     rows = []
-    for r, c, _ in sec.anchors(r0, r1):
-        if sec.key_at(r, c) in L.INDICATOR_COLUMNS["name"] and r not in rows:
+    for r, c, cell in sec.anchors(r0, r1):
+        k = sec.key_at(r, c)
+        if k in L.INDICATOR_COLUMNS["name"] and r not in rows and (
+                k != L.FLAT_NAME or L.is_name_header(cell.value, [x.value for _, _, x in sec.anchors(r, r)])):
             rows.append(r)
     return rows
 
@@ -61,6 +69,7 @@ def _columns(sec: Section, h: int) -> tuple[dict[str, int], int, list[str]]:
     printed: list[str] = []
     seen: set[tuple[int, int]] = set()
     bottoms: list[int] = []
+    heads_at: list[tuple[str, str, str]] = []  # (cell, field, header as printed)
     has_operator = any(L.key(g.get(rows[-1], c).value)[0] in L.SUB_COLUMNS["operator"]
                        for c in range(1, g.max_col + 1) if g.get(rows[-1], c) is not None and isinstance(g.get(rows[-1], c).value, str))
     for c in range(1, g.max_col + 1):
@@ -90,9 +99,16 @@ def _columns(sec: Section, h: int) -> tuple[dict[str, int], int, list[str]]:
             name = "cause"
         else:
             name = L.which(leaf[1], L.INDICATOR_COLUMNS)
+        if name and name in cols and name in _ONE_COLUMN and cols[name] != leaf[0][1]:
+            first = [x for x in heads_at if x[1] == name][0]
+            sec.problem(f"表头第{h}行有两列都是{_COLUMN_LABELS.get(name, name)}：{first[0]}「{first[2]}」和 "
+                        f"{ref(*leaf[0])}「{short(' '.join(leaf[1].split()), 16)}」，无法确定读哪一列；请删除或改名其中一列")
         if name and name not in cols:
+            if name == "weight":
+                sec.weight_header = (" ".join(leaf[1].split()), ref(*leaf[0]))
             cols[name] = leaf[0][1]
             bottoms.append(g.span(*leaf[0])[2])
+            heads_at.append((ref(*leaf[0]), name, short(" ".join(leaf[1].split()), 16)))
     first_data = max(bottoms, default=rows[-1]) + 1
     if "target_adjusted" in cols:
         cols["target"] = cols.pop("target_adjusted")
@@ -143,6 +159,8 @@ def read_indicators(sec: Section, r0: int, r1: int, shares: dict[str, Decimal]) 
                 break
             if end == "break":
                 break
+            if _execution_row(sec, r, cols):
+                continue
             row = _row(sec, r, cols, level1, level2, shares)
             if row is None:
                 continue
@@ -152,6 +170,73 @@ def read_indicators(sec: Section, r0: int, r1: int, shares: dict[str, Decimal]) 
         if end_row is not None:
             break
     return out, end_row, cols
+
+
+_NATURE = ("定量", "定性")
+FLAT_LEVEL = "绩效指标"  # the 一级 of an indicator on a list without levels (重庆), scored by its own weight
+
+
+def _flat_level(sec: Section, r: int, cols: dict[str, int]) -> str | None:
+    """A flat list's 一级: the 指标性质 cell when it names a level (产出指标 …), else None."""
+    c = cols.get("operator")
+    cell = sec.grid.get(r, c) if c is not None else None
+    if cell is None or not isinstance(cell.value, str):
+        return None
+    text = " ".join(cell.value.split())
+    return text if _LEVEL_NAME.match(text) and text not in _NATURE and not _OPERATOR_WORD.match(text) else None
+
+
+_LEVEL_NAME = re.compile(r"^[\u4e00-\u9fff]{2,12}$")
+_OPERATOR_WORD = re.compile(r"^(大于|小于|等于|不低于|不高于|不少于|不超过|不多于|高于|低于|达到)")
+
+
+def _header_of(sec: Section, r: int) -> int:
+    return max((h for h in header_rows(sec, sec.top, r) if h <= r), default=sec.top)
+
+
+def _with_unit(text: str | None, cols: dict[str, int], g, r: int, sec: Section) -> str | None:
+    """A bare number under a header whose unit is a column of its own (计量单位, no 指标值
+    sub-column): the number with that unit (=100 and % → =100%)."""
+    if not text or "unit" not in cols or "value" in cols:
+        return text
+    unit = _unit(as_text(g.get(r, cols["unit"]), sec, "计量单位"))
+    if not unit:
+        return text
+    try:
+        parsed = parse_value(text)
+    except CellValueError:
+        return text
+    if isinstance(parsed, Quantity) and not parsed.unit and not parsed.label:
+        return f"{text}{unit}"
+    return text
+_UNIT_NOTE = re.compile(r"^(.+?)\s*[（(][^（()）]*[）)]$")
+
+
+def _unit(text: str | None) -> str | None:
+    """A unit without the description 河北 prints after it: ``%（百分比）`` → ``%``."""
+    if not text:
+        return text
+    m = _UNIT_NOTE.match(text.strip())
+    return m.group(1) if m else text
+
+
+def _execution_row(sec: Section, r: int, cols: dict[str, int]) -> bool:
+    """河北 成安 prints 预算执行率 as a row of the indicator table, its label over the level and
+    name columns: its 权重 is the execution weight, its 完成值 the reported rate, its 得分 the
+    reported execution score (sec.execution, with their cells)."""
+    g = sec.grid
+    first = min(cols.get("level1", cols["name"]), cols["name"])
+    r0, c0, _, c1 = g.span(r, first)
+    if r0 != r or c0 >= cols["name"] or sec.key_at(r0, c0) not in L.FIELDS["execution_rate"] or c1 < cols["name"]:
+        return False
+    for key, what, percent in (("weight", "分值", False), ("actual", "执行率", True), ("score", "得分", False)):
+        if key not in cols:
+            continue
+        cell = g.get(r, cols[key])
+        number = as_number(cell, sec, f"预算执行率的{what}", percent=percent) if cell is not None else None
+        if number is not None:
+            sec.execution[key] = (number, cell.ref)
+    return True
 
 
 def _level(sec: Section, r: int, c: int | None, shares: dict[str, Decimal]) -> tuple[str | None, bool]:
@@ -184,7 +269,10 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     if l2 is not None:
         level2 = l2
     name_cell = g.get(r, cols["name"])
-    if name_cell is None or g.span(r, cols["name"])[0] != r:
+    if name_cell is None:
+        _nameless(sec, r, cols)
+        return level1, level2, None
+    if g.span(r, cols["name"])[0] != r:
         return level1, level2, None
     # a text merged across the name and actual columns is a block title, not an indicator
     if cols["actual"] > cols["name"] and g.span(r, cols["name"])[3] >= cols["actual"]:
@@ -192,6 +280,11 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     name = as_text(name_cell, sec, "三级指标")
     if not name or L.key(name)[0] in L.INDICATOR_COLUMNS["name"]:
         return level1, level2, None
+    if "level1" not in cols and "level2" not in cols:
+        level1 = _flat_level(sec, r, cols)
+    slot = _SLOT.match(name)
+    if slot:
+        name = slot.group(1)  # the blank form's slot label typed over (指标1工程资金金额, 指标2：…)
     if _PLACEHOLDER.match(L.key(name)[0]) and not any(
             g.get(r, cols[k]) is not None for k in ("target", "value", "actual") if k in cols):
         return level1, level2, None  # an unused row of the blank form (指标1：, 指标2：…)
@@ -200,25 +293,50 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     cells = {f"{prefix}.name": name_cell.ref}
     data: dict[str, object] = {"level1": level1, "level2": level2 or "", "name": name}
     label = f"「{name[:30]}」"
-    if level1 is None:
+    if level1 is None and "level1" in cols:
         sec.problem(f"单元格 {ref(r, cols.get('level1', cols['name']))}（一级指标，{label}）为空")
+    elif level1 is None:
+        data["level1"] = FLAT_LEVEL
+        note = (f"{sec.where}: 绩效指标表没有一级/二级指标列（表头在第{_header_of(sec, r)}行）：各指标按其权重计分，"
+                f"一级指标记为「{FLAT_LEVEL}」")
+        if "weight" in cols and note not in sec.findings:
+            sec.findings.append(note)
+        if "weight" not in cols:
+            sec.problem(f"绩效指标表没有一级指标列（表头在第{_header_of(sec, r)}行），也没有权重/分值列：无法按一级指标分配分值；"
+                        "请填写各指标的权重")
+
+    owners = {c: k for k, c in cols.items()}
 
     def take(key: str, what: str):
         c = cols.get(key)
         if c is None:
             return None, None
         cell = g.get(r, c)
+        r0, c0, r1, c1 = g.span(r, c)
+        if c0 != c and owners.get(c0, key) != key and key in _OWN_CELL:
+            # SCORING.md §9: a merge from the neighbour's column (年度指标值 over 实际完成值) leaves
+            # this field empty; the neighbour's value is never read as this one's
+            sec.problem(f"单元格 {ref(r, c)}（{what}，{label}）为空：它被单元格 {ref(r0, c0)}"
+                        f"（{_COLUMN_LABELS.get(owners[c0], owners[c0])}）的合并区域 {ref(r0, c0)}:{ref(r1, c1)} 盖住；"
+                        f"请取消合并并填写{what}")
+            covered.add(key)
+            cell = None
         cells[f"{prefix}.{key}"] = cell.ref if cell is not None else ref(r, c)
         return cell, ref(r, c)
+
+    covered: set[str] = set()
 
     if "value" in cols:
         op_cell, _ = take("operator", "运算符号")
         value_cell, value_ref = take("value", "指标值")
         unit_cell, _ = take("unit", "度量单位")
         op = as_text(op_cell, sec, "运算符号")
-        unit = as_text(unit_cell, sec, "度量单位")
+        if op in _NATURE:
+            op = None  # 指标性质 holding 定量/定性 (重庆) names the kind, not an operator
+        unit = _unit(as_text(unit_cell, sec, "度量单位"))
         if value_cell is None:
-            sec.problem(f"单元格 {value_ref}（指标值，{label}）为空")
+            if "value" not in covered:
+                sec.problem(f"单元格 {value_ref}（指标值，{label}）为空")
         elif value_cell.kind in (NUMBER, PERCENT) and value_cell.value is not None:
             number = as_number(value_cell, sec, "指标值")
             if value_cell.kind == PERCENT and not unit:
@@ -231,19 +349,21 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
             cells[f"{prefix}.target"] = value_cell.ref
     else:
         target_cell, target_ref = take("target", "年度指标值")
-        data["target"] = as_text(target_cell, sec, "年度指标值")
-        if target_cell is None:
+        data["target"] = _with_unit(as_text(target_cell, sec, "年度指标值"), cols, g, r, sec)
+        if target_cell is None and "target" not in covered:
             sec.problem(f"单元格 {target_ref}（年度指标值，{label}）为空")
     if "target_initial" in cols:
         cell, _ = take("target_initial", "年初指标值")
         data["target_initial"] = as_text(cell, sec, "年初指标值")
     actual_cell, actual_ref = take("actual", "实际完成值")
     data["actual"] = as_text(actual_cell, sec, "实际完成值")
+    if "value" not in cols:
+        data["actual"] = _with_unit(data["actual"], cols, g, r, sec)
     band = _GRADE_BAND.match(data["actual"] or "")
     if band:
         data["actual"] = band.group(1).strip()  # 辽宁 prints the grade with its band: 全部或基本达成预期指标 100%-80%（含）
     if data["actual"] is None:
-        if actual_cell is None:
+        if actual_cell is None and "actual" not in covered:
             sec.problem(f"单元格 {actual_ref}（实际完成值，{label}）为空")
     else:
         _fraction_guard(sec, actual_cell, data, label)
@@ -279,6 +399,22 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     sec.cells.update(cells)
     sec.count = n + 1
     return level1, level2, {k: v for k, v in data.items() if v is not None}
+
+
+def _nameless(sec: Section, r: int, cols: dict[str, int]) -> None:
+    """A row with a target or an actual but a blank 三级指标 is an error, never skipped."""
+    g = sec.grid
+    filled = []
+    for key in ("target", "value", "actual"):
+        c = cols.get(key)
+        if c is None or g.span(r, c)[0] != r:
+            continue
+        cell = g.get(r, c)
+        if cell is not None and str(cell.value).strip():
+            filled.append(f"{_COLUMN_LABELS[key]} {cell.ref}")
+    if filled:
+        sec.problem(f"单元格 {ref(r, cols['name'])}（三级指标）为空，但第{r}行填了{'、'.join(filled)}：请填写指标名称，"
+                    "或删除这一行")
 
 
 def parse_value_safe(text: str) -> bool:

@@ -89,12 +89,14 @@ def policy_of(result: SheetScore) -> Policy:
     return preset_policy(result.policy if result.policy in PRESETS else "default")
 
 
-def digest(result: SheetScore, cells: dict[str, str] | None = None, policy: Policy | None = None) -> Digest:
+def digest(result: SheetScore, cells: dict[str, str] | None = None, policy: Policy | None = None,
+           sheet: object | None = None) -> Digest:
     """A scored sheet → its digest, with the review text written out in ``policy``'s style
     (default: the policy the sheet names); ``cells`` (from its Input) gives the cell of
-    each printed value that differs."""
+    each printed value that differs; ``sheet`` (the model it was scored from) gives the
+    project's own 偏差原因 / 改进措施."""
     policy = policy or policy_of(result)
-    facts, notes = review_facts(result)
+    facts, notes = review_facts(result, getattr(sheet, "cause", None), getattr(sheet, "remedy", None))
     if result.kind == "department" and result.department_budget is None:
         notes.append("缺少部门预算金额（department_budget），说明中整体绩效自评的涉及资金按年度主要任务下达金额合计")
     detail = Detail(

@@ -18,7 +18,7 @@ from ..scoring import SheetScore
 from ..terms import GRADES
 from ..values import format_number
 from ..writing import atomic_file
-from ..policy import Policy
+from ..policy import Policy, policy_label
 from .charts import ScoreBars, grade_chart
 from .digests import Digest, Results
 from .figures import SummaryFigures, Tally, unit_of
@@ -123,7 +123,20 @@ def mixed_policies(results: Results, grouping: Grouping):
     """Each sheet with its policy line, when the batch mixes policies (else nothing)."""
     if grouping.mixed():
         for r in results:
-            yield r, policy_line(r.policy, grouping)
+            yield r, policy_line(policy_label(r.policy), grouping)
+
+
+def policy_title(name: str) -> str:
+    """A policy as a heading names it: a shipped preset in the province's words (辽宁省评分规则,
+    from its folder's province.yaml), a policy file by its path (``policy_label``)."""
+    from ..resources import provinces
+
+    if name == "default":
+        return "通用评分规则"
+    province = provinces().get(name)
+    if province is not None and province.policy is not None:
+        return f"{province.title}评分规则"
+    return f"评分规则 {policy_label(name)}"
 
 
 def department_of(result: Digest) -> str:
@@ -141,7 +154,8 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     for d in results:
         grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
-        grouping.policies[d.policy] = grouping.policies.get(d.policy, 0) + 1
+        shown = policy_label(d.policy)
+        grouping.policies[shown] = grouping.policies.get(shown, 0) + 1
         if d.kind == "department":
             grouping.department_bars.add(d)
             grouping.department_grades[d.grade] = grouping.department_grades.get(d.grade, 0) + 1
@@ -161,7 +175,7 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
         if d.department:
             group.units.add(d.department)
     for group in groups.values():
-        group.title = f"{'、'.join(group.names)}（评分规则 {group.policy}）" if several else group.key
+        group.title = f"{'、'.join(group.names)}（{policy_title(group.policy)}）" if several else group.key
     grouping.groups = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
     for failure in failures:
         home = next((g for g in grouping.groups if failure.unit and failure.unit in g.units), grouping.groups[0])
@@ -200,13 +214,15 @@ def _units(figures: SummaryFigures) -> list[dict]:
 
 
 def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None,
-                   policy: Policy | None = None, grouping: Grouping | None = None) -> dict:
+                   policy: Policy | None = None, grouping: Grouping | None = None, targets: tuple | None = None,
+                   duplicates: list[Failure] = ()) -> dict:
     """What the report templates render: one group per policy (or 主管部门), each with its
     说明 paragraph and its 自评综述 in the policy's style. The long parts (each 自评综述, the
     findings, the charts) are generators that read one sheet at a time, so memory does not
     grow with the number of sheets. ``policy`` gives the report style of results passed as
     SheetScores (default: the preset each names); ``grouping`` is ``group_results`` of these
-    results when the caller has it already."""
+    results when the caller has it already; ``duplicates``: the extra copies of a project
+    (重复提交), listed, never counted."""
     results = Results.of(results, policy)
     grouping = grouping or group_results(results, failures)
     overall = grouping.overall
@@ -255,11 +271,21 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
          "count": len(failure_items)},
         {"kind": "policies", "title": f"评分规则不一致（{len(grouping.policies)}种评分规则）", "items": policy_items(),
          "count": len(results) if grouping.mixed() else 0},
+        {"kind": "duplicates", "title": f"重复提交（{len(duplicates)}个文件，未重复计入）",
+         "items": [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in duplicates],
+         "count": len(duplicates)},
         {"kind": "discrepancies", "title": f"与原表不一致（{overall.discrepancies}处）", "items": discrepancy_items(),
          "count": overall.discrepancies},
         {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": warning_items(),
          "count": overall.warnings},
     ]
+    if targets is not None:  # batch --targets: its own part of the 问题清单, never the 说明
+        checked, unmatched = targets
+        items = [{"who": _who(c.unit, c.name), "source": c.source, "lines": [f.line() for f in c.findings]}
+                 for c in checked if c.findings]
+        items += [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in unmatched]
+        count = sum(len(c.findings) for c in checked) + len(unmatched)
+        problems.append({"kind": "targets", "title": f"与绩效目标表不符（{count}处）", "items": items, "count": count})
     score_charts = [chart for chart in (
         grouping.project_bars.chart("各项目自评得分") if overall.projects else None,
         grouping.department_bars.chart("部门（单位）整体绩效自评得分") if overall.departments else None,
@@ -294,22 +320,29 @@ def _plain(value: Decimal | str) -> str:
 
 
 def render_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str,
-                  year: int | None = None, policy: Policy | None = None) -> str:
+                  year: int | None = None, policy: Policy | None = None, duplicates: list[Failure] = ()) -> str:
     """report.md (``fmt="md"``) or report.html (``fmt="html"``): the 预算绩效情况说明."""
-    return "".join(_report_chunks(results, failures, fmt, year, policy))
+    return "".join(_report_chunks(results, failures, fmt, year, policy, duplicates=duplicates))
 
 
 def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
-                 year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None) -> None:
-    """The same, streamed into ``path`` atomically (never the whole text in memory)."""
+                 year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None,
+                 targets: tuple | None = None, duplicates: list[Failure] = ()) -> None:
+    """The same, streamed into ``path`` atomically (never the whole text in memory);
+    ``fmt="docx"``: report.docx (``report.word``)."""
+    if fmt == "docx":
+        from .word import write_docx
+
+        write_docx(report_context(results, failures, year, policy, grouping, targets, duplicates), Path(path))
+        return
     with atomic_file(Path(path)) as fh:
-        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping):
+        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets, duplicates):
             fh.write(chunk.encode("utf-8"))
 
 
 def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,
-                   grouping: Grouping | None = None):
+                   grouping: Grouping | None = None, targets: tuple | None = None, duplicates: list[Failure] = ()):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.generate(**report_context(results, failures, year, policy, grouping))
+    return template.generate(**report_context(results, failures, year, policy, grouping, targets, duplicates))

@@ -1,6 +1,6 @@
 """Report styles: the jinja2 templates that word the 自评综述 and the 说明 paragraphs
-(``templates/report_style.<name>.j2``, or a style file beside the policy file that names
-it). A policy file comes from a unit's folder, so a style is data: it renders in jinja2's
+(a province's ``provinces/<name>/report_style.j2``, or a style file beside the policy file
+that names it). A policy file comes from a unit's folder, so a style is data: it renders in jinja2's
 sandbox and can never run code (SCORING.md §10)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from ..errors import InputError
-from ..resources import templates_dir
+from ..resources import style_path
 from ..values import format_number
 
 NUMERALS = "〇一二三四五六七八九"
@@ -30,14 +30,13 @@ def chinese_number(n: int) -> str:
     return str(n)
 
 
-STYLE_PREFIX = "report_style."
 STYLE_MACROS = ("lead", "project", "department", "overview")
 MAX_REPEAT = 100_000  # characters or items a style's ``*`` may make; a style is data, never a bomb
 MAX_POWER = 1_000
 
 
 def _style_source(name: str) -> str:
-    path = Path(name) if Path(name).is_absolute() else templates_dir() / f"{STYLE_PREFIX}{name}.j2"
+    path = Path(name) if Path(name).is_absolute() else style_path(name)  # a province's report_style.j2
     return path.read_text("utf-8")
 
 

@@ -7,16 +7,18 @@ import os
 from pathlib import Path
 
 from ..errors import Failure
+from ..policy import policy_label
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
-from ..xlsx.stream import HEADER, PageSetup, Workbook
+from ..xlsx.stream import HEADER, MAX_WIDTH, TOTAL, WRAP, PageSetup, Workbook
+from ..textwidth import cell_width
 from .digests import Digest, Results
 from .documents import Grouping, group_results, mixed_policies, overview_paragraphs
 from .figures import SummaryFigures, unit_of
 
 
-PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数", "全年预算数", "全年执行数", "执行率(%)",
+PROJECT_HEADERS = ["实施单位", "主管部门", "项目名称", "类型", "年度", "年初预算数（万元）", "全年预算数（万元）", "全年执行数（万元）", "执行率(%)",
                    "执行率得分", "指标得分", "减分", "总分", "等级", "评分规则", "提示数", "不一致数", "来源文件"]
 INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "全年完成值", "完成程度(%)",
                      "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
@@ -24,16 +26,45 @@ PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字�
 UNIT_HEADERS = ["单位", "项目数", "涉及资金（万元）", "平均分", *GRADES]
 
 
+def target_rows(targets: tuple | None):
+    """The 问题 sheet's rows of ``batch --targets`` (类别 目标): each finding by indicator and
+    cell, and each sheet no single declaration matched."""
+    from ..targets import KIND_LABELS
+
+    checked, unmatched = targets or ((), ())
+    for c in checked:
+        for f in c.findings:
+            yield ["目标", c.unit or "", c.source, c.name, f.indicator, KIND_LABELS[f.kind], f.cell or None, f.message,
+                   None, None]
+    for f in unmatched:
+        for p in f.problems:
+            yield ["目标", f.unit or "", p.file or f.source, f.name or "", None, None, None, p.message, None, None]
+
+
+def total_rows(figures: SummaryFigures) -> list[list]:
+    """The 合计 rows under the 项目 sheet: project sheets (count, Σ amounts, mean 总分, grades)
+    and, when there are any, 整体 sheets — the same figures as the 汇总 sheet and the 说明."""
+    grades = "，".join(f"{g} {figures.grades.get(g, 0)}" for g in GRADES)
+    rows = [["合计", None, f"项目 {figures.projects} 个", "项目", None, figures.initial, figures.funds, figures.executed,
+             None, None, None, None, figures.average, grades]]
+    if figures.departments:
+        rows.append(["合计", None, f"整体 {figures.departments} 个", "整体", None, None, None, None, None, None, None, None,
+                     figures.department_average])
+    return rows
+
+
 def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
-                  grouping: Grouping | None = None, parallel: bool = False) -> None:
+                  grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None,
+                  duplicates: list[Failure] = ()) -> None:
     """summary.xlsx: sheets 项目, 指标, 问题 and 汇总, written atomically, reading each
     sheet's detail once per sheet of rows (``grouping``: ``group_results`` of these results,
     when the caller has it already). With ``parallel`` (where fork exists) a forked child
-    writes the 指标 sheet, the largest, while this process writes the others."""
+    writes the 指标 sheet, the largest, while this process writes the others. ``duplicates``:
+    the extra copies of a project (重复提交), listed on 问题, never counted."""
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
@@ -48,10 +79,13 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 projects.write_row([
                     unit_of(r), r.department or "", r.name, kind_label(r), r.year,
                     r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
-                    r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, r.policy,
+                    r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, policy_label(r.policy),
                     r.warning_count, r.discrepancy_count, r.source,
                 ])
             projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+            grouping = grouping or group_results(results, failures)
+            for row in total_rows(grouping.overall.figures(len(failures))):
+                projects.write_row(row, TOTAL)
 
             problems.write_row(PROBLEM_HEADERS, HEADER)
             for f in failures:
@@ -61,6 +95,10 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
             grouping = grouping or group_results(results, failures)
             for r, line in mixed_policies(results, grouping):
                 problems.write_row(["评分规则", unit_of(r), r.source, r.name, None, None, None, line, None, None])
+            for f in duplicates:
+                for p in f.problems:
+                    problems.write_row(["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
+                                        None, None, p.message, None, None])
             for r in results:
                 if not (r.discrepancy_count or r.warning_count):
                     continue
@@ -71,10 +109,11 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                                         reported, computed])
                 for w in detail.warnings:
                     problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
+            for row in target_rows(targets):
+                problems.write_row(row)
             problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
 
             overview = book.add_sheet("汇总")
-            grouping = grouping or group_results(results, failures)
             groups, year = grouping.groups, grouping.overall.year
             for n, group in enumerate(groups):
                 if n:
@@ -122,8 +161,8 @@ def _write_overview(sheet, figures: SummaryFigures, title: str = "", paragraph: 
     ]
     for label, value in rows:
         sheet.write_row([label, value])
-    if paragraph:
-        sheet.write_row(["说明", paragraph])
+    if paragraph:  # wrapped in column B (as wide as the sheet allows), its row as high as its lines
+        sheet.write_row(["说明", paragraph], WRAP, lines=-(-cell_width(paragraph) // MAX_WIDTH))
     sheet.write_row([])
     first = sheet.rows
     sheet.write_row(UNIT_HEADERS, HEADER)

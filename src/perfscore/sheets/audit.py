@@ -23,6 +23,9 @@ from .importing import filled_template, sheet_mapping
 HUNDRED = Decimal(100)
 
 
+# the hidden helper cells of an indicator row (formulas over its printed cells)
+HELPER_LABELS = {"_operator": "运算符号", "_target": "指标值数字", "_actual": "完成值数字"}
+
 # discrepancy field → (table, column) or field name in the template map
 _COLUMN = {"score": "score", "completion": "completion", "execution_rate": "rate"}
 _PATH = re.compile(r"^(indicators|tasks)\[(\d+)\]\.(\w+)$")
@@ -107,7 +110,7 @@ def audit_input(item, policy: Policy | None = None, template: Path | str | None 
     policy = policy or item.policy
     if item.reader == "template":
         return audit_sheet(item.path, policy, template)
-    result = score_sheet(item.sheet, policy, item.source)
+    result = score_sheet(item.sheet, policy, item.source, item.notes)
     findings = [Finding(item.source, item.cell_of(d.field), d) for d in result.discrepancies]
     return AuditResult(item.source, result, findings)
 
@@ -138,16 +141,16 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
             cells = read.tables[table][position]
             yield item, cells, _ref_row(next(iter(cells.values())).ref) - first[table]
 
-    helpers: list[Finding] = []
     for ind, cells, i in placed(result.indicators, "indicators"):
         where = f"第{ind.index}个指标「{ind.name}」"
+        for key, what in HELPER_LABELS.items():
+            if key in cells and em.helper(key, i):
+                expected.append((cells[key].ref, em.helper(key, i), f"{where}隐藏辅助列（{what}）", cells[key].value or ""))
         if "completion" in cells:
             expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
                              pct(ind.completion_pct)))
         if "score" in cells and em.score(i, ind.weight):
             expected.append((cells["score"].ref, em.score(i, ind.weight), where + "得分", ind.score))
-        if formula_row(ind) and "_target" in cells:
-            helpers.extend(_helper_findings(path, cells, ind, where))
     for task, cells, i in placed(result.tasks, "tasks"):
         where = f"第{task.index}个任务「{task.name}」"
         if "rate" in cells and em.task_rate(i):
@@ -171,22 +174,6 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
         elif ref in read.uncached:
             out.append(_formula_finding(path, ref, f"{what}（公式没有缓存值：程序修改后未重新计算，请在 Excel/WPS 中打开并保存）",
                                         "（空）", _show_value(value)))
-    return out + helpers
-
-
-def _helper_findings(path: Path, cells: dict, ind, where: str) -> list[Finding]:
-    """A combined 指标值 cell edited by hand leaves the hidden helper columns (the numbers the
-    formulas read) behind: name the helper cell and the printed target it no longer matches."""
-    out = []
-    target = cells["target"]
-    for key, want, what in (("_target", ind.target, "指标值数字"), ("_operator", ind.operator or "", "运算符号")):
-        cell = cells.get(key)
-        if cell is None:
-            continue
-        have = cell.value if cell.value is not None else ""
-        if (have != want) if key == "_operator" else (not isinstance(have, Decimal) or have != want):
-            out.append(_formula_finding(path, cell.ref, f"{where}隐藏辅助列的{what}与 {target.ref}「{target.value}」不一致",
-                                        _show_value(have) if have != "" else "（空）", _show_value(want)))
     return out
 
 

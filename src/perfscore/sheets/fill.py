@@ -18,12 +18,13 @@ from pathlib import Path
 from ..errors import OutputError, SheetError
 from ..model import Sheet
 from ..policy import Policy
-from ..resources import TEMPLATE_NAMES, templates_dir
+from ..resources import TEMPLATE_NAMES, province_at, templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
-from ..values import EQ, GE, GT, LE, LT
-from ..xlsx.cells import Formula
-from ..xlsx.formulas import Emitter, Rules
+from ..readings import zero_in_words
+from ..values import EQ, GE, GT, LE, LT, compact
+from ..xlsx.cells import Formula, Percent
+from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
@@ -40,32 +41,38 @@ BLANK_ROWS = [
 BLANK_TASKS = 4
 
 
-
 def default_template(kind: str) -> Path:
-    return templates_dir() / TEMPLATE_NAMES[kind]
+    return TEMPLATE_NAMES[kind]
 
 
 def default_map(name: str) -> Path:
     """The map beside a shipped template."""
-    xlsx = templates_dir() / TEMPLATE_NAMES[name]
+    xlsx = TEMPLATE_NAMES[name]
     return xlsx.with_name(xlsx.stem + ".map.yaml")
 
 
-def resolve_template(template: Path | str | None) -> Path | None:
-    """A shipped template's name (``hubei``) → its file; anything else is a path."""
+def resolve_template(template: Path | str | None, kind: str = "project") -> Path | None:
+    """A shipped template's name (``hubei``) → its file; a province folder (``河南/``) → its
+    表样 of ``kind`` (else its project one); anything else is a path."""
     if template is None:
         return None
     name = str(template)
     if name in TEMPLATE_NAMES:
-        return templates_dir() / TEMPLATE_NAMES[name]
+        return TEMPLATE_NAMES[name]
     path = Path(template)
+    province = province_at(path) if path.is_dir() else None
+    if province is not None:
+        found = province.template(kind) or province.template("project")
+        if found is None:
+            raise SheetError(f"省份目录 {path} 中没有表样（project.xlsx 或 department.xlsx）")
+        return found
     if not path.suffix and not path.exists():  # a misspelt name, not a file
         raise SheetError(f"模板「{name}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件")
     return path
 
 
 def template_for(kind: str, template: Path | str | None = None) -> CompiledTemplate:
-    resolved = resolve_template(template)
+    resolved = resolve_template(template, kind)
     compiled = compile_template(resolved if resolved is not None else default_template(kind))
     check_map_names(compiled)
     return compiled
@@ -135,20 +142,32 @@ def rules_for(policy: Policy, kind: str) -> Rules:
         rate_decimals=policy.rate_decimals_for(kind),
         execution_cap=policy.execution_cap,
         reverse_formula=policy.reverse_formula,
+        cost_bare_operator=policy.cost_bare_operator,
         grade_bands=tuple(policy.grade_bands.items()),
         execution_weight=policy.execution_weight,
+        grade_prefixes=tuple((g, tuple(policy.grade_prefixes.get(g, ()))) for g in ("A", "B", "C")),
+        grade_exact=tuple((g, tuple(policy.grade_exact.get(g, ()))) for g in ("A", "B", "C")),
+        qualitative_bands=tuple((g, *policy.qualitative_bands[g]) for g in ("A", "B", "C") if g in policy.qualitative_bands),
     )
 
 
 def formula_row(ind: IndicatorScore) -> bool:
     """Whether 完成程度 of this indicator is a formula: a quantitative row whose target and
-    actual are the numbers written to the sheet. Everything else (qualitative grades,
-    deadlines, a number actual against a text target with an explicit completion, zero in
-    words such as 无上访) is written like a qualitative row: 完成程度 a value, 得分 from it."""
-    return (
-        ind.kind == "quantitative" and isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
-        and (ind.operator or "") in FORMULA_OPERATORS and any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
-    )
+    actual the formulas read as perfscore does (numbers, or zero in words such as 无上访 against
+    a ≤ target), and a qualitative row graded A by its word alone (the formula gives 100% and
+    asks for a completion when the word is changed to B or C). Everything else (deadlines, a
+    number actual against a text target, an explicit completion) is written as a value."""
+    if ind.kind == "quantitative":
+        if not (isinstance(ind.target, Decimal) and isinstance(ind.actual, Decimal)
+                and (ind.operator or "") in FORMULA_OPERATORS):
+            return False
+        if any(ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text)):
+            return True
+        return zero_in_words(ind.actual_text) and (ind.operator in (LE, LT) or (ind.operator in (EQ, "") and ind.target == 0))
+    text = compact(ind.actual_text)
+    return (ind.grade == "A" and ind.completion == 1 and isinstance(ind.target, str)
+            and not any(w in ind.target_text for w in DATE_WORDS)
+            and (text == compact(ind.target_text) or not any(ch.isdigit() for ch in unicodedata.normalize("NFKC", text))))
 
 
 FORMULA_OPERATORS = (GE, GT, LE, LT, EQ)
@@ -165,13 +184,15 @@ class _Texts:
     task_rate: str | None
     task_score: str | None
     emitter: Emitter
+    helpers: dict[str, str]
 
 
 @functools.lru_cache(maxsize=1024)
 def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
     em = Emitter(template.places(dict(counts)), rules)
+    helpers = {key: text for key in HELPER_COLUMNS if (text := em.helper_at(key, ROW_MARK)) is not None}
     return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
-                  em.task_score_at(ROW_MARK), em)
+                  em.task_score_at(ROW_MARK), em, helpers)
 
 
 def _formula_fields(texts: _Texts, values: dict[str, object]) -> dict[str, object]:
@@ -212,14 +233,23 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
     indicators = []
     for i, ind in enumerate(result.indicators):
         initial = targets_initial[i] if targets_initial and i < len(targets_initial) else None
-        # a formula needs the actual as a number; other rows print it as the unit wrote it
-        actual = ind.actual if not combined or formula_row(ind) else ind.actual_text
+        numbers = formula_row(ind) and ind.kind == "quantitative" and any(
+            ch.isdigit() for ch in unicodedata.normalize("NFKC", ind.actual_text))
+        # a formula reads a number actual as a number; other rows print it as the unit wrote it
+        actual: object = ind.actual if numbers or not combined else ind.actual_text
+        target: object = ind.target_text if combined else ind.target
+        if ind.unit == "%" and template is not None:
+            # a percent as Excel stores a typed one, so typing 95% (or 95) over it means 95%
+            if isinstance(actual, Decimal) and numbers:
+                actual = _percent(actual)
+            if isinstance(target, Decimal):
+                target = _percent(target)
         indicators.append({
             "level1": ind.level1,
             "level2": ind.level2,
             "name": ind.name,
             "operator": ind.operator or "",
-            "target": ind.target_text if combined else ind.target,
+            "target": target,
             # 年初指标值: as given, else the target (not adjusted during the year)
             "target_initial": initial or ind.target_text,
             "unit": ind.unit,
@@ -246,9 +276,8 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         # one formula text per column, completed with each row's number by the renderer
         completion, score = texts.completion, texts.score
         for ind, row in zip(result.indicators, indicators):
-            if helpers:
-                row["_operator"] = ind.operator or ""
-                row["_target"] = ind.target if isinstance(ind.target, Decimal) else None
+            for key, text in texts.helpers.items():
+                row[key] = Formula(text, _helper_value(key, ind, row))
             value = cached(ind.completion)
             row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
             text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
@@ -261,6 +290,19 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
             if score:
                 row["score"] = Formula(score, task.score)
     return data
+
+
+def _percent(value: Decimal) -> Percent:
+    return Percent(value / HUNDRED, value == value.to_integral_value())
+
+
+def _helper_value(key: str, ind: IndicatorScore, row: dict[str, object]) -> Decimal | str:
+    """What a helper formula gives for a row perfscore filled (its cached value)."""
+    if ind.kind != "quantitative" or not formula_row(ind):
+        return ""   # not read by a formula that decides this row (its 完成程度 is a value or a grade's)
+    if key == "_operator":
+        return {GE: GE, GT: GE, LE: LE, LT: LE}.get(ind.operator or "", EQ)
+    return ind.target if key == "_target" else ind.actual  # type: ignore[return-value]
 
 
 def _policy_of(result: SheetScore) -> Policy:
@@ -285,13 +327,15 @@ def blank_data(kind: str = "project", policy: Policy | None = None, template: Co
     policy = policy or _default_policy()
     texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
     zero = Decimal(0)
-    values: dict[str, object] = {"execution_rate": zero, "execution_score": zero, "indicator_score": zero,
-                                 "total": zero, "grade": grade_for(zero, policy)}
+    # a blank form shows blanks (its formulas give "" until rows are filled)
+    values: dict[str, object] = {"execution_rate": "", "execution_score": "", "indicator_score": "",
+                                 "total": "", "grade": ""}
     data.fields.update(_formula_fields(texts, values))
     if kind == "project":
         data.fields["execution_weight"] = policy.execution_weight
     data.fields["deduction"] = zero
-    for table, makers in (("indicators", (("completion", texts.completion), ("score", texts.score))),
+    helper_makers = tuple(texts.helpers.items())
+    for table, makers in (("indicators", (*helper_makers, ("completion", texts.completion), ("score", texts.score))),
                           ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
         for key, text in makers:
             if text:
@@ -358,3 +402,11 @@ def write_blank(out: Path | str, kind: str | None = None, template: Path | str |
     else:
         raise OutputError(f"输出文件 {out}: 请使用 .xlsx（空白自评表）或 .yaml（项目文件）扩展名")
     return out
+
+
+def shipped_template_kind(name: str) -> str | None:
+    """The kind of sheet (project, department) a shipped template fills; None for a name that
+    is not one."""
+    if name not in TEMPLATE_NAMES:
+        return None
+    return template_kind(template_for("project", name))

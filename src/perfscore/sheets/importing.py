@@ -17,6 +17,7 @@ from ..projectfile import sheet_from_mapping
 from ..terms import HUNDRED
 from ..values import CellValueError, Quantity, Text, compact, format_number, parse_value
 from .fill import TEMPLATE_NAMES, default_map, template_for, template_kind
+from ..xlsx.formulas import PROMPT_PREFIX
 from ..xlsx.maps import load_map
 from ..xlsx.package import OpenWorkbook, open_workbook
 from ..xlsx.reader import CellValue, ReadSheet
@@ -33,8 +34,17 @@ def _value(cell: CellValue | None) -> Decimal | str | None:
 
 
 def _text(cell: CellValue | None) -> str | None:
+    """A cell as the text the value parser reads: a number in a percent format is that
+    percent (Excel stores a typed 95% as 0.95: SCORING.md §9)."""
     value = _value(cell)
-    return format_number(value) if isinstance(value, Decimal) else value
+    if isinstance(value, Decimal):
+        return f"{format_number(value * HUNDRED)}%" if cell.percent else format_number(value)  # type: ignore[union-attr]
+    return value
+
+
+def _prompt(value: object) -> bool:
+    """A prompt a formula shows in place of a number (``请填写完成程度（60%–80%）``): not a value."""
+    return isinstance(value, str) and value.startswith(PROMPT_PREFIX)
 
 
 def _percent(cell: CellValue | None) -> Decimal | str | None:
@@ -53,7 +63,7 @@ def _target(row: dict[str, CellValue]) -> str | None:
     if target is None:
         return None
     if isinstance(_value(row.get("target")), Decimal) or target[:1].isdigit():
-        return f"{operator or ''}{target}{unit or ''}"
+        return f"{operator or ''}{target}{'' if target.endswith('%') else unit or ''}"
     return f"{operator}{target}" if operator and operator in "≥>≤<=>=<=" else target
 
 
@@ -61,7 +71,8 @@ def _actual(row: dict[str, CellValue]) -> str | None:
     """A number under a 度量单位 column is in that unit (a bare 0.95 against ≥95% would be
     ambiguous, SCORING.md §9)."""
     actual, unit = _text(row.get("actual")), _text(row.get("unit"))
-    if isinstance(_value(row.get("actual")), Decimal) and unit and isinstance(_value(row.get("target")), Decimal):
+    if (isinstance(_value(row.get("actual")), Decimal) and unit and isinstance(_value(row.get("target")), Decimal)
+            and not actual.endswith("%")):  # type: ignore[union-attr]
         return f"{actual}{unit}"
     return actual
 
@@ -107,6 +118,8 @@ def _indicator(row: dict[str, CellValue], level1: str | None, level2: str | None
         "reported_score": _value(row.get("score")),
     }
     completion = _percent(row.get("completion"))
+    if _prompt(completion):
+        completion = None   # the sheet asks for it: scoring names what is missing
     if _is_quantitative(row, target):
         data["reported_completion"] = completion
     elif completion is not None:
@@ -204,7 +217,7 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
         "total": _value(f.get("total")),
         "grade": _text(f.get("grade")),
     }
-    reported = {k: v for k, v in reported.items() if v is not None}
+    reported = {k: v for k, v in reported.items() if v is not None and not _prompt(v)}
     if reported:
         data["reported"] = reported
     return {k: v for k, v in data.items() if v is not None}

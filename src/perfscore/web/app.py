@@ -10,14 +10,18 @@ The page's own calls: ``POST /api/jobs`` (same inputs, answered at once with a j
 ``GET /api/jobs/{id}`` (progress, then results), downloads under ``/api/jobs/{id}/``.
 
 Every upload goes to a private temp folder (mode 0700) removed once its answer is sent
-(a job's, when the job is deleted, replaced or expires). Every error a user can cause is
-a 4xx with one Chinese line: ``{"error": "..."}``.
+(a job's, when the job is deleted or expires: an hour after it finished, sooner only when
+the kept downloads pass a total size). The request folders live in the server's own
+folder, locked while it runs: a server that was killed leaves it unlocked, and the next
+start removes it. POSTs from a page of another origin are refused. Every error a user can
+cause is a 4xx with one Chinese line: ``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -41,14 +45,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from . import engine
-from .uploads import Saved, UploadError, save_upload
+from .uploads import SUFFIXES_SHOWN, Saved, UploadError, save_upload
 
 HERE = Path(__file__).parent
 MB = 1024 * 1024
 DEFAULT_MAX_UPLOAD = 50 * MB
 MAX_FILES = 5000  # parts per request
-JOB_TTL = 3600  # seconds a finished job's downloads stay
-MAX_JOBS = 8
+JOB_TTL = 3600  # seconds a finished job's downloads stay (the README promises an hour)
+DEFAULT_KEEP = 1024 * MB  # what finished jobs may keep on disk; past it the oldest go first
+SESSION_PREFIX = "perfscore-serve-"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH_FILES = ("summary.xlsx", "report.md", "report.html")
 
@@ -92,6 +97,14 @@ class LimitUploads:
             if name not in self.hosts:
                 await error("只接受通过本机地址（127.0.0.1 或 localhost）打开的页面", 400)(scope, receive, send)
                 return
+        origin = headers.get(b"origin")
+        if origin is not None and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            own = headers.get(b"host", b"").decode("latin-1").lower()
+            seen_from = origin.decode("latin-1").lower()
+            if seen_from.split("://", 1)[-1].rstrip("/") != own:
+                await self._drain(receive)
+                await error("只接受本页面发出的请求：另一个网页不能向本机的 perfscore 提交文件", 403)(scope, receive, send)
+                return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._drain(receive)
@@ -130,23 +143,85 @@ class LimitUploads:
 class Inputs:
     root: Path  # the private temp folder
     saved: Saved
-    policy: engine.Policy | None  # None: each file's own (as the CLI without --policy)
+    rules: engine.Rules  # the page's choice, or each file's own among the files uploaded
 
     @property
     def folder(self) -> Path:
         return self.root / "in"
 
 
+def _try_lock(path: Path):
+    """An open handle holding an exclusive lock on ``path``, or None when another process
+    holds it (or it cannot be opened). The lock ends with the process, however it ends."""
+    try:
+        handle = open(path, "a+b")
+    except OSError:
+        return None
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def sweep_dead_sessions(parent: Path, grace: float = 60.0) -> list[Path]:  # float-ok: seconds
+    """Remove the folders of servers that no longer run (killed, so their uploads stayed):
+    a session folder whose lock nobody holds. A folder without its lock yet is left for
+    ``grace`` seconds (a server starting right now). The removed folders are returned."""
+    removed = []
+    try:
+        candidates = [p for p in parent.iterdir() if p.name.startswith(SESSION_PREFIX) and p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return removed
+    for folder in candidates:
+        lock = folder / "lock"
+        if not lock.exists():
+            try:
+                young = time.time() - folder.stat().st_mtime < grace
+            except OSError:
+                continue
+            if young:
+                continue
+        elif (handle := _try_lock(lock)) is None:
+            continue  # its server is running
+        else:
+            handle.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class Settings:
+    """Limits, and this server's own temp folder (locked while it runs)."""
+
     def __init__(self, max_upload: int, temp_root: Path | None, unzip_limit: int | None):
         self.max_upload = max_upload
         self.temp_root = temp_root
         self.unzip_limit = unzip_limit or 4 * max_upload
+        parent = Path(temp_root) if temp_root is not None else Path(tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        sweep_dead_sessions(parent)
+        self.session = Path(tempfile.mkdtemp(prefix=SESSION_PREFIX, dir=parent))
+        self._lock = _try_lock(self.session / "lock")
 
     def temp_folder(self) -> Path:
-        if self.temp_root is not None:
-            self.temp_root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="perfscore-web-", dir=self.temp_root))
+        self.session.mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="perfscore-web-", dir=self.session))
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        shutil.rmtree(self.session, ignore_errors=True)
 
 
 async def read_inputs(request: Request, settings: Settings) -> Inputs:
@@ -162,14 +237,16 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
     try:
         uploads = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
         if not uploads:
-            raise UploadError("请选择至少一个文件（表单字段 files）：自评表 .xlsx、项目文件 .yaml/.json，或文件夹的 .zip")
-        policy = await _policy(form, root)
+            raise UploadError(f"请选择至少一个文件：自评表、项目文件或文件夹的 .zip（可读取 {SUFFIXES_SHOWN} .zip）")
+        policy, label = await _policy(form, root)
         saved = Saved(budget=[settings.unzip_limit])
         for part in uploads:
             await run_in_threadpool(save_upload, part.file, part.filename or "", root / "in", saved, settings.unzip_limit)
         if not saved.paths and not saved.refused:
-            raise UploadError("上传的压缩包中没有可读取的文件（.yaml .yml .json .xlsx .xlsm）")
-        return Inputs(root, saved, policy)
+            ignored = f"（已忽略 {'、'.join(saved.ignored[:5])}{' 等' if len(saved.ignored) > 5 else ''}）" if saved.ignored else ""
+            raise UploadError(f"上传的文件中没有可读取的文件：perfscore 读取 {SUFFIXES_SHOWN} 和 .zip{ignored}")
+        (root / "in").mkdir(exist_ok=True)
+        return Inputs(root, saved, engine.Rules(root / "in", policy, label))
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -177,7 +254,7 @@ async def read_inputs(request: Request, settings: Settings) -> Inputs:
         await form.close()
 
 
-async def _policy(form, root: Path) -> engine.Policy | None:
+async def _policy(form, root: Path) -> tuple[engine.Policy | None, str]:
     upload = form.get("policy_file")
     if isinstance(upload, UploadFile) and upload.filename:
         from .uploads import safe_relative
@@ -186,15 +263,15 @@ async def _policy(form, root: Path) -> engine.Policy | None:
         target = root / "policy" / name.name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(await upload.read())
-        return await run_in_threadpool(engine.policy_file, target, root / "policy")
+        return await run_in_threadpool(engine.policy_file, target, root / "policy"), f"规则文件 {target.name}"
     name = form.get("policy")
     if not (isinstance(name, str) and name.strip()):
-        return None  # each file's own policy: its ``policy:`` key, its folder's perfscore.yaml, else default
-    return engine.preset(name.strip())
+        return None, ""  # each file's own among the uploads: its ``policy:``, its folder's perfscore.yaml, else default
+    return engine.preset(name.strip()), engine.preset_label(name.strip())
 
 
 def _score(inputs: Inputs, progress=None) -> tuple[list[engine.Scored], list[engine.Failure]]:
-    scored, failures = engine.score_files(inputs.saved.paths, inputs.folder, inputs.policy, progress)
+    scored, failures = engine.score_files(inputs.saved.paths, inputs.folder, inputs.rules, progress)
     refused = [engine.Failure(file, None, None, (message,)) for file, message in inputs.saved.refused]
     return scored, refused + failures
 
@@ -248,24 +325,27 @@ class Job:
             out["error"] = self.crashed
         if self.finished:
             names = engine.sheet_names(self.scored)
-            out["results"] = [dict(engine.view_json(s), sheet=name) for s, name in zip(self.scored, names)]
+            out["results"] = [dict(engine.view_json(s), sheet=name, index=i)
+                              for i, (s, name) in enumerate(zip(self.scored, names))]
             out["failures"] = [engine.failure_json(f) for f in self.failures]
+            out["ignored"] = list(self.inputs.saved.ignored)
         return out
 
-    def output(self, name: str) -> Path:
-        """A download, written on first asking: a filled sheet, a batch file or a zip."""
-        out = self.inputs.root / "out"
+    def output(self, name: str, template: str = "") -> Path:
+        """A download, written on first asking: a filled sheet, a batch file or a zip, in
+        the chosen 表样 (``template``, one of engine.template_labels())."""
+        out = self.inputs.root / "out" / (template or "auto")
         with self.lock:
             if name == "sheets.zip":
                 target = out / "sheets.zip"
                 if not target.exists():
-                    written = engine.write_sheets(self.scored, out / "all")
+                    written = engine.write_sheets(self.scored, out / "all", template)
                     _zip(out / "all", target, written, _failures_text(self.failures))
                 return target
             if name in BATCH_FILES or name == "batch.zip":
                 batch = out / "batch"
                 if not (batch / "report.html").exists():
-                    engine.write_batch(self.scored, self.failures, batch)
+                    engine.write_batch(self.scored, self.failures, batch, template)
                 if name != "batch.zip":
                     return batch / name
                 target = out / "batch.zip"
@@ -278,14 +358,32 @@ class Job:
             target = out / "one" / name
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                engine.fill_one(self.scored[names.index(name)], target)
+                engine.fill_one(self.scored[names.index(name)], target, template)
             return target
+
+    def project(self, index: str) -> engine.Scored:
+        if not (index.isdigit() and int(index) < len(self.scored)):
+            raise KeyError(index)
+        return self.scored[int(index)]
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
 
 
 class Jobs:
-    def __init__(self) -> None:
+    """The page's jobs. A finished job's downloads stay ``JOB_TTL`` seconds, unless the
+    finished jobs together keep more than ``keep`` bytes: then the oldest go first."""
+
+    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
+        self.keep = keep
 
     def start(self, inputs: Inputs) -> Job:
         job = Job(uuid.uuid4().hex, inputs, total=len(inputs.saved.paths))
@@ -298,9 +396,22 @@ class Jobs:
     def _expire(self) -> None:
         now = time.time()
         finished = sorted((j for j in self.jobs.values() if j.finished), key=lambda j: j.ended)
+        kept = []
         for job in finished:
-            if now - job.ended > JOB_TTL or len(self.jobs) >= MAX_JOBS:
+            if now - job.ended > JOB_TTL:
                 self._drop(job.id)
+            else:
+                kept.append((job, _size(job.inputs.root)))
+        total = sum(size for _, size in kept)
+        for job, size in kept:  # oldest first
+            if total <= self.keep:
+                break
+            self._drop(job.id)
+            total -= size
+
+    def expire(self) -> None:
+        with self.lock:
+            self._expire()
 
     def _drop(self, job_id: str) -> None:
         job = self.jobs.pop(job_id, None)
@@ -332,18 +443,22 @@ LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]"}
 
 
 def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = None,
-               unzip_limit: int | None = None, hosts: set[str] | None = None) -> ASGIApp:
+               unzip_limit: int | None = None, hosts: set[str] | None = None,
+               keep: int = DEFAULT_KEEP) -> ASGIApp:
     """The ASGI app. ``max_upload``: bytes per request; ``temp_root``: where the private temp
-    folders go (the system's temp folder by default); ``unzip_limit``: bytes the zips of one
-    request may unpack to (4 × max_upload by default); ``hosts``: the Host names accepted
-    (any when None; `serve` on loopback passes LOOPBACK_NAMES)."""
+    folders go (the system's temp folder by default; the folders a killed server left
+    there are removed now); ``unzip_limit``: bytes the zips of one request may unpack to
+    (4 × max_upload by default); ``hosts``: the Host names accepted (any when None; `serve`
+    on loopback passes LOOPBACK_NAMES); ``keep``: bytes finished jobs may keep for their hour."""
     settings = Settings(max_upload, temp_root, unzip_limit)
-    jobs = Jobs()
+    jobs = Jobs(keep)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
 
     async def page(request: Request) -> Response:
         html = env.get_template("index.html.j2").render(
-            presets=engine.PRESETS, limit_mb=max_upload // MB, version=__version__,
+            presets=list(engine.preset_labels().items()),
+            templates=engine.template_labels(), suffixes=SUFFIXES_SHOWN,
+            limit_mb=max_upload // MB, version=__version__,
         )
         return HTMLResponse(html)
 
@@ -352,7 +467,8 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
         try:
             scored, failures = await run_in_threadpool(_score, inputs)
             return _json({"results": [engine.result_json(s) for s in scored],
-                          "failures": [engine.failure_json(f) for f in failures]})
+                          "failures": [engine.failure_json(f) for f in failures],
+                          "ignored": list(inputs.saved.ignored)})
         finally:
             shutil.rmtree(inputs.root, ignore_errors=True)
 
@@ -401,25 +517,68 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
         jobs.delete(request.path_params["job"])
         return Response(status_code=204)
 
+    def _template(request: Request) -> str:
+        template = request.query_params.get("template", "")
+        labels = engine.template_labels()
+        if template not in labels:
+            raise UploadError(f"没有表样「{template}」（可选: {'、'.join(labels.values())}）")
+        return template
+
     async def job_download(request: Request) -> Response:
         job = jobs.get(request.path_params["job"])
         name = request.path_params["name"]
         if not job.finished:
             return error("评分尚未完成，请稍候", 409)
         try:
-            path = await run_in_threadpool(job.output, name)
+            path = await run_in_threadpool(job.output, name, _template(request))
         except KeyError:
             return error(f"没有名为「{name}」的下载文件", 404)
         kind = XLSX if name.endswith(".xlsx") else None
-        return FileResponse(path, media_type=kind, filename=name)
+        # once sent, what it wrote counts toward the kept size
+        return FileResponse(path, media_type=kind, filename=name, background=BackgroundTask(jobs.expire))
+
+    async def _edited(request: Request) -> tuple[Job, engine.Scored]:
+        """The job's project the clerk edited, scored again from the model the page sent."""
+        job = jobs.get(request.path_params["job"])
+        if not job.finished:
+            raise UploadError("评分尚未完成，请稍候", 409)
+        try:
+            first = job.project(request.path_params["index"])
+        except KeyError:
+            raise UploadError("这次评分中没有这个项目", 404) from None
+        try:
+            body = await request.json()
+        except ValueError:
+            raise UploadError("修改后的项目内容无法读取（应为 JSON）") from None
+        model = body.get("model") if isinstance(body, dict) else None
+        return job, await run_in_threadpool(engine.rescore, first, model)
+
+    async def project_score(request: Request) -> Response:
+        job, edited = await _edited(request)
+        name = engine.sheet_names(job.scored)[int(request.path_params["index"])]
+        return _json(dict(engine.view_json(edited), sheet=name, index=int(request.path_params["index"])))
+
+    async def project_sheet(request: Request) -> Response:
+        job, edited = await _edited(request)
+        template = _template(request)
+        name = engine.sheet_names(job.scored)[int(request.path_params["index"])]
+        folder = job.inputs.root / "edited" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        target = await run_in_threadpool(engine.fill_one, edited, folder / name, template)
+        return FileResponse(target, media_type=XLSX, filename=name,
+                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
     async def user_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UploadError)
         return error(str(exc), exc.status)
 
+    private = re.compile(
+        "(?:" + "|".join(re.escape(str(p)) for p in {settings.session, settings.session.resolve()}) + r")[\\/][^\s:：」]*[\\/]")
+
     async def library_error(request: Request, exc: Exception) -> Response:
-        # a policy or input the library refused: its own one-line Chinese message
-        return error(str(exc), 400)
+        # a policy or input the library refused: its own one-line Chinese message, and never
+        # the private temp folder (a file in it is named by its own name)
+        return error(private.sub("", str(exc)), 400)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -439,23 +598,27 @@ def create_app(max_upload: int = DEFAULT_MAX_UPLOAD, temp_root: Path | None = No
             Route("/api/jobs/{job}", job_status, methods=["GET"]),
             Route("/api/jobs/{job}", job_delete, methods=["DELETE"]),
             Route("/api/jobs/{job}/download/{name:path}", job_download, methods=["GET"]),
+            Route("/api/jobs/{job}/projects/{index}/score", project_score, methods=["POST"]),
+            Route("/api/jobs/{job}/projects/{index}/sheet", project_sheet, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={
             UploadError: user_error, engine.PerfscoreError: library_error,
             HTTPException: http_error, Exception: server_error,
         },
-        lifespan=_lifespan(jobs),
+        lifespan=_lifespan(jobs, settings),
     )
     app.state.jobs = jobs
+    app.state.settings = settings
     return LimitUploads(app, max_upload, hosts)
 
 
-def _lifespan(jobs: Jobs):
+def _lifespan(jobs: Jobs, settings: Settings):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         jobs.close()  # no job's files outlive the server
+        settings.close()
 
     return lifespan
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-# what a folder may hold that the reader knows; anything else in a zip is left out silently,
-# as `perfscore batch` leaves out other files of a folder
-INPUT_SUFFIXES = {".yaml", ".yml", ".json", ".xlsx", ".xlsm", ".xls", ".ods"}
+from .engine import INPUT_SUFFIXES  # what `perfscore batch` reads of a folder; other files are left out, and listed
+
+SUFFIXES_SHOWN = " ".join(sorted(INPUT_SUFFIXES, key=lambda s: (s not in (".xlsx", ".xls"), s)))
 MAX_ZIP_MEMBERS = 10_000
 CHUNK = 1 << 16
 _BAD_CHARS = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
@@ -69,6 +69,7 @@ class Saved:
 
     paths: list[Path] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file as uploaded, Chinese message)
+    ignored: list[str] = field(default_factory=list)  # files of a type perfscore does not read (readme.txt), as uploaded
     budget: list[int] = field(default_factory=lambda: [0])  # bytes all zips of the request may still unpack to
 
 
@@ -88,14 +89,21 @@ def _copy_limited(src: BinaryIO, target: Path, budget: list[int]) -> bool:
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
-    """Windows' own zip tool writes names in the system code page (GBK in China) without the
-    UTF-8 flag; zipfile then decodes them as cp437. Recover the Chinese name."""
+    """A member's name as its maker wrote it: by the zip's own UTF-8 flag; without it,
+    zipfile decodes the bytes as cp437, so take them back and try UTF-8 (Linux ``zip``,
+    macOS), then GBK (Windows' own zip tool in China)."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gbk")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def save_zip(src: BinaryIO, shown: str, root: Path, folder: Path, saved: Saved, unzip_limit: int) -> None:
@@ -123,6 +131,7 @@ def save_zip(src: BinaryIO, shown: str, root: Path, folder: Path, saved: Saved, 
         if relative is None or relative.parts[0] == "__MACOSX" or any(p.startswith(".") for p in relative.parts):
             continue
         if relative.suffix.lower() not in INPUT_SUFFIXES:
+            saved.ignored.append(where)
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
             refused.append((where, f"文件 {where}: 是符号链接，已跳过"))
@@ -159,6 +168,10 @@ def save_upload(src: BinaryIO, filename: str, root: Path, saved: Saved, unzip_li
     relative = safe_relative(filename) or Path("未命名文件")
     if relative.suffix.lower() == ".zip":
         save_zip(src, str(relative), root, _unique(root, relative).relative_to(root), saved, unzip_limit)
+        return
+    if relative.suffix.lower() not in INPUT_SUFFIXES:
+        if not any(p.startswith(".") for p in relative.parts):  # .DS_Store and the like: not worth a word
+            saved.ignored.append(relative.as_posix())
         return
     try:
         target = _unique(root, relative)

@@ -109,6 +109,15 @@ class Formula(NamedTuple):
     cached: Decimal | int | str
 
 
+class Percent(NamedTuple):
+    """A percent as Excel stores a typed one: the fraction (0.95 for 95%) in the cell's style
+    with a percent number format (``whole``: 0%, else 0.00%), so that typing over it keeps
+    meaning a percent (SCORING.md §9)."""
+
+    fraction: Decimal
+    whole: bool
+
+
 _FORMULA_CACHE: dict[str, str] = {}
 
 

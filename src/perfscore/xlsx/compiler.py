@@ -62,11 +62,12 @@ class Compiler:
         self.helpers: dict[str, dict[str, str]] = {}   # table -> helper key -> column letters
 
     def _plan_helpers(self, head: str, rows: list[Row]) -> str:
-        """A combined target cell (``target`` mapped, no ``operator`` column): the operator and
-        the target number the formulas need go to hidden columns right of everything used.
-        Returns the sheet head with those columns declared hidden in ``<cols>``."""
+        """An indicator table with target and actual: the operator class and the target and
+        actual numbers the formulas need (formulas over the printed cells, ``formulas.py``) go
+        to hidden columns right of everything used. Returns the sheet head with those columns
+        declared hidden in ``<cols>``."""
         t = self.map.tables.get("indicators")
-        if t is None or "target" not in t.columns or "operator" in t.columns or "actual" not in t.columns:
+        if t is None or "target" not in t.columns or "actual" not in t.columns:
             return head
         used = max([col_index(c) for tt in self.map.tables.values() for c in tt.columns.values()]
                    + [c.col for row in rows for c in row.cells] + [1])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .cells import Formula, cell_xml, formula_tail, number_text, text_cell_tail
+from .cells import Formula, Percent, cell_xml, formula_tail, number_text, text_cell_tail
 from .heights import height_text, row_height, text_lines
 from .refs import col_letters
 from .shifting import Shift, area_text
@@ -111,6 +111,7 @@ class TableSpec:
     fit: list[tuple[str, float, float]] = field(default_factory=list)    # (column, capacity, font size)
     base_ht: float = 15.0
     row_head_fit: str = ""                          # row_head with ht="\x02" customHeight="1"
+    percent_pre: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> cell openings (0%, 0.00%)
 
 
 class TableHole(Hole):
@@ -170,6 +171,12 @@ class BoundTable:
                     elif v.__class__ is Formula:
                         add(pre)
                         add(formula_tail(v, lambda: f"表格 {spec.name} 第 {i + 1} 行 列 {key}"))
+                    elif v.__class__ is Percent:
+                        twins = spec.percent_pre.get(key)
+                        add(pre if twins is None else twins[0 if v.whole else 1])
+                        add("><v>")
+                        add(number_text(v.fraction, lambda: f"表格 {spec.name} 第 {i + 1} 行 列 {key}"))
+                        add("</v></c>")
                     elif isinstance(v, str):  # str subclasses (StrEnum …) are text too
                         add(pre)
                         add(text_cell_tail(str.__str__(v)))

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SheetError
+from ..limits import MAX_FILE_BYTES, check_cell_count
+from ..limits import check_extent as limits_check_extent
 from .cells import parse_attrs, unxesc
 
 #: A workbook whose members declare more than this many uncompressed bytes in total is
 #: refused before anything is inflated (zip bomb).
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = MAX_FILE_BYTES
 MAX_ZIP_MEMBERS = 10_000
 
 #: zlib level for the parts deflated per render (the worksheet). 1 is ~2x faster than 6
@@ -152,7 +154,7 @@ def part_xml(parts: dict[str, bytes], name: str, label: str) -> str:
         raise SheetError(f"{label}: 部件 {name} 不是 UTF-8 编码的 XML") from None
 
 
-REL_RE = re.compile(r"<Relationship\b[^>]*?/?>")
+REL_RE = re.compile(r"<Relationship\b[^<>]*?/?>")
 
 
 def parse_rels(xml: str) -> list[dict[str, str]]:
@@ -170,7 +172,11 @@ def rels_name(part: str) -> str:
     return posixpath.join(d, "_rels", n + ".rels")
 
 
-_SHEET_ENTRY_RE = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>")
+_SHEET_ENTRY_RE = re.compile(r"<(?:\w+:)?sheet\b([^<>]*?)/?>")
+# linear: no element's content runs past the start of the next one (see sheetxml)
+_SI_RE = re.compile(r"<si>((?:[^<]++|<(?!/?si\b))*+)</si>|<si/>")
+_RPH_RE = re.compile(r"<rPh\b(?:[^<]++|<(?!/?rPh\b))*+</rPh>")
+_T_RE = re.compile(r"<t\b[^<>]*>([^<]*+)</t>")
 
 
 def workbook_part(parts: dict[str, bytes], label: str) -> str:
@@ -214,9 +220,9 @@ def shared_strings(parts: dict[str, bytes], wb_part: str, label: str) -> list[st
             if name in parts:
                 xml = parts[name].decode("utf-8")
                 out = []
-                for si in re.finditer(r"<si>(.*?)</si>|<si/>", xml, re.S):
-                    inner = re.sub(r"<rPh\b.*?</rPh>", "", si.group(1) or "", flags=re.S)
-                    texts = re.findall(r"<t\b[^>]*>(.*?)</t>", inner, re.S)
+                for si in _SI_RE.finditer(xml):
+                    inner = _RPH_RE.sub("", si.group(1) or "")
+                    texts = _T_RE.findall(inner)
                     out.append(unxesc(html.unescape("".join(texts))))
                 return out
     return []
@@ -266,15 +272,47 @@ def sheet_names(path: str | os.PathLike[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- sheet extent
 
-#: A sheet's grid (rows × columns from A1 to its last cell) is refused above this many cells,
-#: or above ``EXTENT_PER_BYTE`` cells per byte of its XML (a stray cell at XFD1048576 in a
-#: 9 KB sheet): the reader builds the whole grid, 17 billion cells for that one.
-MAX_EXTENT_CELLS = 20_000_000
-MIN_EXTENT_CELLS = 2_000_000
-EXTENT_PER_BYTE = 8
-_EXTENT_CELL_RE = re.compile(rb' r="([A-Za-z]{1,3})([0-9]{1,7})"')
-_EXTENT_BAD_RE = re.compile(rb' r="(?:[A-Za-z]{4,}|[A-Za-z]+[0-9]{8,})')
-_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[^":]*:)?\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
+# one tag at a time, never past the next "<" or ">": linear in the sheet's size, whatever
+# tags are left unclosed
+_EXTENT_TAG_RE = re.compile(rb"<(?:\w+:)?(c|row)\b([^<>]*)>")
+_EXTENT_REF_RE = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
+_EMPTY_CELL_RE = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
+
+
+def check_extent(xml: bytes, where: str) -> None:
+    """Refuse a worksheet whose cells with content are too many, or lie too far apart for
+    how many they are (limits.check_extent), before python-calamine builds its dense grid;
+    ``where`` names the file and sheet. Only cells with content count: calamine, too,
+    reads past the ``<dimension>``, empty rows and formatted empty cells."""
+    cells, row, col = 0, 0, 0
+    far_row, far_col = (0, 0), (0, 0)
+    for m in _EXTENT_TAG_RE.finditer(xml):
+        attrs = m.group(2)
+        ref = _EXTENT_REF_RE.search(attrs) if b'r="' in attrs else None
+        if m.group(1) == b"row":
+            if attrs.endswith(b"/"):
+                continue
+            row = int(ref.group(2)) if ref is not None and ref.group(2) and not ref.group(1) and len(ref.group(2)) < 9 else row + 1
+            col = 0
+            continue
+        if ref is not None:
+            letters, digits = ref.group(1), ref.group(2)
+            if not letters or not digits or len(letters) > 3 or len(digits) > 7:
+                shown = (letters + digits).decode("ascii", "replace")[:20]
+                raise SheetError(f"{where}: 单元格地址「{shown}」超出 Excel 的范围，文件可能已损坏")
+            col, row = _col_number(letters), int(digits)
+        else:
+            col += 1
+        if attrs.endswith(b"/") or _EMPTY_CELL_RE.match(xml, m.end()):
+            continue
+        cells += 1
+        if row > far_row[0]:
+            far_row = (row, col)
+        if col > far_col[1]:
+            far_col = (row, col)
+    check_cell_count(cells, where)
+    if cells:
+        limits_check_extent(cells, far_row, far_col, where)
 
 
 def _col_number(letters: bytes) -> int:
@@ -284,33 +322,48 @@ def _col_number(letters: bytes) -> int:
     return col
 
 
-def check_extent(xml: bytes, where: str) -> None:
-    """Refuse a worksheet whose ``<dimension>`` or any cell address is absurd for its size,
-    before any reader builds its grid; ``where`` names the file and sheet."""
-    bad = _EXTENT_BAD_RE.search(xml)
-    if bad is not None:
-        ref = xml[bad.start() + 4 : bad.start() + 24].split(b'"')[0].decode("ascii", "replace")
-        raise SheetError(f"{where}: 单元格地址「{ref}」超出 Excel 的范围，文件可能已损坏")
-    found = _EXTENT_CELL_RE.findall(xml)
-    dimension = _DIMENSION_RE.search(xml[:4096])
-    if dimension is not None:
-        found.append(dimension.groups())
-    if not found:
-        return
-    cols = {c.upper() for c, _ in found}
-    widest = max(map(len, cols))
-    max_col = _col_number(max(c for c in cols if len(c) == widest))
-    rows = [r.lstrip(b"0") or b"0" for _, r in found]
-    longest = max(map(len, rows))
-    max_row = int(max(r for r in rows if len(r) == longest))
-    if max_row > 1_048_576 or max_col > 16_384:
-        raise SheetError(f"{where}: 单元格地址超出 Excel 的范围（第 {max_row} 行、第 {max_col} 列），文件可能已损坏")
-    area = max_row * max_col
-    limit = min(MAX_EXTENT_CELLS, max(MIN_EXTENT_CELLS, EXTENT_PER_BYTE * len(xml)))
-    if area > limit:
-        from .refs import col_letters
+# --------------------------------------------------------------------------- python-calamine
 
-        raise SheetError(
-            f"{where}: 表格范围到 {col_letters(max_col)}{max_row}（{max_row} 行 × {max_col} 列），与工作表的大小"
-            f"（{len(xml) // 1024} KB）不相称，拒绝读取：请删除远处多余的单元格或格式后另存"
-        )
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside python-calamine. PyO3 raises it as ``pyo3_runtime.PanicException``,
+    a BaseException subclass each PyO3 extension creates for itself and exports nowhere, so
+    it is known by its module and name; KeyboardInterrupt, SystemExit and the rest are not it."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
+def calamine_sheets(data: bytes, names: list[str], label: str):
+    """(values, merged ranges) of each named sheet of an .xlsx, one sheet at a time, from
+    python-calamine: the one place perfscore calls it. The values are its dense grid from
+    A1 (``to_python(skip_empty_area=False)``): the caller has applied ``check_extent`` to
+    each sheet first. Any error of calamine's, and a panic in it, is a SheetError naming
+    the file (and the sheet)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except Exception as exc:  # calamine's own error types
+            if "Password" in type(exc).__name__:
+                raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存为 .xlsx") from None
+            raise SheetError(f"{label}: 工作簿已损坏，无法读取（{type(exc).__name__}）") from None
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        raise SheetError(f"{label}: 工作簿已损坏，无法读取（读取程序内部错误）") from None
+    try:
+        for name in names:
+            try:
+                try:
+                    sheet = wb.get_sheet_by_name(name)
+                    rows, merged = sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
+                except Exception as exc:
+                    raise SheetError(f"{label} 工作表「{name}」: 无法读取，工作簿已损坏（{type(exc).__name__}）") from None
+            except BaseException as exc:
+                if not _is_panic(exc):
+                    raise
+                raise SheetError(f"{label} 工作表「{name}」: 无法读取，工作簿已损坏（读取程序内部错误）") from None
+            yield rows, merged
+    finally:
+        wb.close()

@@ -6,7 +6,8 @@ text or Decimal at Excel's 15 significant digits); macros are never run.
 from __future__ import annotations
 
 import datetime as _dt
-import io
+import html
+import re
 from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,11 @@ from ..errors import LayoutError, SheetError
 from .holes import TableSpec
 from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
-from .package import OpenWorkbook, check_extent, find_sheet, open_workbook, part_xml
+from ..limits import check_merges
+from .package import (OpenWorkbook, calamine_sheets, check_extent, find_sheet, open_workbook, parse_rels, part_xml,
+                      rels_name, resolve_target, workbook_part)
 from .refs import col_index, col_letters, split_addr
+from .cells import parse_attrs
 from .sheetxml import norm_label, scan_formulas
 from .shifting import Shift
 
@@ -29,6 +33,7 @@ class CellValue:
 
     value: str | Decimal | None
     ref: str
+    percent: bool = False   # a number in a percent format: Excel's typed 95% is 0.95 here
 
 
 
@@ -87,6 +92,53 @@ def cell_value(v: object) -> str | Decimal | None:
 
 
 
+_XF_BLOCK_RE = re.compile(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+_XF_OPEN_RE = re.compile(r"<xf\b([^>]*?)/?>")
+_NUMFMT_RE = re.compile(r"<numFmt\b([^>]*?)/?>")
+_CELL_OPEN_RE = re.compile(r"<c\b([^>]*?)/?>")
+
+
+def percent_styles(parts: dict[str, bytes], label: str) -> set[str]:
+    """The cell style indices (``s=``) whose number format is a percent (SCORING.md §9)."""
+    from ..forms.formats import PERCENT, format_kind
+
+    wb_part = workbook_part(parts, label)
+    styles = next((resolve_target(wb_part, rel.get("Target", "")) for rel in parse_rels(part_xml(parts, rels_name(wb_part), label))
+                   if rel.get("Type", "").endswith("/styles")), None)
+    if styles is None or styles not in parts:
+        return set()
+    xml = parts[styles].decode("utf-8", "replace")
+    codes = {}
+    for m in _NUMFMT_RE.finditer(xml):
+        a = dict(parse_attrs(m.group(1)))
+        if a.get("numFmtId", "").isdigit():
+            codes[int(a["numFmtId"])] = html.unescape(a.get("formatCode", ""))
+    block = _XF_BLOCK_RE.search(xml)
+    out = set()
+    for i, m in enumerate(_XF_OPEN_RE.finditer(block.group(1) if block else "")):
+        a = dict(parse_attrs(m.group(1)))
+        fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
+        if format_kind(codes.get(fid), fid) == PERCENT:
+            out.add(str(i))
+    return out
+
+
+def percent_cells(sheet_xml: str, styles: set[str]) -> set[tuple[int, int]]:
+    """(row, column) of every cell whose style is a percent format."""
+    if not styles:
+        return set()
+    out = set()
+    for m in _CELL_OPEN_RE.finditer(sheet_xml):
+        head = m.group(1)
+        if ' s="' not in head:
+            continue
+        a = dict(parse_attrs(head))
+        if a.get("s") in styles and a.get("r"):
+            c, r = split_addr(a["r"])
+            out.add((r, c))
+    return out
+
+
 def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
     """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
     template) give the footer signature of each table, which fixes its row count.
@@ -96,8 +148,6 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     an error, except in the cells perfscore writes formulas into (scores, completions, rates:
     printed results, never inputs), which read as empty; every such cell is listed in
     ``uncached`` for audit."""
-    from python_calamine import CalamineWorkbook
-
     if not isinstance(book, OpenWorkbook):
         book = open_workbook(book)
     path, data, parts, sheets = book.path, book.data, book.parts, book.sheets
@@ -108,31 +158,20 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
         raise SheetError(f"{label}: 没有工作表「{sheet_map.sheet}」（现有：{names}）")
     sheet_name, sheet_part = sheets[idx]
     where = f"{label} 工作表「{sheet_name}」"
-    no_cache, errors, formula_at = scan_formulas(part_xml(parts, sheet_part, label))
+    sheet_xml = part_xml(parts, sheet_part, label)
+    no_cache, errors, formula_at = scan_formulas(sheet_xml)
+    percents = percent_cells(sheet_xml, percent_styles(parts, label))
     check_extent(parts.get(sheet_part, b""), where)
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        try:
-            sheet = wb.get_sheet_by_name(sheet_name)
-            grid = sheet.to_python(skip_empty_area=False)
-            merged = sheet.merged_cell_ranges or []
-        finally:
-            wb.close()
-    except SheetError:
-        raise
-    except Exception as exc:  # calamine raises its own error types
-        name = type(exc).__name__
-        if "Password" in name:
-            raise SheetError(f"{label}: 工作簿有密码保护，请去掉密码后另存为 .xlsx") from None
-        raise SheetError(f"{label}: 无法读取（文件已损坏，或不是 Excel 能打开的 .xlsx）") from None
+    grid, merged = next(calamine_sheets(data, [sheet_name], label))
 
+    # a merged range's cells read as its top-left one; clipped to the grid and bounded (limits)
+    width = max(map(len, grid), default=0)
     top_left: dict[tuple[int, int], tuple[int, int]] = {}
-    for (r0, c0), (r1, c1) in merged:
-        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
-            continue
-        for r in range(r0 + 1, r1 + 2):
-            for c in range(c0 + 1, c1 + 2):
-                top_left[(r, c)] = (r0 + 1, c0 + 1)
+    for r0, c0, r1, c1 in check_merges([(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged],
+                                       len(grid), width, where):
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                top_left[(r, c)] = (r0, c0)
 
     def raw(r: int, c: int) -> object:
         if 0 < r <= len(grid):
@@ -154,6 +193,8 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
             v = None
         if errors or no_cache:
             return checked(src, ref, v, soft)
+        if percents and v.__class__ is Decimal and src in percents:
+            return CellValue(v, ref, True)
         return CellValue(v, ref)
 
     def checked(src: tuple[int, int], ref: str, v: str | Decimal | None, soft: bool) -> CellValue:
@@ -161,7 +202,7 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 是错误值 {errors[src]}，无法读取")
         if v is None and src in no_cache and not soft:
             raise SheetError(f"{where}单元格 {col_letters(src[1])}{src[0]}: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）")
-        return CellValue(v, ref)
+        return CellValue(v, ref, v.__class__ is Decimal and src in percents)
 
     def label_at(r: int, c: int) -> str:
         v = raw(*top_left.get((r, c), (r, c)))

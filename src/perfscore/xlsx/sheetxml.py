@@ -17,11 +17,15 @@ from .refs import col_letters, split_addr
 # --------------------------------------------------------------------------- sheet parsing
 
 
-_ROW_RE = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL_RE = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_F_RE = re.compile(r"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
-_V_RE = re.compile(r"<v>(.*?)</v>", re.S)
-_IS_T_RE = re.compile(r"<t\b[^>]*>(.*?)</t>", re.S)
+# An element's content never runs past the start of the next element of its kind (possessive,
+# no backtracking): each pattern is linear in the sheet's size, whatever tag is left unclosed
+# (a lazy ``(.*?)</c>`` rescans to the end of the sheet from every unclosed ``<c>``).
+_ROW_RE = re.compile(r"<row\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?row\b))*+)</row>)")
+_CELL_RE = re.compile(r"<c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?c\b))*+)</c>)")
+_F_RE = re.compile(r"<f\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?f\b))*+)</f>)")
+_V_RE = re.compile(r"<v>([^<]*+)</v>")
+_IS_T_RE = re.compile(r"<t\b[^<>]*>([^<]*+)</t>")
+_RPH_RE = re.compile(r"<rPh\b(?:[^<]++|<(?!/?rPh\b))*+</rPh>")
 
 
 @dataclass
@@ -120,7 +124,7 @@ def cell_text(c: Cell, sst: list[str]) -> str | None:
             except (ValueError, IndexError):
                 return None
     if t == "inlineStr":
-        return unxesc(html.unescape("".join(_IS_T_RE.findall(re.sub(r"<rPh\b.*?</rPh>", "", c.inner, flags=re.S)))))
+        return unxesc(html.unescape("".join(_IS_T_RE.findall(_RPH_RE.sub("", c.inner)))))
     return None
 
 
@@ -129,7 +133,7 @@ def norm_label(s: str) -> str:
 
 
 
-_SCAN_CELL_RE = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_SCAN_CELL_RE = re.compile(r"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
 _HAS_F_RE = re.compile(r"<(?:\w+:)?f\b")
 _SCAN_V_RE = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 ANY_F_RE = re.compile(r"<(?:\w+:)?f[\s/>]")
@@ -173,4 +177,4 @@ def scan_formulas(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int],
     return no_cache, errors, formulas
 
 
-_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")

@@ -40,7 +40,10 @@ MAX_WIDTH = 60  # characters; longer text is cut off on screen, not in the cell
 MIN_WIDTH = 6
 FLUSH_ROWS = 2000
 
-PLAIN, HEADER, NUMBER = 0, 1, 2  # indices into cellXfs of STYLES
+# indices into cellXfs of STYLES: every written cell has a thin border; WRAP wraps a long text
+# in its column; TOTAL is a bold 合计 row (its Decimals in TOTAL_NUMBER, 0.00)
+PLAIN, HEADER, NUMBER, WRAP, TOTAL, TOTAL_NUMBER = 0, 1, 2, 3, 4, 5
+LINE_HEIGHT = 15  # points a line of 11-point text takes (sheetFormatPr defaultRowHeight)
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,16 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fill><patternFill patternType="gray125"/></fill>
 <fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill>
 </fills>
-<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
+<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>
+<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="3">
-<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
-<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
-<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<cellXfs count="6">
+<xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1"/>
+<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1"/>
+<xf numFmtId="2" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"/>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
+<xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1"/>
+<xf numFmtId="2" fontId="1" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyFont="1" applyBorder="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>
@@ -116,9 +123,10 @@ class Sheet:
         self._spool: IO[bytes] = tempfile.TemporaryFile(dir=tmpdir, prefix=TEMP_PREFIX)
         self._pending: list[str] = []
 
-    def write_row(self, values: Sequence[object], style: int | None = None) -> None:
+    def write_row(self, values: Sequence[object], style: int | None = None, lines: int = 1) -> None:
         """Append one row. ``style`` (e.g. ``HEADER``) applies to every cell of the row;
-        otherwise strings are plain and Decimals use the 0.00 number format."""
+        otherwise strings are plain and Decimals use the 0.00 number format. ``lines`` > 1
+        makes the row that many lines high (for a ``WRAP`` text)."""
         r = self.rows + 1
         rn = str(r)
         widths = self.widths
@@ -126,7 +134,9 @@ class Sheet:
             widths.extend([0] * (len(values) - len(widths)))
             self.columns = len(widths)
         forced = f' s="{style}"' if style else ""
-        parts = [f'<row r="{rn}">']
+        number = TOTAL_NUMBER if style == TOTAL else (style or NUMBER)
+        height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"' if lines > 1 else ""
+        parts = [f'<row r="{rn}"{height}>']
         append = parts.append
         for col, value in enumerate(values):
             if value is None:
@@ -147,7 +157,7 @@ class Sheet:
                 w = len(text.partition(".")[0]) + 3  # shown as 0.00
                 if w > widths[col]:
                     widths[col] = w
-                append(f'<c r="{ref}" s="{style or NUMBER}"><v>{text}</v></c>')
+                append(f'<c r="{ref}" s="{number}"><v>{text}</v></c>')
             elif isinstance(value, int) and not isinstance(value, bool):
                 text = str(value)
                 if len(text) > widths[col]:

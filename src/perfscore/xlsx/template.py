@@ -5,7 +5,7 @@ the sheet XML, and reads a filled sheet back (through ``reader``).
 Generic machinery only: no scoring here. ``formulas`` restates the scoring rules as Excel
 formulas from the map's roles; the values they carry are the scorer's.
 
-Rendering (see /work/shared/domain/EXCEL_NOTES.md for the measured reasons):
+Rendering (see docs/excel.md for the measured reasons):
 
 * ``compile_template`` parses the template once. Every zip member we do not change keeps
   its compressed bytes; the worksheet XML is cut into static text, *slots* (row numbers,
@@ -81,12 +81,14 @@ class CompiledTemplate:
         self._comp = comp  # its helper columns place the formulas (places, helpers)
         sheet_xml = part_xml(parts, sheet_part, label)
         sst = shared_strings(parts, wb_part, label)
-        styles_xml = ""
+        styles_xml, styles_part = "", ""
         for rel in parse_rels(part_xml(parts, rels_name(wb_part), label)):
             if rel.get("Type", "").endswith("/styles"):
-                styles_xml = parts.get(resolve_target(wb_part, rel.get("Target", "")), b"").decode("utf-8", "replace")
+                styles_part = resolve_target(wb_part, rel.get("Target", ""))
+                styles_xml = parts.get(styles_part, b"").decode("utf-8", "replace")
         metrics = Metrics(styles_xml, sheet_xml)
         sheet_items, specs = comp.compile_sheet(sheet_xml, sst, read_col_styles(sheet_xml), metrics)
+        new_styles = _percent_twins(styles_xml, specs)
         self.table_specs = specs
         self._table_order = [s.name for s in specs]
 
@@ -108,6 +110,8 @@ class CompiledTemplate:
         )
         if new_rels != wb_rels_xml:
             changed[wb_rels_name] = new_rels.encode("utf-8")
+        if new_styles != styles_xml and styles_part in parts:
+            changed[styles_part] = new_styles.encode("utf-8")
         ct_xml = part_xml(parts, "[Content_Types].xml", label)
         new_ct = re.sub(r"<Override\b[^>]*?/?>", lambda m: "" if _override_part(m.group(0)) in drop else m.group(0), ct_xml)
         new_ct = re.sub(r'<Default\b[^>]*ContentType="application/vnd\.ms-office\.vbaProject"[^>]*/>', "", new_ct)
@@ -305,6 +309,51 @@ class CompiledTemplate:
         """Read a sheet laid out like this template (values, and each formula's text; macros
         are never run)."""
         return read_sheet(xlsx if isinstance(xlsx, OpenWorkbook) else Path(xlsx), self.map, self.table_specs)
+
+
+# the table columns a percent may be typed into, and the built-in percent formats (0%, 0.00%)
+PERCENT_COLUMNS = ("target", "actual")
+_PERCENT_FORMATS = ("9", "10")
+_CELLXFS_RE = re.compile(r"(<cellXfs\b[^>]*>)(.*?)(</cellXfs>)", re.S)
+_XF_RE = re.compile(r"<xf\b[^>]*?/>|<xf\b[^>]*>.*?</xf>", re.S)
+
+
+def _percent_twins(styles_xml: str, specs: list) -> str:
+    """For each percent column of a table (``PERCENT_COLUMNS``), two cell styles like the
+    template row's but with a percent number format, appended to ``<cellXfs>``; each spec's
+    ``percent_pre`` gets the cell openings that use them. Returns the new styles XML (the
+    same when there is nothing to add)."""
+    m = _CELLXFS_RE.search(styles_xml)
+    if m is None:
+        return styles_xml
+    xfs = _XF_RE.findall(m.group(2))
+    added: list[str] = []
+    twins: dict[str, tuple[str, str]] = {}
+    for spec in specs:
+        for kind, key, pre, _ in spec.cells:
+            if kind != 0 or key not in PERCENT_COLUMNS:
+                continue
+            sm = re.search(r' s="(\d+)"', pre)
+            base = sm.group(1) if sm else "0"
+            if base not in twins:
+                if int(base) >= len(xfs):
+                    continue
+                xf = xfs[int(base)]
+                ids = []
+                for fmt in _PERCENT_FORMATS:
+                    twin = re.sub(r'\snumFmtId="\d+"', "", xf, count=1)
+                    twin = re.sub(r'\sapplyNumberFormat="[^"]*"', "", twin, count=1)
+                    twin = twin.replace("<xf", f'<xf numFmtId="{fmt}" applyNumberFormat="1"', 1)
+                    ids.append(str(len(xfs) + len(added)))
+                    added.append(twin)
+                twins[base] = (ids[0], ids[1])
+            ids = twins[base]
+            bare = re.sub(r' s="\d+"', "", pre)
+            spec.percent_pre[key] = tuple(bare + f' s="{i}"' for i in ids)
+    if not added:
+        return styles_xml
+    head = re.sub(r'\bcount="\d+"', f'count="{len(xfs) + len(added)}"', m.group(1), count=1)
+    return styles_xml[: m.start()] + head + m.group(2) + "".join(added) + m.group(3) + styles_xml[m.end():]
 
 
 def _override_part(tag: str) -> str:

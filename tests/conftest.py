@@ -1,0 +1,88 @@
+"""What the test files share: the sample inputs, the small projects written inline, the
+CLI runner, the web upload parts and the hand-made flat workbook. Test files import the
+names (``from conftest import GOUMAI, run``); pytest puts tests/ on the path."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+TEMPLATES = ROOT / "templates"
+CHAOYANG = SAMPLES / "liaoning_chaoyang_2024"  # seed 000: 辽宁 朝阳市司法局
+QIAOKOU = SAMPLES / "hubei_qiaokou_2024"  # seed 004: 湖北 硚口区司法局
+GOUMAI = CHAOYANG / "zhengfu_goumai_falv_fuwu.yaml"  # 政府购买法律服务 → 98.32 优
+ZHENGTI = CHAOYANG / "zhengti.yaml"  # the 整体绩效自评表 → 94.30 under liaoning
+FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+
+sys.path.insert(0, str(ROOT / "bench"))  # synthetic.py: the generated projects the batch tests use
+
+# a small project that scores (one indicator short of its target, with its cause)
+GOOD = """\
+kind: project
+name: 培训项目
+budget: {initial: 10, executed: 9}
+indicators:
+  - {level1: 产出指标, level2: 数量指标, name: 培训场次, target: "≥10次", actual: "8次", weight: 50, cause: 疫情}
+  - {level1: 效益指标, level2: 社会效益指标, name: 参训人数, target: "≥100人", actual: "120人", weight: 40}
+"""
+# a project that fails validation (its indicator has no level1)
+BROKEN = "kind: project\nname: 坏项目\nbudget: {initial: 10, executed: 9}\nindicators:\n  - {name: 培训场次, target: '≥10次', actual: 8次}\n"
+
+
+def run(*args):
+    """``perfscore ARGS`` through click's runner (stdout and stderr kept apart)."""
+    from click.testing import CliRunner
+
+    from perfscore.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def decimals(text: str):
+    """JSON with every number a Decimal, as perfscore writes them."""
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+
+
+def part(path: Path, name: str | None = None):
+    """One uploaded file of a multipart request."""
+    return ("files", (name or path.name, path.read_bytes()))
+
+
+def text_part(name: str, text: str):
+    return ("files", (name, text.encode("utf-8")))
+
+
+def zip_part(name: str, members: dict[str, bytes]):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return ("files", (name, buffer.getvalue()))
+
+
+def flat_workbook(tmp_path: Path, projects_rows, indicator_rows, project_header=None, indicator_header=None) -> Path:
+    """A hand-made flat workbook (openpyxl, as an office's export would be)."""
+    import openpyxl
+
+    from perfscore.flat import INDICATOR_COLUMNS, PROJECT_COLUMNS
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "项目"
+    ws.append(project_header or list(PROJECT_COLUMNS))
+    for row in projects_rows:
+        ws.append(row)
+    ws = wb.create_sheet("指标")
+    ws.append(indicator_header or list(INDICATOR_COLUMNS))
+    for row in indicator_rows:
+        ws.append(row)
+    path = tmp_path / "flat.xlsx"
+    wb.save(path)
+    return path
+
