@@ -324,24 +324,76 @@ def blank_data(kind: str = "project", policy: Policy | None = None, template: Co
     data = SheetData(fields={}, tables=tables)
     if template is None:
         return data
-    policy = policy or _default_policy()
+    return _live_blanks(data, kind, policy or _default_policy(), template)
+
+
+def _live_blanks(data: SheetData, kind: str, policy: Policy, template: CompiledTemplate) -> SheetData:
+    """Every formula of ``data``'s rows and fields, each showing a blank (its formula gives
+    "" until the unit types the amounts and actuals). A row with a ``weight`` on a layout
+    without a 分值 column scores with that weight as a constant, as ``sheet_data`` does."""
+    tables = data.tables
     texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
-    zero = Decimal(0)
     # a blank form shows blanks (its formulas give "" until rows are filled)
     values: dict[str, object] = {"execution_rate": "", "execution_score": "", "indicator_score": "",
                                  "total": "", "grade": ""}
     data.fields.update(_formula_fields(texts, values))
     if kind == "project":
         data.fields["execution_weight"] = policy.execution_weight
-    data.fields["deduction"] = zero
+    data.fields["deduction"] = Decimal(0)
     helper_makers = tuple(texts.helpers.items())
     for table, makers in (("indicators", (*helper_makers, ("completion", texts.completion), ("score", texts.score))),
                           ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
         for key, text in makers:
-            if text:
-                for row in tables.get(table, []):
+            for row in tables.get(table, []):
+                if key == "score" and text is None and table == "indicators" and row.get("weight") is not None:
+                    row[key] = Formula(texts.emitter.score_at(ROW_MARK, row["weight"]), "")  # type: ignore[arg-type]
+                elif text:
                     row[key] = Formula(text, "")
     return data
+
+
+def declared_data(declaration, weights: list[Decimal | None], policy: Policy, template: CompiledTemplate) -> SheetData:
+    """``init --from`` into a 表样: a ``targets.Declaration``'s name, units, year, goal,
+    年初预算数 (the layout's 全年预算数 when it prints only one budget) and indicators with
+    their targets and ``weights``, the actuals and amounts left for the unit, every formula
+    showing a blank until they are typed. A split layout (运算符 | 指标值 | 单位) gets the
+    target's parts, a percent as a typed percent; a target that is no single number (a text,
+    a deadline) goes whole into the 指标值 column, as on a combined layout."""
+    from ..readings import deadline_of
+    from ..targets import strip_code
+    from ..values import CellValueError, Quantity, parse_value
+
+    layout = template.map.tables["indicators"]
+    rows: list[dict[str, object]] = []
+    for d, weight in zip(declaration.indicators, weights):
+        row: dict[str, object] = {"level1": d.level1, "level2": d.level2, "name": d.name,
+                                  "target": d.target, "target_initial": d.target, "weight": weight}
+        try:
+            q = parse_value(d.target) if d.target else None
+        except CellValueError:
+            q = None
+        if (not layout.combined_target and isinstance(q, Quantity) and not q.label
+                and deadline_of(d.target, "时效" in d.level2, declaration.year) is None):
+            row.update(operator=q.operator or "", unit=q.unit,
+                       target=_percent(q.number) if q.unit == "%" else q.number)
+        rows.append(row)
+    fields: dict[str, object] = {key: strip_code(getattr(declaration, key)) if getattr(declaration, key) else None
+                                 for key in ("name", "department", "unit")}
+    fields.update(year=declaration.year, goal=declaration.goal)
+    budget = "budget_initial" if "budget_initial" in template.map.fields else "budget_adjusted"
+    fields[budget] = declaration.budget
+    return _live_blanks(SheetData(fields=fields, tables={"indicators": rows}), "project", policy, template)
+
+
+def fill_declared(declaration, weights: list[Decimal | None], out: Path | str, template: Path | str | None = None,
+                  policy: Policy | None = None) -> Path:
+    """Write ``declared_data`` into a project 表样 (a shipped name or a path), atomically."""
+    out = Path(out)
+    compiled = template_for("project", template)
+    if template_kind(compiled) != "project":
+        raise OutputError(f"模板 {compiled.path.name} 是整体表，绩效目标表中的申报项目请用项目表模板")
+    compiled.write(declared_data(declaration, weights, policy or _default_policy(), compiled), out)
+    return out
 
 
 def _default_policy() -> Policy:
