@@ -248,7 +248,7 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     from .model import Project
     from .policy import preset_policy
     from .scoring import default_weights
-    from .sheets.fill import check_output, fill_declared, policy_template
+    from .sheets.fill import check_output, declared_template, fill_declared, policy_template
     from .sheets.importing import write_mapping
     from .targets import project_mapping
 
@@ -267,6 +267,11 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     names = [output] if one else [folder / n for n in numbered_names([safe_file_name(d.name) for d in declarations],
                                                                      ".xlsx" if sheets else ".yaml")]
     layout = template or policy_template(own, "project")
+    if sheets:
+        try:
+            declared_template(layout)
+        except PerfscoreError as exc:
+            return [], [], [Failure.from_error(targets, exc)]
     written, notes, failures, defaulted = [], [], [], 0
     for decl, out in zip(declarations, names):
         weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"

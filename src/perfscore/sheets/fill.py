@@ -388,12 +388,17 @@ def declared_data(declaration, weights: list[Decimal | None], policy: Policy, te
 def fill_declared(declaration, weights: list[Decimal | None], out: Path | str, template: Path | str | None = None,
                   policy: Policy | None = None) -> Path:
     """Write ``declared_data`` into a project 表样 (a shipped name or a path), atomically."""
-    out = Path(out)
+    compiled = declared_template(template)
+    compiled.write(declared_data(declaration, weights, policy or _default_policy(), compiled), Path(out))
+    return Path(out)
+
+
+def declared_template(template: Path | str | None = None) -> CompiledTemplate:
+    """The project 表样 ``init --from`` fills; raises OutputError for a department one."""
     compiled = template_for("project", template)
     if template_kind(compiled) != "project":
-        raise OutputError(f"模板 {compiled.path.name} 是整体表，绩效目标表中的申报项目请用项目表模板")
-    compiled.write(declared_data(declaration, weights, policy or _default_policy(), compiled), out)
-    return out
+        raise OutputError(f"模板 {compiled.path.name} 是整体表：绩效目标表中的申报项目请用项目表模板（如 project、national）")
+    return compiled
 
 
 def _default_policy() -> Policy:
