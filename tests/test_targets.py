@@ -488,3 +488,70 @@ def test_init_from_cli_writes_a_sheet_for_one_project_and_a_folder_of_sheets_for
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "朝阳").iterdir()) == sorted(f"{s.name}.xlsx" for _, s in _projects("liaoning_chaoyang_2024"))
     assert not (tmp_path / "朝阳.xlsx").exists()
+
+
+# ------------------------------------------------------------------ target tables in documents
+
+
+def _declared(decls, squeeze: bool = False) -> list:
+    """What a declaration says, to compare two readings (``squeeze``: texts without their
+    whitespace, which a PDF's wrapped lines move)."""
+    from perfscore.values import compact
+
+    t = (lambda x: compact(x) if x else x) if squeeze else (lambda x: x)
+    return [(d.name, d.department, d.unit, d.year, d.budget, d.fiscal, t(d.goal),
+             [(i.level1, i.level2, t(i.name), t(i.target), i.weight) for i in d.indicators]) for d in decls]
+
+
+def test_target_tables_in_a_word_document_read_like_the_workbook(tmp_path):
+    from documents import word_report
+
+    books = sorted(TARGETS.glob("*.xlsx"))
+    # seed 001's 28 tables as 28 tables of one document (python-docx merges one 500-row table slowly)
+    hebei = [Table("", d.code, d.name, d.budget, d.fiscal, "项目资金", [], d.goal or "",
+                   [Row(i.level1, i.level2, i.name, i.description or "", i.target, i.basis or "") for i in d.indicators])
+             for d in read_declarations(TARGETS / "hebei_chengde_2024_mubiao.xlsx")]
+    assert books[0].name == "hebei_chengde_2024_mubiao.xlsx"
+    books[0] = write_budget_public(hebei, tmp_path / "hebei_chengde_2024_mubiao.xlsx", one_sheet=False)
+    for book in books:
+        doc = word_report(book, tmp_path / f"{book.stem}.docx")
+        assert _declared(read_declarations(doc)) == _declared(read_declarations(book)), book.name
+    assert len(read_declarations(tmp_path / "hebei_chengde_2024_mubiao.docx")) == 28
+    # init --from and audit --targets take the document
+    doc = tmp_path / "liaoning_chaoyang_2024_mubiao.docx"
+    written, notes, failures = api.init_from_targets(doc, tmp_path / "out")
+    assert failures == [] and len(written) == 4
+    path = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(doc)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output, result.output
+
+
+def test_a_document_without_a_target_table_is_refused_naming_its_tables(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("资金来源表")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "项目名称", "金额"
+    d.save(tmp_path / "x.docx")
+    with pytest.raises(SheetError) as err:
+        read_declarations(tmp_path / "x.docx")
+    assert "找不到绩效目标表" in str(err.value) and "第1个表格" in str(err.value)
+
+
+def test_target_tables_in_a_printed_pdf_read_like_the_workbook(tmp_path):
+    from documents import printable
+    from formbuilder import convert, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    books = sorted(TARGETS.glob("*.xlsx"))
+    pdfs = convert([printable(b, tmp_path / f"{b.stem}.xlsx") for b in books], "pdf", tmp_path / "pdf", tmp_path / "profile")
+    for book, pdf in zip(books, pdfs):
+        assert _declared(read_declarations(pdf), True) == _declared(read_declarations(book), True), book.name
+    pdf = pdfs[[b.stem for b in books].index("liaoning_chaoyang_2024_mubiao")]
+    path = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(pdf)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output, result.output
+    written, _, failures = api.init_from_targets(pdf, tmp_path / "政府购买法律服务.xlsx")
+    assert failures == [] and len(written) == 4
