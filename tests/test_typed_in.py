@@ -1,0 +1,263 @@
+"""Sheets people type into (issue 18): every shipped layout, filled or blank, typed into the
+way Excel stores what a person types (openpyxl: 95% is 0.95 with a percent format, words are
+text), recalculated by LibreOffice in ONE run, then read back: the sheet's own 总分, ``perfscore
+score`` of the saved sheet and the project file agree, ``audit`` is clean, and no cell of any
+sheet holds an error value.
+
+Cases per layout (perfscore's own project and department sheets, national, national_department,
+liaoning, hubei, shanxi):
+  percent  a filled sample with 95% typed into a percent 全年完成值;
+  grade    a filled sample whose grade word is typed down to 未达成预期指标 (the row and 总分 show
+           the prompt; perfscore refuses the sheet with the same rule and the row's cell);
+  blank    ``perfscore init -o x.xlsx`` typed in from scratch: a count (≥10次 / 8次), a percent
+           typed as 98%, a grade word, weights where the layout has a 分值 column, the budget.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from conftest import GOUMAI, SOFFICE, ZHENGTI, run, soffice
+from perfscore.policy import load_policy
+from perfscore.projectfile import sheet_from_mapping
+from perfscore.scoring import score_sheet
+from perfscore.sheets.fill import BLANK_ROWS, BLANK_TASKS, fill_sheet, template_for, template_kind, write_blank
+from perfscore.xlsx.refs import col_letters, split_addr
+
+D = Decimal
+LAYOUTS = ("project", "national", "liaoning", "hubei", "shanxi", "department", "national_department")
+# the policy each layout's blank form is made and scored with (hubei: its own split of the shares)
+BLANK_POLICY = {"liaoning": "liaoning", "hubei": "hubei"}
+ERRORS = ("#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "Err:")
+GRADE_C = "未达成预期指标"
+needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+
+
+def place(compiled, counts: dict[str, int], field: str) -> str:
+    """The address of a map field once the tables have ``counts`` rows."""
+    col, row = split_addr(compiled.map.fields[field][0])
+    return col_letters(col) + str(compiled.places(counts).sh.start(row))
+
+
+def typed_percent(cell, value: float) -> None:  # float-ok: what Excel stores for a typed percent
+    cell.value = value
+    cell.number_format = "0%"
+
+
+def sample(kind: str) -> dict:
+    return yaml.safe_load((GOUMAI if kind == "project" else ZHENGTI).read_text("utf-8"))
+
+
+def counts_of(data: dict) -> dict[str, int]:
+    return {"indicators": len(data["indicators"]), **({"tasks": len(data["tasks"])} if "tasks" in data else {})}
+
+
+def percent_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
+    """95% typed into a percent 全年完成值: 咨询结果利用率 (≥90%) of 政府购买法律服务, or the first
+    indicator (=100%) of the 整体 sheet."""
+    compiled = template_for("project", layout)
+    kind = template_kind(compiled)
+    data = sample(kind)
+    policy = load_policy("liaoning")
+    out = folder / f"percent_{layout}.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    i = 3 if kind == "project" else 0
+    assert data["indicators"][i]["actual"] == "100 %"
+    wb = openpyxl.load_workbook(out)
+    pl = compiled.places(counts_of(data))
+    typed_percent(wb.active[f"{compiled.map.tables['indicators'].columns['actual']}{pl.row('indicators', i)}"], 0.95)
+    wb.save(out)
+    data["indicators"][i]["actual"] = "95%"
+    return out, data, "liaoning"
+
+
+def grade_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
+    """The grade word of the first qualitative row typed down from 全部或基本达成预期指标."""
+    compiled = template_for("project", layout)
+    data = sample(template_kind(compiled))
+    policy = load_policy("liaoning")
+    out = folder / f"grade_{layout}.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    i = next(n for n, ind in enumerate(data["indicators"]) if ind["actual"] == "全部或基本达成预期指标")
+    wb = openpyxl.load_workbook(out)
+    pl = compiled.places(counts_of(data))
+    wb.active[f"{compiled.map.tables['indicators'].columns['actual']}{pl.row('indicators', i)}"] = GRADE_C
+    wb.save(out)
+    data["indicators"][i]["actual"] = GRADE_C
+    return out, {"index": i, **data}, "liaoning"
+
+
+# what the unit types into a blank form: (row of the standard tree, name, operator, target, unit,
+# actual, weight); a percent typed as 95% / 98% is a float with a percent format
+BLANK_INDICATORS = [
+    (0, "办件数量", "≥", 10, "次", "8次", 30),
+    (4, "合格率", "≥", 0.95, "%", 0.98, 30),   # float-ok: typed percents
+    (12, "群众评价", None, "有所提升", None, "全部或基本达成预期指标", 30),
+]
+BLANK_TASK_ROWS = [("公用经费", 40, 36, 20), ("人员经费", 60, 60, 20)]
+
+
+def blank_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
+    """``perfscore init -o x.xlsx`` (in the layout) typed in from scratch, and the project file
+    that says the same."""
+    compiled = template_for("project", layout)
+    kind = template_kind(compiled)
+    policy_name = BLANK_POLICY.get(layout, "default")
+    out = folder / f"blank_{layout}.xlsx"
+    result = run("init", "-o", out, "-t", layout, "--policy", policy_name)
+    assert result.exit_code == 0, result.output
+    counts = {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if kind == "department" else {})}
+    pl = compiled.places(counts)
+    fields = compiled.map.fields
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    ws[place(compiled, counts, "name")] = "手填项目"
+    data: dict = {"kind": kind, "name": "手填项目", "indicators": []}
+    weighted = "weight" in compiled.map.tables["indicators"].columns
+    if kind == "project":
+        ws[place(compiled, counts, "budget_initial" if "budget_initial" in fields else "budget_adjusted")] = 100
+        ws[place(compiled, counts, "budget_executed")] = 90
+        data["budget"] = {"initial": 100, "executed": 90}
+    else:
+        cols = compiled.map.tables["tasks"].columns
+        data["tasks"] = []
+        for i, (name, budget, executed, weight) in enumerate(BLANK_TASK_ROWS):
+            r = pl.row("tasks", i)
+            ws[f"{cols['name']}{r}"], ws[f"{cols['budget']}{r}"], ws[f"{cols['executed']}{r}"] = name, budget, executed
+            ws[f"{cols['weight']}{r}"] = weight
+            data["tasks"].append({"name": name, "budget": budget, "executed": executed, "weight": weight})
+    cols = compiled.map.tables["indicators"].columns
+    for i, name, op, target, unit, actual, weight in BLANK_INDICATORS:
+        r = pl.row("indicators", i)
+        ws[f"{cols['name']}{r}"] = name
+        if "operator" in cols:
+            if op:
+                ws[f"{cols['operator']}{r}"] = op
+            ws[f"{cols['target']}{r}"] = target
+            if unit:
+                ws[f"{cols['unit']}{r}"] = unit
+        else:   # one 年度指标值 cell: the unit types the whole target
+            ws[f"{cols['target']}{r}"] = target if op is None else f"{op}{round(target * 100) if unit == '%' else target}{unit}"
+        ws[f"{cols['actual']}{r}"] = actual
+        if isinstance(target, float) and "operator" in cols:
+            typed_percent(ws[f"{cols['target']}{r}"], target)
+        if isinstance(actual, float):
+            typed_percent(ws[f"{cols['actual']}{r}"], actual)
+        if weighted:
+            ws[f"{cols['weight']}{r}"] = weight if kind == "project" else 20
+        level1, level2 = BLANK_ROWS[i]
+        shown = {float: lambda v: f"{round(v * 100)}%"}.get(type(actual), str)(actual)
+        target_text = target if op is None else f"{op}{round(target * 100) if unit == '%' else target}{unit}"
+        indicator = {"level1": level1, "level2": level2, "name": name, "target": target_text, "actual": shown}
+        if weighted:
+            indicator["weight"] = weight if kind == "project" else 20
+        data["indicators"].append(indicator)
+    wb.save(out)
+    return out, data, policy_name
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory):
+    """{(case, layout): (recalculated sheet, the project file saying the same, policy name)}."""
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    tmp = tmp_path_factory.mktemp("typed")
+    folder = tmp / "typed"
+    folder.mkdir()
+    cases = {(name, layout): make(layout, folder)
+             for name, make in (("percent", percent_case), ("grade", grade_case), ("blank", blank_case))
+             for layout in LAYOUTS}
+    soffice([c[0] for c in cases.values()], tmp / "out", "xlsx", tmp / "lo")
+    return {key: (tmp / "out" / path.name, data, policy) for key, (path, data, policy) in cases.items()}
+
+
+def values(path: Path) -> dict[str, object]:
+    ws = openpyxl.load_workbook(path, data_only=True).active
+    return {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def score_json(path: Path, policy: str) -> dict:
+    result = run("score", path, "--format", "json", "--policy", policy)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def audit_findings(path: Path, policy: str) -> list:
+    result = run("audit", path, "--format", "json", "--policy", policy)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    return [f for sheet in (found if isinstance(found, list) else [found]) for f in sheet["findings"]]
+
+
+def total_of(path: Path, layout: str, data: dict):
+    compiled = template_for("project", layout)
+    counts = {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if data["kind"] == "department" else {})} \
+        if path.name.startswith("blank_") else counts_of(data)
+    return values(path).get(place(compiled, counts, "total"))
+
+
+@needs_soffice
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_no_error_value_in_any_typed_sheet(typed, layout):
+    for case in ("percent", "grade", "blank"):
+        path = typed[(case, layout)][0]
+        bad = {ref: v for ref, v in values(path).items() if isinstance(v, str) and v.startswith(ERRORS)}
+        assert bad == {}, (case, layout)
+
+
+@needs_soffice
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_percent_typed_as_95_percent(typed, layout):
+    path, data, policy = typed[("percent", layout)]
+    expected = score_sheet(sheet_from_mapping({k: v for k, v in data.items()}, "x"), load_policy(policy))
+    scored = score_json(path, policy)
+    own = total_of(path, layout, data)
+    assert D(str(own)) == D(str(scored["total"])) == expected.total, layout
+    if data["kind"] == "project":   # ≥90%: 95% still reaches it (the issue's 85.95 良 came from 0.95 read as 0.95%)
+        assert expected.total == D("98.32") and scored["grade"] == "优"
+    else:                           # =100% met at 95%: 3.5 × 95% = 3.33 (liaoning: 94.30 − 0.17)
+        assert scored["indicators"][0]["score"] == 3.33 and expected.total == D("94.13")
+    assert audit_findings(path, policy) == []
+
+
+@needs_soffice
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_grade_typed_down_shows_its_prompt(typed, layout):
+    path, data, policy = typed[("grade", layout)]
+    compiled = template_for("project", layout)
+    i = data["index"]
+    pl = compiled.places(counts_of(data))
+    cell = f"{compiled.map.tables['indicators'].columns['completion']}{pl.row('indicators', i)}"
+    shown = values(path)
+    assert shown[cell] == "请填写完成程度（0%–60%）", layout   # liaoning's band of grade C
+    assert total_of(path, layout, data) == "请按各行提示填写完成程度"
+    result = run("score", path, "--policy", policy)
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.strip()
+    assert cell in line and "完成程度" in line and "0%–60%" in line and line.count("\n") == 0, line
+
+
+@needs_soffice
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_blank_form_typed_in_from_scratch(typed, layout):
+    path, data, policy = typed[("blank", layout)]
+    expected = score_sheet(sheet_from_mapping(data, "x"), load_policy(policy))
+    scored = score_json(path, policy)
+    assert [i["name"] for i in scored["indicators"]] == ["办件数量", "合格率", "群众评价"]
+    assert [i["score"] for i in scored["indicators"]] == [float(i.score) for i in expected.indicators]  # float-ok: JSON numbers
+    own = total_of(path, layout, data)
+    assert D(str(own)) == D(str(scored["total"])) == expected.total, layout
+    # 8 of ≥10次 is 80%, 98% of ≥95% and the grade word A are met
+    if data["kind"] == "project" and layout != "hubei":
+        assert expected.total == D("93.00")                # 9 + 24 + 30 + 30
+    elif layout == "hubei":
+        assert expected.total == D("94.00")                # 18 + 16 + 20 + 40 (湖北's split: 产出 40 in 2, 效益 30 + 满意度 10)
+    else:
+        assert expected.total == D("94.00")                # 18 + 20 + 16 + 20 + 20
+    assert audit_findings(path, policy) == []
