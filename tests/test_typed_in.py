@@ -95,11 +95,14 @@ def grade_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
 
 # what the unit types into a blank form: (row of the standard tree, name, operator, target, unit,
 # actual, weight); a percent typed as 95% / 98% is a float with a percent format
+# and the weight of a department sheet's row
 BLANK_INDICATORS = [
-    (0, "办件数量", "≥", 10, "次", "8次", 30),
-    (4, "合格率", "≥", 0.95, "%", 0.98, 30),   # float-ok: typed percents
+    (0, "办件数量", "≥", 10, "次", "8次", 20),
+    (1, "培训场次", "≥", 5, "场", "5场", 20),
+    (4, "合格率", "≥", 0.95, "%", 0.98, 20),   # float-ok: typed percents
     (12, "群众评价", None, "有所提升", None, "全部或基本达成预期指标", 30),
 ]
+DEPARTMENT_WEIGHT = 15
 BLANK_TASK_ROWS = [("公用经费", 40, 36, 20), ("人员经费", 60, 60, 20)]
 
 
@@ -150,13 +153,13 @@ def blank_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
         if isinstance(actual, float):
             typed_percent(ws[f"{cols['actual']}{r}"], actual)
         if weighted:
-            ws[f"{cols['weight']}{r}"] = weight if kind == "project" else 20
+            ws[f"{cols['weight']}{r}"] = weight if kind == "project" else DEPARTMENT_WEIGHT
         level1, level2 = BLANK_ROWS[i]
         shown = {float: lambda v: f"{round(v * 100)}%"}.get(type(actual), str)(actual)
         target_text = target if op is None else f"{op}{round(target * 100) if unit == '%' else target}{unit}"
         indicator = {"level1": level1, "level2": level2, "name": name, "target": target_text, "actual": shown}
         if weighted:
-            indicator["weight"] = weight if kind == "project" else 20
+            indicator["weight"] = weight if kind == "project" else DEPARTMENT_WEIGHT
         data["indicators"].append(indicator)
     wb.save(out)
     return out, data, policy_name
@@ -249,15 +252,16 @@ def test_a_blank_form_typed_in_from_scratch(typed, layout):
     path, data, policy = typed[("blank", layout)]
     expected = score_sheet(sheet_from_mapping(data, "x"), load_policy(policy))
     scored = score_json(path, policy)
-    assert [i["name"] for i in scored["indicators"]] == ["办件数量", "合格率", "群众评价"]
+    assert [i["name"] for i in scored["indicators"]] == ["办件数量", "培训场次", "合格率", "群众评价"]
     assert [i["score"] for i in scored["indicators"]] == [float(i.score) for i in expected.indicators]  # float-ok: JSON numbers
     own = total_of(path, layout, data)
     assert D(str(own)) == D(str(scored["total"])) == expected.total, layout
-    # 8 of ≥10次 is 80%, 98% of ≥95% and the grade word A are met
-    if data["kind"] == "project" and layout != "hubei":
-        assert expected.total == D("93.00")                # 9 + 24 + 30 + 30
-    elif layout == "hubei":
-        assert expected.total == D("94.00")                # 18 + 16 + 20 + 40 (湖北's split: 产出 40 in 2, 效益 30 + 满意度 10)
+    # 8 of ≥10次 is 80%; 5场, 98% of ≥95% and the grade word A are met
+    if layout == "hubei":   # 湖北's split: 产出 40 in 3 (13.33, 13.33, 13.34), 效益 30 + 满意度 10 (no row) in 1
+        assert [i["weight"] for i in scored["indicators"]] == [13.33, 13.33, 13.34, 40]
+        assert expected.total == D("95.33")                # 18 + 10.66 + 13.33 + 13.34 + 40
+    elif data["kind"] == "project":
+        assert expected.total == D("95.00")                # 9 + 16 + 20 + 20 + 30
     else:
-        assert expected.total == D("94.00")                # 18 + 20 + 16 + 20 + 20
+        assert expected.total == D("95.00")                # 18 + 20 + 12 + 15 + 15 + 15
     assert audit_findings(path, policy) == []
