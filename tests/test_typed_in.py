@@ -265,3 +265,20 @@ def test_a_blank_form_typed_in_from_scratch(typed, layout):
     else:
         assert expected.total == D("95.00")                # 18 + 20 + 12 + 15 + 15 + 15
     assert audit_findings(path, policy) == []
+
+
+def test_the_department_sheet_carries_department_budget(tmp_path):
+    """部门年初预算支出金额 (C4 of the 整体 sheet) is the file's department_budget, read back as
+    such; a file without one leaves the cell to the unit."""
+    from perfscore.sheets.importing import import_sheet
+
+    data = sample("department")
+    policy = load_policy("liaoning")
+    out = tmp_path / "d.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, "department", policy=policy)
+    assert openpyxl.load_workbook(out).active["C4"].value == 1382.16
+    assert import_sheet(out).department_budget == D("1382.16")
+    del data["department_budget"]
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, "department", policy=policy)
+    assert openpyxl.load_workbook(out).active["C4"].value is None
+    assert import_sheet(out).department_budget is None

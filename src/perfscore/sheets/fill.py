@@ -257,8 +257,8 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         "deduction": result.deduction,
         "total": result.total,
         "grade": result.grade,
-        # a department file has no 部门年初预算支出金额 (only its tasks' amounts): leave it to the unit
-        "budget_initial": result.budget_initial if result.kind == "project" else None,
+        # a department sheet's 部门年初预算支出金额 is the file's department_budget (empty when not given)
+        "budget_initial": result.budget_initial if result.kind == "project" else result.department_budget,
         "budget_adjusted": result.budget_adjusted,
         "budget_executed": result.budget_executed,
     }
