@@ -82,7 +82,7 @@ def template_for(kind: str, template: Path | str | None = None) -> CompiledTempl
 MAP_FIELDS = frozenset({
     "year", "name", "department", "unit", "budget_initial", "budget_adjusted", "budget_executed",
     "execution_rate", "execution_weight", "execution_score", "goal", "achieved", "indicator_score",
-    "deduction", "total", "grade",
+    "deduction", "total", "grade", "reporting_unit",
 })
 MAP_COLUMNS = {
     "indicators": frozenset({"level1", "level2", "name", "operator", "target", "target_initial", "unit", "actual",
@@ -261,6 +261,8 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         "budget_initial": result.budget_initial if result.kind == "project" else result.department_budget,
         "budget_adjusted": result.budget_adjusted,
         "budget_executed": result.budget_executed,
+        # 填报单位（盖章）: the unit that fills the form (a department sheet's own department)
+        "reporting_unit": result.unit or (result.department if result.kind == "project" else result.name),
     }
     indicators = []
     for i, ind in enumerate(result.indicators):
