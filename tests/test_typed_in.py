@@ -16,6 +16,9 @@ liaoning, hubei, shanxi):
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -282,3 +285,95 @@ def test_the_department_sheet_carries_department_budget(tmp_path):
     fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, "department", policy=policy)
     assert openpyxl.load_workbook(out).active["C4"].value is None
     assert import_sheet(out).department_budget is None
+
+
+CLOSING = ("填报单位（盖章）：", "填报人：", "联系电话：", "填报日期：")
+
+
+def typing_aids(ws, compiled, counts: dict[str, int]) -> dict[str, object]:
+    """The drop-downs of the indicator rows: column letter → its validation."""
+    pl = compiled.places(counts)
+    first, last = pl.row("indicators", 0), pl.row("indicators", counts["indicators"] - 1)
+    out = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            if (rng.min_row, rng.max_row) == (first, last) and rng.min_col == rng.max_col:
+                out[col_letters(rng.min_col)] = dv
+    return out
+
+
+def check_form(path: Path, layout: str, counts: dict[str, int], unit: str | None) -> None:
+    """The closing lines below the form (填报单位 filled with ``unit``), inside the print area,
+    and the drop-downs of 运算符号 and 全年完成值 over every indicator row."""
+    compiled = template_for("project", layout)
+    ws = openpyxl.load_workbook(path).active
+    labels = {c.value: c for row in ws.iter_rows() for c in row if c.value in CLOSING}
+    assert set(labels) == set(CLOSING), layout
+    below = place(compiled, counts, "total")
+    assert min(c.row for c in labels.values()) > split_addr(below)[1], layout   # below the form
+    unit_cell = place(compiled, counts, "reporting_unit")
+    assert split_addr(unit_cell)[1] == labels[CLOSING[0]].row and ws[unit_cell].value == unit
+    area = ws.print_area.split("!")[1].replace("$", "")
+    assert split_addr(area.split(":")[1])[1] == labels[CLOSING[3]].row, layout       # printed with the form
+    cols = compiled.map.tables["indicators"].columns
+    aids = typing_aids(ws, compiled, counts)
+    actual = aids[cols["actual"]]
+    assert actual.type == "list" and "未达成预期指标且效果较差" in actual.formula1 and not actual.showErrorMessage
+    assert "95%" in actual.prompt and actual.showInputMessage
+    if "operator" in cols:
+        assert aids[cols["operator"]].type == "list" and "≥" in aids[cols["operator"]].formula1
+    else:
+        assert set(aids) == {cols["actual"]}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_layout_ends_with_the_closing_lines_and_guides_the_typing(tmp_path, layout):
+    compiled = template_for("project", layout)
+    kind = template_kind(compiled)
+    data = sample(kind)
+    policy = load_policy("liaoning")
+    out = tmp_path / f"{layout}.xlsx"
+    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    check_form(out, layout, counts_of(data), "朝阳市司法局")
+    blank = write_blank(tmp_path / f"blank_{layout}.xlsx", kind, layout)
+    check_form(blank, layout, {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if kind == "department" else {})},
+               None)
+
+
+@needs_soffice
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_libreoffice_keeps_the_drop_downs(typed, layout):
+    """Saved again by LibreOffice (as a unit's client saves the sheet), the validations stay."""
+    path, data, _ = typed[("percent", layout)]
+    check_form(path, layout, counts_of(data), "朝阳市司法局")
+
+
+def twenty_indicators(kind: str) -> dict:
+    """A sheet of 20 indicators (the standard tree's levels), with 4 tasks for a department."""
+    inds = [{"level1": l1, "level2": l2, "name": f"指标{i + 1}", "target": "≥100件", "actual": "95件",
+             "weight": D("4.5") if kind == "project" else 3, "cause": "原因"} for i, (l1, l2) in enumerate(BLANK_ROWS)]
+    data = {"kind": kind, "name": "二十个指标", "unit": "某某单位", "indicators": inds}
+    if kind == "project":
+        data["budget"] = {"initial": 100, "executed": 90}
+    else:
+        data["tasks"] = [{"name": f"任务{k}", "budget": 100, "executed": 90, "weight": 10} for k in range(4)]
+    return data
+
+
+@pytest.mark.skipif(SOFFICE is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice and poppler-utils are not installed")
+def test_twenty_indicators_and_the_closing_lines_print_on_one_page(tmp_path):
+    files = []
+    policy = load_policy("default")
+    for layout in LAYOUTS:
+        kind = template_kind(template_for("project", layout))
+        out = tmp_path / f"{layout}.xlsx"
+        fill_sheet(score_sheet(sheet_from_mapping(twenty_indicators(kind), "x"), policy), out, layout, policy=policy)
+        files.append(out)
+    soffice(files, tmp_path / "pdf", "pdf", tmp_path / "lo")
+    for layout in LAYOUTS:
+        pdf = tmp_path / "pdf" / f"{layout}.pdf"
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.M) and re.search(r"^Page size:.*\(A4\)", info, re.M), (layout, info)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "指标20" in text and "填报日期" in text and "某某单位" in text, layout
