@@ -17,14 +17,14 @@ from pathlib import Path
 
 from ..errors import OutputError, SheetError
 from ..model import Sheet
-from ..policy import Policy
+from ..policy import SHARE_ORDER, Policy
 from ..resources import TEMPLATE_NAMES, province_at, templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
 from ..readings import zero_in_words
 from ..values import EQ, GE, GT, LE, LT, compact
 from ..xlsx.cells import Formula, Percent
-from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
+from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, SPLIT_COLUMNS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
@@ -82,7 +82,7 @@ def template_for(kind: str, template: Path | str | None = None) -> CompiledTempl
 MAP_FIELDS = frozenset({
     "year", "name", "department", "unit", "budget_initial", "budget_adjusted", "budget_executed",
     "execution_rate", "execution_weight", "execution_score", "goal", "achieved", "indicator_score",
-    "deduction", "total", "grade",
+    "deduction", "total", "grade", "reporting_unit",
 })
 MAP_COLUMNS = {
     "indicators": frozenset({"level1", "level2", "name", "operator", "target", "target_initial", "unit", "actual",
@@ -148,7 +148,39 @@ def rules_for(policy: Policy, kind: str) -> Rules:
         grade_prefixes=tuple((g, tuple(policy.grade_prefixes.get(g, ()))) for g in ("A", "B", "C")),
         grade_exact=tuple((g, tuple(policy.grade_exact.get(g, ()))) for g in ("A", "B", "C")),
         qualitative_bands=tuple((g, *policy.qualitative_bands[g]) for g in ("A", "B", "C") if g in policy.qualitative_bands),
+        share_levels=SHARE_ORDER if kind == "project" else (),
+        share_table=_share_table(policy) if kind == "project" else (),
     )
+
+
+_SHARE_TABLES: dict[str, tuple[tuple[Decimal, ...], ...]] = {}
+
+
+def _share_table(policy: Policy) -> tuple[tuple[Decimal, ...], ...]:
+    key = policy.model_dump_json()
+    if key not in _SHARE_TABLES:
+        _SHARE_TABLES[key] = _split_table(policy)
+    return _SHARE_TABLES[key]
+
+
+def _split_table(policy: Policy) -> tuple[tuple[Decimal, ...], ...]:
+    """Each 一级's share of the policy's split (§6, the scorer's own ``default_split``) for every
+    set of levels that have rows: row n-1 for the set whose bit k says level k has rows."""
+    from ..projectfile import sheet_from_mapping
+    from ..weights import default_split
+
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise ValueError("the policy's split refused a one-row-per-level sheet")
+
+    table = []
+    for n in range(1, 2 ** len(SHARE_ORDER)):
+        levels = [level for k, level in enumerate(SHARE_ORDER) if n >> k & 1]
+        sheet = sheet_from_mapping({"kind": "project", "name": "split", "budget": {"initial": 1, "executed": 1},
+                                    "indicators": [{"level1": level, "level2": "-", "name": level, "target": "-",
+                                                    "actual": "-"} for level in levels]}, "split")
+        weights = dict(zip(levels, default_split(sheet, policy, policy.execution_weight, refuse) or ()))
+        table.append(tuple(weights.get(level, Decimal(0)) for level in SHARE_ORDER))
+    return tuple(table)
 
 
 def formula_row(ind: IndicatorScore) -> bool:
@@ -190,7 +222,7 @@ class _Texts:
 @functools.lru_cache(maxsize=1024)
 def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
     em = Emitter(template.places(dict(counts)), rules)
-    helpers = {key: text for key in HELPER_COLUMNS if (text := em.helper_at(key, ROW_MARK)) is not None}
+    helpers = {key: text for key in (*HELPER_COLUMNS, *SPLIT_COLUMNS) if (text := em.helper_at(key, ROW_MARK)) is not None}
     return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
                   em.task_score_at(ROW_MARK), em, helpers)
 
@@ -225,10 +257,12 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         "deduction": result.deduction,
         "total": result.total,
         "grade": result.grade,
-        # a department file has no 部门年初预算支出金额 (only its tasks' amounts): leave it to the unit
-        "budget_initial": result.budget_initial if result.kind == "project" else None,
+        # a department sheet's 部门年初预算支出金额 is the file's department_budget (empty when not given)
+        "budget_initial": result.budget_initial if result.kind == "project" else result.department_budget,
         "budget_adjusted": result.budget_adjusted,
         "budget_executed": result.budget_executed,
+        # 填报单位（盖章）: the unit that fills the form (a department sheet's own department)
+        "reporting_unit": result.unit or (result.department if result.kind == "project" else result.name),
     }
     indicators = []
     for i, ind in enumerate(result.indicators):
@@ -275,12 +309,14 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         fields.update(_formula_fields(texts, fields))
         # one formula text per column, completed with each row's number by the renderer
         completion, score = texts.completion, texts.score
+        weighted = layout is not None and "weight" in layout.columns
         for ind, row in zip(result.indicators, indicators):
             for key, text in texts.helpers.items():
-                row[key] = Formula(text, _helper_value(key, ind, row))
+                if key not in SPLIT_COLUMNS:   # a filled sheet carries its weights (the constants below)
+                    row[key] = Formula(text, _helper_value(key, ind, row))
             value = cached(ind.completion)
             row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
-            text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
+            text = score if weighted else texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
             if text:
                 row["score"] = Formula(text, ind.score)
         rate, score = texts.task_rate, texts.task_score
