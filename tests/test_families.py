@@ -10,9 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from familybuilder import chengan, chongqing, one_task, sichuan
+from familybuilder import chengan, chongqing, hubei_department, one_task, sichuan
 from formbuilder import Typing, convert, soffice
-from test_forms import LN, sample
+from test_forms import HB, LN, sample
 from perfscore.errors import SheetError
 from perfscore.forms import read_form_workbook
 from perfscore.policy import preset_policy
@@ -63,6 +63,7 @@ def family_books(tmp_path_factory):
     folder = tmp_path_factory.mktemp("families")
     books = [build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing(numbers=True)) for layout in LAYOUTS]
     books.append(_chongqing_book(folder / "chongqing.xlsx", Typing(numbers=True)))
+    books.append(_hubei_book(folder / "hubei_department.xlsx", Typing(numbers=True)))
     out = {}
     for fmt in ("xls", "ods"):
         for book in convert(books, fmt, folder / fmt, folder / "profile"):
@@ -206,12 +207,14 @@ def _same_reading(document: Path, sheet: Path) -> None:
         assert result_dict(score_sheet(b.sheet, policy, a.source)) == result_dict(score_sheet(a.sheet, policy, a.source))
 
 
-@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing", "hubei_department"])
 def test_family_inside_a_word_report_scores_like_the_sheet(family, tmp_path):
     from documents import word_report
 
     if family == "chongqing":
         sheet = _chongqing_book(tmp_path / "cq.xlsx", Typing())
+    elif family == "hubei_department":
+        sheet = _hubei_book(tmp_path / "hb.xlsx", Typing())
     else:
         sheet = build_family(family, tmp_path / f"{family}.xlsx", FILLED[family], Typing())
     _same_reading(word_report(sheet, tmp_path / f"{family}.docx"), sheet)
@@ -226,12 +229,13 @@ def family_pdfs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("family-pdf")
     sheets = {layout: build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing()) for layout in LAYOUTS}
     sheets["chongqing"] = _chongqing_book(folder / "chongqing.xlsx", Typing())
+    sheets["hubei_department"] = _hubei_book(folder / "hubei_department.xlsx", Typing())
     sources = [printable(path, folder / f"{name}-print.xlsx") for name, path in sheets.items()]
     pdfs = convert(sources, "pdf", folder / "pdf", folder / "profile")
     return {name: (pdf, sheets[name]) for name, pdf in zip(sheets, pdfs)}
 
 
-@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing", "hubei_department"])
 def test_family_printed_to_pdf_scores_like_the_sheet(family_pdfs, family):
     pdf, sheet = family_pdfs[family]
     _same_reading(pdf, sheet)
@@ -244,3 +248,87 @@ def test_slot_prefixes_of_the_blank_form_are_not_in_the_names(tmp_path):
     model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", name=names)
     [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "slots.xlsx", model))
     assert [i.name for i in form.sheet.indicators][:3] == ["决策咨询建议数量", "法律建议稿及说明数量", "指标完成率"]
+
+
+# ------------------------------------------------------------------ 湖北 整体绩效自评表 (seed 004)
+
+HB_PROJECTS = sorted(HB.glob("[0-9]*.yaml"))  # its 年度目标 1–11 blocks are the 11 projects' indicators
+
+
+def hubei_department_model():
+    """The seed's 整体绩效自评表 as a department file: 武汉市硚口区司法局, one 部门整体支出总额 line
+    3469.73 / 3469.73 (执行率 100% as printed), the 11 blocks' indicators, and the points a unit
+    types to have it scored: 预算执行情况（20 分） and the 湖北 split of the other 80 (产出 40 / 效益 30 /
+    满意度 10, by the hubei preset's default split of the same indicators)."""
+    from perfscore.model import Department, Project, Task
+
+    indicators = [i for f in HB_PROJECTS for i in sample(f).indicators]
+    budget = Decimal("3469.73")
+    split = score_sheet(Project(name="整体", budget={"initial": budget, "executed": budget}, indicators=indicators,
+                                execution_weight=20), preset_policy("hubei"))
+    weighted = [i.model_copy(update={"weight": s.weight}) for i, s in zip(indicators, split.indicators)]
+    task = Task(name="部门整体支出总额", budget=budget, executed=budget, weight=20, reported_rate=100)
+    return Department(kind="department", name="武汉市硚口区司法局", year=2024, indicators=weighted, tasks=[task],
+                      cause="目标均已完成。", remedy="3、社区（村）法律顾问工作经费：按照制度加强监督管理，及时补充。")
+
+
+def _hubei_book(path: Path, typing: Typing, scored: bool = True) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "整体绩效自评表"
+    hubei_department(wb.active, hubei_department_model(), typing, [len(sample(f).indicators) for f in HB_PROJECTS],
+                     scored=scored)
+    wb.save(path)
+    return path
+
+
+def assert_hubei_department_scores(path: Path):
+    """Seed 004's figures: 部门整体支出总额 3469.73 / 3469.73 = 100% (the sheet prints 100%) → 20 of
+    20; every target met → 100.00, 优 (the 决算's text: 绩效评价等级为优); exactly like the file."""
+    model = hubei_department_model()
+    [form] = read_form_workbook(path) if path.suffix != ".docx" and path.suffix != ".pdf" else _document(path)
+    policy = preset_policy("hubei")
+    got, want = score_sheet(form.sheet, policy, form.source), score_sheet(model, policy)
+    assert (form.sheet.kind, form.sheet.name, form.sheet.year) == ("department", "武汉市硚口区司法局", 2024)
+    [task] = form.sheet.tasks
+    assert (task.name, task.budget, task.executed, task.weight) == ("部门整体支出总额", Decimal("3469.73"), Decimal("3469.73"), 20)
+    assert [(t.execution_rate, t.score) for t in got.tasks] == [(Decimal("100.00"), Decimal("20.00"))]
+    assert [(i.name, i.weight, i.score) for i in got.indicators] == [(i.name, i.weight, i.score) for i in want.indicators]
+    assert len(got.indicators) == 52 and (got.total, got.grade) == (Decimal("100.00"), "优") == (want.total, want.grade)
+    assert (form.sheet.cause, form.sheet.remedy) == (model.cause, model.remedy)
+    assert not got.discrepancies
+    return form
+
+
+def _document(path: Path):
+    from perfscore.forms import read_form_document
+
+    return read_form_document(path)
+
+
+@pytest.mark.parametrize("typing", [Typing(), Typing(numbers=True, merge_level1=True)], ids=["text", "numbers"])
+def test_hubei_department_form_scores_the_seed_figures(typing, tmp_path):
+    assert_hubei_department_scores(_hubei_book(tmp_path / "hb.xlsx", typing))
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_hubei_department_converted_by_libreoffice_scores_alike(family_books, fmt):
+    assert_hubei_department_scores(family_books[("hubei_department", fmt)])
+
+
+def test_hubei_department_in_documents_scores_the_seed_figures(tmp_path, family_pdfs):
+    from documents import word_report
+
+    assert_hubei_department_scores(word_report(_hubei_book(tmp_path / "hb.xlsx", Typing()), tmp_path / "hb.docx"))
+    assert_hubei_department_scores(family_pdfs["hubei_department"][0])
+
+
+def test_hubei_department_form_as_published_is_refused_naming_the_points(tmp_path):
+    """As the seed prints it (no （20 分）, no 分值 column) the form has no points, and a
+    department file must carry them (SCORING.md §6): one line naming what was looked for and where."""
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(_hubei_book(tmp_path / "hb.xlsx", Typing(), scored=False))
+    [problem] = caught.value.problems
+    text = str(problem)
+    assert "工作表「整体绩效自评表」" in text and "预算执行（C5「部门整体支出总额」）没有分值" in text
+    assert "单元格 A4「预算执行情况 (万元)」后的分值" in text and "第4行预算表头的「分值」" in text
+    assert "绩效指标表（表头在第7、13、20等行）也没有「分值」「权重」列" in text
