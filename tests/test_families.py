@@ -332,3 +332,33 @@ def test_hubei_department_form_as_published_is_refused_naming_the_points(tmp_pat
     assert "工作表「整体绩效自评表」" in text and "预算执行（C5「部门整体支出总额」）没有分值" in text
     assert "单元格 A4「预算执行情况 (万元)」后的分值" in text and "第4行预算表头的「分值」" in text
     assert "绩效指标表（表头在第7、13、20等行）也没有「分值」「权重」列" in text
+
+
+# ------------------------------------------------------------------ a lone budget column
+
+def test_a_lone_budget_column_is_the_full_year_budget(tmp_path):
+    """湖北's 预算数（A） (and 成安's 预算数) is the one budget its 执行率（B/A） divides by: read as the
+    全年预算数 (SCORING.md §3), the 年初预算数 the same figure (PROJECT_FILE.md: initial required,
+    the two the same when only one is known), from the same cell; the outputs show it as 全年预算数."""
+    from conftest import run
+    from formbuilder import build
+    from perfscore.web.engine import _budget
+
+    model = sample(HB / "01_bawu_pufa.yaml")  # 年初 15.85, 全年 7.99: the form prints only 预算数（A） 7.99
+    path = build(tmp_path / "hb.xlsx", [(model.name, model)], "hubei")
+    [form] = read_form_workbook(path)
+    budget = form.sheet.budget
+    assert (budget.initial, budget.adjusted, budget.executed) == (Decimal("7.99"), Decimal("7.99"), Decimal("7.99"))
+    assert form.cells["budget.adjusted"] == form.cells["budget.initial"] == "D8"
+    result = score_sheet(form.sheet, preset_policy("hubei"), form.source)
+    assert ["全年预算数（万元）", "7.99"] in _budget(form.sheet, result)
+    out = run("score", path, "--policy", "hubei")
+    assert out.exit_code == 0 and "全年预算数 7.99 万元  全年执行数 7.99 万元" in out.stdout
+    chengan_model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    [form] = read_form_workbook(_one_sheet("chengan", tmp_path / "ca.xlsx", chengan_model))
+    assert (form.sheet.budget.initial, form.sheet.budget.adjusted) == (Decimal("26.6"), Decimal("26.6"))
+    # a block that names its columns keeps them apart (四川: 年初预算 | 调整后预算数)
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    model = model.model_copy(update={"budget": model.budget.model_copy(update={"adjusted": Decimal("20")})})
+    [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "sc.xlsx", model))
+    assert (form.sheet.budget.initial, form.sheet.budget.adjusted) == (Decimal("26.6"), Decimal("20"))

@@ -20,7 +20,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "filler": ("填报单位", "填报单位(盖章)"),
     "year": ("年度", "评价年度", "自评年度"),
     # Liaoning prints the budget as label/value pairs, not a header row
-    "budget_initial": ("项目预算金额", "预算金额", "年初预算数", "年初预算金额"),
+    "budget_initial": ("项目预算金额", "预算金额", "年初预算数", "年初预算金额"),  # the first two: LONE_BUDGET
     "budget_executed": ("全年执行数", "执行金额", "全年执行金额"),
     "execution_rate": ("执行率", "预算执行率"),
     # bottom lines
@@ -43,7 +43,9 @@ GOAL_BLOCK = ("年度总体目标", "年度目标", "总体目标")
 
 # the budget block header row (年初预算数 … 得分) and its rows
 BUDGET_COLUMNS = {
-    "initial": ("年初预算数", "年初预算", "预算数", "年初数"),
+    "initial": ("年初预算数", "年初预算", "年初数"),
+    # one budget with no 年初/全年 split (湖北 预算数（A）, 成安 预算数): the one its 执行率 divides by
+    "budget": ("预算数", "预算金额", "项目预算金额"),
     "adjusted": ("全年预算数", "调整后预算数", "全年预算", "调整预算数"),
     "executed": ("全年执行数", "执行数", "全年执行", "实际执行数", "预算执行数"),
     "weight": ("分值", "权重", "执行率权重"),
