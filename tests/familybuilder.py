@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pathlib import Path
+
+import openpyxl
+
+from conftest import QIAOKOU
 from formbuilder import Typing, _completion, _split, _target_text, _Sheet  # noqa: F401
+from perfscore.policy import preset_policy
+from perfscore.projectfile import read_sheet_file
+from perfscore.scoring import score_sheet
 from perfscore.model import Project
 from perfscore.values import format_number
 
@@ -242,3 +250,40 @@ def hubei_department(ws, d, t: Typing, blocks: list[int], scored: bool = True, g
     s.put(r, 1, "偏差大或目标未完成原因分析"); s.merge(r, 1, r, 2); s.put(r, 3, d.cause); s.merge(r, 3, r, last)
     s.put(r + 1, 1, "改进措施及结果应用方案"); s.merge(r + 1, 1, r + 1, 2); s.put(r + 1, 3, d.remedy)
     s.merge(r + 1, 3, r + 1, last)
+
+
+# the seed-004 整体 form's content: its 年度目标 1–11 blocks are the 11 sample projects' indicators
+HB_PROJECTS = sorted(QIAOKOU.glob("[0-9]*.yaml"))  # its 年度目标 1–11 blocks are the 11 projects' indicators
+
+
+def hubei_department_model():
+    """The seed's 整体绩效自评表 as a department file: 武汉市硚口区司法局, one 部门整体支出总额 line
+    3469.73 / 3469.73 (执行率 100% as printed), the 11 blocks' indicators, and the points a unit
+    types to have it scored: 预算执行情况（20 分） and the 湖北 split of the other 80 (产出 40 / 效益 30 /
+    满意度 10, by the hubei preset's default split of the same indicators)."""
+    from perfscore.model import Department, Project, Task
+
+    indicators = [i for f in HB_PROJECTS for i in read_sheet_file(f).indicators]
+    budget = Decimal("3469.73")
+    split = score_sheet(Project(name="整体", budget={"initial": budget, "executed": budget}, indicators=indicators,
+                                execution_weight=20), preset_policy("hubei"))
+    weighted = [i.model_copy(update={"weight": s.weight}) for i, s in zip(indicators, split.indicators)]
+    task = Task(name="部门整体支出总额", budget=budget, executed=budget, weight=20, reported_rate=100)
+    return Department(kind="department", name="武汉市硚口区司法局", year=2024, indicators=weighted, tasks=[task],
+                      cause=SEED_CAUSE, remedy="3、社区（村）法律顾问工作经费：按照制度加强监督管理，及时补充。")
+
+
+# the first two paragraphs of its 偏差大或目标未完成原因分析 (seed 004, line 790)
+SEED_CAUSE = ("目标均已完成。\n公共法律服务工作经费：随着辖区群众的法律需求日益增长，值班律师值班工作有待进一步统筹整合，"
+              "不断提升值班律师服务效能和群众公共法律服务获得感。")
+
+
+def hubei_department_book(path: Path, typing: Typing, scored: bool = True) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "整体绩效自评表"
+    hubei_department(wb.active, hubei_department_model(), typing, [len(read_sheet_file(f).indicators) for f in HB_PROJECTS],
+                     scored=scored)
+    wb.save(path)
+    return path
+
+
