@@ -100,7 +100,10 @@ def read_tasks(sec: Section, data: dict, r1: int) -> None:
     if found is None:
         if _budget_as_task(sec, data, r1):
             return
-        sec.problem("找不到年度主要任务表（需要「项目下达金额」「项目执行金额」表头）或年度资金总额行")
+        sec.problem(f"第{sec.top}–{r1}行找不到年度主要任务表（需要任务名称、下达金额、执行金额三列同在一行表头：查找的表头 — "
+                    f"任务名称：{'、'.join(L.TASK_COLUMNS['name'])}；下达金额：{'、'.join(L.TASK_COLUMNS['budget'])}；"
+                    f"执行金额：{'、'.join(L.TASK_COLUMNS['executed'])}），也找不到含执行数的预算表头行"
+                    f"（{'、'.join(L.BUDGET_COLUMNS['executed'])}）")
         return
     h, cols = found
     what = {"budget": "项目下达金额", "executed": "项目执行金额", "rate": "项目执行率", "weight": "分值", "score": "得分"}
@@ -143,7 +146,7 @@ def _total_on_top(sec: Section, data: dict, table_top: int) -> None:
     """重庆 prints 自评总分 above the form, not below its indicators."""
     if "total" in data.get("reported", {}):
         return
-    at = sec.find(TOP_TOTAL, sec.top, table_top)
+    at = sec.find(L.TOP_TOTAL, sec.top, table_top)
     if at is None:
         return
     cell, where = sec.value_right(*at)
@@ -152,8 +155,6 @@ def _total_on_top(sec: Section, data: dict, table_top: int) -> None:
         data.setdefault("reported", {})["total"] = value
         sec.cells["reported.total"] = where
 
-
-TOP_TOTAL = ("自评总分", "自评得分", "总分", "总得分")
 
 
 def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:

@@ -275,7 +275,8 @@ def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
     for name, key, what in (("budget_initial", "initial", "年初预算数"), ("budget_executed", "executed", "全年执行数")):
         found = field_cell(sec, name, sec.top, r1)
         if found is None:
-            sec.problem(f"找不到「{what}」（查找的标签：{'、'.join(L.FIELDS[name])}；或含「全年执行数」的预算表头行）")
+            sec.problem(f"找不到「{what}」（第{sec.top}–{r1}行，查找的标签：{'、'.join(L.FIELDS[name])}；"
+                        f"或同一行有执行数（{'、'.join(L.BUDGET_COLUMNS['executed'])}）和预算数的预算表头行）")
             continue
         cell, where = found
         sec.cells[f"budget.{key}"] = where
