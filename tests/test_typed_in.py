@@ -61,15 +61,27 @@ def counts_of(data: dict) -> dict[str, int]:
     return {"indicators": len(data["indicators"]), **({"tasks": len(data["tasks"])} if "tasks" in data else {})}
 
 
-def percent_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
-    """95% typed into a percent 全年完成值: 咨询结果利用率 (≥90%) of 政府购买法律服务, or the first
-    indicator (=100%) of the 整体 sheet."""
+def blank_counts(kind: str) -> dict[str, int]:
+    """The rows of a blank form (``perfscore init``) of ``kind``."""
+    return {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if kind == "department" else {})}
+
+
+def filled_sample(layout: str, out: Path):
+    """The sample of the layout's kind scored under liaoning and filled into ``out``: the
+    compiled layout, its kind and the sample's data."""
     compiled = template_for("project", layout)
     kind = template_kind(compiled)
     data = sample(kind)
     policy = load_policy("liaoning")
-    out = folder / f"percent_{layout}.xlsx"
     fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    return compiled, kind, data
+
+
+def percent_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
+    """95% typed into a percent 全年完成值: 咨询结果利用率 (≥90%) of 政府购买法律服务, or the first
+    indicator (=100%) of the 整体 sheet."""
+    out = folder / f"percent_{layout}.xlsx"
+    compiled, kind, data = filled_sample(layout, out)
     i = 3 if kind == "project" else 0
     assert data["indicators"][i]["actual"] == "100 %"
     wb = openpyxl.load_workbook(out)
@@ -82,11 +94,8 @@ def percent_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
 
 def grade_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
     """The grade word of the first qualitative row typed down from 全部或基本达成预期指标."""
-    compiled = template_for("project", layout)
-    data = sample(template_kind(compiled))
-    policy = load_policy("liaoning")
     out = folder / f"grade_{layout}.xlsx"
-    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    compiled, _kind, data = filled_sample(layout, out)
     i = next(n for n, ind in enumerate(data["indicators"]) if ind["actual"] == "全部或基本达成预期指标")
     wb = openpyxl.load_workbook(out)
     pl = compiled.places(counts_of(data))
@@ -118,7 +127,7 @@ def blank_case(layout: str, folder: Path) -> tuple[Path, dict, str]:
     out = folder / f"blank_{layout}.xlsx"
     result = run("init", "-o", out, "-t", layout, "--policy", policy_name)
     assert result.exit_code == 0, result.output
-    counts = {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if kind == "department" else {})}
+    counts = blank_counts(kind)
     pl = compiled.places(counts)
     fields = compiled.map.fields
     wb = openpyxl.load_workbook(out)
@@ -203,8 +212,7 @@ def audit_findings(path: Path, policy: str) -> list:
 
 def total_of(path: Path, layout: str, data: dict):
     compiled = template_for("project", layout)
-    counts = {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if data["kind"] == "department" else {})} \
-        if path.name.startswith("blank_") else counts_of(data)
+    counts = blank_counts(data["kind"]) if path.name.startswith("blank_") else counts_of(data)
     return values(path).get(place(compiled, counts, "total"))
 
 
@@ -328,16 +336,11 @@ def check_form(path: Path, layout: str, counts: dict[str, int], unit: str | None
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_every_layout_ends_with_the_closing_lines_and_guides_the_typing(tmp_path, layout):
-    compiled = template_for("project", layout)
-    kind = template_kind(compiled)
-    data = sample(kind)
-    policy = load_policy("liaoning")
     out = tmp_path / f"{layout}.xlsx"
-    fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, layout, policy=policy)
+    _compiled, kind, data = filled_sample(layout, out)
     check_form(out, layout, counts_of(data), "朝阳市司法局")
     blank = write_blank(tmp_path / f"blank_{layout}.xlsx", kind, layout)
-    check_form(blank, layout, {"indicators": len(BLANK_ROWS), **({"tasks": BLANK_TASKS} if kind == "department" else {})},
-               None)
+    check_form(blank, layout, blank_counts(kind), None)
 
 
 @needs_soffice
