@@ -173,6 +173,49 @@ def _page_setup(ws, last_row: int, title_row: int) -> None:
     ws.print_title_rows = f"{title_row}:{title_row}"
 
 
+CLOSING = (("填报单位（盖章）：", "填报人："), ("联系电话：", "填报日期："))
+OPERATORS = '"≥,≤,=,>,<"'
+GRADE_WORDS = '"全部或基本达成预期指标,部分达成预期指标并具有一定效果,未达成预期指标且效果较差"'
+
+
+def _ref(spec: str, row: int) -> str:
+    a, _, b = spec.partition(":")
+    return f"{a}{row}:{b}{row}" if b else f"{a}{row}"
+
+
+def _closing(ws, row: int, cols: tuple[str, str, str, str]) -> int:
+    """The lines real forms end with, below the form: 填报单位（盖章） | 填报人 over 联系电话 |
+    填报日期 (cols: label, value, label, value column specs such as "A:B"). The 填报单位 value
+    cell (the first value cell) is the map field ``reporting_unit``; the others are left to the
+    unit. Returns the last row."""
+    for r, labels in zip((row, row + 1), CLOSING):
+        for (label_col, value_col), text in zip(((cols[0], cols[1]), (cols[2], cols[3])), labels):
+            _style(ws, _ref(label_col, r), value=text, horizontal="right", border=False)
+            _style(ws, _ref(value_col, r), horizontal="left", border=False)
+        ws.row_dimensions[r].height = 22
+    return row + 1
+
+
+def _typing_aids(ws, operator: str | None, actual: str) -> None:
+    """Drop-down lists where a unit types a closed set: 运算符号 (a warning, never a refusal:
+    ＝ and the words still read) and the grade words in 全年完成值 (a suggestion: numbers stay
+    allowed), with an input message on 全年完成值 saying how to type a percent."""
+    if operator:
+        dv = DataValidation(type="list", formula1=OPERATORS, allow_blank=True, errorStyle="warning")
+        dv.errorTitle = "运算符号"
+        dv.error = "运算符号请选择 ≥、≤、=、>、<（也可填写「不低于」等文字）"
+        dv.showErrorMessage = True
+        ws.add_data_validation(dv)
+        dv.add(operator)
+    dv = DataValidation(type="list", formula1=GRADE_WORDS, allow_blank=True)
+    dv.showErrorMessage = False
+    dv.showInputMessage = True
+    dv.promptTitle = "全年完成值"
+    dv.prompt = "数量填数字（可带单位，如 8次）；百分数输入 95% 或 95；定性指标从下拉列表选择等级"
+    ws.add_data_validation(dv)
+    dv.add(actual)
+
+
 def build_project():
     wb, ws = _new_sheet("项目绩效自评表")
     _title_rows(ws, "预算项目(政策)绩效自评表")
@@ -194,7 +237,9 @@ def build_project():
         ws.row_dimensions[r].height = 22
     _goal_rows(ws, 7, "年度总体目标", "年初设定目标", "全年实际完成情况")
     row = _indicator_table(ws, 9)
+    _typing_aids(ws, f"D{row}", f"G{row}")
     last = _footer(ws, row + 1, ["指标自评得分小计", "预算执行率得分", "减分项", "总分", "等级"])
+    last = _closing(ws, last + 1, ("A:B", "C:F", "G:H", "I:L"))
     _page_setup(ws, last, 9)
     return wb
 
@@ -221,7 +266,9 @@ def build_department():
         _style(ws, ref, fmt=fmt)
     _goal_rows(ws, 7, "年度总体目标", "年初设定目标", "全年完成情况")
     row = _indicator_table(ws, 9)
+    _typing_aids(ws, f"D{row}", f"G{row}")
     last = _footer(ws, row + 1, ["指标自评得分小计", "预算执行得分", "减分项", "总分", "等级"])
+    last = _closing(ws, last + 1, ("A:B", "C:F", "G:H", "I:L"))
     _page_setup(ws, last, 9)
     return wb
 
@@ -336,7 +383,8 @@ NATIONAL_HEADERS = ["一级指标", "二级指标", "三级指标", "年度指�
 
 
 def _national_indicators(ws, header: int) -> int:
-    """绩效指标 | 一级指标 … 偏差原因分析及改进措施, the template row and the 总分 row; returns 总分's row."""
+    """绩效指标 | 一级指标 … 偏差原因分析及改进措施, the template row, the 总分 row and the closing
+    lines; returns the last row."""
     row = header + 1
     _label(ws, f"A{header}:A{row}", "绩效指标")  # ends on the template row: grows with the rows
     for col, text in zip("BCDEFGHI", NATIONAL_HEADERS):
@@ -350,7 +398,8 @@ def _national_indicators(ws, header: int) -> int:
     _style(ws, f"H{total}", fmt=FMT_SCORE)                      # total
     _style(ws, f"I{total}")
     ws.row_dimensions[total].height = 20
-    return total
+    _typing_aids(ws, None, f"F{row}")
+    return _closing(ws, total + 1, ("A", "B:D", "E", "F:I"))
 
 
 def build_national_project():
@@ -444,7 +493,9 @@ def build_liaoning_project():
         _label(ws, ref, text)
         _style(ws, value_ref, fmt=FMT_SCORE)
     ws.row_dimensions[12].height = 22
-    _official_print(ws, "R", 12, "9:10")
+    _typing_aids(ws, "E11", "H11")
+    last = _closing(ws, 13, ("A:C", "D:H", "I:L", "M:R"))
+    _official_print(ws, "R", last, "9:10")
     return wb
 
 
@@ -494,7 +545,9 @@ def build_hubei_project():
     _style(ws, "C14:G14", horizontal="left", vertical="top")
     ws.row_dimensions[12].height = 20
     _heights(ws, (13, 14), 40)
-    _official_print(ws, "G", 14, "10:10")
+    _typing_aids(ws, None, "F11")
+    last = _closing(ws, 15, ("A:B", "C:D", "E", "F:G"))
+    _official_print(ws, "G", last, "10:10")
     return wb
 
 
@@ -534,7 +587,9 @@ def build_shanxi_project():
     _style(ws, "I15", fmt=FMT_SCORE)                              # total
     _style(ws, "J15:K15")
     ws.row_dimensions[15].height = 20
-    _official_print(ws, "K", 15, "12:13")
+    _typing_aids(ws, None, "G14")
+    last = _closing(ws, 16, ("A:B", "C:E", "F:G", "H:K"))
+    _official_print(ws, "K", last, "12:13")
     return wb
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 import sys
 import zipfile
 from decimal import Decimal
@@ -19,6 +21,17 @@ QIAOKOU = SAMPLES / "hubei_qiaokou_2024"  # seed 004: 湖北 硚口区司法局
 GOUMAI = CHAOYANG / "zhengfu_goumai_falv_fuwu.yaml"  # 政府购买法律服务 → 98.32 优
 ZHENGTI = CHAOYANG / "zhengti.yaml"  # the 整体绩效自评表 → 94.30 under liaoning
 FLAT = ROOT / "examples" / "qiaokou_flat.xlsx"
+
+SOFFICE = shutil.which("soffice")
+
+
+def soffice(files: list[Path], outdir: Path, fmt: str, profile: Path) -> None:
+    """One LibreOffice run over all files (its own profile, so parallel runs do not clash):
+    ``fmt`` xlsx recalculates each sheet as a real client does, pdf prints it."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", fmt,
+                    "--outdir", str(outdir), *map(str, files)], check=True, capture_output=True, timeout=600)
+
 
 sys.path.insert(0, str(ROOT / "bench"))  # synthetic.py: the generated projects the batch tests use
 

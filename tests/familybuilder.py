@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pathlib import Path
+
+import openpyxl
+
+from conftest import QIAOKOU
 from formbuilder import Typing, _completion, _split, _target_text, _Sheet  # noqa: F401
+from perfscore.policy import preset_policy
+from perfscore.projectfile import read_sheet_file
+from perfscore.scoring import score_sheet
 from perfscore.model import Project
 from perfscore.values import format_number
 
@@ -192,3 +200,90 @@ def chongqing(ws, d, t: Typing, nature_levels: bool = False) -> None:
         s.put(row, 7, format_number(ind.reported_completion) if ind.reported_completion is not None else None)
         s.amount(row, 8, ind.weight); s.amount(row, 9, ind.reported_score)
         s.put(row, 10, "是" if row == r else "否")
+
+
+def hubei_department(ws, d, t: Typing, blocks: list[int], scored: bool = True, goals: list[str] | None = None) -> None:
+    """湖北 整体绩效自评表 (seed 004, lines 705–790): 单位名称, 基本支出总额 | 项目支出总额, one
+    预算执行情况（万元） line (部门整体支出总额: 预算数（A） | 执行数（B） | 执行率（B/A）), then a
+    年度目标 N： line and a 年度绩效指标 N block (一级 | 二级 | 三级 | 年初目标值（A） | 实际完成值（B）)
+    per ``blocks`` (the number of indicators in each), and the 偏差大或目标未完成原因分析 /
+    改进措施及结果应用方案 rows. As published it prints no points; ``scored`` is the form as a unit
+    fills it to be scored: （20 分） after 预算执行情况 and 分值 | 得分 | 完成程度 columns."""
+    s = _Sheet(ws, t)
+    r = s.r
+    task = d.tasks[0]
+    last = 10 if scored else 7
+    s.put(r, 1, f"{d.year} 年度区司法局整体绩效自评表"); s.merge(r, 1, r, last)
+    s.put(r + 1, 1, "单位名称"); s.merge(r + 1, 1, r + 1, 2); s.put(r + 1, 3, d.name); s.merge(r + 1, 3, r + 1, last)
+    s.put(r + 2, 1, "基本支出总额"); s.merge(r + 2, 1, r + 2, 2); s.amount(r + 2, 3, Decimal("2467.86"))
+    s.put(r + 2, 4, "项目支出总额"); s.merge(r + 2, 4, r + 2, 5); s.amount(r + 2, 6, Decimal("1001.87"))
+    r += 3
+    s.put(r, 1, f"预算执行情况 (万元){f' ({format_number(task.weight)} 分)' if scored else ''}"); s.merge(r, 1, r + 1, 2)
+    s.put(r, 4, "预算数（A）"); s.put(r, 5, "执行数（B）"); s.put(r, 6, "执行率（B/A）")
+    s.put(r + 1, 3, "部门整体支出总额"); s.amount(r + 1, 4, task.budget); s.amount(r + 1, 5, task.executed)
+    s.rate(r + 1, 6, task.reported_rate)
+    r += 2
+    start = 0
+    for b, n in enumerate(blocks, start=1):
+        chunk = d.indicators[start : start + n]
+        start += n
+        s.put(r, 1, f"年度目标 {b}："); s.merge(r, 1, r, 2)
+        s.put(r, 3, (goals or [])[b - 1] if goals and b <= len(goals) else f"第{b}项年度目标。"); s.merge(r, 3, r, last)
+        r += 1
+        head = r
+        s.put(r, 1, f"年度 绩效 指标 {b}")
+        s.put(r, 2, "一级指标"); s.put(r, 3, "二级指标"); s.put(r, 4, "三级指标"); s.merge(r, 4, r, 5)
+        s.put(r, 6, "年初目标值（A）"); s.put(r, 7, "实际完成值（B）")
+        if scored:
+            s.put(r, 8, "分值"); s.put(r, 9, "得分"); s.put(r, 10, "完成程度")
+        r += 1
+        rows = list(range(r, r + len(chunk)))
+        s.levels(rows, chunk, 2, 3)
+        for row, ind in zip(rows, chunk):
+            s.put(row, 4, ind.name); s.merge(row, 4, row, 5)
+            s.value(row, 6, _target_text(ind)); s.value(row, 7, ind.actual)
+            if scored:
+                s.amount(row, 8, ind.weight); s.amount(row, 9, ind.reported_score)
+                s.value(row, 10, _completion(ind) if ind.completion is not None else None)
+        s.merge(head, 1, rows[-1], 1)
+        r = rows[-1] + 1
+    s.put(r, 1, "偏差大或目标未完成原因分析"); s.merge(r, 1, r, 2); s.put(r, 3, d.cause); s.merge(r, 3, r, last)
+    s.put(r + 1, 1, "改进措施及结果应用方案"); s.merge(r + 1, 1, r + 1, 2); s.put(r + 1, 3, d.remedy)
+    s.merge(r + 1, 3, r + 1, last)
+
+
+# the seed-004 整体 form's content: its 年度目标 1–11 blocks are the 11 sample projects' indicators
+HB_PROJECTS = sorted(QIAOKOU.glob("[0-9]*.yaml"))  # its 年度目标 1–11 blocks are the 11 projects' indicators
+
+
+def hubei_department_model():
+    """The seed's 整体绩效自评表 as a department file: 武汉市硚口区司法局, one 部门整体支出总额 line
+    3469.73 / 3469.73 (执行率 100% as printed), the 11 blocks' indicators, and the points a unit
+    types to have it scored: 预算执行情况（20 分） and the 湖北 split of the other 80 (产出 40 / 效益 30 /
+    满意度 10, by the hubei preset's default split of the same indicators)."""
+    from perfscore.model import Department, Project, Task
+
+    indicators = [i for f in HB_PROJECTS for i in read_sheet_file(f).indicators]
+    budget = Decimal("3469.73")
+    split = score_sheet(Project(name="整体", budget={"initial": budget, "executed": budget}, indicators=indicators,
+                                execution_weight=20), preset_policy("hubei"))
+    weighted = [i.model_copy(update={"weight": s.weight}) for i, s in zip(indicators, split.indicators)]
+    task = Task(name="部门整体支出总额", budget=budget, executed=budget, weight=20, reported_rate=100)
+    return Department(kind="department", name="武汉市硚口区司法局", year=2024, indicators=weighted, tasks=[task],
+                      cause=SEED_CAUSE, remedy="3、社区（村）法律顾问工作经费：按照制度加强监督管理，及时补充。")
+
+
+# the first two paragraphs of its 偏差大或目标未完成原因分析 (seed 004, line 790)
+SEED_CAUSE = ("目标均已完成。\n公共法律服务工作经费：随着辖区群众的法律需求日益增长，值班律师值班工作有待进一步统筹整合，"
+              "不断提升值班律师服务效能和群众公共法律服务获得感。")
+
+
+def hubei_department_book(path: Path, typing: Typing, scored: bool = True) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "整体绩效自评表"
+    hubei_department(wb.active, hubei_department_model(), typing, [len(read_sheet_file(f).indicators) for f in HB_PROJECTS],
+                     scored=scored)
+    wb.save(path)
+    return path
+
+

@@ -10,9 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from familybuilder import chengan, chongqing, one_task, sichuan
+from familybuilder import chengan, chongqing, hubei_department_book as _hubei_book, hubei_department_model, one_task, sichuan
 from formbuilder import Typing, convert, soffice
-from test_forms import LN, sample
+from test_forms import HB, LN, sample
 from perfscore.errors import SheetError
 from perfscore.forms import read_form_workbook
 from perfscore.policy import preset_policy
@@ -63,6 +63,7 @@ def family_books(tmp_path_factory):
     folder = tmp_path_factory.mktemp("families")
     books = [build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing(numbers=True)) for layout in LAYOUTS]
     books.append(_chongqing_book(folder / "chongqing.xlsx", Typing(numbers=True)))
+    books.append(_hubei_book(folder / "hubei_department.xlsx", Typing(numbers=True)))
     out = {}
     for fmt in ("xls", "ods"):
         for book in convert(books, fmt, folder / fmt, folder / "profile"):
@@ -206,12 +207,14 @@ def _same_reading(document: Path, sheet: Path) -> None:
         assert result_dict(score_sheet(b.sheet, policy, a.source)) == result_dict(score_sheet(a.sheet, policy, a.source))
 
 
-@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing", "hubei_department"])
 def test_family_inside_a_word_report_scores_like_the_sheet(family, tmp_path):
     from documents import word_report
 
     if family == "chongqing":
         sheet = _chongqing_book(tmp_path / "cq.xlsx", Typing())
+    elif family == "hubei_department":
+        sheet = _hubei_book(tmp_path / "hb.xlsx", Typing())
     else:
         sheet = build_family(family, tmp_path / f"{family}.xlsx", FILLED[family], Typing())
     _same_reading(word_report(sheet, tmp_path / f"{family}.docx"), sheet)
@@ -226,12 +229,13 @@ def family_pdfs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("family-pdf")
     sheets = {layout: build_family(layout, folder / f"{layout}.xlsx", FILLED[layout], Typing()) for layout in LAYOUTS}
     sheets["chongqing"] = _chongqing_book(folder / "chongqing.xlsx", Typing())
+    sheets["hubei_department"] = _hubei_book(folder / "hubei_department.xlsx", Typing())
     sources = [printable(path, folder / f"{name}-print.xlsx") for name, path in sheets.items()]
     pdfs = convert(sources, "pdf", folder / "pdf", folder / "profile")
     return {name: (pdf, sheets[name]) for name, pdf in zip(sheets, pdfs)}
 
 
-@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing"])
+@pytest.mark.parametrize("family", ["sichuan", "chengan", "chongqing", "hubei_department"])
 def test_family_printed_to_pdf_scores_like_the_sheet(family_pdfs, family):
     pdf, sheet = family_pdfs[family]
     _same_reading(pdf, sheet)
@@ -244,3 +248,89 @@ def test_slot_prefixes_of_the_blank_form_are_not_in_the_names(tmp_path):
     model = _with(LN / "zhengfu_goumai_falv_fuwu.yaml", name=names)
     [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "slots.xlsx", model))
     assert [i.name for i in form.sheet.indicators][:3] == ["决策咨询建议数量", "法律建议稿及说明数量", "指标完成率"]
+
+
+# ------------------------------------------------------------------ 湖北 整体绩效自评表 (seed 004)
+
+def assert_hubei_department_scores(path: Path):
+    """Seed 004's figures: 部门整体支出总额 3469.73 / 3469.73 = 100% (the sheet prints 100%) → 20 of
+    20; every target met → 100.00, 优 (the 决算's text: 绩效评价等级为优); exactly like the file."""
+    model = hubei_department_model()
+    [form] = read_form_workbook(path) if path.suffix != ".docx" and path.suffix != ".pdf" else _document(path)
+    policy = preset_policy("hubei")
+    got, want = score_sheet(form.sheet, policy, form.source), score_sheet(model, policy)
+    assert (form.sheet.kind, form.sheet.name, form.sheet.year) == ("department", "武汉市硚口区司法局", 2024)
+    [task] = form.sheet.tasks
+    assert (task.name, task.budget, task.executed, task.weight) == ("部门整体支出总额", Decimal("3469.73"), Decimal("3469.73"), 20)
+    assert [(t.execution_rate, t.score) for t in got.tasks] == [(Decimal("100.00"), Decimal("20.00"))]
+    assert [(i.name, i.weight, i.score) for i in got.indicators] == [(i.name, i.weight, i.score) for i in want.indicators]
+    assert len(got.indicators) == 52 and (got.total, got.grade) == (Decimal("100.00"), "优") == (want.total, want.grade)
+    bare = lambda text: "".join(text.split())  # noqa: E731 - a document joins a cell's lines
+    assert (bare(form.sheet.cause), bare(form.sheet.remedy)) == (bare(model.cause), bare(model.remedy))
+    assert not got.discrepancies
+    return form
+
+
+def _document(path: Path):
+    from perfscore.forms import read_form_document
+
+    return read_form_document(path)
+
+
+@pytest.mark.parametrize("typing", [Typing(), Typing(numbers=True, merge_level1=True)], ids=["text", "numbers"])
+def test_hubei_department_form_scores_the_seed_figures(typing, tmp_path):
+    assert_hubei_department_scores(_hubei_book(tmp_path / "hb.xlsx", typing))
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_hubei_department_converted_by_libreoffice_scores_alike(family_books, fmt):
+    assert_hubei_department_scores(family_books[("hubei_department", fmt)])
+
+
+def test_hubei_department_in_documents_scores_the_seed_figures(tmp_path, family_pdfs):
+    from documents import word_report
+
+    assert_hubei_department_scores(word_report(_hubei_book(tmp_path / "hb.xlsx", Typing()), tmp_path / "hb.docx"))
+    assert_hubei_department_scores(family_pdfs["hubei_department"][0])
+
+
+def test_hubei_department_form_as_published_is_refused_naming_the_points(tmp_path):
+    """As the seed prints it (no （20 分）, no 分值 column) the form has no points, and a
+    department file must carry them (SCORING.md §6): one line naming what was looked for and where."""
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(_hubei_book(tmp_path / "hb.xlsx", Typing(), scored=False))
+    [problem] = caught.value.problems
+    text = str(problem)
+    assert "工作表「整体绩效自评表」" in text and "预算执行（C5「部门整体支出总额」）没有分值" in text
+    assert "单元格 A4「预算执行情况 (万元)」后的分值" in text and "第4行预算表头的「分值」" in text
+    assert "绩效指标表（表头在第7、13、20等行）也没有「分值」「权重」列" in text
+
+
+# ------------------------------------------------------------------ a lone budget column
+
+def test_a_lone_budget_column_is_the_full_year_budget(tmp_path):
+    """湖北's 预算数（A） (and 成安's 预算数) is the one budget its 执行率（B/A） divides by: read as the
+    全年预算数 (SCORING.md §3), the 年初预算数 the same figure (PROJECT_FILE.md: initial required,
+    the two the same when only one is known), from the same cell; the outputs show it as 全年预算数."""
+    from conftest import run
+    from formbuilder import build
+    from perfscore.web.engine import _budget
+
+    model = sample(HB / "01_bawu_pufa.yaml")  # 年初 15.85, 全年 7.99: the form prints only 预算数（A） 7.99
+    path = build(tmp_path / "hb.xlsx", [(model.name, model)], "hubei")
+    [form] = read_form_workbook(path)
+    budget = form.sheet.budget
+    assert (budget.initial, budget.adjusted, budget.executed) == (Decimal("7.99"), Decimal("7.99"), Decimal("7.99"))
+    assert form.cells["budget.adjusted"] == form.cells["budget.initial"] == "D8"
+    result = score_sheet(form.sheet, preset_policy("hubei"), form.source)
+    assert ["全年预算数（万元）", "7.99"] in _budget(form.sheet, result)
+    out = run("score", path, "--policy", "hubei")
+    assert out.exit_code == 0 and "全年预算数 7.99 万元  全年执行数 7.99 万元" in out.stdout
+    chengan_model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    [form] = read_form_workbook(_one_sheet("chengan", tmp_path / "ca.xlsx", chengan_model))
+    assert (form.sheet.budget.initial, form.sheet.budget.adjusted) == (Decimal("26.6"), Decimal("26.6"))
+    # a block that names its columns keeps them apart (四川: 年初预算 | 调整后预算数)
+    model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
+    model = model.model_copy(update={"budget": model.budget.model_copy(update={"adjusted": Decimal("20")})})
+    [form] = read_form_workbook(_one_sheet("sichuan", tmp_path / "sc.xlsx", model))
+    assert (form.sheet.budget.initial, form.sheet.budget.adjusted) == (Decimal("26.6"), Decimal("20"))

@@ -314,7 +314,8 @@ def test_missing_actual_column_names_the_header_row(tmp_path):
     row = _find(openpyxl.load_workbook(path).active, "三级指标").row
     assert str(exc.value) == (
         f"文件 {path} 工作表「政府购买法律服务」: 找不到「实际完成值」列（表头在第{row}行：绩效指标、一级指标、二级指标、"
-        "三级指标、年度指标值、备注、分值、得分、偏差原因分析及改进措施）"
+        "三级指标、年度指标值、备注、分值、得分、偏差原因分析及改进措施；查找的表头 — 实际完成值：实际完成值、全年实际值、"
+        "全年完成值、全年实际完成值、实际值、完成值、全年实际完成情况、单项指标实际完成值）"
     )
 
 

@@ -28,8 +28,7 @@ from perfscore.sheets.importing import import_sheet
 from perfscore.xlsx.formulas import normalize_formula
 
 D = Decimal
-from conftest import SAMPLES, TEMPLATES
-SOFFICE = shutil.which("soffice")
+from conftest import SAMPLES, SOFFICE, TEMPLATES, soffice
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 needs_poppler = pytest.mark.skipif(SOFFICE is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,
                                    reason="LibreOffice and poppler-utils are not installed")
@@ -54,13 +53,6 @@ def cell_of(xml: str, ref: str) -> str:
     m = re.search(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', xml)
     assert m, ref
     return m.group(0)
-
-
-def soffice(files: list[Path], outdir: Path, fmt: str, profile: Path) -> None:
-    """One LibreOffice run over all files (its own profile, so parallel runs do not clash)."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", fmt,
-                    "--outdir", str(outdir), *map(str, files)], check=True, capture_output=True, timeout=600)
 
 
 def filled(tmp_path: Path, sample: str = "liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml",

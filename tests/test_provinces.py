@@ -113,3 +113,64 @@ def test_a_users_own_province_folder_is_named_by_its_path(tmp_path, monkeypatch)
     assert "自评综述（我的省）：" in (tmp_path / "out" / "report.md").read_text("utf-8")
     not_one = runner.invoke(main, ["score", str(GOUMAI), "--policy", str(tmp_path)])
     assert not_one.exit_code != 0 and "province.yaml" in not_one.output and "Traceback" not in not_one.output
+
+
+def _renamed_form(path: Path) -> Path:
+    """政府购买法律服务 in the national layout with its 实际完成值 header printed as 年终完成值."""
+    from formbuilder import build
+    from perfscore.projectfile import read_sheet_file
+
+    model = read_sheet_file(GOUMAI)
+    build(path, [(model.name, model)], "national")
+    wb = openpyxl.load_workbook(path)
+    [cell] = [c for row in wb.active.iter_rows() for c in row if c.value == "实际完成值"]
+    cell.value = "年终完成值"
+    wb.save(path)
+    return path
+
+
+def test_a_province_folder_labels_add_the_words_its_forms_print(henan_package, tmp_path):
+    """A province's labels.yaml (docs/provinces.md) adds its words to the vocabulary, files only:
+    with henan's, a form whose 实际完成值 header reads 年终完成值 scores; without it, the refusal
+    names the header row and every word looked for."""
+    form = _renamed_form(tmp_path / "henan.xlsx")
+    refused = _run(henan_package, tmp_path, "score", form, "--policy", "liaoning")
+    assert refused.returncode == 1 and "找不到「实际完成值」列（表头在第" in refused.stderr
+    assert "查找的表头 — 实际完成值：实际完成值、全年实际值" in refused.stderr and "Traceback" not in refused.stderr
+    labels = henan_package / "perfscore" / "provinces" / "henan" / "labels.yaml"
+    labels.write_text("# 河南的表格多出的词\nindicator_columns:\n  actual: [年终完成值]\n", "utf-8")
+    try:
+        scored = _run(henan_package, tmp_path, "score", form, "--policy", "liaoning", "--format", "json")
+    finally:
+        labels.unlink()
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout, parse_float=Decimal)
+    assert (result["total"], result["grade"]) == (Decimal("98.32"), "优")
+
+
+def test_a_labels_file_that_cannot_be_used_is_named(tmp_path):
+    from perfscore.forms import labels
+
+    bad = tmp_path / "labels.yaml"
+    bad.write_text("indicator_columns:\n  achieved: [年终完成值]\n  actual: 年终值\nnames: [x]\ngrades: {很好: 甲}\n", "utf-8")
+    vocabulary, problems = labels.load([bad])
+    assert problems == [
+        f"文件 {bad} 的「indicator_columns」: 未知的角色「achieved」（可用：{'、'.join(labels.INDICATOR_COLUMNS)}）",
+        f"文件 {bad}: 未知的标签组「names」（可用：{'、'.join(labels.GROUPS)}）",
+        f"文件 {bad} 的「grades」「很好」: 等级应为 优/良/中/差 之一，而不是「甲」",
+    ]
+    assert vocabulary["indicator_columns"]["actual"][-1] == "年终值" and "很好" not in vocabulary["grades"]
+    shipped, none = labels.load([])
+    assert none == [] and "年终值" not in shipped["indicator_columns"]["actual"]
+
+
+def test_a_province_labels_file_with_problems_stops_the_form_reader(tmp_path, monkeypatch):
+    """Its words would be missing: every form read names the file's problem (one line, no traceback)."""
+    from perfscore.errors import SheetError
+    from perfscore.forms import labels, read_form_workbook
+
+    line = f"文件 {tmp_path / 'labels.yaml'}: 未知的标签组「names」（可用：{'、'.join(labels.GROUPS)}）"
+    monkeypatch.setattr(labels, "PROBLEMS", [line])
+    with pytest.raises(SheetError) as caught:
+        read_form_workbook(_renamed_form(tmp_path / "form.xlsx"))
+    assert [str(p) for p in caught.value.problems] == [line]

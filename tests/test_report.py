@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 import zipfile
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-from conftest import CHAOYANG, QIAOKOU
+from conftest import CHAOYANG, QIAOKOU, run
 SHEETS = ["项目", "指标", "问题", "汇总"]
 
 
@@ -564,3 +565,39 @@ def test_score_chart_reads_its_sheets_one_at_a_time(results):
     assert banded["mode"] == "bands"
     # 55 … 100: five below 60, ten in each band of 60–70, 70–80, 80–90, eleven at 90–100
     assert [bar["count"] for bar in banded["bars"]] == [5, 10, 10, 10, 11]
+
+
+def _report_texts(out: Path) -> dict[str, str]:
+    """report.md, report.html and report.docx of a batch as plain text."""
+    import docx
+
+    html = re.sub(r"<[^>]+>", "", (out / "report.html").read_text("utf-8"))
+    word = "\n".join(p.text for p in docx.Document(str(out / "report.docx")).paragraphs)
+    return {"md": (out / "report.md").read_text("utf-8").replace("**", ""), "html": html, "docx": word}
+
+
+@pytest.mark.parametrize("policy", ["hubei", "default"])
+def test_sheet_level_cause_and_remedy_reach_every_report(policy, tmp_path):
+    """The 偏差大或目标未完成原因分析 / 改进措施及结果应用方案 rows of the 湖北 forms (a project form and
+    the 整体 form, read with no map) reach the 综述 of report.md, .html and .docx through batch; a
+    cause that only says the targets were met (「已完成目标。」) is no problem — seed 004's 综述 of
+    such a project lists none."""
+    from familybuilder import SEED_CAUSE, hubei_department_book
+    from formbuilder import Typing, build
+    from perfscore.projectfile import read_sheet_file
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    project = read_sheet_file(QIAOKOU / "04_jiceng_sifa_yewu.yaml")
+    build(folder / "project.xlsx", [(project.name, project)], "hubei")  # cause 已完成目标。 remedy 按照制度加强监督管理。
+    hubei_department_book(folder / "zhengti.xlsx", Typing())
+    result = run("batch", folder, "-o", tmp_path / "out", "--policy", policy, "-q")
+    assert result.exit_code == 0, result.output
+    cause = SEED_CAUSE.split("\n")[1].rstrip("。")
+    for kind, text in _report_texts(tmp_path / "out").items():
+        flat = "".join(text.split())
+        zhengti = flat[flat.index("武汉市硚口区司法局整体"):]
+        jiceng = flat[flat.index("基层司法业务经费项目"):]
+        assert "下一步改进措施：按照制度加强监督管理。" in jiceng, kind
+        assert "已完成目标" not in jiceng.split("下一步改进措施")[0], kind
+        assert cause in zhengti and "3、社区（村）法律顾问工作经费：按照制度加强监督管理，及时补充。" in zhengti, kind

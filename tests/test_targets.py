@@ -346,3 +346,212 @@ def test_batch_targets_go_to_the_problem_list_and_the_problem_sheet_never_the_pu
     rows = CalamineWorkbook.from_path(str(tmp_path / "out" / "summary.xlsx")).get_sheet_by_name("问题").to_python()
     mine = [r for r in rows if r[0] == "目标"]
     assert len(mine) == 1 and mine[0][4] == lowered["name"] and mine[0][5] == "目标降低"
+
+
+# ------------------------------------------------------------------ init --from into a 表样 (sheets)
+
+from perfscore.sheets.fill import shipped_template_kind, template_for  # noqa: E402
+from perfscore.values import Quantity, format_number, parse_value  # noqa: E402
+
+TARGETS = ROOT / "samples" / "targets"
+LAYOUTS = [name for name in ("project", "national", "hubei", "liaoning", "shanxi") if shipped_template_kind(name) == "project"]
+
+
+def _met(target: str) -> str:
+    """An actual that meets a declared target exactly, as a unit would type it."""
+    q = parse_value(target)
+    return f"{format_number(q.number)}{q.unit}" if isinstance(q, Quantity) and not q.label else target
+
+
+def _type(path: Path, layout: str, executed, actuals: list, weights: list | None = None, completions: list | None = None,
+          adjusted=None) -> None:
+    """Type the unit's numbers into a sheet ``init --from`` wrote, at the cells of its layout."""
+    m = template_for("project", layout).map
+    wb = openpyxl.load_workbook(path)
+    ws = wb[m.sheet] if m.sheet in wb.sheetnames else wb.worksheets[0]
+    ws[m.fields["budget_executed"][0]] = float(executed)
+    if adjusted is not None:
+        ws[m.fields["budget_adjusted"][0]] = float(adjusted)
+    t = m.tables["indicators"]
+    for n, actual in enumerate(actuals):
+        r = t.row + n
+        ws[f"{t.columns['actual']}{r}"] = actual
+        if weights and "weight" in t.columns:
+            ws[f"{t.columns['weight']}{r}"] = float(weights[n])
+        if completions and completions[n] is not None:
+            cell = ws[f"{t.columns['completion']}{r}"]  # typed over its formula, as Excel stores 100%
+            cell.value, cell.number_format = float(completions[n]), "0%"  # the model holds it as a fraction
+    wb.save(path)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("folder", ["liaoning_chaoyang_2024", "hubei_qiaokou_2024"])
+def test_init_from_targets_into_a_layout_then_typing_actuals_scores_exactly(tmp_path, folder, layout):
+    book = TARGETS / ("liaoning_chaoyang_2024_mubiao.xlsx" if folder.startswith("liaoning") else "hubei_qiaokou_2024_shenbao.xlsx")
+    projects = {s.name: (p, s) for p, s in _projects(folder)}
+    policy = read_inputs([next(iter(projects.values()))[0]])[0][0].policy
+    written, _, failures = api.init_from_targets(book, tmp_path / "自评表.xlsx", policy, layout)
+    assert failures == [] and len(written) == len(projects)
+    assert all(p.parent == tmp_path / "自评表" and p.suffix == ".xlsx" for p in written)  # several: one workbook each
+    for out in written:
+        path, sheet = projects[out.stem]
+        expected = score_sheet(sheet, policy)
+        _type(out, layout, sheet.budget.executed, [i.actual for i in sheet.indicators],
+              [i.weight for i in expected.indicators], [i.completion for i in sheet.indicators], sheet.budget.adjusted)
+        results, failures = api.score_files([out], policy)
+        assert failures == [], failures[0].lines()
+        got = results[0]
+        assert (got.total, got.grade) == (expected.total, expected.grade), (layout, sheet.name)
+        assert [i.score for i in got.indicators] == [i.score for i in expected.indicators]
+        if sheet.name == "政府购买法律服务":
+            assert (got.total, got.grade) == (Decimal("98.32"), "优")
+
+
+def _cached(path: Path) -> dict[str, str]:
+    """Every formula cell of the sheet → its cached value as stored (the file's own XML)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    out = {}
+    for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*>(.*?)</c>', xml, re.S):
+        if "<f>" in m.group(2) or "<f " in m.group(2):
+            v = re.search(r"<v>(.*?)</v>", m.group(2))
+            out[m.group(1)] = v.group(1) if v else ""
+    return out
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_shipped_target_tables_into_a_layout_equal_the_declaration_and_show_blanks(tmp_path, layout):
+    compiled = template_for("project", layout)
+    helpers = set(compiled.helpers.get("indicators", {}).values())
+    for book in sorted(TARGETS.glob("*.xlsx")):
+        declarations = read_declarations(book)
+        written, _, failures = api.init_from_targets(book, tmp_path / book.stem, None, layout)
+        assert failures == [] and len(written) == len(declarations), book.name
+        assert written[0].parent == tmp_path / book.stem and written[0].suffix == ".xlsx"
+        assert len(api.init_from_targets(book, tmp_path / "yaml" / book.stem)[0]) == len(written)
+        for decl, out in zip(declarations, written):
+            # until the unit types the actuals, every formula the unit sees shows a blank
+            shown = {ref: v for ref, v in _cached(out).items() if v and ref.rstrip("0123456789") not in helpers}
+            assert shown == {}, (book.name, decl.name, shown)
+            _type(out, layout, decl.budget, [_met(d.target) for d in decl.indicators])
+            inputs, failures = read_inputs([out])
+            assert failures == [], failures[0].lines()
+            # (by the declaration itself: seed 001 declares two 公务运转经费, told apart only by 项目编码)
+            assert [f.line() for f in compare(decl, inputs[0].sheet, inputs[0].cells)] == [], (book.name, decl.name)
+            # the sheet scores as the project file init --from writes, with the same actuals
+            got = api.score_files([out])[0][0]
+            data = yaml.safe_load((tmp_path / "yaml" / book.stem / f"{out.stem}.yaml").read_text(encoding="utf-8"))
+            data["budget"]["executed"] = str(decl.budget)
+            for row in data["indicators"]:
+                row["actual"] = _met(row["target"])
+            expected = score_sheet(Project.model_validate(data), inputs[0].policy)
+            assert got.total == expected.total == Decimal("100.00"), (book.name, decl.name)
+
+
+def test_a_recalculated_declared_sheet_shows_blanks_not_zeros_grades_or_errors(tmp_path):
+    from formbuilder import convert, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    import shutil
+
+    book = TARGETS / "hubei_qiaokou_2024_shenbao.xlsx"
+    files = []
+    for layout in LAYOUTS:
+        written, _, failures = api.init_from_targets(book, tmp_path / layout, None, layout)
+        assert failures == []
+        files.append(shutil.copy(written[0], tmp_path / f"{layout}.xlsx"))
+    recalculated = convert([Path(f) for f in files], "xlsx", tmp_path / "lo", tmp_path / "profile")
+    for layout, before, after in zip(LAYOUTS, files, recalculated):
+        helpers = set(template_for("project", layout).helpers.get("indicators", {}).values())
+        values = openpyxl.load_workbook(after, data_only=True).worksheets[0]
+        shown = {ref: values[ref].value for ref in _cached(Path(before))
+                 if ref.rstrip("0123456789") not in helpers and values[ref].value not in (None, "")}
+        assert shown == {}, (layout, shown)
+
+
+def test_init_from_cli_writes_a_sheet_for_one_project_and_a_folder_of_sheets_for_several(tmp_path):
+    path, sheet = _projects("liaoning_chaoyang_2024")[-1]
+    one = write_budget_public([_table(sheet)], tmp_path / "目标表.xlsx")
+    result = CliRunner().invoke(main, ["init", "--from", str(one), "-o", str(tmp_path / "自评表.xlsx"), "-t", "liaoning"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "自评表.xlsx").is_file() and "默认分配" in result.output
+    ws = openpyxl.load_workbook(tmp_path / "自评表.xlsx").worksheets[0]
+    assert (ws["D3"].value, ws["D6"].value, ws["D11"].value, ws["E11"].value, ws["F11"].value, ws["G11"].value) == (
+        sheet.name, float(sheet.budget.initial), sheet.indicators[0].name, "=", 4, "条")
+    assert ws["H11"].value is None  # 全年完成值: the unit's
+    result = CliRunner().invoke(main, ["init", "--from", str(TARGETS / "liaoning_chaoyang_2024_mubiao.xlsx"),
+                                       "-o", str(tmp_path / "朝阳.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "朝阳").iterdir()) == sorted(f"{s.name}.xlsx" for _, s in _projects("liaoning_chaoyang_2024"))
+    assert not (tmp_path / "朝阳.xlsx").exists()
+
+
+# ------------------------------------------------------------------ target tables in documents
+
+
+def _declared(decls, squeeze: bool = False) -> list:
+    """What a declaration says, to compare two readings (``squeeze``: texts without their
+    whitespace, which a PDF's wrapped lines move)."""
+    from perfscore.values import compact
+
+    t = (lambda x: compact(x) if x else x) if squeeze else (lambda x: x)
+    return [(d.name, d.department, d.unit, d.year, d.budget, d.fiscal, t(d.goal),
+             [(i.level1, i.level2, t(i.name), t(i.target), i.weight) for i in d.indicators]) for d in decls]
+
+
+def test_target_tables_in_a_word_document_read_like_the_workbook(tmp_path):
+    from documents import word_report
+
+    books = sorted(TARGETS.glob("*.xlsx"))
+    # seed 001's 28 tables as 28 tables of one document (python-docx merges one 500-row table slowly)
+    hebei = [Table("", d.code, d.name, d.budget, d.fiscal, "项目资金", [], d.goal or "",
+                   [Row(i.level1, i.level2, i.name, i.description or "", i.target, i.basis or "") for i in d.indicators])
+             for d in read_declarations(TARGETS / "hebei_chengde_2024_mubiao.xlsx")]
+    assert books[0].name == "hebei_chengde_2024_mubiao.xlsx"
+    books[0] = write_budget_public(hebei, tmp_path / "hebei_chengde_2024_mubiao.xlsx", one_sheet=False)
+    for book in books:
+        doc = word_report(book, tmp_path / f"{book.stem}.docx")
+        assert _declared(read_declarations(doc)) == _declared(read_declarations(book)), book.name
+    assert len(read_declarations(tmp_path / "hebei_chengde_2024_mubiao.docx")) == 28
+    # init --from and audit --targets take the document
+    doc = tmp_path / "liaoning_chaoyang_2024_mubiao.docx"
+    written, notes, failures = api.init_from_targets(doc, tmp_path / "out")
+    assert failures == [] and len(written) == 4
+    path = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(doc)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output, result.output
+
+
+def test_a_document_without_a_target_table_is_refused_naming_its_tables(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("资金来源表")
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "项目名称", "金额"
+    d.save(tmp_path / "x.docx")
+    with pytest.raises(SheetError) as err:
+        read_declarations(tmp_path / "x.docx")
+    assert "找不到绩效目标表" in str(err.value) and "第1个表格" in str(err.value)
+
+
+def test_target_tables_in_a_printed_pdf_read_like_the_workbook(tmp_path):
+    from documents import printable
+    from formbuilder import convert, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    books = sorted(TARGETS.glob("*.xlsx"))
+    pdfs = convert([printable(b, tmp_path / f"{b.stem}.xlsx") for b in books], "pdf", tmp_path / "pdf", tmp_path / "profile")
+    for book, pdf in zip(books, pdfs):
+        assert _declared(read_declarations(pdf), True) == _declared(read_declarations(book), True), book.name
+    pdf = pdfs[[b.stem for b in books].index("liaoning_chaoyang_2024_mubiao")]
+    path = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(pdf)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output, result.output
+    written, _, failures = api.init_from_targets(pdf, tmp_path / "政府购买法律服务.xlsx")
+    assert failures == [] and len(written) == 4

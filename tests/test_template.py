@@ -120,7 +120,7 @@ def test_shipped_maps_load():
     d = load_map(ROOT / "templates" / "department_sheet.map.yaml")
     assert set(d.tables) == {"tasks", "indicators"}
     assert set(d.fields) == {"name", "year", "budget_initial", "goal", "achieved", "execution_score",
-                             "indicator_score", "deduction", "total", "grade"}
+                             "indicator_score", "deduction", "total", "grade", "reporting_unit"}
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -169,7 +169,7 @@ def test_compile_missing_worksheet(tmp_path):
 
 def test_compile_address_outside_sheet(tmp_path):
     x = _copy_template(tmp_path, "sheet: 项目绩效自评表\nfields: {name: Z99}\n")
-    with pytest.raises(SheetError, match=r"t.map.yaml 键 fields.name: 单元格 Z99 超出.*A1:L15"):
+    with pytest.raises(SheetError, match=r"t.map.yaml 键 fields.name: 单元格 Z99 超出.*A1:L17"):
         compile_template(x)
     x = _copy_template(tmp_path, "sheet: 项目绩效自评表\ntables: {t: {row: 40, columns: {a: A}}}\n")
     with pytest.raises(SheetError, match=r"键 tables.t.row: 第 40 行超出"):
@@ -250,22 +250,23 @@ def test_project_golden(project, n):
             i = j + 1
     table_merges = {x for x in m if re.match(r"[AB]\d+:[AB]\d+$", x) and 10 <= int(re.search(r"\d+", x).group()) < 11 + d}
     assert table_merges == expected_runs
-    assert len(m) == 32 + len(expected_runs)
+    assert len(m) == 40 + len(expected_runs)   # 32 of the form, 8 of the closing lines (填报单位 … 填报日期)
     # merged cells below the top one are empty
     for run in expected_runs:
         col, r1, r2 = run[0], int(run.split(":")[0][1:]), int(run.split(":")[1][1:])
         assert ws[f"{col}{r1}"].value
         assert all(ws[f"{col}{r}"].value is None for r in range(r1 + 1, r2 + 1))
     # print area grows, print titles stay on the header row
-    assert ws.print_area == f"'项目绩效自评表'!$A$1:$L${15 + d}"
+    assert ws.print_area == f"'项目绩效自评表'!$A$1:$L${17 + d}"   # the closing lines included
     assert ws.print_title_rows == "$9:$9"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
-    # 等级 validation and the 得分 conditional format follow
+    # the 运算符号 and 全年完成值 drop-downs cover the rows, the 等级 validation follows
     dvs = ws.data_validations.dataValidation
-    assert [str(dv.sqref) for dv in dvs] == [f"J{15 + d}"]
+    rows_of = (lambda c: []) if n == 0 else (lambda c: [f"{c}10" if n == 1 else f"{c}10:{c}{9 + n}"])
+    assert [str(dv.sqref) for dv in dvs] == rows_of("D") + rows_of("G") + [f"J{15 + d}"]
     cf = [str(r.sqref) for r in ws.conditional_formatting]
     assert cf == ([] if n == 0 else ["J10" if n == 1 else f"J10:J{9 + n}"])
-    assert ws.dimensions == f"A1:{'O' if n else 'L'}{15 + d}"   # M:O: the hidden helper columns of the rows
+    assert ws.dimensions == f"A1:{'O' if n else 'L'}{17 + d}"   # M:O: the hidden helper columns of the rows
 
 
 def test_text_stays_text(project):
@@ -473,8 +474,9 @@ def test_department_tasks_and_indicators(department, tmp_path):
     assert ws[f"J{14 + dt + di}"].value == pytest.approx(94.3)
     assert ws[f"J{15 + dt + di}"].value == "优"
     assert ws.print_title_rows == f"${9 + dt}:${9 + dt}"
-    assert ws.print_area == f"'整体绩效自评表'!$A$1:$L${15 + dt + di}"
-    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == [f"J{15 + dt + di}"]
+    assert ws.print_area == f"'整体绩效自评表'!$A$1:$L${17 + dt + di}"
+    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == [
+        f"D{first}:D{first + 23}", f"G{first}:G{first + 23}", f"J{15 + dt + di}"]
     assert [str(r.sqref) for r in ws.conditional_formatting] == [f"J{first}:J{first + 23}"]
     back = department.read(out)
     assert [r["name"].value for r in back.tables["tasks"]] == [t["name"] for t in tasks]

@@ -237,15 +237,18 @@ def run_batch(inputs: Paths, outdir: Path | str, policy: Policy | None = None, *
 # ------------------------------------------------------------------ declared targets (issue 22)
 
 
-def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None
-                      ) -> tuple[list[Path], list[str], list[Failure]]:
-    """``init --from``: one project file per declared project, actuals empty. One project
-    and an ``output`` ending in .yaml/.json writes that file; otherwise ``output`` is a folder
-    of ``<项目名称>.yaml``. Returns (written, notes for the user, failures)."""
+def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | None = None,
+                      template: Path | str | None = None) -> tuple[list[Path], list[str], list[Failure]]:
+    """``init --from``: the self-evaluation of each declared project, actuals empty: a project
+    file (.yaml/.json), or, with an ``output`` ending in .xlsx or a ``template``, a sheet in
+    the 表样 (``template``, else the policy's) with live formulas that stay blank until the
+    unit types the actuals. One project and an ``output`` with the file's suffix writes that
+    file; several are one file each, named after the projects, in the folder ``output`` (for
+    sheets, ``output`` without its .xlsx). Returns (written, notes for the user, failures)."""
     from .model import Project
     from .policy import preset_policy
     from .scoring import default_weights
-    from .sheets.fill import check_output
+    from .sheets.fill import check_output, declared_template, fill_declared, policy_template
     from .sheets.importing import write_mapping
     from .targets import project_mapping
 
@@ -255,11 +258,21 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     except PerfscoreError as exc:
         return [], [], [Failure.from_error(targets, exc)]
     own = policy or preset_policy()
-    one = len(declarations) == 1 and output.suffix.lower() in TEXT_SUFFIXES
-    if not one and output.exists() and not output.is_dir():
-        return [], [], [Failure(str(output), None, None, (f"输出目录 {output}: 是一个已有的文件，不是目录（多个项目时请给出目录）",))]
-    names = [output] if one else [output / n for n in numbered_names([safe_file_name(d.name) for d in declarations], ".yaml")]
-    written, notes, failures = [], [], []
+    sheets = output.suffix.lower() == ".xlsx" or (template is not None and output.suffix.lower() not in TEXT_SUFFIXES)
+    suffixes = (".xlsx",) if sheets else TEXT_SUFFIXES
+    one = len(declarations) == 1 and output.suffix.lower() in suffixes
+    folder = output.with_suffix("") if sheets and output.suffix.lower() == ".xlsx" else output
+    if not one and folder.exists() and not folder.is_dir():
+        return [], [], [Failure(str(folder), None, None, (f"输出目录 {folder}: 是一个已有的文件，不是目录（多个项目时请给出目录）",))]
+    names = [output] if one else [folder / n for n in numbered_names([safe_file_name(d.name) for d in declarations],
+                                                                     ".xlsx" if sheets else ".yaml")]
+    layout = template or policy_template(own, "project")
+    if sheets:
+        try:
+            declared_template(layout)
+        except PerfscoreError as exc:
+            return [], [], [Failure.from_error(targets, exc)]
+    written, notes, failures, defaulted = [], [], [], 0
     for decl, out in zip(declarations, names):
         weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
         if any(d.weight is None for d in decl.indicators):
@@ -276,7 +289,11 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
         try:
             check_output(out, [targets])
             out.parent.mkdir(parents=True, exist_ok=True)
-            write_mapping(project_mapping(decl, weights), out, note)
+            if sheets:
+                fill_declared(decl, [d.weight if d.weight is not None else (weights[n] if weights else None)
+                                     for n, d in enumerate(decl.indicators)], out, layout, own)
+            else:
+                write_mapping(project_mapping(decl, weights), out, note)
         except PerfscoreError as exc:
             failures.append(Failure.from_error(decl.source, exc, decl.name, decl.unit))
             continue
@@ -285,6 +302,9 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
             continue
         written.append(out)
         notes += decl.notes
+        defaulted += bool(sheets and weights)
+    if defaulted:
+        notes.append(f"{defaulted} 张自评表的分值为评分规则「{own.name}」的默认分配（目标表未列分值），可在表中修改")
     return written, notes, failures
 
 

@@ -328,8 +328,16 @@ def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path |
         while pending:
             yield from pending.popleft().result()
     except BaseException:  # interrupted, or the outputs failed: stop the workers now, not after the queue
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
             process.terminate()
+        # stopped means stopped: a worker still writing a sheet into the set built aside would
+        # refill the folder while the caller removes it (and leave it behind)
+        for process in processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:

@@ -320,7 +320,7 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, targe
               help="项目表或整体表（默认: 模板的类型，否则项目表）。")
 @TEMPLATE_OPTION
 @click.option("--from", "targets", type=click.Path(path_type=Path), default=None,
-              help="绩效目标表 (.xlsx/.xls/.ods)：为其中每个申报项目生成项目文件（指标、目标、年初预算数照申报填好）。")
+              help="绩效目标表 (.xlsx/.xls/.ods，或含目标表的 .docx/.pdf)：为其中每个申报项目生成项目文件（-o 以 .xlsx 结尾或给出 -t 时为自评表），指标、目标、年初预算数照申报填好。")
 @POLICY_OPTION
 def init(output: Path, kind: str | None, template: str | Path | None, targets: Path | None, policy: Policy | None) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)；--from 绩效目标表 时按申报内容生成。"""
@@ -329,7 +329,7 @@ def init(output: Path, kind: str | None, template: str | Path | None, targets: P
     if targets is not None:
         from . import api
 
-        written, notes, failures = api.init_from_targets(targets, output, policy)
+        written, notes, failures = api.init_from_targets(targets, output, policy, template)
         for path in written:
             click.echo(f"已写入 {printable(path)}")
         for note in notes:

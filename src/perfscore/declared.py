@@ -15,7 +15,7 @@ Paths = Iterable[Path | str]
 
 
 def read_targets(path: Path | str):
-    """Every declared project (``targets.Declaration``) of a 绩效目标表 workbook; raises
+    """Every declared project (``targets.Declaration``) of a 绩效目标表 workbook or document; raises
     PerfscoreError naming the file, sheet and cell when a table cannot be read."""
     from .forms.targets import read_declarations
 

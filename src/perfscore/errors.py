@@ -33,6 +33,18 @@ class Problem:
         missing = {k: v for k, v in where.items() if v and not getattr(self, k)}
         return dataclasses.replace(self, **missing) if missing else self
 
+    def at_cell(self, cell: str | None) -> "Problem":
+        """This problem located at a workbook ``cell`` its line does not name yet: the line
+        names it before the field (``… 单元格 H15 字段 completion（完成程度）: …``)."""
+        if not cell or self.cell:
+            return self
+        message = self.message
+        if f"单元格 {cell}" not in message:
+            cut = message.find(" 字段 ")
+            cut = cut if cut >= 0 else message.find(": ")
+            message = f"{message[:cut]} 单元格 {cell}{message[cut:]}" if cut >= 0 else f"{message}（单元格 {cell}）"
+        return dataclasses.replace(self, message=message, cell=cell)
+
 
 def problems_of(items: Iterable[Problem | str] | Problem | str) -> list[Problem]:
     """Problems from problems or plain lines."""

@@ -51,7 +51,7 @@ class Input:
         """This sheet's Failure because of ``exc``; a problem of a field it was read from
         names that cell (scoring knows the field, the reader the cell)."""
         problems = problems_of(getattr(exc, "problems", None) or [str(exc)])
-        problems = [p.located(cell=self.cells.get(p.path)) if p.path else p for p in problems]
+        problems = [p.at_cell(self.cells.get(p.path)) if p.path else p for p in problems]
         return Failure(self.source, self.sheet.name, self.sheet.unit or self.sheet.department, tuple(problems))
 
     def cell_of(self, path: str) -> str:

@@ -174,6 +174,7 @@ class _Sheet(_Model):
     indicators: list[Indicator] = Field(min_length=1, description="绩效指标")
     reported: Reported = Field(default_factory=Reported)
     policy: Name | None = Field(None, description="评分规则: a preset name, or a policy file's path relative to this file")
+    cause: str | None = None; remedy: str | None = None  # noqa: E702 - 偏差大或目标未完成原因分析 / 改进措施 of the sheet (PROJECT_FILE.md)
 
 
 class Funds(_Model):
@@ -193,7 +194,6 @@ class Project(_Sheet):
     budget: Budget
     execution_weight: Amount | None = Field(None, description="预算执行率分值")
     funds: Funds | None = Field(None, description="资金来源")
-    cause: str | None = None; remedy: str | None = None  # noqa: E702 - 项目偏差原因 / 项目改进措施 (PROJECT_FILE.md)
 
     @model_validator(mode="after")
     def _execution_weight_at_most_100(self) -> "Project":

@@ -219,9 +219,8 @@ def format_text(result: SheetScore, explain: bool = False, width: int | None = N
     out.append(_indicator_table(result, width))
     out.append("")
     if result.kind == "project":
-        budget = f"年初预算数 {format_number(result.budget_initial)} 万元"
-        if result.budget_adjusted != result.budget_initial:
-            budget += f"  全年预算数 {format_number(result.budget_adjusted)} 万元"
+        # both, always: a form's one 预算数 is the 全年预算数 the 执行率 divides by (forms/project._lone)
+        budget = f"年初预算数 {format_number(result.budget_initial)} 万元  全年预算数 {format_number(result.budget_adjusted)} 万元"
         out.append(f"{budget}  全年执行数 {format_number(result.budget_executed)} 万元")
     out.append(f"预算执行率 {format_number(result.execution_rate)}%  分值 {format_number(result.execution_weight)}  得分 {format_fixed(result.execution_score)}")
     out.append(f"指标自评得分小计 {format_fixed(result.indicator_score)}  减分项 {format_number(result.deduction)}")

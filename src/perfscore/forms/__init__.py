@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..errors import SheetError
 from ..model import FIELD_LABELS, Department, Project, Sheet
 from ..projectfile import describe_error, short
+from . import labels as L
 from .department import read_department
 from .fields import Section
 from .grid import Grid, read_workbook_grid
@@ -119,6 +120,8 @@ def read_form_document(path: Path | str, data: bytes | None = None) -> list[Form
 def _read_forms(path: Path, grids: list[tuple[Grid, str, str]], workbook: bool) -> list[FormSheet]:
     """The forms of ``grids`` (each with the place messages name and the name its source
     gives: a worksheet, or a document's table); all problems raised together."""
+    if L.PROBLEMS:  # a province's labels.yaml that cannot be read: its words would be missing
+        raise SheetError(list(L.PROBLEMS))
     out: list[FormSheet] = []
     problems: list[str] = []
     book_notes: list[str] = []  # for every form of the workbook (a hidden sheet left out)

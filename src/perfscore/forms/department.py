@@ -9,7 +9,8 @@ from decimal import Decimal
 from . import labels as L
 from .fields import Section, as_number, as_text
 from .grid import ref
-from .project import MONEY, _budget_header, field_cell, read_budget, read_bottom, read_goals, read_text_fields, read_year
+from .project import (MONEY, _budget_header, field_cell, read_budget, read_bottom, read_explanations, read_goals,
+                      read_text_fields, read_year)
 from .tables import header_rows, read_indicators
 
 
@@ -37,10 +38,12 @@ def _budget_as_task(sec: Section, data: dict, r1: int) -> bool:
     block: dict = {}
     read_budget(sec, block, r1)
     budget = block.get("budget", {})
+    h, cols = _budget_header(sec, r1)
+    label = _total_label(sec, h, min(cols.values()))
     if "execution_weight" not in block:
-        sec.problem("部门整体支出绩效自评表的年度资金总额行没有分值（部门整体自评表须填写各部分分值）")
+        _no_execution_weight(sec, h, cols, label, r1)
         return True
-    task = {"name": "年度资金总额", "budget": budget.get("adjusted", budget.get("initial")),
+    task = {"name": label[1] if label else "年度资金总额", "budget": budget.get("adjusted", budget.get("initial")),
             "executed": budget.get("executed"), "weight": block["execution_weight"]}
     reported = block.get("reported", {})
     task["reported_rate"] = reported.get("execution_rate")
@@ -57,13 +60,50 @@ def _budget_as_task(sec: Section, data: dict, r1: int) -> bool:
     return True
 
 
+def _total_label(sec: Section, h: int, first_col: int) -> tuple[str, str] | None:
+    """(cell, text as printed) of the one execution line's label (部门整体支出总额, 年度资金总额)
+    in the rows under the budget header, left of its amounts."""
+    g = sec.grid
+    for r in range(g.span(h, first_col)[2] + 1, min(sec.bottom, h + 8) + 1):
+        for c in range(1, first_col):
+            cell = g.cells.get((r, c))
+            if cell is not None and isinstance(cell.value, str) and L.key(cell.value)[0] in L.BUDGET_TOTAL:
+                return cell.ref, " ".join(cell.value.split())
+    return None
+
+
+def _no_execution_weight(sec: Section, h: int, cols: dict[str, int], label: tuple[str, str] | None, r1: int) -> None:
+    """SCORING.md §6: a department file must carry its weights — one line naming what is
+    missing and where it was looked for (the block's label, the budget header row, and the
+    indicator table's header when it has no 分值 either)."""
+    g = sec.grid
+    block = None
+    for r in range(max(sec.top, h - 2), h + 2):
+        for c in range(1, min(cols.values()) + 1):
+            cell = g.get(r, c)
+            if cell is not None and isinstance(cell.value, str) and any(L.key(cell.value)[0].startswith(b) for b in L.BUDGET_BLOCK):
+                block = block or (cell.ref, " ".join(cell.value.split()))
+    looked = [f"单元格 {block[0]}「{block[1]}」后的分值（如「预算执行情况（万元）（20分）」）" if block else "预算执行情况后的分值（如「（20分）」）",
+              f"第{h}行预算表头的「{'」「'.join(L.BUDGET_COLUMNS['weight'])}」列"]
+    line = f"{label[0]}「{label[1]}」" if label else "预算执行行"
+    heads = header_rows(sec, r1, sec.bottom)
+    unweighted = [r for r in heads if not any(sec.key_at(r, c) in L.INDICATOR_COLUMNS["weight"] for c in range(1, g.max_col + 1))]
+    also = (f"；绩效指标表（表头在第{'、'.join(map(str, unweighted[:3]))}{'等' if len(unweighted) > 3 else ''}行）也没有"
+            f"「{'」「'.join(L.INDICATOR_COLUMNS['weight'][:2])}」列") if unweighted else ""
+    sec.problem(f"部门整体支出绩效自评表的预算执行（{line}）没有分值：找不到{'，也没有'.join(looked)}{also}；"
+                "部门整体自评表须填写各部分分值（一级指标不固定，不能按默认比例分配），请补填后再评分")
+
+
 def read_tasks(sec: Section, data: dict, r1: int) -> None:
     g = sec.grid
     found = _task_header(sec, r1)
     if found is None:
         if _budget_as_task(sec, data, r1):
             return
-        sec.problem("找不到年度主要任务表（需要「项目下达金额」「项目执行金额」表头）或年度资金总额行")
+        sec.problem(f"第{sec.top}–{r1}行找不到年度主要任务表（需要任务名称、下达金额、执行金额三列同在一行表头：查找的表头 — "
+                    f"任务名称：{'、'.join(L.TASK_COLUMNS['name'])}；下达金额：{'、'.join(L.TASK_COLUMNS['budget'])}；"
+                    f"执行金额：{'、'.join(L.TASK_COLUMNS['executed'])}），也找不到含执行数的预算表头行"
+                    f"（{'、'.join(L.BUDGET_COLUMNS['executed'])}）")
         return
     h, cols = found
     what = {"budget": "项目下达金额", "executed": "项目执行金额", "rate": "项目执行率", "weight": "分值", "score": "得分"}
@@ -106,7 +146,7 @@ def _total_on_top(sec: Section, data: dict, table_top: int) -> None:
     """重庆 prints 自评总分 above the form, not below its indicators."""
     if "total" in data.get("reported", {}):
         return
-    at = sec.find(TOP_TOTAL, sec.top, table_top)
+    at = sec.find(L.TOP_TOTAL, sec.top, table_top)
     if at is None:
         return
     cell, where = sec.value_right(*at)
@@ -115,8 +155,6 @@ def _total_on_top(sec: Section, data: dict, table_top: int) -> None:
         data.setdefault("reported", {})["total"] = value
         sec.cells["reported.total"] = where
 
-
-TOP_TOTAL = ("自评总分", "自评得分", "总分", "总得分")
 
 
 def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
@@ -139,6 +177,9 @@ def read_department(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     data["indicators"] = indicators
     read_bottom(sec, data, end_row, cols, sec.bottom)
     _total_on_top(sec, data, table_top)
+    extra: dict = {}
+    read_explanations(sec, extra, table_top)
+    data.update(extra)  # 湖北: the sheet-level 偏差大或目标未完成原因分析 / 改进措施及结果应用方案 (PROJECT_FILE.md)
     if not data.get("reported"):
         data.pop("reported", None)
-    return data, {}, shares
+    return data, extra, shares

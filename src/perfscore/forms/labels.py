@@ -1,4 +1,7 @@
-"""Every label and column header the form reader recognises, with its synonyms, in one table.
+"""Every label and column header the form reader recognises, with its synonyms: the data
+file ``labels.yaml`` beside this module (shipped with the package), and the words each
+province folder's ``labels.yaml`` adds (docs/provinces.md) — a new province's words are a
+file, not code.
 
 Labels are compared after ``key()``: full-width → half-width, no whitespace, no trailing
 colon, and trailing brackets such as ``(A)``, ``(B/A)``, ``(万元)``, ``(20分)`` removed (a
@@ -9,86 +12,85 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 from ..values import compact
 
-# fixed fields: a label whose value is right of it (or below it)
-FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("项目名称", "项目(政策)名称", "政策名称", "项目(政策)全称", "部门(单位)名称", "单位名称", "部门名称"),
-    "department": ("主管部门", "主管单位", "主管部门(单位)", "主管部门名称"),
-    "unit": ("实施单位", "项目实施单位", "执行单位", "项目单位"),
-    "filler": ("填报单位", "填报单位(盖章)"),
-    "year": ("年度", "评价年度", "自评年度"),
-    # Liaoning prints the budget as label/value pairs, not a header row
-    "budget_initial": ("项目预算金额", "预算金额", "年初预算数", "年初预算金额"),
-    "budget_executed": ("全年执行数", "执行金额", "全年执行金额"),
-    "execution_rate": ("执行率", "预算执行率"),
-    # bottom lines
-    "indicator_score": ("指标自评得分小计", "指标得分小计", "指标得分"),
-    "execution_score": ("预算执行率得分", "执行率得分"),
-    "deduction": ("减分项", "扣分项", "扣分"),
-    "total": ("绩效自评总得分", "总分", "总得分", "自评总分", "自评得分", "总评价得分", "综合得分", "合计", "总计"),
-    "grade": ("等级", "评价等级", "自评等级", "绩效等级", "自评结果等级", "评价结果"),
-    # project-level explanations (湖北)
-    "cause": ("偏差大或目标未完成原因分析", "偏差原因分析", "目标未完成原因分析", "存在问题及原因分析"),
-    "remedy": ("改进措施及结果应用方案", "改进措施", "下一步改进措施"),
-}
+SHIPPED = Path(__file__).with_name("labels.yaml")
+# the groups of the vocabulary: a mapping of roles to words, or a list of words
+_ROLES, _WORDS = "roles", "words"
+GROUPS = {"fields": _ROLES, "goal_headers": _ROLES, "goal_block": _WORDS, "budget_columns": _ROLES,
+          "budget_block": _WORDS, "budget_total": _WORDS, "budget_parts": _ROLES, "indicator_columns": _ROLES,
+          "sub_columns": _ROLES, "task_columns": _ROLES, "table_end": _WORDS, "top_total": _WORDS, "grades": "grades"}
+_GRADE_VALUES = ("优", "良", "中", "差")
 
-# the 年度总体目标 block: a header over two cells, values below
-GOAL_HEADERS = {
-    "goal": ("预期目标", "年初设定目标", "年初总体目标"),
-    "achieved": ("实际完成情况", "全年实际完成情况", "全年完成情况", "实际完成"),
-}
-GOAL_BLOCK = ("年度总体目标", "年度目标", "总体目标")
 
-# the budget block header row (年初预算数 … 得分) and its rows
-BUDGET_COLUMNS = {
-    "initial": ("年初预算数", "年初预算", "预算数", "年初数"),
-    "adjusted": ("全年预算数", "调整后预算数", "全年预算", "调整预算数"),
-    "executed": ("全年执行数", "执行数", "全年执行", "实际执行数", "预算执行数"),
-    "weight": ("分值", "权重", "执行率权重"),
-    "rate": ("执行率", "预算执行率"),
-    "score": ("得分", "执行率得分"),
-}
-BUDGET_BLOCK = ("项目资金", "预算执行情况", "资金情况", "项目资金情况")
-BUDGET_TOTAL = ("年度资金总额", "年度财政资金总额", "资金总额", "部门整体支出总额", "合计", "总计", "总额")
-BUDGET_PARTS = {
-    "current": ("其中:当年财政拨款", "当年财政拨款", "其中:财政拨款", "财政拨款", "其中:财政资金", "财政资金"),
-    "carryover": ("上年结转资金", "其中:上年结转资金", "上年结转"),
-    "other": ("其他资金", "其中:其他资金"),
-    # 四川: 财政专户管理资金 / 单位资金
-    "special": ("财政专户管理资金", "其中:财政专户管理资金"),
-    "own": ("单位资金", "其中:单位资金"),
-}
+def _words(value: object, where: str, problems: list[str]) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+        problems.append(f"{where}: 应为标签文字的列表（如 [实际完成值, 全年完成值]）")
+        return []
+    return [key(w)[0] for w in value]
 
-# the indicator table header (one or two rows)
-INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = {
-    "level1": ("一级指标",),
-    "level2": ("二级指标",),
-    # 指标名称: 重庆's flat list (no 一级/二级); a header only in a row with a 完成值 header (tables.header_rows)
-    "name": ("三级指标", "指标名称"),
-    "target": ("年度指标值", "指标值", "年初目标值", "目标值", "年度目标值", "绩效指标值", "年度目标"),
-    "actual": ("实际完成值", "全年实际值", "全年完成值", "全年实际完成值", "实际值", "完成值", "全年实际完成情况",
-               "单项指标实际完成值"),
-    # 权重 / 权重(%) / 权重占比 / 指标权重(分): points, or a share (fields.SHARE_WEIGHTS) read as points
-    "weight": ("分值", "权重", "指标分值", "权重占比", "指标权重"),
-    "score": ("得分", "自评得分", "指标得分", "折算得分"),
-    "completion": ("完成程度", "完成比例", "得分系数"),
-    "cause_remedy": ("偏差原因分析及改进措施", "偏差原因及改进措施", "未完成原因分析及改进措施", "未完成原因及拟采取的改进措施",
-                     "未完成原因及改进措施"),
-    "cause": ("偏差原因分析", "偏差原因", "未完成原因分析", "原因分析"),
-    "remedy": ("改进措施",),
-}
-# sub-headers under a merged group header (second header row)
-SUB_COLUMNS: dict[str, tuple[str, ...]] = {
-    "target_initial": ("年初指标值", "年初目标值"),
-    "target_adjusted": ("调整后指标值", "调整后目标值", "全年指标值", "调整指标值"),
-    "operator": ("运算符号", "符号", "指标性质"),
-    "value": ("指标值", "内容", "值", "数值"),
-    "unit": ("度量单位", "计量单位", "单位"),
-    "cause": ("原因说明", "偏差原因", "原因分析"),
-    "remedy": ("改进措施",),
-}
+
+def merge(vocabulary: dict, data: object, path: Path | str) -> list[str]:
+    """Add a province's words (``data``, read from ``path``) to ``vocabulary``, after the
+    shipped ones; the problems, each naming the file and the group or role (nothing of a
+    group with a problem is added)."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return [f"文件 {path}: 标签词表应为键值映射（组名: 角色: [标签…]，见 docs/provinces.md）"]
+    for group, value in data.items():
+        kind = GROUPS.get(group)
+        where = f"文件 {path} 的「{group}」"
+        if kind is None:
+            problems.append(f"文件 {path}: 未知的标签组「{group}」（可用：{'、'.join(GROUPS)}）")
+        elif kind == _WORDS:
+            vocabulary[group] = (*vocabulary[group], *(w for w in _words(value, where, problems) if w not in vocabulary[group]))
+        elif not isinstance(value, dict):
+            problems.append(f"{where}: 应为键值映射（{'grades: {优秀: 优}' if kind == 'grades' else '角色: [标签…]'}）")
+        elif kind == "grades":
+            for word, grade in value.items():
+                if grade not in _GRADE_VALUES:
+                    problems.append(f"{where}「{word}」: 等级应为 优/良/中/差 之一，而不是「{grade}」")
+                else:
+                    vocabulary[group] = {**vocabulary[group], key(word)[0]: grade}
+        else:
+            for role, words in value.items():
+                if role not in vocabulary[group]:
+                    problems.append(f"{where}: 未知的角色「{role}」（可用：{'、'.join(vocabulary[group])}）")
+                    continue
+                known = vocabulary[group][role]
+                added = [w for w in _words(words, f"{where}「{role}」", problems) if w not in known]
+                vocabulary[group] = {**vocabulary[group], role: (*known, *added)}
+    return problems
+
+
+def load(extra: list[Path] | None = None) -> tuple[dict, list[str]]:
+    """The shipped vocabulary with the words of each file of ``extra`` (default: every
+    province folder's labels.yaml); and the problems of those files."""
+    from ..errors import InputError
+    from ..projectfile import read_mapping
+
+    raw = read_mapping(SHIPPED)
+    vocabulary = {g: tuple(v) if GROUPS[g] == _WORDS else dict(v) if GROUPS[g] == "grades"
+                  else {role: tuple(words) for role, words in v.items()} for g, v in raw.items()}
+    if extra is None:
+        from ..resources import provinces
+
+        extra = [p.labels for p in provinces().values() if p.labels is not None]
+    problems: list[str] = []
+    for path in extra:
+        try:
+            data = read_mapping(path)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        problems += merge(vocabulary, data, path)
+    return vocabulary, problems
+
+
 FLAT_NAME = "指标名称"  # names the indicators only in a row that also heads their 完成值 (never a 绩效目标表)
 
 
@@ -101,24 +103,6 @@ def is_name_header(text: object, row: list[object]) -> bool:
 
 
 REQUIRED_COLUMNS = {"name": "三级指标", "actual": "实际完成值"}
-TABLE_END = ("总分", "合计", "总计", "指标自评得分小计", "总评价得分", "绩效自评总得分")
-# rows that end one indicator block inside a sheet (湖北 prints 年度目标 2 … then a new header)
-BLOCK_BREAK = ("年度目标", "偏差大或目标未完成原因分析", "改进措施及结果应用方案")
-
-# the department sheet's 年度主要任务 table
-TASK_COLUMNS = {
-    "name": ("对应项目", "任务名称", "年度主要任务", "主要任务"),
-    "budget": ("项目下达金额", "下达金额", "预算数", "年初预算数", "全年预算数"),
-    "executed": ("项目执行金额", "执行金额", "执行数", "全年执行数"),
-    "rate": ("项目执行率", "执行率"),
-    "weight": ("分值",),
-    "score": ("得分",),
-}
-
-TITLES_PROJECT = ("项目支出绩效自评表", "预算项目(政策)绩效自评表", "项目绩效自评表", "政策绩效自评表", "绩效自评表")
-TITLES_DEPARTMENT = ("部门整体支出绩效自评表", "部门(单位)整体绩效自评表", "整体绩效自评表", "整体支出绩效自评表")
-
-GRADES = {"优": "优", "优秀": "优", "良": "良", "良好": "良", "中": "中", "中等": "中", "差": "差", "较差": "差"}
 
 _TRAILING = re.compile(r"\(([^()]*)\)$")
 _SHARE = re.compile(r"^(\d+(?:\.\d+)?)分$")
@@ -151,3 +135,19 @@ def which(text: object, table: dict[str, tuple[str, ...]]) -> str | None:
         if k in synonyms:
             return name
     return None
+
+
+VOCABULARY, PROBLEMS = load()
+FIELDS: dict[str, tuple[str, ...]] = VOCABULARY["fields"]  # a label whose value is right of it (or below it)
+GOAL_HEADERS = VOCABULARY["goal_headers"]  # the 年度总体目标 block: a header over two cells, values below
+GOAL_BLOCK = VOCABULARY["goal_block"]
+BUDGET_COLUMNS = VOCABULARY["budget_columns"]  # the budget block header row (年初预算数 … 得分)
+BUDGET_BLOCK = VOCABULARY["budget_block"]
+BUDGET_TOTAL = VOCABULARY["budget_total"]
+BUDGET_PARTS = VOCABULARY["budget_parts"]
+INDICATOR_COLUMNS: dict[str, tuple[str, ...]] = VOCABULARY["indicator_columns"]  # one or two header rows
+SUB_COLUMNS: dict[str, tuple[str, ...]] = VOCABULARY["sub_columns"]  # under a merged group header
+TASK_COLUMNS = VOCABULARY["task_columns"]  # the department sheet's 年度主要任务 table
+TABLE_END = VOCABULARY["table_end"]
+TOP_TOTAL = VOCABULARY["top_total"]  # 重庆 prints 自评总分 above the form
+GRADES: dict[str, str] = VOCABULARY["grades"]

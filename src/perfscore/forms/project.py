@@ -89,9 +89,30 @@ def _budget_header(sec: Section, r1: int) -> tuple[int, dict[str, int]] | None:
             if k in synonyms:
                 rows.setdefault(r, {}).setdefault(name, c)
     for r, cols in sorted(rows.items()):
-        if "executed" in cols and ("initial" in cols or "adjusted" in cols):
+        if "executed" in cols and ({"initial", "adjusted", "budget"} & cols.keys()):
+            if "budget" in cols and ({"initial", "adjusted"} & cols.keys()):
+                cols.pop("budget")  # 年初预算数 | 预算数: the named ones are read
             return r, cols
     return None
+
+
+def _lone(cols: dict[str, int]) -> bool:
+    """A budget block with one budget column (预算数（A）, no 年初/全年 split). SCORING.md §3
+    divides by the 全年预算数, so that column is read as the 全年预算数 (the 执行率's divisor);
+    PROJECT_FILE.md requires a 年初预算数 and makes the two the same when only one is known, so
+    the 年初预算数 is the same figure — as a template's lone 预算数 is read (sheets/importing).
+    (A declaration's 预算数 is its 年初预算数: it is made before the year; forms/targets.)"""
+    if "budget" not in cols:
+        return False
+    cols["adjusted"] = cols.pop("budget")
+    return True
+
+
+def _lone_budget(sec: Section, budget: dict) -> None:
+    """The one budget as both 年初预算数 and 全年预算数, from the same cell."""
+    if "initial" in budget:
+        budget["adjusted"] = budget["initial"]
+        sec.cells["budget.adjusted"] = sec.cells["budget.initial"]
 
 
 def read_budget(sec: Section, data: dict, r1: int) -> None:
@@ -104,8 +125,9 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
         _budget_pairs(sec, data, r1)
         return
     h, cols = found
+    lone = _lone(cols)
     if _amounts_right(sec, h, cols):
-        _budget_right(sec, data, h, cols)
+        _budget_right(sec, data, h, cols, lone)
         return
     first_col = min(cols.values())
     for r in range(max(sec.top, h - 2), h + 2):
@@ -132,7 +154,7 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
     if total is None:
         # a block with no 年度资金总额 label: the first row under the header
         total = g.span(h, first_col)[2] + 1
-    what = {"initial": "年初预算数", "adjusted": "全年预算数", "executed": "全年执行数",
+    what = {"initial": "年初预算数", "adjusted": "预算数" if lone else "全年预算数", "executed": "全年执行数",
             "weight": "分值", "rate": "执行率", "score": "得分"}
     values: dict[str, Decimal | None] = {}
     for name, c in cols.items():
@@ -170,6 +192,8 @@ def read_budget(sec: Section, data: dict, r1: int) -> None:
             budget["adjusted"] = adjusted
         if initial is None:
             sec.cells["budget.initial"] = sec.cells.pop("budget.adjusted")
+        if lone:
+            _lone_budget(sec, budget)
     if executed is None:
         if g.get(total, cols["executed"]) is None:
             sec.problem(f"单元格 {sec.cells['budget.executed']}（全年执行数）为空")
@@ -206,12 +230,12 @@ def _amounts_right(sec: Section, h: int, cols: dict[str, int]) -> bool:
 _NUMBER_TEXT = re.compile(r"\s*(万元|元)\s*$")
 
 
-def _budget_right(sec: Section, data: dict, h: int, cols: dict[str, int]) -> None:
+def _budget_right(sec: Section, data: dict, h: int, cols: dict[str, int], lone: bool = False) -> None:
     """The budget row whose amounts stand right of their labels (the row below, 其中:财政资金,
     is a part of it and is not read)."""
     budget: dict[str, object] = {}
-    what = {"initial": "预算数", "adjusted": "调整后预算数", "executed": "执行数", "weight": "分值", "rate": "执行率",
-            "score": "得分"}
+    what = {"initial": "年初预算数", "adjusted": "预算数" if lone else "调整后预算数", "executed": "执行数", "weight": "分值",
+            "rate": "执行率", "score": "得分"}
     values: dict[str, Decimal] = {}
     for name, c in cols.items():
         cell, where = sec.value_right(h, c)
@@ -229,6 +253,8 @@ def _budget_right(sec: Section, data: dict, h: int, cols: dict[str, int]) -> Non
             budget["adjusted"] = values["adjusted"]
         elif "initial" not in values:
             sec.cells["budget.initial"] = sec.cells.pop("budget.adjusted")
+        if lone:
+            _lone_budget(sec, budget)
     if "executed" in values:
         budget["executed"] = values["executed"]
     data["budget"] = budget
@@ -249,7 +275,8 @@ def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
     for name, key, what in (("budget_initial", "initial", "年初预算数"), ("budget_executed", "executed", "全年执行数")):
         found = field_cell(sec, name, sec.top, r1)
         if found is None:
-            sec.problem(f"找不到「{what}」（查找的标签：{'、'.join(L.FIELDS[name])}；或含「全年执行数」的预算表头行）")
+            sec.problem(f"找不到「{what}」（第{sec.top}–{r1}行，查找的标签：{'、'.join(L.FIELDS[name])}；"
+                        f"或同一行有执行数（{'、'.join(L.BUDGET_COLUMNS['executed'])}）和预算数的预算表头行）")
             continue
         cell, where = found
         sec.cells[f"budget.{key}"] = where
@@ -258,6 +285,9 @@ def _budget_pairs(sec: Section, data: dict, r1: int) -> None:
             sec.problem(f"单元格 {where}（{what}）为空")
         elif number is not None:
             budget[key] = number
+    at = sec.find(L.FIELDS["budget_initial"], sec.top, r1)
+    if at is not None and sec.key_at(*at) in L.BUDGET_COLUMNS["budget"]:
+        _lone_budget(sec, budget)
     data["budget"] = budget
     found = field_cell(sec, "execution_rate", sec.top, r1)
     if found and found[0] is not None:

@@ -137,7 +137,8 @@ def read_indicators(sec: Section, r0: int, r1: int, shares: dict[str, Decimal]) 
     columns of the last block."""
     heads = header_rows(sec, r0, r1)
     if not heads:
-        sec.problem("找不到绩效指标表（没有「三级指标」表头）")
+        names = "、".join(f"「{w}」" for w in L.INDICATOR_COLUMNS["name"] if w != L.FLAT_NAME)
+        sec.problem(f"找不到绩效指标表：第{r0}–{r1}行没有{names}表头（或与「完成值」同一行的「{L.FLAT_NAME}」表头）")
         return [], None, {}
     out: list[dict] = []
     end_row = None
@@ -145,11 +146,13 @@ def read_indicators(sec: Section, r0: int, r1: int, shares: dict[str, Decimal]) 
     level1 = level2 = None
     for i, h in enumerate(heads):
         cols, first, printed = _columns(sec, h)
-        missing = [label for k, label in L.REQUIRED_COLUMNS.items() if k not in cols]
+        missing = [(label, L.INDICATOR_COLUMNS[k]) for k, label in L.REQUIRED_COLUMNS.items() if k not in cols]
         if "target" not in cols and "value" not in cols:
-            missing.insert(1, "年度指标值")
+            missing.insert(1, ("年度指标值", L.INDICATOR_COLUMNS["target"] + L.SUB_COLUMNS["target_adjusted"]))
         if missing:
-            sec.problem(f"找不到「{'」「'.join(missing)}」列（表头在第{h}行：{'、'.join(printed)}）")
+            looked = "；".join(f"{label}：{'、'.join(words)}" for label, words in missing)
+            sec.problem(f"找不到「{'」「'.join(label for label, _ in missing)}」列（表头在第{h}行：{'、'.join(printed)}；"
+                        f"查找的表头 — {looked}）")
             return [], None, cols
         stop = heads[i + 1] if i + 1 < len(heads) else r1 + 1
         for r in range(first, stop):

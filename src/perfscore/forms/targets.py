@@ -44,6 +44,7 @@ DEPARTMENT_LABELS = ("主管部门及代码", "主管部门及编码", "主管�
 _YEARLY = re.compile(r"年度")
 _YEAR_LABEL = re.compile(r"^(?:预算年度|年度|申报年度|评价年度)[:：]?\s*((?:19|20|21)\d{2})\s*年?$")
 _YEAR_TITLE = re.compile(r"[（(]\s*((?:19|20|21)\d{2})\s*年度?\s*[)）]|^((?:19|20|21)\d{2})\s*年度?.*(?:目标表|申报表)")
+_YEAR_CAPTION = re.compile(r"(?:预算年度|申报年度|评价年度)[:：]?\s*((?:19|20|21)\d{2})")
 _LONG = re.compile(r"中期|长期|实施期|总目标")
 
 
@@ -73,7 +74,9 @@ def _year(sec: Section, whole: Section) -> int | None:
             m = _YEAR_LABEL.match(text) or (_YEAR_TITLE.search(text) if len(text) <= 60 else None)
             if m:
                 return int(next(g for g in m.groups() if g))
-    return None
+    name = " ".join(sec.grid.name.split())  # a sheet's name, or a document table's caption
+    m = _YEAR_LABEL.match(name) or _YEAR_TITLE.search(name) or _YEAR_CAPTION.search(name)
+    return int(next(g for g in m.groups() if g)) if m else None
 
 
 def _sections(grid: Grid, where: str) -> list[Section]:
@@ -304,19 +307,29 @@ def read_section(sec: Section, source: str) -> Declaration | None:
 
 
 def read_declarations(path: Path | str, data: bytes | None = None) -> list[Declaration]:
-    """Every declared project of a .xlsx/.xls/.ods workbook, in sheet and row order. All
-    problems of the workbook are raised together; a workbook with no target table is refused."""
+    """Every declared project of a .xlsx/.xls/.ods workbook, or of the tables of a Word
+    document (.docx) or a text PDF (``documents``: each table a grid, its caption the grid's
+    name), in sheet (table) and row order. All problems are raised together; a file with no
+    target table is refused."""
     path = Path(path)
-    book = read_workbook_grid(path, data)
+    if path.suffix.lower() in (".docx", ".pdf"):
+        from .documents import read_document_tables
+
+        tables = read_document_tables(path, data)
+        grids = [(t.grid, t.label + (f"「{t.grid.name}」" if t.grid.name else ""), t.label) for t in tables]
+        kind = "文档"
+    else:
+        grids = [(g, f"工作表「{g.name}」", f"「{g.name}」") for g in read_workbook_grid(path, data).sheets]
+        kind = "工作表"
     out: list[Declaration] = []
     problems: list[str] = []
-    for grid in book.sheets:
+    for grid, place, name in grids:
         if not is_target_sheet(grid):
             continue
-        where = f"文件 {path} 工作表「{grid.name}」"
+        where = f"文件 {path} {place}"
         parts = _sections(grid, where)
         for i, sec in enumerate(parts):
-            source = f"{path}「{grid.name}」" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
+            source = f"{path}{name}" + (f"第{i + 1}个项目" if len(parts) > 1 else "")
             try:
                 decl = read_section(sec, source)
             except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
@@ -330,6 +343,7 @@ def read_declarations(path: Path | str, data: bytes | None = None) -> list[Decla
     if problems:
         raise SheetError(problems)
     if not out:
-        names = "、".join(f"「{g.name}」" for g in book.sheets) or "无"
-        raise SheetError(f"文件 {path}: 找不到绩效目标表（需有「项目名称」和含「三级指标」「指标值」的表头）；工作表：{names}")
+        names = "、".join(f"「{g.name}」" if kind == "工作表" else label for g, _, label in grids) or "无"
+        raise SheetError(f"文件 {path}: 找不到绩效目标表（需有「项目名称」和含「三级指标」「指标值」的表头）；"
+                         f"{'工作表' if kind == '工作表' else '文档中的表格'}：{names}")
     return out

@@ -11,6 +11,7 @@ returned as a note for the 问题清单 instead.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +46,12 @@ def chinese_number(n: int) -> str:
 def _sentence(text: str) -> str:
     """User text as a clause: whitespace collapsed, trailing punctuation dropped."""
     return " ".join(text.split()).rstrip("，,。.；;、：: ")
+
+
+# a sheet-level 偏差原因 that only says the targets were met (seed 004: 「已完成目标。」, 「目标均已完成。」):
+# no problem — the published 综述 of such a project lists no 存在的问题 (seed 004, 八五普法)
+_NOTHING_WRONG = re.compile(r"^(?:无|没有偏差|无偏差|(?:各项|全部|所有)?(?:绩效)?(?:目标)?(?:均|全部|已全部|均已|已|都已)*"
+                            r"(?:完成|达成|实现)(?:了)?(?:全部|各项|年度|预期)?(?:绩效)?(?:目标|指标)?)$")
 
 
 def titled(name: str, suffix: str) -> str:
@@ -169,6 +176,8 @@ def review_facts(result: SheetScore, project_cause: str | None = None,
         if not remedy and ind.completion < ONE:
             notes.append(f"第{ind.index}个指标「{ind.name}」未完全达成，缺少改进措施（remedy）：自评综述中未列改进措施")
     project_cause, project_remedy = _sentence(project_cause or ""), _sentence(project_remedy or "")
+    if _NOTHING_WRONG.match(project_cause.replace(" ", "")):
+        project_cause = ""
     if project_cause and project_cause not in problems:
         problems.append(project_cause)
     if project_remedy and project_remedy not in remedies:

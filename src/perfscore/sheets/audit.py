@@ -150,7 +150,11 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
             expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
                              pct(ind.completion_pct)))
         if "score" in cells and em.score(i, ind.weight):
-            expected.append((cells["score"].ref, em.score(i, ind.weight), where + "得分", ind.score))
+            text, split = em.score(i, ind.weight), em.score(i)   # no 分值 column: a blank form's split formula
+            found = read.formulas.get(cells["score"].ref)
+            if split and found is not None and normalize_formula(found) == normalize_formula(split):
+                text = split
+            expected.append((cells["score"].ref, text, where + "得分", ind.score))
     for task, cells, i in placed(result.tasks, "tasks"):
         where = f"第{task.index}个任务「{task.name}」"
         if "rate" in cells and em.task_rate(i):

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from ..errors import OutputError, SheetError
 from ..model import Sheet
-from ..policy import Policy
+from ..policy import SHARE_ORDER, Policy
 from ..resources import TEMPLATE_NAMES, province_at, templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
 from ..readings import zero_in_words
 from ..values import EQ, GE, GT, LE, LT, compact
 from ..xlsx.cells import Formula, Percent
-from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
+from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, SPLIT_COLUMNS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData, compile_template
@@ -82,7 +82,7 @@ def template_for(kind: str, template: Path | str | None = None) -> CompiledTempl
 MAP_FIELDS = frozenset({
     "year", "name", "department", "unit", "budget_initial", "budget_adjusted", "budget_executed",
     "execution_rate", "execution_weight", "execution_score", "goal", "achieved", "indicator_score",
-    "deduction", "total", "grade",
+    "deduction", "total", "grade", "reporting_unit",
 })
 MAP_COLUMNS = {
     "indicators": frozenset({"level1", "level2", "name", "operator", "target", "target_initial", "unit", "actual",
@@ -148,7 +148,39 @@ def rules_for(policy: Policy, kind: str) -> Rules:
         grade_prefixes=tuple((g, tuple(policy.grade_prefixes.get(g, ()))) for g in ("A", "B", "C")),
         grade_exact=tuple((g, tuple(policy.grade_exact.get(g, ()))) for g in ("A", "B", "C")),
         qualitative_bands=tuple((g, *policy.qualitative_bands[g]) for g in ("A", "B", "C") if g in policy.qualitative_bands),
+        share_levels=SHARE_ORDER if kind == "project" else (),
+        share_table=_share_table(policy) if kind == "project" else (),
     )
+
+
+_SHARE_TABLES: dict[str, tuple[tuple[Decimal, ...], ...]] = {}
+
+
+def _share_table(policy: Policy) -> tuple[tuple[Decimal, ...], ...]:
+    key = policy.model_dump_json()
+    if key not in _SHARE_TABLES:
+        _SHARE_TABLES[key] = _split_table(policy)
+    return _SHARE_TABLES[key]
+
+
+def _split_table(policy: Policy) -> tuple[tuple[Decimal, ...], ...]:
+    """Each 一级's share of the policy's split (§6, the scorer's own ``default_split``) for every
+    set of levels that have rows: row n-1 for the set whose bit k says level k has rows."""
+    from ..projectfile import sheet_from_mapping
+    from ..weights import default_split
+
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise ValueError("the policy's split refused a one-row-per-level sheet")
+
+    table = []
+    for n in range(1, 2 ** len(SHARE_ORDER)):
+        levels = [level for k, level in enumerate(SHARE_ORDER) if n >> k & 1]
+        sheet = sheet_from_mapping({"kind": "project", "name": "split", "budget": {"initial": 1, "executed": 1},
+                                    "indicators": [{"level1": level, "level2": "-", "name": level, "target": "-",
+                                                    "actual": "-"} for level in levels]}, "split")
+        weights = dict(zip(levels, default_split(sheet, policy, policy.execution_weight, refuse) or ()))
+        table.append(tuple(weights.get(level, Decimal(0)) for level in SHARE_ORDER))
+    return tuple(table)
 
 
 def formula_row(ind: IndicatorScore) -> bool:
@@ -190,7 +222,7 @@ class _Texts:
 @functools.lru_cache(maxsize=1024)
 def _texts(template: CompiledTemplate, counts: tuple[tuple[str, int], ...], rules: Rules) -> _Texts:
     em = Emitter(template.places(dict(counts)), rules)
-    helpers = {key: text for key in HELPER_COLUMNS if (text := em.helper_at(key, ROW_MARK)) is not None}
+    helpers = {key: text for key in (*HELPER_COLUMNS, *SPLIT_COLUMNS) if (text := em.helper_at(key, ROW_MARK)) is not None}
     return _Texts(em.fields(), em.completion_at(ROW_MARK), em.score_at(ROW_MARK), em.task_rate_at(ROW_MARK),
                   em.task_score_at(ROW_MARK), em, helpers)
 
@@ -225,10 +257,12 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         "deduction": result.deduction,
         "total": result.total,
         "grade": result.grade,
-        # a department file has no 部门年初预算支出金额 (only its tasks' amounts): leave it to the unit
-        "budget_initial": result.budget_initial if result.kind == "project" else None,
+        # a department sheet's 部门年初预算支出金额 is the file's department_budget (empty when not given)
+        "budget_initial": result.budget_initial if result.kind == "project" else result.department_budget,
         "budget_adjusted": result.budget_adjusted,
         "budget_executed": result.budget_executed,
+        # 填报单位（盖章）: the unit that fills the form (a department sheet's own department)
+        "reporting_unit": result.unit or (result.department if result.kind == "project" else result.name),
     }
     indicators = []
     for i, ind in enumerate(result.indicators):
@@ -275,12 +309,14 @@ def sheet_data(result: SheetScore, policy: Policy | None = None, template: Compi
         fields.update(_formula_fields(texts, fields))
         # one formula text per column, completed with each row's number by the renderer
         completion, score = texts.completion, texts.score
+        weighted = layout is not None and "weight" in layout.columns
         for ind, row in zip(result.indicators, indicators):
             for key, text in texts.helpers.items():
-                row[key] = Formula(text, _helper_value(key, ind, row))
+                if key not in SPLIT_COLUMNS:   # a filled sheet carries its weights (the constants below)
+                    row[key] = Formula(text, _helper_value(key, ind, row))
             value = cached(ind.completion)
             row["completion"] = Formula(completion, value) if completion and formula_row(ind) else value
-            text = score or texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
+            text = score if weighted else texts.emitter.score_at(ROW_MARK, ind.weight)   # no 分值 column: the weight as a constant
             if text:
                 row["score"] = Formula(text, ind.score)
         rate, score = texts.task_rate, texts.task_score
@@ -324,24 +360,81 @@ def blank_data(kind: str = "project", policy: Policy | None = None, template: Co
     data = SheetData(fields={}, tables=tables)
     if template is None:
         return data
-    policy = policy or _default_policy()
+    return _live_blanks(data, kind, policy or _default_policy(), template)
+
+
+def _live_blanks(data: SheetData, kind: str, policy: Policy, template: CompiledTemplate) -> SheetData:
+    """Every formula of ``data``'s rows and fields, each showing a blank (its formula gives
+    "" until the unit types the amounts and actuals). A row with a ``weight`` on a layout
+    without a 分值 column scores with that weight as a constant, as ``sheet_data`` does."""
+    tables = data.tables
     texts = _texts(template, tuple(sorted((k, len(v)) for k, v in tables.items())), rules_for(policy, kind))
-    zero = Decimal(0)
     # a blank form shows blanks (its formulas give "" until rows are filled)
     values: dict[str, object] = {"execution_rate": "", "execution_score": "", "indicator_score": "",
                                  "total": "", "grade": ""}
     data.fields.update(_formula_fields(texts, values))
     if kind == "project":
         data.fields["execution_weight"] = policy.execution_weight
-    data.fields["deduction"] = zero
+    data.fields["deduction"] = Decimal(0)
     helper_makers = tuple(texts.helpers.items())
     for table, makers in (("indicators", (*helper_makers, ("completion", texts.completion), ("score", texts.score))),
                           ("tasks", (("rate", texts.task_rate), ("score", texts.task_score)))):
         for key, text in makers:
-            if text:
-                for row in tables.get(table, []):
+            for row in tables.get(table, []):
+                if key == "score" and text is None and table == "indicators" and row.get("weight") is not None:
+                    row[key] = Formula(texts.emitter.score_at(ROW_MARK, row["weight"]), "")  # type: ignore[arg-type]
+                elif text:
                     row[key] = Formula(text, "")
     return data
+
+
+def declared_data(declaration, weights: list[Decimal | None], policy: Policy, template: CompiledTemplate) -> SheetData:
+    """``init --from`` into a 表样: a ``targets.Declaration``'s name, units, year, goal,
+    年初预算数 (the layout's 全年预算数 when it prints only one budget) and indicators with
+    their targets and ``weights``, the actuals and amounts left for the unit, every formula
+    showing a blank until they are typed. A split layout (运算符 | 指标值 | 单位) gets the
+    target's parts, a percent as a typed percent; a target that is no single number (a text,
+    a deadline) goes whole into the 指标值 column, as on a combined layout."""
+    from ..readings import deadline_of
+    from ..targets import strip_code
+    from ..values import CellValueError, Quantity, parse_value
+
+    layout = template.map.tables["indicators"]
+    rows: list[dict[str, object]] = []
+    for d, weight in zip(declaration.indicators, weights):
+        row: dict[str, object] = {"level1": d.level1, "level2": d.level2, "name": d.name,
+                                  "target": d.target, "target_initial": d.target, "weight": weight}
+        try:
+            q = parse_value(d.target) if d.target else None
+        except CellValueError:
+            q = None
+        if (not layout.combined_target and isinstance(q, Quantity) and not q.label
+                and deadline_of(d.target, "时效" in d.level2, declaration.year) is None):
+            row.update(operator=q.operator or "", unit=q.unit,
+                       target=_percent(q.number) if q.unit == "%" else q.number)
+        rows.append(row)
+    fields: dict[str, object] = {key: strip_code(getattr(declaration, key)) if getattr(declaration, key) else None
+                                 for key in ("name", "department", "unit")}
+    fields.update(year=declaration.year, goal=declaration.goal)
+    budget = "budget_initial" if "budget_initial" in template.map.fields else "budget_adjusted"
+    fields[budget] = declaration.budget
+    return _live_blanks(SheetData(fields=fields, tables={"indicators": rows}), "project", policy, template)
+
+
+def fill_declared(declaration, weights: list[Decimal | None], out: Path | str, template: Path | str | None = None,
+                  policy: Policy | None = None) -> Path:
+    """Write ``declared_data`` into a project 表样 (a shipped name or a path), atomically."""
+    compiled = declared_template(template)
+    compiled.write(declared_data(declaration, weights, policy or _default_policy(), compiled), Path(out))
+    return Path(out)
+
+
+def declared_template(template: Path | str | None = None) -> CompiledTemplate:
+    """The project 表样 ``init --from`` fills; raises OutputError for a department one."""
+    compiled = template_for("project", template)
+    if template_kind(compiled) != "project":
+        raise OutputError(f"模板 {compiled.path.name} 是整体表：绩效目标表中的申报项目请用项目表模板（如 project、national）")
+    return compiled
 
 
 def _default_policy() -> Policy:

@@ -193,6 +193,8 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
         if _value(f.get("execution_weight")) is not None:
             data["execution_weight"] = _value(f.get("execution_weight"))
     else:
+        if isinstance(_value(f.get("budget_initial")), Decimal):   # 部门年初预算支出金额
+            data["department_budget"] = _value(f.get("budget_initial"))
         data["tasks"] = [
             {k: v for k, v in {
                 "name": _text(row.get("name")), "budget": _value(row.get("budget")),
@@ -295,7 +297,8 @@ _COLUMN_PATHS = {"score": "reported_score", "rate": "reported_rate"}
 def sheet_cells(read: ReadSheet, kind: str) -> dict[str, str]:
     """Where each field of ``sheet_mapping(read, kind)`` was read: ``budget.executed`` →
     ``H6``, ``indicators[3].actual`` → ``G17`` (rows skipped on import are skipped here)."""
-    cells = {_FIELD_PATHS.get(key, key): cell.ref for key, cell in read.fields.items()}
+    paths = _FIELD_PATHS if kind == "project" else {**_FIELD_PATHS, "budget_initial": "department_budget"}
+    cells = {paths.get(key, key): cell.ref for key, cell in read.fields.items()}
     for table in ("indicators", "tasks"):
         kept = [row for row in read.tables.get(table, []) if _text(row.get("name"))]
         for i, row in enumerate(kept):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import SheetError
 from .cells import attrs_text, parse_attrs
-from .formulas import HELPER_COLUMNS
+from .formulas import HELPER_COLUMNS, SPLIT_COLUMNS
 from .heights import Metrics
 from .holes import Builder, FieldHole, HeightHole, MergeHole, PIECE_CONST, PIECE_FIELD, PIECE_FORMULA, ROW_MARK, TableHole, TableSpec
 from .maps import SheetMap
@@ -78,7 +78,7 @@ class Compiler:
         ends = [int(m.group(1)) for m in re.finditer(r'<col\b[^>]*\bmax="(\d+)"', head)]
         wide = [e for e in ends if e < 1000]
         first = max([used] + wide) + 1
-        keys = list(HELPER_COLUMNS)
+        keys = list(HELPER_COLUMNS) + ([] if "weight" in t.columns else list(SPLIT_COLUMNS))
         self.helpers["indicators"] = {k: col_letters(first + n) for n, k in enumerate(keys)}
         if any(e >= first for e in ends):
             return head  # a <col> range already covers these columns: leave it (values stay off the print area)

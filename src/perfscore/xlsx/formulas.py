@@ -34,6 +34,9 @@ OPS_EQ = ("=", "＝", "==", "")
 # hidden helper columns of every indicator row: formulas that read the printed cells the way
 # perfscore does (operator class, target number, actual number), so they never drift from them
 HELPER_COLUMNS = ("_operator", "_target", "_actual")
+# a layout without a 分值 column: hidden helpers with each filled row's 一级指标 and its share of
+# the policy's split (SCORING.md §6), so a blank form scores the rows the unit types
+SPLIT_COLUMNS = ("_level", "_weight")
 # operator words as SCORING.md §4/§9 reads them, by class; the negated words first (不低于 holds 低于)
 _UP_NEGATED = ("不低于", "不少于", "不小于", "未低于", "未少于")
 _DOWN_NEGATED = ("不高于", "不超过", "不超出", "未超过", "未超出", "不大于", "不多于")
@@ -45,7 +48,7 @@ EQ_TEXT = '"="'   # the operator class "=" as a formula's text constant
 PROMPT_PREFIX = "请"   # every prompt a formula shows starts with it (readers skip such cells)
 # the cells perfscore writes formulas into: printed results, never inputs of the scoring
 OUTPUT_FIELDS = frozenset({"execution_rate", "execution_score", "indicator_score", "total", "grade"})
-OUTPUT_COLUMNS = frozenset({"completion", "score", "rate", *HELPER_COLUMNS})
+OUTPUT_COLUMNS = frozenset({"completion", "score", "rate", *HELPER_COLUMNS, *SPLIT_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ class Rules:
     cost_bare_operator: str = "≤"             # a bare number under 成本指标 (SCORING.md §4)
     qualitative_bands: tuple[tuple[str, Decimal, Decimal], ...] = (
         ("A", Decimal(80), Decimal(100)), ("B", Decimal(60), Decimal(80)), ("C", Decimal(0), Decimal(60)))
+    # the policy's split of the indicator share (§6): the 一级指标 in order, and for each set of
+    # levels that have rows (bit k set: level k has rows; row n-1 of the table for set n) each
+    # level's share after the fallbacks
+    share_levels: tuple[str, ...] = ()
+    share_table: tuple[tuple[Decimal, ...], ...] = ()
 
 
 def _num(d: Decimal | int) -> str:
@@ -292,6 +300,16 @@ class Emitter:
             t = target + r
             dated = f"SUMPRODUCT(--ISNUMBER(FIND({_array(DATE_WORDS)},{t})))>0"
             return f'IF(OR(TRIM({t})="",AND(ISTEXT({t}),{dated})),"",{_number_of(t)})'
+        if key == "_level":
+            name, level1 = p.col("indicators", "name"), p.col("indicators", "level1")
+            if name is None or level1 is None:
+                return None
+            first = p.row("indicators", 0)
+            run = f"{level1}${first}:{level1}{r}"
+            lv = f'SUBSTITUTE(SUBSTITUTE(LOOKUP(2,1/({run}<>""),{run})," ",""),"　","")'
+            return f'IF(TRIM({name}{r})="","",IFERROR(IF(RIGHT({lv},2)="指标",{lv},{lv}&"指标"),""))'
+        if key == "_weight":
+            return self.split_weight_at(r)
         if key == "_actual":
             o, t = p.col("indicators", "_operator") + r, p.col("indicators", "_target") + r  # type: ignore[operator]
             a = actual + r
@@ -304,6 +322,27 @@ class Emitter:
             return (f'IF(TRIM({a})="","",IF({zero},0,IF({bare_fraction},"{PROMPT_PREFIX}按百分数填写，如 98%",'
                     f'{_number_of(a)})))')
         return None
+
+    def split_weight_at(self, r: str) -> str | None:
+        """分值 of a filled row under the policy's split (§6): its 一级's share (after the
+        fallbacks of levels without rows) divided among that level's filled rows at 2 decimals,
+        the last row taking the remainder; a prompt for a 一级指标 the split does not know."""
+        p, rules = self.p, self.rules
+        g, rng = p.col("indicators", "_level"), p.column_range("indicators", "_level")
+        if g is None or rng is None or not rules.share_levels:
+            return None
+        last = rng.split(":")[1]
+        lvl = g + r
+        levels = _array(rules.share_levels)
+        pattern = "+".join(f'(COUNTIF({rng},"{_quoted(name)}")>0)*{2 ** k}' for k, name in enumerate(rules.share_levels))
+        table = "{" + ";".join(",".join(_num(x) for x in row) for row in rules.share_table) + "}"
+        share = f"INDEX({table},{pattern},MATCH({lvl},{levels},0))"
+        n = f"COUNTIF({rng},{lvl})"
+        even = f"ROUND({share}/{n}+{GUARD},2)"
+        each = f"IF({even}*({n}-1)>{share},ROUNDDOWN({share}/{n},2),{even})"
+        weight = f"IF(COUNTIF({lvl}:{g}${last[len(g):]},{lvl})=1,{share}-{each}*({n}-1),{each})"
+        ask = f'"{PROMPT_PREFIX}填写一级指标（{"、".join(rules.share_levels)}）"'
+        return f'IF({lvl}="","",IF(ISNA(MATCH({lvl},{levels},0)),{ask},{weight}))'
 
     def bare_operator(self, r: str) -> str:
         """The operator of a bare target number: '=', under 成本指标 the policy's (the 二级指标
@@ -369,6 +408,8 @@ class Emitter:
         its grade's formula). A layout without a 分值 column gets the row's ``weight`` as a
         constant. Blank while 完成程度 is not a number (empty, or a prompt)."""
         c, w = self.p.col("indicators", "completion"), self.p.col("indicators", "weight")
+        if w is None and weight is None:
+            w = self.p.col("indicators", "_weight")   # a blank form without 分值: the policy's split
         if c is None or (w is None and weight is None):
             return None
         if w is None:
