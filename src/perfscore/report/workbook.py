@@ -24,6 +24,53 @@ INDICATOR_HEADERS = ["实施单位", "项目名称", "一级指标", "二级指�
                      "分值", "得分", "需说明偏差", "偏差原因", "改进措施"]
 PROBLEM_HEADERS = ["类别", "实施单位", "文件", "项目", "指标", "字段", "单元格", "问题", "原表值", "应为"]
 UNIT_HEADERS = ["单位", "项目数", "涉及资金（万元）", "平均分", *GRADES]
+EXCEL_ROWS = 1_048_576  # the rows of one Excel sheet, its header included: a longer table goes on
+
+
+class Table:
+    """One table of summary.xlsx on as many sheets as Excel's row limit needs: 指标, 指标 (2),
+    指标 (3), …, each opening with the header. ``new_sheet(name, after)`` makes the next sheet
+    (the workbook's ``add_sheet``; in a forked child, one spooled into a part file). The
+    header is written when ``sheet`` is still empty."""
+
+    def __init__(self, sheet, headers: list[str], new_sheet):
+        self.sheets = [sheet]
+        self.headers = headers
+        self._new_sheet = new_sheet
+        self.limit = EXCEL_ROWS
+        if not sheet.rows:
+            sheet.write_row(headers, HEADER)
+
+    def write_row(self, values, style: int | None = None) -> None:
+        sheet = self.sheets[-1]
+        if sheet.rows >= self.limit:
+            sheet = self._next()
+        sheet.write_row(values, style)
+
+    def _next(self):
+        last = self.sheets[-1]
+        if last.autofilter is None:
+            self.set_autofilter()
+        sheet = self._new_sheet(f"{self.sheets[0].name} ({len(self.sheets) + 1})", last)
+        self.sheets.append(sheet)
+        sheet.write_row(self.headers, HEADER)
+        return sheet
+
+    def set_autofilter(self) -> None:
+        """Filter buttons over the rows so far of each sheet without them (the 合计 rows
+        written after stay outside)."""
+        for sheet in self.sheets:
+            if sheet.autofilter is None:
+                sheet.set_autofilter(0, sheet.rows - 1, 0, len(self.headers) - 1)
+
+    def note(self) -> str | None:
+        """The 汇总 sheet's line on a table that did not fit one sheet (None when it did)."""
+        if len(self.sheets) == 1:
+            return None
+        rows = sum(s.rows - 1 for s in self.sheets)
+        rest = "、".join(f"「{s.name}」" for s in self.sheets[1:])
+        return (f"「{self.sheets[0].name}」表共 {rows:,} 行（不含表头），超过 Excel 每张工作表 {self.limit:,} 行"
+                f"（含表头）的上限，续在{rest}表，每张表的第一行为表头")
 
 
 def target_rows(targets: tuple | None):
@@ -68,13 +115,14 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
     results = Results.of(results)
     path = Path(path)
     with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent), page_setup=PageSetup()) as book:
-        projects, indicators, problems = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
+        sheets = book.add_sheet("项目"), book.add_sheet("指标"), book.add_sheet("问题")
+        new_sheet = lambda name, after: book.add_sheet(name, after=after)  # noqa: E731
         part = str(path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.stem}-indicators.part")
-        child = fork_writer(lambda: _indicator_sheet(results, indicators, part), path.name) if parallel else None
+        child = fork_writer(lambda: _indicator_sheet(results, book, sheets[1], part), path.name) if parallel else None
         if child is None:
-            _indicator_sheet(results, indicators)
+            indicators = _indicator_sheet(results, book, sheets[1])
         with stopped_on_error(child):
-            projects.write_row(PROJECT_HEADERS, HEADER)
+            projects = Table(sheets[0], PROJECT_HEADERS, new_sheet)
             for r in results:
                 projects.write_row([
                     unit_of(r), r.department or "", r.name, kind_label(r), r.year,
@@ -82,12 +130,12 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                     r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, policy_label(r.policy),
                     r.warning_count, r.discrepancy_count, r.source,
                 ])
-            projects.set_autofilter(0, projects.rows - 1, 0, len(PROJECT_HEADERS) - 1)
+            projects.set_autofilter()
             grouping = grouping or group_results(results, failures)
             for row in total_rows(grouping.overall.figures(len(failures))):
                 projects.write_row(row, TOTAL)
 
-            problems.write_row(PROBLEM_HEADERS, HEADER)
+            problems = Table(sheets[2], PROBLEM_HEADERS, new_sheet)
             for f in failures:
                 for p in f.problems:
                     problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
@@ -111,7 +159,7 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                     problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
             for row in target_rows(targets):
                 problems.write_row(row)
-            problems.set_autofilter(0, problems.rows - 1, 0, len(PROBLEM_HEADERS) - 1)
+            problems.set_autofilter()
 
             overview = book.add_sheet("汇总")
             groups, year = grouping.groups, grouping.overall.year
@@ -122,22 +170,49 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
                 paragraph = overview_paragraphs(numbers, year, group.report_style)[0]
                 _write_overview(overview, numbers, group.title if len(groups) > 1 else "", paragraph)
         if child is not None:
-            indicators.adopt(part, child.join())
+            indicators = _adopt(book, sheets[1], part, child.join())
+        notes = [n for n in (t.note() for t in (projects, indicators, problems)) if n]
+        if notes:
+            overview.write_row([])
+        for n in notes:
+            overview.write_row(["续表", n], WRAP, lines=-(-cell_width(n) // MAX_WIDTH))
 
 
-def _indicator_sheet(results: Results, sheet, part: str | None = None) -> tuple | None:
-    """The 指标 sheet's rows, one per 三级指标 of every sheet; into the file ``part`` (in a
-    forked child, returning the sheet's state for ``adopt``) or into ``sheet`` itself."""
+def _part(part: str, n: int) -> str:
+    """The part file of the ``n``-th sheet (from 1) of the 指标 table a forked child writes."""
+    return part if n == 1 else f"{part[:-len('.part')]}-{n}.part"
+
+
+def _indicator_sheet(results: Results, book, sheet, part: str | None = None) -> "Table | list[tuple]":
+    """The 指标 table, one row per 三级指标 of every sheet, from ``sheet`` on: into the files
+    ``part``, ``part``-2, … (in a forked child, returning each sheet's state for ``_adopt``)
+    or into the workbook itself (returning the table)."""
+    def new_sheet(name, after):
+        made = book.add_sheet(name, after=after)
+        if part is not None:
+            made.respool(_part(part, len(table.sheets) + 1))
+        return made
+
     if part is not None:
         sheet.respool(part)
-    sheet.write_row(INDICATOR_HEADERS, HEADER)
-    write = sheet.write_row
+    table = Table(sheet, INDICATOR_HEADERS, new_sheet)
+    write = table.write_row
     for r in results:
         unit, name = unit_of(r), r.name
         for row in results.rows(r):
             write([unit, name, *row])
-    sheet.set_autofilter(0, sheet.rows - 1, 0, len(INDICATOR_HEADERS) - 1)
-    return sheet.state() if part is not None else None
+    table.set_autofilter()
+    return [s.state() for s in table.sheets] if part is not None else table
+
+
+def _adopt(book, sheet, part: str, states: list[tuple]) -> Table:
+    """The 指标 table a forked child wrote (``_indicator_sheet`` with ``part``), in this workbook."""
+    sheet.adopt(part, states[0])
+    table = Table(sheet, INDICATOR_HEADERS, None)
+    for n, state in enumerate(states[1:], 2):
+        table.sheets.append(book.add_sheet(f"{sheet.name} ({n})", after=table.sheets[-1]))
+        table.sheets[-1].adopt(_part(part, n), state)
+    return table
 
 
 def _write_overview(sheet, figures: SummaryFigures, title: str = "", paragraph: str = "") -> None:

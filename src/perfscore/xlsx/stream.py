@@ -269,13 +269,14 @@ class Workbook:
         self.compresslevel = compresslevel
         self.sheets: list[Sheet] = []
 
-    def add_sheet(self, name: str, freeze_header: bool = True) -> Sheet:
+    def add_sheet(self, name: str, freeze_header: bool = True, after: Sheet | None = None) -> Sheet:
+        """A new sheet, last or right ``after`` a sheet of this workbook (a table's next part)."""
         if not name or len(name) > 31 or re.search(r"[\[\]:*?/\\]", name):
             raise ValueError(f"invalid sheet name: {name!r}")
         if any(s.name.casefold() == name.casefold() for s in self.sheets):
             raise ValueError(f"duplicate sheet name: {name!r}")
         sheet = Sheet(name, self.tmpdir, freeze_header, self.page_setup)
-        self.sheets.append(sheet)
+        self.sheets.insert(len(self.sheets) if after is None else self.sheets.index(after) + 1, sheet)
         return sheet
 
     def close(self) -> None:
