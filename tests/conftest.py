@@ -86,3 +86,24 @@ def flat_workbook(tmp_path: Path, projects_rows, indicator_rows, project_header=
     wb.save(path)
     return path
 
+
+
+def imported(path, template=None):
+    """The one sheet a filled workbook is read as (``inputs.read_path``, as every command
+    reads it); a reading failure raises its error."""
+    from perfscore.errors import SheetError
+    from perfscore.inputs import Input, read_path
+
+    items = read_path(path, template, policies=False)
+    if len(items) != 1 or not isinstance(items[0], Input):
+        raise SheetError([p for item in items if not isinstance(item, Input) for p in item.problems] or ["no sheet"])
+    return items[0].sheet
+
+
+def audited(path, policy, template=None):
+    """``perfscore audit`` of one filled workbook under ``policy`` (its AuditResult)."""
+    from perfscore import api
+
+    results, failures = api.audit_files([path], policy, template)
+    assert not failures and len(results) == 1, failures
+    return results[0]

@@ -209,7 +209,8 @@ def _filled_sheet() -> bytes:
     from perfscore.policy import load_policy
     from perfscore.projectfile import read_sheet_file
     from perfscore.scoring import score_sheet
-    from perfscore.sheets.fill import sheet_data, template_for
+    from perfscore.sheets.fill import sheet_data
+    from perfscore.sheets.templates import template_for
 
     scored = score_sheet(read_sheet_file(BASE), load_policy("default"))
     return template_for("project").render(sheet_data(scored))

@@ -258,7 +258,7 @@ def test_os_errors_in_chinese(err, reason):
 
 def _help_pages():
     from perfscore.resources import PRESETS
-    from perfscore.sheets.fill import TEMPLATE_NAMES
+    from perfscore.resources import TEMPLATE_NAMES
 
     names = sorted(main.commands)
     pages = {"": CliRunner().invoke(main, [], env={"COLUMNS": "80"}, prog_name="perfscore")}

@@ -439,12 +439,12 @@ def test_score_fill_import_score_is_identical(tmp_path_factory, proj):
     """score → fill (Excel) → import → score gives the same numbers, and the filled sheet
     audits clean (its printed values are what the rules give)."""
     from perfscore.sheets.fill import fill_sheet
-    from perfscore.sheets.importing import import_sheet
+    from conftest import imported
 
     first = proj.score()
     path = tmp_path_factory.mktemp("rt") / "sheet.xlsx"
     fill_sheet(first, path, policy=POLICIES[proj.policy])
-    again = score_sheet(import_sheet(path), POLICIES[proj.policy], "sheet.xlsx")
+    again = score_sheet(imported(path), POLICIES[proj.policy], "sheet.xlsx")
     assert (again.execution_rate, again.execution_score, again.indicator_score, again.total, again.grade) == (
         first.execution_rate, first.execution_score, first.indicator_score, first.total, first.grade)
     assert [(i.name, i.weight, i.completion_pct, i.score) for i in again.indicators] == [

@@ -324,7 +324,8 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, targe
 @POLICY_OPTION
 def init(output: Path, kind: str | None, template: str | Path | None, targets: Path | None, policy: Policy | None) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)；--from 绩效目标表 时按申报内容生成。"""
-    from .sheets.fill import policy_template, write_blank
+    from .sheets.fill import write_blank
+    from .sheets.templates import policy_template
 
     if targets is not None:
         from . import api

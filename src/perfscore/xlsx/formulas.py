@@ -15,6 +15,7 @@ point, so every rounding adds ``GUARD`` first (EXCEL_NOTES.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -405,10 +406,12 @@ class Emitter:
 _TOKEN_RE = re.compile(r'"(?:[^"]|"")*"|\d+(?:\.\d*)?(?:[Ee][+-]?\d+)?|\.\d+(?:[Ee][+-]?\d+)?|\s+|.', re.S)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_formula(text: str) -> str:
     """A formula as a comparable string: no leading '=', no spaces, no '$' or ``_xlfn.``,
     names in upper case, numbers as plain decimals (LibreOffice writes 1E-9 as
-    0.000000001); text inside string literals is left alone."""
+    0.000000001); text inside string literals is left alone. Cached: the formulas of one
+    layout are the same in every sheet filled in it, so each is normalised once."""
     text = text.strip()
     if text.startswith("="):
         text = text[1:]

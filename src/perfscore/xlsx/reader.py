@@ -21,7 +21,7 @@ from .package import (OpenWorkbook, calamine_sheets, check_extent, find_sheet, o
                       rels_name, resolve_target, workbook_part)
 from .refs import col_index, col_letters, split_addr
 from .cells import parse_attrs
-from .sheetxml import norm_label, scan_formulas
+from .sheetxml import norm_label, scan_cells
 from .shifting import Shift
 
 # --------------------------------------------------------------------------- data types
@@ -95,7 +95,6 @@ def cell_value(v: object) -> str | Decimal | None:
 _XF_BLOCK_RE = re.compile(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
 _XF_OPEN_RE = re.compile(r"<xf\b([^>]*?)/?>")
 _NUMFMT_RE = re.compile(r"<numFmt\b([^>]*?)/?>")
-_CELL_OPEN_RE = re.compile(r"<c\b([^>]*?)/?>")
 
 
 def percent_styles(parts: dict[str, bytes], label: str) -> set[str]:
@@ -123,22 +122,6 @@ def percent_styles(parts: dict[str, bytes], label: str) -> set[str]:
     return out
 
 
-def percent_cells(sheet_xml: str, styles: set[str]) -> set[tuple[int, int]]:
-    """(row, column) of every cell whose style is a percent format."""
-    if not styles:
-        return set()
-    out = set()
-    for m in _CELL_OPEN_RE.finditer(sheet_xml):
-        head = m.group(1)
-        if ' s="' not in head:
-            continue
-        a = dict(parse_attrs(head))
-        if a.get("s") in styles and a.get("r"):
-            c, r = split_addr(a["r"])
-            out.add((r, c))
-    return out
-
-
 def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
     """Read a sheet laid out as ``sheet_map`` says; ``table_specs`` (from the compiled
     template) give the footer signature of each table, which fixes its row count.
@@ -159,8 +142,8 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     sheet_name, sheet_part = sheets[idx]
     where = f"{label} 工作表「{sheet_name}」"
     sheet_xml = part_xml(parts, sheet_part, label)
-    no_cache, errors, formula_at = scan_formulas(sheet_xml)
-    percents = percent_cells(sheet_xml, percent_styles(parts, label))
+    scan = scan_cells(sheet_xml, percent_styles(parts, label))  # one pass over the cells
+    no_cache, errors, formula_at, percents = scan.no_cache, scan.errors, scan.formulas, scan.styled
     check_extent(parts.get(sheet_part, b""), where)
     grid, merged = next(calamine_sheets(data, [sheet_name], label))
 
