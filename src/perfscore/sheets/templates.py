@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SheetError
 from ..policy import Policy
-from ..resources import TEMPLATE_NAMES, province_at
+from ..resources import TEMPLATE_NAMES, province_at, template_paths
 from ..xlsx.maps import load_map
 from ..xlsx.package import OpenWorkbook
 from ..xlsx.reader import ReadSheet
@@ -22,12 +22,6 @@ from ..xlsx.template import CompiledTemplate, compile_template
 
 def default_template(kind: str) -> Path:
     return TEMPLATE_NAMES[kind]
-
-
-def default_map(name: str) -> Path:
-    """The map beside a shipped template."""
-    xlsx = TEMPLATE_NAMES[name]
-    return xlsx.with_name(xlsx.stem + ".map.yaml")
 
 
 def resolve_template(template: Path | str | None, kind: str = "project") -> Path | None:
@@ -128,9 +122,11 @@ def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> C
         if compiled.map.sheet.casefold() in names:
             return compiled
         raise SheetError(f"文件 {book.path}: 找不到工作表「{compiled.map.sheet}」，不是 perfscore 模板格式的自评表")
-    for name in TEMPLATE_NAMES:
-        if _map_sheet(default_map(name)).casefold() in names:
-            return template_for("project", name)
+    for xlsx in template_paths().values():  # the folders listed once, not once per name
+        if _map_sheet(xlsx.with_name(xlsx.stem + ".map.yaml")).casefold() in names:
+            compiled = compile_template(xlsx)
+            check_map_names(compiled)
+            return compiled
     return None
 
 
