@@ -28,8 +28,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = ROOT / "samples" / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+from conftest import CHAOYANG  # noqa: E402  (tests/ is on the path, as for the test files)
+
+BASE = CHAOYANG / "fazhi_jianshe.yaml"
 MEMORY_LIMIT = 4 * 1024**3
 CASE_SECONDS = 60
 

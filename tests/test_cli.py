@@ -2,14 +2,13 @@
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from perfscore.cli import main
 
-from conftest import GOOD, GOUMAI, SAMPLES, ZHENGTI, run
+from conftest import CHAOYANG, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, run
 
 
 def write(tmp_path, text, name="x.yaml"):
@@ -201,9 +200,8 @@ def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
     text = run(command, "--help").output.rstrip("\n").split("\n")
     assert text[-2].strip() == "例:" and text[-1].strip().startswith(f"perfscore {command} ")
     # the example runs as printed, from a copy of the repository's samples and examples
-    root = Path(__file__).resolve().parent.parent
     for folder in ("samples", "examples"):
-        shutil.copytree(root / folder, tmp_path / folder)
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     monkeypatch.chdir(tmp_path)
     args = shlex.split(text[-1].strip())[1:]
     result = CliRunner().invoke(main, args + (["-j", "1", "-q"] if command == "batch" else []))
@@ -227,7 +225,7 @@ def test_usage_errors_are_one_chinese_line(args, line):
 
 
 def test_fill_onto_what_cannot_take_it(tmp_path):
-    sample = Path(__file__).resolve().parent.parent / "samples" / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+    sample = CHAOYANG / "fazhi_jianshe.yaml"
     existing = tmp_path / "existing.txt"
     existing.write_text("x", encoding="utf-8")
     cases = [

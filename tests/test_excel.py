@@ -17,7 +17,7 @@ from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 from perfscore.sheets.fill import fill_sheet
 
-from conftest import SAMPLES, audited, imported, run
+from conftest import GOUMAI, SAMPLES, TEMPLATES, audited, imported, run
 ALL_SAMPLES = [p for p in sorted(SAMPLES.glob("*/*.yaml")) if p.name != "perfscore.yaml"]  # a folder's policy is no sample
 D = Decimal
 
@@ -256,11 +256,11 @@ def test_map_with_a_misspelt_column_is_refused_naming_map_and_key(tmp_path):
     """A map's `wieght` column used to be accepted silently (weights then fell back to the split)."""
     import shutil
 
-    templates = Path(__file__).resolve().parents[1] / "templates"
+    templates = TEMPLATES
     shutil.copy(templates / "project_sheet.xlsx", tmp_path / "my.xlsx")
     text = (templates / "project_sheet.map.yaml").read_text(encoding="utf-8")
     (tmp_path / "my.map.yaml").write_text(text.replace("weight: I", "wieght: I"), encoding="utf-8")
-    sample = Path(__file__).resolve().parents[1] / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    sample = GOUMAI
     for args in (["fill", sample, "-t", tmp_path / "my.xlsx", "-o", tmp_path / "out.xlsx"],
                  ["init", "-t", tmp_path / "my.xlsx", "-o", tmp_path / "blank.xlsx"]):
         result = run(*args)

@@ -24,9 +24,9 @@ from perfscore.policy import preset_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 
-from conftest import SAMPLES
-LN = SAMPLES / "liaoning_chaoyang_2024"
-HB = SAMPLES / "hubei_qiaokou_2024"
+from conftest import CHAOYANG, QIAOKOU
+LN = CHAOYANG
+HB = QIAOKOU
 
 
 def sample(path: Path):

@@ -30,7 +30,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-from conftest import CHAOYANG, QIAOKOU
+from conftest import CHAOYANG, QIAOKOU, ROOT
 SHEETS = ["项目", "指标", "问题", "汇总"]
 
 
@@ -232,7 +232,7 @@ def test_hubei_style_reads_like_seed_004():
 
 
 def test_a_province_copies_a_style(tmp_path):
-    style = (Path(__file__).resolve().parent.parent / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
+    style = (ROOT / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
     (tmp_path / "styles").mkdir()
     (tmp_path / "styles" / "mine.j2").write_text(style.replace("发现的主要问题及原因", "存在问题"), "utf-8")
     (tmp_path / "rules.yaml").write_text("preset: liaoning\nreport_style: styles/mine.j2\n", "utf-8")

@@ -22,8 +22,8 @@ from perfscore.inputs import read_inputs
 
 from targetbuilder import Row, Table, seed_tables, write_budget_public, write_national
 
-from conftest import ROOT
-SAMPLE = ROOT / "samples" / "targets" / "hebei_chengde_2024_mubiao.xlsx"
+from conftest import SAMPLES
+SAMPLE = SAMPLES / "targets" / "hebei_chengde_2024_mubiao.xlsx"
 SEED_001 = sorted(glob.glob("/work/shared/seeds/001_*.txt"))
 
 
@@ -43,7 +43,7 @@ def _table(sheet: Project) -> Table:
 
 def _projects(folder: str) -> list[tuple[Path, Project]]:
     out = []
-    for path in sorted((ROOT / "samples" / folder).glob("*.yaml")):
+    for path in sorted((SAMPLES / folder).glob("*.yaml")):
         if path.name == "perfscore.yaml":
             continue
         inputs, _ = read_inputs([path])
