@@ -28,8 +28,7 @@ from xml.etree import ElementTree
 
 from .. import limits
 from ..errors import InputError, SheetError
-from ..limits import MAX_CELLS, MAX_REPEAT
-from ..projectfile import read_bytes
+from ..limits import MAX_CELLS, MAX_REPEAT, read_bytes
 from ..xlsx.package import OLE2_MAGIC, calamine_sheets, check_extent, checked_zip
 from ..xlsx.refs import col_letters
 

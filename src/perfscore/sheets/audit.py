@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from ..policy import Policy
 from ..scoring import Discrepancy, SheetScore, pct, score_sheet
-from ..xlsx.formulas import Emitter, normalize_formula
+from ..xlsx.formulas import normalize_formula
+from .formulas import Emitter
 from ..xlsx.reader import ReadSheet
 from ..xlsx.refs import split_addr
 from ..xlsx.template import CompiledTemplate

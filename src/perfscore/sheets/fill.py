@@ -2,7 +2,7 @@
 
 This module only maps a ``SheetScore`` onto the template map's field names; the
 template machinery (``template.py``) writes the workbook and never computes a score. The
-result cells are live formulas (``xlsx/formulas.py``, constants from the policy) whose cached
+result cells are live formulas (``sheets/formulas.py``, constants from the policy) whose cached
 values are the scorer's own numbers, so the sheet recalculates when a unit edits it and
 reads the same everywhere until then.
 """
@@ -24,7 +24,8 @@ from ..terms import HUNDRED
 from ..readings import zero_in_words
 from ..values import EQ, GE, GT, LE, LT, compact
 from ..xlsx.cells import Formula, Percent
-from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, Emitter, Rules
+from ..xlsx.formulas import HELPER_COLUMNS
+from .formulas import DATE_WORDS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
 from ..xlsx.template import CompiledTemplate, SheetData

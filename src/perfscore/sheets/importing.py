@@ -17,7 +17,7 @@ from ..errors import Problem, SheetError
 from ..model import Sheet
 from ..terms import HUNDRED
 from ..values import CellValueError, Quantity, Text, compact, format_number, parse_value
-from ..xlsx.formulas import PROMPT_PREFIX
+from .formulas import PROMPT_PREFIX
 from ..xlsx.reader import CellValue, ReadSheet
 
 def _value(cell: CellValue | None) -> Decimal | str | None:

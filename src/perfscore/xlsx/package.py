@@ -16,8 +16,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SheetError
-from ..limits import MAX_FILE_BYTES, check_cell_count
+from ..errors import InputError, SheetError
+from ..limits import MAX_FILE_BYTES, check_cell_count, read_bytes  # read_bytes: regular files only, bounded
 from ..limits import check_extent as limits_check_extent
 from .cells import parse_attrs, unxesc
 
@@ -251,9 +251,6 @@ class OpenWorkbook:
 
 def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
     """Read and check a workbook; every problem is a SheetError naming the file."""
-    from perfscore.errors import InputError
-    from perfscore.projectfile import read_bytes  # regular files only, bounded: a FIFO or /dev/zero never hangs
-
     path = Path(path)
     try:
         data = read_bytes(path, MAX_UNCOMPRESSED_BYTES)
