@@ -143,18 +143,19 @@ ANY_F_RE = re.compile(r"<(?:\w+:)?f[\s/>]")
 class Scan:
     """What one pass over a worksheet's cells finds that python-calamine does not show: formula
     cells without a cached value and error cells (both read as ''), every formula's text, and
-    the cells whose style is one of ``styles`` (a percent format)."""
+    the style of each cell whose style is one of those asked for (``styled``: (row, column) →
+    its ``s=``)."""
 
     no_cache: set[tuple[int, int]]
     errors: dict[tuple[int, int], str]
     formulas: dict[tuple[int, int], str]
-    styled: set[tuple[int, int]]
+    styled: dict[tuple[int, int], str]
 
 
 def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     """One pass over the cells of a worksheet (``Scan``). A text result cached as an empty
-    string (``t="str"`` with ``<v></v>``) is a cached value."""
-    scan = Scan(set(), {}, {}, set())
+    string (``t="str"`` with ``<v></v>``) is a cached value, as an inline string is."""
+    scan = Scan(set(), {}, {}, {})
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
         return scan
     for m in _SCAN_CELL_RE.finditer(xml):
@@ -172,13 +173,13 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             continue
         c, r = split_addr(rm.group(1))
         if styled:
-            scan.styled.add((r, c))
+            scan.styled[(r, c)] = style.group(1)
         if not has_f and not is_err:
             continue
         vm = _SCAN_V_RE.search(inner) if inner else None
         if is_err and vm:
             scan.errors[(r, c)] = vm.group(1)
-        elif has_f and (vm is None or (vm.group(1) == "" and 't="str"' not in attrs)):
+        elif has_f and (vm is None or (vm.group(1) == "" and 't="str"' not in attrs)) and 't="inlineStr"' not in attrs:
             scan.no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
@@ -189,3 +190,18 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
 _SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
 _SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
 _SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+
+
+_HIDDEN_ROW_RE = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
+
+
+def hidden_rows(xml: str) -> frozenset[int]:
+    """The 1-based rows a worksheet hides (``<row r="7" hidden="1">``)."""
+    out = set()
+    for m in _HIDDEN_ROW_RE.finditer(xml):
+        head = m.group(1)
+        if "hidden=" in head:
+            a = dict(parse_attrs(head))
+            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                out.add(int(a["r"]))
+    return frozenset(out)
