@@ -616,7 +616,7 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
     assert [i["score"] for i in data["indicators"]] == [i.score for i in score_sheet(model, policy).indicators]
 
 
-# ------------------------------------------------------------------ what a form holds besides the form (SCORING.md §9)
+# ------------------------------------------------------------------ what a form holds besides the form (docs/scoring.md §9)
 
 
 def _problems(path: Path) -> list[str]:

@@ -349,7 +349,7 @@ def random_project(rng: random.Random, k: int) -> dict:
         a = rng.choice([t, t + 1, t * D("0.83163"), D(rng.randint(0, 300)), D(rng.randint(0, 30000)) / 100, D(0)])
         a = a.quantize(D("0.01"))
         if unit == "%" and 0 < a <= 1:
-            a += 1  # a bare 0.98 against a % target is ambiguous (SCORING.md §9), not a sheet
+            a += 1  # a bare 0.98 against a % target is ambiguous (docs/scoring.md §9), not a sheet
         level2 = rng.choice(["数量指标", "质量指标", "成本指标", "社会效益指标"])
         if rng.random() < 0.2:
             ind = {"target": "有所提升", "actual": rng.choice(["全部或基本达成预期指标", "部分达成预期指标并具有一定效果"])}

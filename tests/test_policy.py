@@ -1,4 +1,4 @@
-"""Policy files (SCORING.md §11): presets, overrides that merge key by key, and every
+"""Policy files (docs/scoring.md §11): presets, overrides that merge key by key, and every
 unknown or malformed setting refused with the file and the key."""
 
 from decimal import Decimal

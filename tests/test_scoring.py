@@ -1,4 +1,4 @@
-"""The scoring rules (SCORING.md §3–8), reproduced on the seeds and on small literal sheets."""
+"""The scoring rules (docs/scoring.md §3–8), reproduced on the seeds and on small literal sheets."""
 
 from decimal import Decimal
 from pathlib import Path

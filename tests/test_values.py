@@ -68,7 +68,7 @@ def test_quantities(cell, operator, number, unit, label):
         ("达成预期指标", 0),
         ("全部或基本达成预期指标", 0),
         ("规范执行", 0),
-        ("2024年11月底前完成", 2),  # two numbers: qualitative (SCORING.md §4 rule 3)
+        ("2024年11月底前完成", 2),  # two numbers: qualitative (docs/scoring.md §4 rule 3)
         ("跨县每件1200元,县内每件1000元", 2),
         ("推进刑满释放 人员安置帮教 工作健康有序发展", 0),
     ],

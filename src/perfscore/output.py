@@ -1,4 +1,4 @@
-"""Writing a scored sheet as JSON (PROJECT_FILE.md) or as a terminal table.
+"""Writing a scored sheet as JSON (docs/project-file.md) or as a terminal table.
 
 Numbers are written from their Decimal text, never through float.
 """
@@ -33,7 +33,7 @@ def indicator_dict(ind: IndicatorScore) -> dict:
 
 
 def result_dict(result: SheetScore) -> dict:
-    """The scored output object of PROJECT_FILE.md."""
+    """The scored output object of docs/project-file.md."""
     return {
         "kind": result.kind,
         "name": result.name,

@@ -1,4 +1,4 @@
-"""A workbook read once into sheets of typed cells (EXCEL_NOTES.md "Number formats when reading").
+"""A workbook read once into sheets of typed cells (docs/excel.md "Number formats when reading").
 
 Value-only readers lose what the person typed: Excel stores ``95%`` as 0.95 with a percent
 format. Each cell here carries its value and its kind — ``text``, ``number``, ``percent``,

@@ -24,11 +24,11 @@ from ..xlsx.formulas import HELPER_COLUMNS, Places, formula_number
 
 GUARD = "0.000000001"  # 1e-9, written the way LibreOffice writes it back
 # operators as the operator cell (or helper) holds them; perfscore writes the glyphs
-# (and the full-width and variant glyphs a unit may type into a blank form: SCORING.md §4)
+# (and the full-width and variant glyphs a unit may type into a blank form: docs/scoring.md §4)
 OPS_UP = ("≥", ">=", ">", "＞＝", "＞", "≧", "⩾")
 OPS_DOWN = ("≤", "<=", "<", "＜＝", "＜", "≦", "⩽")
 OPS_EQ = ("=", "＝", "==", "")
-# operator words as SCORING.md §4/§9 reads them, by class; the negated words first (不低于 holds 低于)
+# operator words as docs/scoring.md §4/§9 reads them, by class; the negated words first (不低于 holds 低于)
 _UP_NEGATED = ("不低于", "不少于", "不小于", "未低于", "未少于")
 _DOWN_NEGATED = ("不高于", "不超过", "不超出", "未超过", "未超出", "不大于", "不多于")
 _UP_WORDS = ("≥", ">", "＞", "≧", "⩾", "至少", "达到", "高于", "大于", "超过", "以上")
@@ -43,7 +43,7 @@ PROMPT_PREFIX = "请"   # every prompt a formula shows starts with it (readers s
 
 @dataclass(frozen=True)
 class Rules:
-    """The policy's numbers as the formulas need them (SCORING.md §10)."""
+    """The policy's numbers as the formulas need them (docs/scoring.md §10)."""
 
     score_decimals: int = 2
     score_rounding: str = "half_up"          # half_up (ROUND) | down (ROUNDDOWN)
@@ -53,12 +53,12 @@ class Rules:
     grade_bands: tuple[tuple[str, Decimal], ...] = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)))
     lowest_grade: str = "差"
     execution_weight: Decimal = Decimal(10)   # when the sheet has no cell for it
-    # qualitative grades (SCORING.md §5): prefixes and exact texts per grade, and the bands
+    # qualitative grades (docs/scoring.md §5): prefixes and exact texts per grade, and the bands
     grade_prefixes: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("A", ("全部", "基本达成", "达成", "达到", "完成", "已完成")), ("B", ("部分达成", "部分完成")),
         ("C", ("未达成", "未完成", "未达到")))
     grade_exact: tuple[tuple[str, tuple[str, ...]], ...] = (("A", ("达标", "是")), ("B", ()), ("C", ()))
-    cost_bare_operator: str = "≤"             # a bare number under 成本指标 (SCORING.md §4)
+    cost_bare_operator: str = "≤"             # a bare number under 成本指标 (docs/scoring.md §4)
     qualitative_bands: tuple[tuple[str, Decimal, Decimal], ...] = (
         ("A", Decimal(80), Decimal(100)), ("B", Decimal(60), Decimal(80)), ("C", Decimal(0), Decimal(60)))
 
@@ -85,9 +85,9 @@ def _operator_class(ref: str, otherwise: str) -> str:
 
 
 def _number_of(ref: str) -> str:
-    """The number a cell holds, in the row's unit (SCORING.md §9): a number cell with a
+    """The number a cell holds, in the row's unit (docs/scoring.md §9): a number cell with a
     percent format (Excel stores a typed 95% as 0.95, CELL("format") "P0") is 95; text such as
-    ``≥10次`` or ``95%`` gives its number (EXCEL_NOTES.md: ``95%`` inside a text evaluates to
+    ``≥10次`` or ``95%`` gives its number (docs/excel.md: ``95%`` inside a text evaluates to
     0.95, so a text holding % is scaled back); "" when there is none."""
     s = f'SUBSTITUTE({ref},"％","%")'
     lengths = "{" + ",".join(str(n) for n in range(1, 16)) + "}"
@@ -219,7 +219,7 @@ class Emitter:
     def task_score(self, i: int) -> str | None:
         return self.task_score_at(str(self.p.row("tasks", i)))
 
-    # ---- helper cells: the printed cells read as perfscore reads them (SCORING.md §4, §9)
+    # ---- helper cells: the printed cells read as perfscore reads them (docs/scoring.md §4, §9)
 
     def helper_at(self, key: str, r: str) -> str | None:
         p = self.p
@@ -264,7 +264,7 @@ class Emitter:
         return f'IF(ISNUMBER(SEARCH("成本",LOOKUP(2,1/({run}<>""),{run}))),"{cost}","=")'
 
     def completion_at(self, r: str) -> str | None:
-        """完成程度 (SCORING.md §4, §5): a quantitative row's exact fraction c from the helper
+        """完成程度 (docs/scoring.md §4, §5): a quantitative row's exact fraction c from the helper
         cells (the cell's percent format shows it to 2 decimals, 得分 uses the exact c); a
         qualitative row's from its grade word (A → 100%; B and C ask for a completion in their
         band). Where it cannot decide, a short prompt of what to type (never an error value)."""
@@ -281,7 +281,7 @@ class Emitter:
             f'IF({o}="=",IF({t}=0,IF({a}=0,1,0),IF({a}>={t},1,{a}/{t})),"{PROMPT_PREFIX}填写运算符号（≥、≤、=）")))'
         )
         # an actual without a number against a number target (达到预期目标 against 100%) is graded
-        # by its word, as the scorer does (SCORING.md §5)
+        # by its word, as the scorer does (docs/scoring.md §5)
         return (f'IF(OR(TRIM({target})="",TRIM({actual})=""),"",'
                 f'IF(AND(ISNUMBER({t}),ISNUMBER({a})),{rule},'
                 f'IF(AND(ISNUMBER({t}),{a}<>""),{a},{self.grade_completion(target, actual)})))')

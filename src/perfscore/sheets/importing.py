@@ -32,7 +32,7 @@ def _value(cell: CellValue | None) -> Decimal | str | None:
 
 def _text(cell: CellValue | None) -> str | None:
     """A cell as the text the value parser reads: a number in a percent format is that
-    percent (Excel stores a typed 95% as 0.95: SCORING.md §9)."""
+    percent (Excel stores a typed 95% as 0.95: docs/scoring.md §9)."""
     value = _value(cell)
     if isinstance(value, Decimal):
         return f"{format_number(value * HUNDRED)}%" if cell.percent else format_number(value)  # type: ignore[union-attr]
@@ -66,7 +66,7 @@ def _target(row: dict[str, CellValue]) -> str | None:
 
 def _actual(row: dict[str, CellValue]) -> str | None:
     """A number under a 度量单位 column is in that unit (a bare 0.95 against ≥95% would be
-    ambiguous, SCORING.md §9)."""
+    ambiguous, docs/scoring.md §9)."""
     actual, unit = _text(row.get("actual")), _text(row.get("unit"))
     if (isinstance(_value(row.get("actual")), Decimal) and unit and isinstance(_value(row.get("target")), Decimal)
             and not actual.endswith("%")):  # type: ignore[union-attr]
@@ -84,7 +84,7 @@ def _parsed(text: str | None) -> Quantity | Text | None:
 
 
 def _is_quantitative(row: dict[str, CellValue], target: str | None) -> bool:
-    """As scoring decides (SCORING.md §4): a number target and a number actual. Number cells,
+    """As scoring decides (docs/scoring.md §4): a number target and a number actual. Number cells,
     or text such as ``≥95%`` / ``100 %`` in a combined 年度指标值 column."""
     if isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal):
         return True
@@ -164,7 +164,7 @@ def missing_cells(read: ReadSheet, kind: str) -> list[Problem]:
 
 
 def sheet_mapping(read: ReadSheet, kind: str) -> dict:
-    """A read sheet as a project/department file mapping (PROJECT_FILE.md keys); required
+    """A read sheet as a project/department file mapping (docs/project-file.md keys); required
     cells left empty are one error naming every such cell."""
     missing = missing_cells(read, kind)
     if missing:
