@@ -305,3 +305,20 @@ def test_help_wrapping_keeps_punctuation_off_a_line_start():
     assert all(display_width(line) <= 20 for line in lines)
     assert not any(line.strip()[0] in "，。；：）" for line in lines[1:])
     assert "".join(line.strip() for line in lines) == "复核自评表：重新计算并列出与原表不一致的每个单元格；对照绩效目标表。"
+
+
+def test_json_failures_carry_the_problem_parts(tmp_path):
+    """``score --format json``: a scoring error's 指标 and 字段 (and the field's path) come as
+    values, one JSON object a line on stderr, as the page's JSON has them."""
+    import json
+
+    bad = tmp_path / "单位错.yaml"
+    bad.write_text(GOOD.replace('actual: "8次"', 'actual: "8吨"'), encoding="utf-8")
+    result = run("score", bad, "--format", "json")
+    assert result.exit_code == 1 and result.stdout.strip() in ("", "[]")
+    [line] = result.stderr.splitlines()
+    failure = json.loads(line)
+    [problem] = failure["problems"]
+    assert (failure["file"], problem["indicator"], problem["field"], problem["path"]) == (
+        str(bad), "培训场次", "全年完成值", "indicators[0].actual")
+    assert problem["message"] == failure["error"] and "单位" in problem["message"]

@@ -342,10 +342,10 @@ def test_zip_members_traversal_symlink_bomb_and_garbage(client, tmp_path, temp_r
         assert answer.status_code == 200
         assert answer.json() == {"results": [], "ignored": [], "failures": [
             {"file": "bomb.zip", "name": "", "unit": "", "error": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝",
-             "problems": [{"message": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝", "indicator": "", "field": "", "cell": ""}]}]}
+             "problems": [{"message": "文件 bomb.zip: 解压后超过 2 MB 的上限，已拒绝", "indicator": "", "field": "", "cell": "", "path": ""}]}]}
     garbage = client.post("/api/score", files=[("files", ("g.zip", b"not a zip"))]).json()
     assert garbage["failures"] == [{"file": "g.zip", "name": "", "unit": "", "error": "文件 g.zip: 不是有效的 zip 压缩包",
-             "problems": [{"message": "文件 g.zip: 不是有效的 zip 压缩包", "indicator": "", "field": "", "cell": ""}]}]
+             "problems": [{"message": "文件 g.zip: 不是有效的 zip 压缩包", "indicator": "", "field": "", "cell": "", "path": ""}]}]
     empty = client.post("/api/score", files=[("files", ("e.zip", zip_bytes({"readme.txt": b"x"})))])
     assert empty.status_code == 400 and "没有可读取的文件" in empty.json()["error"] and "e.zip/readme.txt" in empty.json()["error"]
     assert_cleaned(temp_root)

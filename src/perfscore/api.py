@@ -329,7 +329,7 @@ def _with_template(item: Input, template: str) -> Input:
 
 # what the server shows and checks, from the library's own homes (one door for web/engine.py)
 from .inputs import INPUT_SUFFIXES, resolve_policy  # noqa: E402,F401
-from .output import dumps, result_dict  # noqa: E402,F401
+from .output import dumps, failure_dict, result_dict  # noqa: E402,F401
 from .policy import FOLDER_POLICY_NAMES, REPORT_STYLES, load_policy, preset_policy  # noqa: E402,F401
 from .resources import PRESETS, TEMPLATE_NAMES  # noqa: E402,F401
 from .values import format_fixed, format_number  # noqa: E402,F401

@@ -76,6 +76,16 @@ def dumps(value: object, indent: int = 2, _level: int = 0) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def failure_dict(failure) -> dict:
+    """An ``errors.Failure`` for JSON (``score``/``audit --format json`` and the page): its
+    file, project and unit, its lines, and each problem's parts as values (its 指标, 字段,
+    单元格 and the field's path), as the 问题 sheet has them."""
+    return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
+            "error": "\n".join(str(p) for p in failure.problems),
+            "problems": [{"message": p.message, "indicator": p.indicator or "", "field": p.field or "",
+                          "cell": p.cell or "", "path": p.path or ""} for p in failure.problems]}
+
+
 # -- terminal table -------------------------------------------------------------------------
 
 NARROW = 100  # below this many columns, 一级/二级指标 leave the table for a heading line per group
