@@ -563,6 +563,7 @@ def run_batch(
         places = Spool(out.aside)
         sorter = _Sorter(out.aside)
         copies = Copies()
+        work = None
         try:
             total = files.count if read is None else len(read)
             jobs, warning = bounded_jobs(jobs, total)
@@ -611,6 +612,8 @@ def run_batch(
         except OutputError as exc:
             raise OutputError(str(exc).replace(str(out.aside), str(out.outdir))) from None
         finally:
+            if work is not None:  # stop (and wait for) the workers before the set aside is removed
+                work.close()
             files.close()
             if outcome is None:
                 spool.close()

@@ -19,6 +19,7 @@ import errno
 import fcntl
 import os
 import shutil
+import time
 from pathlib import Path
 
 from .errors import OutputError, printable
@@ -156,7 +157,11 @@ class OutputSet:
 
     def _discard(self) -> None:
         try:
-            shutil.rmtree(self.aside, ignore_errors=True)
+            for _ in range(5):  # a file that appeared while the tree was removed: remove again
+                shutil.rmtree(self.aside, ignore_errors=True)
+                if not os.path.lexists(self.aside):
+                    break
+                time.sleep(0.05)
         finally:
             self._unlock()
 
