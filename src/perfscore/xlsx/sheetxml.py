@@ -84,6 +84,17 @@ def parse_rows(body: str, label: str) -> list[Row]:
     return rows
 
 
+def shared_formula_at(origin: str, text: str, here: str) -> str | None:
+    """A shared formula's text (``text`` as written at its master cell ``origin``) as it reads at
+    cell ``here``: relative references moved as Excel moves them (None if it cannot be)."""
+    from openpyxl.formula.translate import Translator  # only a sheet with shared formulas pays for openpyxl
+
+    try:
+        return Translator("=" + text, origin=origin).translate_formula(here)[1:]
+    except Exception:  # noqa: BLE001 - openpyxl's tokenizer: any failure means "cannot"
+        return None
+
+
 def unshare_formulas(rows: list[Row], label: str) -> None:
     """Turn shared formulas into plain ones (cloning a shared master corrupts a file)."""
     masters: dict[str, tuple[str, str]] = {}
@@ -100,13 +111,9 @@ def unshare_formulas(rows: list[Row], label: str) -> None:
             if not c.f_text:
                 if si not in masters:
                     raise SheetError(f"{label}单元格 {here}: 共享公式缺少主单元格，无法处理")
-                origin, text = masters[si]
-                from openpyxl.formula.translate import Translator  # only a sheet with shared formulas pays for openpyxl
-
-                try:
-                    text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
-                except Exception:
-                    raise SheetError(f"{label}单元格 {here}: 无法展开共享公式") from None
+                text = shared_formula_at(*masters[si], here)
+                if text is None:
+                    raise SheetError(f"{label}单元格 {here}: 无法展开共享公式")
                 c.f_text = xml_escape(text)
             c.f_attrs = [(k, v) for k, v in c.f_attrs if k not in ("t", "ref", "si")]
 
@@ -151,6 +158,8 @@ def scan_formulas(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int],
     no_cache: set[tuple[int, int]] = set()
     errors: dict[tuple[int, int], str] = {}
     formulas: dict[tuple[int, int], str] = {}
+    masters: dict[str, list[tuple[int, int]]] = {}  # shared formulas by si: the cell that holds the text
+    followers: dict[str, list[tuple[int, int]]] = {}  # and the cells that only carry <f t="shared" si=…/>
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml:
         return no_cache, errors, formulas
     for m in _SCAN_CELL_RE.finditer(xml):
@@ -173,8 +182,19 @@ def scan_formulas(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int],
             no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
-            formulas[(r, c)] = unxesc(html.unescape(fm.group(1) or "")) if fm else ""
+            formulas[(r, c)] = unxesc(html.unescape(fm.group(2) or "")) if fm else ""
+            si = _SHARED_SI_RE.search(fm.group(1)) if fm and _SHARED_T_RE.search(fm.group(1)) else None
+            if si is not None:  # Excel's and LibreOffice's filled-down formulas
+                (masters if formulas[(r, c)] else followers).setdefault(si.group(1), []).append((r, c))
+    for si, cells in followers.items():  # each cell as it reads: the master's text moved to it
+        if si in masters:
+            mr, mc = masters[si][0]
+            for r, c in cells:
+                formulas[(r, c)] = shared_formula_at(col_letters(mc) + str(mr), formulas[(mr, mc)],
+                                                     col_letters(c) + str(r)) or ""
     return no_cache, errors, formulas
 
 
-_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+_SHARED_T_RE = re.compile(r'\bt="shared"')
+_SHARED_SI_RE = re.compile(r'\bsi="([0-9]+)"')
