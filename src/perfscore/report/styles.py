@@ -305,6 +305,8 @@ def style_problem(exc: BaseException) -> str:
         return "用到了不允许的属性或方法（文风模板在沙箱中渲染，不能调用程序代码）"
     if isinstance(exc, (OSError, UnicodeDecodeError)):
         return "无法读取（须为 UTF-8 文本）"
+    if isinstance(exc, jinja2.UndefinedError):  # never the library's words
+        return "用到了没有的数据或属性（可用的数据列在 perfscore 所带文风模板的开头）"
     if isinstance(exc, RecursionError):
         return "宏的调用层数过深（宏反复调用自身）"
     return str(getattr(exc, "message", None) or exc) or type(exc).__name__
