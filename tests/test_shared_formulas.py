@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl.formula.translate import Translator
 
-from perfscore.xlsx.sheetxml import scan_formulas
+from perfscore.xlsx.sheetxml import scan_cells
 
 from conftest import SOFFICE, run, soffice  # noqa: E402
 from test_typed_in import LAYOUTS, filled_sample  # noqa: E402
@@ -75,14 +75,14 @@ def test_a_shared_formula_reads_as_the_formula_it_stands_for():
     xml = ('<sheetData><row r="2"><c r="B2"><f t="shared" ref="B2:B4" si="0">A2*$C$1+SUM(A$1:A2)</f><v>1</v></c></row>'
            '<row r="3"><c r="B3"><f t="shared" si="0"/><v>2</v></c></row>'
            '<row r="4"><c r="B4"><f t="shared" si="0"></f><v>3</v></c><c r="D4"><f>B4</f><v>3</v></c></row></sheetData>')
-    no_cache, errors, formulas = scan_formulas(xml)
-    assert formulas == {(2, 2): "A2*$C$1+SUM(A$1:A2)", (3, 2): "A3*$C$1+SUM(A$1:A3)",
+    scan = scan_cells(xml)
+    assert scan.formulas == {(2, 2): "A2*$C$1+SUM(A$1:A2)", (3, 2): "A3*$C$1+SUM(A$1:A3)",
                         (4, 2): "A4*$C$1+SUM(A$1:A4)", (4, 4): "B4"}
-    assert no_cache == set() and errors == {}
+    assert scan.no_cache == set() and scan.errors == {}
 
 
 def test_a_follower_without_its_master_stays_unread():
-    _, _, formulas = scan_formulas('<row r="3"><c r="B3"><f t="shared" si="7"/><v>2</v></c></row>')
+    formulas = scan_cells('<row r="3"><c r="B3"><f t="shared" si="7"/><v>2</v></c></row>').formulas
     assert formulas == {(3, 2): ""}  # audit then reports the cell, never a made-up formula
 
 

@@ -19,11 +19,9 @@ import yaml
 from perfscore.policy import load_policy
 from perfscore.projectfile import sheet_from_mapping
 from perfscore.scoring import score_sheet
-from perfscore.sheets.audit import audit_sheet
 from perfscore.sheets.fill import template_for, template_kind
-from perfscore.sheets.importing import import_sheet
 
-from conftest import SOFFICE, run, soffice  # noqa: E402
+from conftest import SOFFICE, audited, imported, run, soffice  # noqa: E402
 from test_typed_in import LAYOUTS, sample  # noqa: E402
 
 D = Decimal
@@ -61,7 +59,7 @@ def score_json(path: Path) -> dict:
 
 
 def audit_lines(path: Path) -> list[str]:
-    return [f.line() for f in audit_sheet(path, load_policy("liaoning")).findings]
+    return [f.line() for f in audited(path, load_policy("liaoning")).findings]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -73,8 +71,8 @@ def test_an_actual_in_words_reads_back_the_same_in_every_layout(layout, tmp_path
     assert [i["score"] for i in from_sheet["indicators"]] == [i["score"] for i in from_file["indicators"]]
     # perfscore reads the words as 0; the sheet holds the words, or that 0 in the target's unit
     assert [i["actual"] for i in from_sheet["indicators"][:2]] == [0, 0]
-    imported = import_sheet(sheet)
-    assert [i.actual for i in imported.indicators[:2]] in (["无上访", "未发生"], ["0次", "0起"])
+    read = imported(sheet)
+    assert [i.actual for i in read.indicators[:2]] in (["无上访", "未发生"], ["0次", "0起"])
     assert audit_lines(sheet) == []
 
 
@@ -103,7 +101,7 @@ def test_a_deduction_recalculated_by_libreoffice_gives_perfscores_total(recalcul
     path, data = recalculated[(layout, words)]
     expected = score_sheet(sheet_from_mapping(data, "x"), load_policy("liaoning"))
     assert expected.deduction == D("3.5")
-    reported = import_sheet(path).reported
+    reported = imported(path).reported
     assert reported.total == expected.total, path.name
     assert reported.grade in (expected.grade, None), path.name  # the national and provincial forms print no 等级
     assert audit_lines(path) == [], path.name
