@@ -7,9 +7,12 @@ real CLI under a 4 GB address-space limit.
 Each case is (name, argv, expect, total): ``expect`` is ``"ok"`` (exit 0, and when ``total``
 is given, ``score --format json`` gives that 总分), ``"fail"`` (exit 1 with exactly one
 Chinese line on stderr, nothing on stdout), ``"either"`` (one of the two) or ``"usage"``
-(exit 2, one Chinese line). Families: bad numbers, YAML bombs and mistakes, special files
+(exit 2, one Chinese line) or ``"partial"`` (a batch: exit 1, its summary on stdout, one line
+per failed project on stderr). Families: bad numbers, YAML bombs and mistakes, special files
 (FIFOs, links to /dev/zero, symlink loops), huge sheet dimensions, bad zips, names with
-control characters, duplicate names in flat workbooks, usage errors. The inputs are made
+control characters, duplicate names in flat workbooks, usage errors, report styles that try to
+leave jinja2's sandbox (each would touch a MARKER_* file) or to exhaust time and memory, policies
+passing themselves off as another, and a perfscore.yaml above the folder the user named. The inputs are made
 here, fresh each run; none of them is one of tests/bad_inputs/.
 """
 
@@ -44,6 +47,8 @@ class Case:
     family: str = ""
     lines: int = 1  # the lines of a "fail" case (one per input or flat-workbook project that fails;
     # 0: any number, for an input with several defects)
+    cwd: str = ""  # the folder the case runs in (the corpus folder when empty)
+    shows: str = ""  # text an "ok" case's stdout must hold (the policy shown by where it came from)
 
 
 def _base() -> dict:
@@ -67,8 +72,9 @@ class Corpus:
         self.add(family, name, [command, str(path), *extra], expect, total, lines)
         return path
 
-    def add(self, family: str, name: str, argv: list[str], expect: str, total: str | None = None, lines: int = 1) -> None:
-        self.cases.append(Case(name, argv, expect, total, family, lines))
+    def add(self, family: str, name: str, argv: list[str], expect: str, total: str | None = None, lines: int = 1,
+            cwd: str = "", shows: str = "") -> None:
+        self.cases.append(Case(name, argv, expect, total, family, lines, cwd, shows))
 
 
 def compound_file(streams: dict[str, bytes]) -> bytes:
@@ -376,7 +382,107 @@ def outputs(c: Corpus) -> None:
     c.add("outputs", "import_onto_dir", ["import", str(c.folder / "sheet_ok.xlsx"), "-o", str(c.folder)], "either")
 
 
-FAMILIES = [numbers, yaml_family, special_files, dimensions, bad_zips, control_names, flat_names, usage, outputs]
+# -- report styles, policies (issue 19) ------------------------------------------------------
+
+# each would touch MARKER_<name> (or print a module's globals) outside jinja2's sandbox
+STYLE_ESCAPES = {
+    "cycler": "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "lipsum": "{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}",
+    "attr": "{{ (cycler|attr('__init__')|attr('__globals__'))['os'].popen('touch MARKER').read() }}",
+    "mro": ("{% for c in ''.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'Popen' %}"
+            "{{ c(['touch', 'MARKER']).wait() }}{% endif %}{% endfor %}"),
+    "self": "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "format": "{{ '{0.__init__.__globals__[os].popen}'.format(cycler) }}",
+    "range_globals": "{{ range.__globals__['os'].popen('touch MARKER').read() }}",
+    "filter_globals": "{{ (''|attr('__class__')).__init__.__globals__ }}",
+}
+# each would run for hours or take gigabytes without the style budget (limits.py MAX_STYLE_*)
+STYLE_BOMBS = {
+    "lines": "{% for i in range(100000) %}{% for j in range(100000) %}" + "长" * 100 + "\n{% endfor %}{% endfor %}",
+    "loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "range": "{{ range(10 ** 9) | list | length }}",
+    "concat": "{% set a = 'x' * 100000 %}{% set b = a~a~a~a~a~a~a~a~a~a %}{% set c = b~b~b~b~b~b~b~b~b~b %}{{ (c~c~c~c~c~c~c~c~c~c) | length }}",
+    "join": "{% set a = 'x' * 100000 %}{{ ([a] * 100000) | join | length }}",
+    "replace": "{% set a = 'x' * 100000 %}{{ a.replace('', a) | length }}",
+    "width": "{{ '{:>999999999}'.format(1) }}{{ '%999999999d' % 1 }}",
+    "power": "{{ (10 ** 1000) ** 1000 }}",
+    "repeat": "{{ 'x' * 100000000 }}",
+    "recursion": "{% macro r(n) %}{{ r(n) }}{% endmacro %}{{ r(1) }}",
+}
+MACROS = ("lead", "project", "department", "overview")
+
+
+def _unit(c: Corpus, folder: str, policy: str, style: str | None = None) -> Path:
+    unit = c.folder / folder
+    unit.mkdir(parents=True, exist_ok=True)
+    (unit / "x.yaml").write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
+    (unit / "perfscore.yaml").write_text(policy, encoding="utf-8")
+    if style is not None:
+        (unit / "evil.j2").write_text(style, encoding="utf-8")
+    return unit
+
+
+def _macros(body: str) -> str:
+    return "".join(f"{{% macro {m}(a, b=None) %}}{body}{{% endmacro %}}\n" for m in MACROS)
+
+
+def style_escapes(c: Corpus) -> None:
+    """At the style's top level (rendered when its policy loads: ``score`` refuses) and in every
+    macro (rendered by a batch's report: that project fails, the batch finishes)."""
+    for name, payload in STYLE_ESCAPES.items():
+        payload = payload.replace("MARKER", str(c.folder / f"MARKER_{name}"))
+        top = _unit(c, f"escape_top_{name}", "preset: default\nreport_style: evil.j2\n", payload + _macros("x"))
+        c.add("style_escape", f"escape_top_{name}", ["score", str(top / "x.yaml")], "fail")
+        inside = _unit(c, f"escape_{name}", "preset: default\nreport_style: evil.j2\n", _macros(payload))
+        c.add("style_escape", f"escape_batch_{name}", ["batch", str(inside), "-o", str(c.folder / f"out_escape_{name}"),
+                                                       "-q"], "partial")
+
+
+def style_bombs(c: Corpus) -> None:
+    for name, payload in STYLE_BOMBS.items():
+        top = _unit(c, f"bomb_top_{name}", "preset: default\nreport_style: evil.j2\n", payload + _macros("x"))
+        c.add("style_bomb", f"bomb_top_{name}", ["score", str(top / "x.yaml")], "fail")
+        inside = _unit(c, f"bomb_{name}", "preset: default\nreport_style: evil.j2\n", _macros(payload))
+        c.add("style_bomb", f"bomb_score_{name}", ["score", str(inside / "x.yaml")], "ok", "BASE")  # not rendered
+        c.add("style_bomb", f"bomb_batch_{name}", ["batch", str(inside), "-o", str(c.folder / f"out_bomb_{name}"), "-q"],
+              "partial")
+
+
+def policy_spoofing(c: Corpus) -> None:
+    """A policy never shows a name it gives itself: ``name:`` is refused, and a file named
+    default.yaml is shown by its path, never as the default preset."""
+    strict = "preset: default\ngrade_bands: {优: 99.99, 良: 99.98, 中: 99.97}\n"
+    for n, name in enumerate(["default", "财预〔2020〕10号通用规则", "liaoning", "../default"]):
+        unit = _unit(c, f"spoof_name_{n}", f"name: '{name}'\n{strict}")
+        c.add("policy_spoof", f"spoof_name_{n}", ["score", str(unit / "x.yaml")], "fail")
+    unit = _unit(c, "spoof_file", strict)
+    (unit / "default.yaml").write_text(strict, encoding="utf-8")
+    (unit / "perfscore.yaml").unlink()
+    c.add("policy_spoof", "spoof_default_yaml", ["score", "x.yaml", "-p", "default.yaml"], "ok", "BASE",
+          cwd=str(unit), shows="评分规则: default.yaml")
+    unit = _unit(c, "spoof_folder", strict)
+    c.add("policy_spoof", "spoof_folder_shown", ["score", "spoof_folder/x.yaml"], "ok", "BASE",
+          shows="评分规则: spoof_folder/perfscore.yaml")
+
+
+def parent_policies(c: Corpus) -> None:
+    """A perfscore.yaml above the folder the user named applies to nothing: each of these would
+    refuse every input (a broken policy, an escaping style, a bomb) if it were read."""
+    for n, policy in enumerate(["grade_bands: [\n", "preset: default\nreport_style: evil.j2\n", "name: default\n"]):
+        up = c.folder / f"parent_{n}"
+        inner = up / "unit"
+        inner.mkdir(parents=True, exist_ok=True)
+        (up / "perfscore.yaml").write_text(policy, encoding="utf-8")
+        (up / "evil.j2").write_text(STYLE_ESCAPES["cycler"].replace("MARKER", str(c.folder / f"MARKER_parent_{n}"))
+                                    + _macros(STYLE_BOMBS["loops"]), encoding="utf-8")
+        (inner / "x.yaml").write_text(BASE.read_text(encoding="utf-8"), encoding="utf-8")
+        c.add("parent_policy", f"parent_{n}_score", ["score", "x.yaml"], "ok", "BASE", cwd=str(inner))
+        c.add("parent_policy", f"parent_{n}_batch", ["batch", str(inner), "-o", str(c.folder / f"out_parent_{n}"), "-q"],
+              "ok")
+
+
+FAMILIES = [numbers, yaml_family, special_files, dimensions, bad_zips, control_names, flat_names, usage, outputs,
+            style_escapes, style_bombs, policy_spoofing, parent_policies]
 
 
 def build(folder: Path) -> list[Case]:
@@ -409,9 +515,11 @@ def run_in_process(cases: list[Case]) -> list[dict]:
 
     signal.signal(signal.SIGALRM, alarm)
     out = []
+    home = os.getcwd()
     for case in cases:
         signal.alarm(CASE_SECONDS)
         try:
+            os.chdir(case.cwd or home)
             result = CliRunner().invoke(main, case.argv)
             crash = result.exception if result.exception is not None and not isinstance(result.exception, SystemExit) else None
             entry = outcome(result.exit_code, result.stdout, result.stderr)
@@ -422,6 +530,7 @@ def run_in_process(cases: list[Case]) -> list[dict]:
             entry["crash"] = "hang"
         finally:
             signal.alarm(0)
+            os.chdir(home)
         out.append(entry)
     return out
 

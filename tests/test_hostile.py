@@ -61,12 +61,19 @@ def check(case: hostile.Case, got: dict, folder: Path, base_total: str) -> list[
             totals = re.findall(r"总分\s*[:：]?\s*([0-9.]+)", out)
             if case.argv[0] == "score" and want not in totals:
                 wrong.append(f"总分 {totals} ≠ {want}")
+        if case.shows and case.shows not in out:
+            wrong.append(f"stdout lacks {case.shows!r}: {out[:300]!r}")
     elif expect == "fail":
         if code != 1:
             wrong.append(f"exit {code}, expected 1")
         if out:
             wrong.append(f"stdout: {out[:200]!r}")
         if len(lines) != case.lines and not (case.lines == 0 and lines):
+            wrong.append(f"{len(lines)} lines, expected {case.lines}: {err[:400]!r}")
+    elif expect == "partial":  # a batch: its summary on stdout, one line per failed project on stderr
+        if code != 1:
+            wrong.append(f"exit {code}, expected 1")
+        if len(lines) != case.lines:
             wrong.append(f"{len(lines)} lines, expected {case.lines}: {err[:400]!r}")
     elif expect == "usage":
         if code != 2 or len(lines) != 1 or out:
@@ -86,7 +93,8 @@ def test_corpus_is_large_and_varied(corpus):
     _, cases, _ = corpus
     assert len(cases) >= 140
     families = {c.family for c in cases}
-    assert {"numbers", "yaml", "special", "dimension", "zip", "names", "flat", "usage", "outputs"} <= families
+    assert {"numbers", "yaml", "special", "dimension", "zip", "names", "flat", "usage", "outputs",
+            "style_escape", "style_bomb", "policy_spoof", "parent_policy"} <= families
     assert len({c.name for c in cases}) == len(cases)
 
 
@@ -103,13 +111,14 @@ def test_every_hostile_input_is_handled_cleanly(corpus):
     for case in sample:
         try:
             done = subprocess.run([sys.executable, "-m", "perfscore.cli", *case.argv], capture_output=True,
-                                  text=True, timeout=120, preexec_fn=hostile.limit_memory, cwd=folder,
+                                  text=True, timeout=120, preexec_fn=hostile.limit_memory, cwd=case.cwd or folder,
                                   errors="surrogateescape")
             outcomes[case.name] = hostile.outcome(done.returncode, done.stdout, done.stderr)
         except subprocess.TimeoutExpired:
             outcomes[case.name] = {"code": None, "stdout": "", "stderr": "", "crash": "hang"}
     problems = {c.name: wrong for c in cases if (wrong := check(c, outcomes[c.name], folder, base_total))}
     assert not problems, "\n".join(f"{name}: {w}" for name, w in problems.items())
+    assert sorted(p.name for p in folder.glob("MARKER_*")) == []  # no report style ran code
 
 
 def test_a_batch_over_the_whole_corpus_writes_its_set(corpus, tmp_path):

@@ -331,3 +331,66 @@ def test_two_folders_named_show_their_files_apart(tmp_path, monkeypatch):
     report = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "评分规则不一致（2种评分规则）" in report
     assert f"评分规则：{os.path.join('east', 'unit', 'perfscore.yaml')}、{os.path.join('west', 'unit', 'perfscore.yaml')}" in report
+
+
+# -- a style's work is bounded (limits.py MAX_STYLE_TEXT, MAX_STYLE_STEPS) -----------------------
+
+STYLE_BOMBS = {
+    # 10**10 lines of 100 characters: stops at the text budget
+    "printed_lines": ("{% for i in range(100000) %}{% for j in range(100000) %}" + "长" * 100
+                      + "\n{% endfor %}{% endfor %}", "输出的文字超过 2000000 个字符"),
+    # 10**10 loop items writing nothing: stops at the loop budget
+    "silent_loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                     "循环超过 1000000 次"),
+    "huge_range": ("{{ range(10 ** 9) | list | length }}", "参数 1000000000 超出上限"),
+    "concat_growth": ("{% set a = 'x' * 100000 %}{% set b = a~a~a~a~a~a~a~a~a~a %}{% set c = b~b~b~b~b~b~b~b~b~b %}"
+                      "{% set d = c~c~c~c~c~c~c~c~c~c %}{{ d | length }}", "生成的文字超过 2000000 个字符"),
+    "plus_growth": ("{% set a = 'x' * 100000 %}{% set b = a+a+a+a+a+a+a+a+a+a %}{% set c = b+b+b+b+b+b+b+b+b+b %}"
+                    "{{ (c+c+c+c+c+c+c+c+c+c) | length }}", "生成的文字超过 2000000 个字符"),
+    "join_filter": ("{% set a = 'x' * 100000 %}{{ ([a] * 100000) | join | length }}", "生成的文字超过"),
+    "join_method": ("{% set a = 'x' * 100000 %}{{ ''.join([a] * 100000) | length }}", "生成的文字超过"),
+    "replace_method": ("{% set a = 'x' * 100000 %}{{ a.replace('', a) | length }}", "生成的文字超过"),
+    "replace_filter": ("{% set a = 'x' * 100000 %}{{ a | replace('', a) | length }}", "生成的文字超过"),
+    "padding": ("{{ 'x'.center(10 ** 9) | length }}", "参数 1000000000 超出上限"),
+    "percent_width": ("{{ ('%999999999d' % 1) | length }}", "格式串中的宽度超出上限"),
+    "format_width": ("{{ '{:>999999999}'.format(1) | length }}", "格式串中的宽度超出上限"),
+    "recursion": ("{% macro r(n) %}{{ r(n) }}{% endmacro %}{{ r(1) }}", "宏的调用层数过深"),
+}
+
+
+@pytest.mark.parametrize("bomb", sorted(STYLE_BOMBS))
+def test_a_style_bomb_is_one_line_of_its_project_in_a_plain_batch(bomb, tmp_path, monkeypatch):
+    text, message = STYLE_BOMBS[bomb]
+    monkeypatch.chdir(tmp_path)
+    unit = tmp_path / "unitA"
+    project(unit)
+    project(tmp_path / "unitB", name="另一项目")
+    (unit / "bomb.j2").write_text(_style_with(text), "utf-8")
+    (unit / "perfscore.yaml").write_text("preset: default\nreport_style: bomb.j2\n", "utf-8")
+    result = run("batch", ".", "-o", "out")
+    assert "Traceback" not in result.output + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    errors = [r["问题"] for r in summary_rows(tmp_path / "out", "问题") if r["类别"] == "错误"]
+    assert len(errors) == 1 and "文风模板「bomb.j2」" in errors[0] and message in errors[0], errors
+    assert "测试项目" in errors[0]
+    # the other unit's project is scored and worded as usual
+    assert [r["项目名称"] for r in summary_rows(tmp_path / "out")] == ["另一项目"]
+    assert "另一项目" in (tmp_path / "out" / "report.md").read_text("utf-8")
+
+
+def test_a_style_under_the_limits_renders_in_full(tmp_path):
+    """The control: loops, ``~``, ``%`` and joins well under the limits give their whole text."""
+    from perfscore.report.styles import style_text
+
+    body = ("{% for i in range(1000) %}{{ i % 10 }}{% endfor %}|{{ (['件'] * 3) | join('、') }}|{{ 'a' ~ 'b' }}|"
+            "{{ '%s分' % 5 }}|{{ ('x' * 99999) | length }}|{{ '{:>3}'.format(7) }}")
+    (tmp_path / "fine.j2").write_text(_style_with(body), "utf-8")
+    text = style_text(str(tmp_path / "fine.j2"), "project", None)
+    assert text == "0123456789" * 100 + "|件、件、件|ab|5分|99999|  7"
+
+
+def test_a_style_using_a_filter_outside_the_list_is_refused_with_its_policy(tmp_path):
+    (tmp_path / "pad.j2").write_text(_style_with("{{ [[0]] | sum(start=[]) }}"), "utf-8")
+    (tmp_path / "rules.yaml").write_text("preset: default\nreport_style: pad.j2\n", "utf-8")
+    with pytest.raises(InputError, match="文风模板「pad.j2」第 1 行有误: 不能使用过滤器 sum（可用：abs、attr、"):
+        load_policy(tmp_path / "rules.yaml")

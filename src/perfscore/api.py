@@ -22,7 +22,7 @@ from .inputs import DOCUMENT_SUFFIXES, EXCEL_SUFFIXES, Input, discover, read_inp
 from .policy import Policy, PolicyLookup
 from .projectfile import TEXT_SUFFIXES, read_mapping
 from .scoring import SheetScore, indicator_problems, score_sheet
-from .writing import numbered_names, os_reason, safe_file_name
+from .writing import fit_file_name, numbered_names, os_reason, safe_file_name  # noqa: F401 (fit_file_name: the web's uploads)
 
 Paths = Iterable[Path | str]
 

@@ -99,7 +99,10 @@ class Spool:
         return os.pread(self._fh.fileno(), length, offset)
 
     def close(self) -> None:
-        self._fh.close()
+        try:  # an unlinked scratch file: a full disk while flushing it loses nothing (never hides the first error)
+            self._fh.close()
+        except OSError:
+            pass
 
 
 class SpooledResults(Results):
@@ -371,7 +374,10 @@ class _Paths:
             yield from map(os.fsdecode, names)
 
     def close(self) -> None:
-        self._fh.close()
+        try:  # an unlinked scratch file: a full disk while flushing it loses nothing (never hides the first error)
+            self._fh.close()
+        except OSError:
+            pass
 
 
 # -- one project, one count ---------------------------------------------------------------

@@ -148,3 +148,11 @@ def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
     if len(data) > limit:
         raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
     return data
+
+
+# A report style (a jinja2 file that may come from a unit's folder) renders under a budget: its
+# text, the items its loops walk and any one string it builds. The longest shipped 说明 is a few
+# thousand characters; a style that writes 2,000,000 (about 6 MB of UTF-8) or walks 1,000,000 loop
+# items in one macro is a bomb, refused in well under a second and a few tens of MB.
+MAX_STYLE_TEXT = 2_000_000
+MAX_STYLE_STEPS = 1_000_000

@@ -18,6 +18,7 @@ from .errors import OutputError, PerfscoreError, printable
 
 TEMP_PREFIX = ".perfscore-tmp-"
 NAME_LIMIT = 60  # characters of a project name kept in a file name (3 bytes each in UTF-8)
+NAME_BYTES = 255  # bytes of UTF-8 in one path component (ext4, APFS; NTFS's 255 UTF-16 units hold as many CJK)
 
 # separators, Windows' forbidden characters, C0/C1 controls, bidi and other invisible format controls
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]+')
@@ -38,15 +39,33 @@ def safe_file_name(name: str) -> str:
     return text or "未命名项目"
 
 
+def fit_name(stem: str, suffix: str = "", limit: int = NAME_BYTES) -> str:
+    """``stem + suffix`` within ``limit`` bytes of UTF-8: the stem is cut at a character,
+    the suffix (the extension, a （2）) always kept."""
+    room = limit - len(suffix.encode("utf-8"))
+    data = stem.encode("utf-8")
+    if len(data) > room:
+        stem = data[:max(room, 0)].decode("utf-8", "ignore").rstrip(" .") or "_"
+    return stem + suffix
+
+
+def fit_file_name(name: str, reserve: int = 0) -> str:
+    """A file name within NAME_BYTES - ``reserve`` bytes, keeping its extension (``reserve``:
+    room for a （2） added later)."""
+    dot = name.rfind(".")
+    stem, suffix = (name[:dot], name[dot:]) if 0 < dot and len(name) - dot <= 16 else (name, "")
+    return fit_name(stem, suffix, NAME_BYTES - reserve)
+
+
 def numbered_names(bases: Iterable[str], suffix: str = ".xlsx") -> Iterator[str]:
     """One file name per base, in order, as the bases come; clashes get （2）, （3） …
-    (case-insensitive)."""
+    (case-insensitive). Each keeps ``suffix`` and fits NAME_BYTES (a long base is cut)."""
     taken: set[str] = set()
     for base in bases:
-        candidate, n = f"{base}{suffix}", 1
+        candidate, n = fit_name(base, suffix), 1
         while candidate.casefold() in taken:
             n += 1
-            candidate = f"{base}（{n}）{suffix}"
+            candidate = fit_name(base, f"（{n}）{suffix}")
         taken.add(candidate.casefold())
         yield candidate
 

@@ -16,7 +16,8 @@ import yaml
 from ..errors import Problem, SheetError
 from ..model import Sheet
 from ..terms import HUNDRED
-from ..values import CellValueError, Quantity, Text, compact, format_number, parse_value
+from ..readings import zero_in_words
+from ..values import EQ, LE, LT, CellValueError, Quantity, Text, compact, format_number, parse_value
 from .formulas import PROMPT_PREFIX
 from ..xlsx.reader import CellValue, ReadSheet
 
@@ -88,7 +89,10 @@ def _is_quantitative(row: dict[str, CellValue], target: str | None) -> bool:
     or text such as ``≥95%`` / ``100 %`` in a combined 年度指标值 column."""
     if isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal):
         return True
-    return isinstance(_parsed(target), Quantity) and isinstance(_parsed(_text(row.get("actual"))), Quantity)
+    parsed, actual = _parsed(target), _text(row.get("actual"))
+    if isinstance(parsed, Quantity) and actual is not None and zero_in_words(actual):  # 无上访 against ≤3次 is 0 次 (§9)
+        return parsed.operator in (LE, LT) or parsed.operator in (EQ, None) and parsed.number == 0
+    return isinstance(parsed, Quantity) and isinstance(_parsed(actual), Quantity)
 
 
 def _target_initial(row: dict[str, CellValue], target: str | None) -> str | None:

@@ -18,7 +18,7 @@ from typing import Callable
 from .. import api
 from ..api import (FOLDER_POLICY_NAMES, INPUT_SUFFIXES, PRESETS, REPORT_STYLES, TEMPLATE_NAMES, Failure, Input,
                    InputError, PerfscoreError, Policy, SheetScore, dumps, format_fixed, format_number, load_policy,
-                   discover, preset_policy, read_mapping, read_path, result_dict)
+                   discover, fit_file_name, preset_policy, read_mapping, read_path, result_dict)
 
 __all__ = [
     "INPUT_SUFFIXES", "PRESETS", "preset_labels", "Scored", "Failure", "Policy", "PerfscoreError", "dumps",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .engine import INPUT_SUFFIXES  # what `perfscore batch` reads of a folder; other files are left out, and listed
+from .engine import INPUT_SUFFIXES, fit_file_name  # what `perfscore batch` reads of a folder; other files are left out, and listed
 
 SUFFIXES_SHOWN = " ".join(sorted(INPUT_SUFFIXES, key=lambda s: (s not in (".xlsx", ".xls"), s)))
 MAX_ZIP_MEMBERS = 10_000
@@ -34,6 +34,9 @@ class UploadError(Exception):
         self.status = status
 
 
+UNIQUE_RESERVE = 16  # bytes a name keeps free for the （2） … that _unique may add
+
+
 def safe_relative(name: str) -> Path | None:
     """An uploaded or zipped name as a relative path with no way out of its folder:
     separators of both kinds split, drive letters, '.', '..' and empty parts dropped,
@@ -47,7 +50,7 @@ def safe_relative(name: str) -> Path | None:
         if part.split(".")[0].upper() in _DEVICES:
             part = "_" + part
         if part:  # "", ".", ".." and "..." all end up empty here
-            parts.append(part[:120])
+            parts.append(fit_file_name(part, reserve=UNIQUE_RESERVE))
     return Path(*parts) if parts else None
 
 

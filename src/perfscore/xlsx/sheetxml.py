@@ -84,6 +84,17 @@ def parse_rows(body: str, label: str) -> list[Row]:
     return rows
 
 
+def shared_formula_at(origin: str, text: str, here: str) -> str | None:
+    """A shared formula's text (``text`` as written at its master cell ``origin``) as it reads at
+    cell ``here``: relative references moved as Excel moves them (None if it cannot be)."""
+    from openpyxl.formula.translate import Translator  # only a sheet with shared formulas pays for openpyxl
+
+    try:
+        return Translator("=" + text, origin=origin).translate_formula(here)[1:]
+    except Exception:  # noqa: BLE001 - openpyxl's tokenizer: any failure means "cannot"
+        return None
+
+
 def unshare_formulas(rows: list[Row], label: str) -> None:
     """Turn shared formulas into plain ones (cloning a shared master corrupts a file)."""
     masters: dict[str, tuple[str, str]] = {}
@@ -100,13 +111,9 @@ def unshare_formulas(rows: list[Row], label: str) -> None:
             if not c.f_text:
                 if si not in masters:
                     raise SheetError(f"{label}单元格 {here}: 共享公式缺少主单元格，无法处理")
-                origin, text = masters[si]
-                from openpyxl.formula.translate import Translator  # only a sheet with shared formulas pays for openpyxl
-
-                try:
-                    text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
-                except Exception:
-                    raise SheetError(f"{label}单元格 {here}: 无法展开共享公式") from None
+                text = shared_formula_at(*masters[si], here)
+                if text is None:
+                    raise SheetError(f"{label}单元格 {here}: 无法展开共享公式")
                 c.f_text = xml_escape(text)
             c.f_attrs = [(k, v) for k, v in c.f_attrs if k not in ("t", "ref", "si")]
 
@@ -154,8 +161,12 @@ class Scan:
 
 def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     """One pass over the cells of a worksheet (``Scan``). A text result cached as an empty
-    string (``t="str"`` with ``<v></v>``) is a cached value, as an inline string is."""
+    string (``t="str"`` with ``<v></v>``) is a cached value, as an inline string is. A shared
+    formula (``<f t="shared" si=…/>``, as Excel writes a filled-down column) reads as the
+    formula it stands for at its cell."""
     scan = Scan(set(), {}, {}, {})
+    masters: dict[str, list[tuple[int, int]]] = {}  # shared formulas by si: the cell that holds the text
+    followers: dict[str, list[tuple[int, int]]] = {}  # and the cells that only carry <f t="shared" si=…/>
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
         return scan
     for m in _SCAN_CELL_RE.finditer(xml):
@@ -183,13 +194,24 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             scan.no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
-            scan.formulas[(r, c)] = unxesc(html.unescape(fm.group(1) or "")) if fm else ""
+            scan.formulas[(r, c)] = unxesc(html.unescape(fm.group(2) or "")) if fm else ""
+            si = _SHARED_SI_RE.search(fm.group(1)) if fm and _SHARED_T_RE.search(fm.group(1)) else None
+            if si is not None:  # Excel's and LibreOffice's filled-down formulas
+                (masters if scan.formulas[(r, c)] else followers).setdefault(si.group(1), []).append((r, c))
+    for si, cells in followers.items():  # each cell as it reads: the master's text moved to it
+        if si in masters:
+            mr, mc = masters[si][0]
+            for r, c in cells:
+                scan.formulas[(r, c)] = shared_formula_at(col_letters(mc) + str(mr), scan.formulas[(mr, mc)],
+                                                          col_letters(c) + str(r)) or ""
     return scan
 
 
 _SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
 _SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
-_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+_SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+_SHARED_T_RE = re.compile(r'\bt="shared"')
+_SHARED_SI_RE = re.compile(r'\bsi="([0-9]+)"')
 
 
 _HIDDEN_ROW_RE = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
