@@ -19,13 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..errors import Failure, OutputError, printable
-from ..policy import policy_label
 from ..values import format_fixed
 from ..writing import TEMP_PREFIX
 from .digests import Results
 from .documents import Grouping, group_results
 from .figures import unit_of
-from .workbook import INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, problem_rows, project_row
+from .workbook import INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, PolicyLabels, problem_rows, project_row
 
 POLICY, SOURCE = "评分规则", "来源文件"
 TABLES = {
@@ -71,14 +70,15 @@ def write_database(results: Results | list, failures: list[Failure], path: Path,
             con.execute("PRAGMA journal_mode=OFF")
             con.execute("PRAGMA synchronous=OFF")
             con.execute("BEGIN")
+            labels = PolicyLabels()
             insert = _create(con, "项目", TABLES["项目"])
-            con.executemany(insert, (_row(project_row(r)) for r in results))
+            con.executemany(insert, (_row(project_row(r, labels)) for r in results))
             insert = _create(con, "指标", TABLES["指标"])
-            con.executemany(insert, (_row((unit_of(r), r.name, *row, policy_label(r.policy), r.source))
+            con.executemany(insert, (_row((unit_of(r), r.name, *row, labels[r.policy], r.source))
                                      for r in results for row in results.rows(r)))
             insert = _create(con, "问题", TABLES["问题"])
-            con.executemany(insert, (_row((*row, rules))
-                                     for row, rules in problem_rows(results, failures, grouping, duplicates, targets)))
+            con.executemany(insert, (_row((*row, rules)) for row, rules
+                                     in problem_rows(results, failures, grouping, duplicates, targets, labels)))
             con.execute("COMMIT")
         finally:
             con.close()

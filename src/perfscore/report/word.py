@@ -97,7 +97,7 @@ def _body(document, text: str, lead: str = ""):
     """A Normal paragraph, first line indented two characters; ``lead`` in bold before it."""
     from docx.shared import Pt
 
-    paragraph = document.add_paragraph(style="Normal")
+    paragraph = document.add_paragraph()  # Normal, the default style: no pStyle, as style="Normal" writes it
     paragraph.paragraph_format.first_line_indent = Pt(24)
     if lead:
         paragraph.add_run(_t(lead)).bold = True
@@ -136,6 +136,28 @@ def build_docx(context: dict):
         document.add_paragraph(_t(f"评分规则：{'、'.join(context['policies'])}"), style="Normal")
     groups = context["groups"]
     single = len(groups) == 1
+    ids: dict[str, str | None] = {}
+
+    def styled(text: str, style: str):
+        """``document.add_paragraph(text, style=style)`` in the same XML, made in constant time:
+        python-docx looks a style name up by scanning every style and finds the body's end by
+        scanning every paragraph, at each call (quadratic in a long 问题清单)."""
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.oxml import OxmlElement
+        from docx.text.paragraph import Paragraph
+
+        if style not in ids:
+            ids[style] = document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        if "" not in ids:  # the body's last child, found once: the section properties (or none)
+            ids[""] = document.element.body.sectPr
+        p = OxmlElement("w:p")
+        end = ids[""]
+        document.element.body.append(p) if end is None else end.addprevious(p)
+        made = Paragraph(p, document._body)
+        if text:
+            made.add_run(text)
+        p.style = ids[style]
+        return made
 
     def heading(n: int, text: str) -> None:
         if single:
@@ -165,11 +187,11 @@ def build_docx(context: dict):
         document.add_heading(f"（{chinese_number(n)}）{section['title']}", level=2)
         for item in section["items"]:
             if section["kind"] == "discrepancies":
-                document.add_paragraph(_t(f"{item['who']}：{item['line']}（{item['source']}）"), style="List Bullet")
+                styled(_t(f"{item['who']}：{item['line']}（{item['source']}）"), "List Bullet")
                 continue
-            document.add_paragraph(_t(f"{item['who']}（{item['source']}）"), style="List Bullet")
+            styled(_t(f"{item['who']}（{item['source']}）"), "List Bullet")
             for line in item["lines"]:
-                document.add_paragraph(_t(line), style="List Bullet 2")
+                styled(_t(line), "List Bullet 2")
     return document
 
 
