@@ -435,7 +435,7 @@ def test_summary_written_on_two_cores_is_the_same_file(summary, tmp_path):
 def test_summary_child_failure_is_one_line_and_leaves_nothing(results, tmp_path, monkeypatch):
     from perfscore.report import workbook
 
-    def full(results, sheet, part=None):
+    def full(results, book, sheet, part=None):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(workbook, "_indicator_sheet", full)  # the forked child runs it
