@@ -47,7 +47,12 @@ SECONDS = collections.Counter()  # phase → seconds (float-ok: timing)
 def timed_phases():
     """Wrap the batch's phases (their modules' attributes, looked up at call time) to add up their time."""
     from perfscore import outset
-    from perfscore.report import database, documents, workbook
+    from perfscore.report import documents, workbook
+
+    try:
+        from perfscore.report import database
+    except ImportError:  # a perfscore from before summary.sqlite (a before/after run)
+        database = None
 
     def wrap(owner, name, label):
         original = getattr(owner, name)
@@ -76,8 +81,9 @@ def timed_phases():
     iterate = batch._iterate
     batch._iterate = timed_iterate
     patched = [wrap(batch, "_write_outputs", "outputs (all)"), wrap(workbook, "write_summary", "summary.xlsx"),
-               wrap(documents, "write_report", "reports (md, html, docx)"),
-               wrap(database, "write_database", "summary.sqlite"), wrap(outset.OutputSet, "commit", "commit (sync, swap)")]
+               wrap(documents, "write_report", "reports (md, html, docx)"), wrap(outset.OutputSet, "commit", "commit (sync, swap)")]
+    if database is not None:
+        patched.append(wrap(database, "write_database", "summary.sqlite"))
     try:
         yield
     finally:
@@ -213,12 +219,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="synthetic projects for the batch")
     parser.add_argument("--sheets", type=int, default=300, help="filled sheets and forms to read and serve")
+    parser.add_argument("--only", choices=["batch", "sheets"], help="one part: the batch (1.), or the sheets (2. and 3.)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        batch_phase(args.n, Path(tmp))
-        sheets, forms = sheets_and_forms(args.sheets, Path(tmp))
-        readers(sheets, forms)
-        serve_and_cli(sheets)
+        if args.only != "sheets":
+            batch_phase(args.n, Path(tmp))
+        if args.only != "batch":
+            sheets, forms = sheets_and_forms(args.sheets, Path(tmp))
+            readers(sheets, forms)
+            serve_and_cli(sheets)
 
 
 if __name__ == "__main__":

@@ -501,8 +501,9 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
                    jobs: int, targets: tuple | None = None) -> None:
-    """The set's files. With two or more jobs, summary.xlsx is written by a forked child
-    while this process writes the reports and summary.sqlite (all read the same spools with ``pread``)."""
+    """The set's files. With two or more jobs, summary.xlsx and report.docx are each written by
+    a forked child while this process writes the other reports and summary.sqlite (all read
+    the same spools with ``pread``)."""
     from .report.database import write_database
     from .report.documents import group_results, write_report
     from .report.workbook import write_summary
@@ -521,10 +522,18 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
     if child is None:
         write_summary(results, failures, summary, grouping, targets=targets, duplicates=duplicates)
     with stopped_on_error(child):
-        for fmt in ("md", "html", "docx"):
+        def report(fmt: str) -> None:
             write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets,
                          duplicates=duplicates)
-        write_database(results, failures, out.aside / "summary.sqlite", grouping, targets=targets, duplicates=duplicates)
+
+        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
+        with stopped_on_error(word):
+            for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
+                report(fmt)
+            write_database(results, failures, out.aside / "summary.sqlite", grouping, targets=targets,
+                           duplicates=duplicates)
+        if word is not None:
+            word.join()
     if child is not None:
         child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]

@@ -93,11 +93,40 @@ def new_document():
     return document
 
 
-def _body(document, text: str, lead: str = ""):
+class _Paragraphs:
+    """``document.add_paragraph(text, style=style)`` in the same XML, made in constant time:
+    python-docx looks a style name up by scanning every style, and finds the body's end by
+    scanning every paragraph, at each call (quadratic in a report of many projects)."""
+
+    def __init__(self, document):
+        self.document = document
+        self.ids: dict[str, str | None] = {}
+        self.end = document.element.body.sectPr  # the body's last child (or none)
+
+    def add(self, text: str = "", style: str = "Normal"):
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.oxml import OxmlElement
+        from docx.text.paragraph import Paragraph
+
+        if style not in self.ids:
+            self.ids[style] = self.document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        p = OxmlElement("w:p")
+        if self.end is None:
+            self.document.element.body.append(p)
+        else:
+            self.end.addprevious(p)
+        made = Paragraph(p, self.document._body)
+        if text:
+            made.add_run(text)
+        p.style = self.ids[style]
+        return made
+
+
+def _body(paragraphs: _Paragraphs, text: str, lead: str = ""):
     """A Normal paragraph, first line indented two characters; ``lead`` in bold before it."""
     from docx.shared import Pt
 
-    paragraph = document.add_paragraph()  # Normal, the default style: no pStyle, as style="Normal" writes it
+    paragraph = paragraphs.add()
     paragraph.paragraph_format.first_line_indent = Pt(24)
     if lead:
         paragraph.add_run(_t(lead)).bold = True
@@ -136,28 +165,8 @@ def build_docx(context: dict):
         document.add_paragraph(_t(f"评分规则：{'、'.join(context['policies'])}"), style="Normal")
     groups = context["groups"]
     single = len(groups) == 1
-    ids: dict[str, str | None] = {}
-
-    def styled(text: str, style: str):
-        """``document.add_paragraph(text, style=style)`` in the same XML, made in constant time:
-        python-docx looks a style name up by scanning every style and finds the body's end by
-        scanning every paragraph, at each call (quadratic in a long 问题清单)."""
-        from docx.enum.style import WD_STYLE_TYPE
-        from docx.oxml import OxmlElement
-        from docx.text.paragraph import Paragraph
-
-        if style not in ids:
-            ids[style] = document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
-        if "" not in ids:  # the body's last child, found once: the section properties (or none)
-            ids[""] = document.element.body.sectPr
-        p = OxmlElement("w:p")
-        end = ids[""]
-        document.element.body.append(p) if end is None else end.addprevious(p)
-        made = Paragraph(p, document._body)
-        if text:
-            made.add_run(text)
-        p.style = ids[style]
-        return made
+    paragraphs = _Paragraphs(document)
+    styled = paragraphs.add
 
     def heading(n: int, text: str) -> None:
         if single:
@@ -170,19 +179,19 @@ def build_docx(context: dict):
             document.add_heading(_t(f"{chinese_number(number)}、{g['title']}"), level=1)
         heading(1, "绩效自评工作开展情况")
         for paragraph in g["paragraphs"]:
-            _body(document, paragraph)
+            _body(paragraphs, paragraph)
         if g["units"]:
             _units_table(document, g["funds_label"], context["grades"], g["units"])
         for n, section in enumerate(g["sections"], 2):
             heading(n, section["title"])
             for entry in section["entries"]:
-                _body(document, entry["text"], entry["lead"])
+                _body(paragraphs, entry["text"], entry["lead"])
     if context["charts"]:
-        _body(document, CHARTS_NOTE)
+        _body(paragraphs, CHARTS_NOTE)
     last = (len(groups[0]["sections"]) + 2) if single else len(groups) + 1
     document.add_heading(f"{chinese_number(last)}、问题清单", level=1)
     if not context["problems"]:
-        _body(document, "未发现问题。")
+        _body(paragraphs, "未发现问题。")
     for n, section in enumerate(context["problems"], 1):
         document.add_heading(f"（{chinese_number(n)}）{section['title']}", level=2)
         for item in section["items"]:
