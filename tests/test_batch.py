@@ -29,7 +29,7 @@ def test_batch_samples_writes_everything_and_matches_score(tmp_path):
     out = tmp_path / "out"
     result = run("batch", SAMPLES, "-o", out, "--sheets", "--policy", "liaoning")
     assert result.exit_code == 0, result.output + result.stderr
-    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "report.md", "report.html", "report.docx", "sheets"}
+    assert {p.name for p in out.iterdir()} == {"summary.xlsx", "summary.sqlite", "report.md", "report.html", "report.docx", "sheets"}
     assert len(list((out / "sheets").glob("*.xlsx"))) == 16
     report = (out / "report.md").read_text(encoding="utf-8")
     # every project's total in report.md is what `perfscore score` gives for its file

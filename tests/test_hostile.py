@@ -129,5 +129,5 @@ def test_a_batch_over_the_whole_corpus_writes_its_set(corpus, tmp_path):
              and p.is_file() and not p.is_symlink() and p.stat().st_size < 5_000_000]
     outcome = run_batch(files, tmp_path / "out", load_policy("default"), jobs=2, sheets=True)
     assert outcome.failures and len(outcome.results) > 10
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {"summary.xlsx", "report.md", "report.html", "report.docx", "sheets"}
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"summary.xlsx", "summary.sqlite", "report.md", "report.html", "report.docx", "sheets"}
     assert len(list((tmp_path / "out" / "sheets").iterdir())) == len(outcome.results)

@@ -54,7 +54,7 @@ def test_a_rerun_over_fewer_inputs_leaves_no_stale_sheets(tmp_path):
     run_batch([CHAOYANG / "fazhi_jianshe.yaml"], out, load_policy("liaoning"), sheets=True, jobs=1)
     assert _complete(out) == 1 and [p.name for p in (out / "sheets").iterdir()] == ["法治建设.xlsx"]
     run_batch([CHAOYANG / "fazhi_jianshe.yaml"], out, load_policy("liaoning"), jobs=1)  # no --sheets now
-    assert sorted(p.name for p in out.iterdir()) == ["report.docx", "report.html", "report.md", "summary.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.docx", "report.html", "report.md", "summary.sqlite", "summary.xlsx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing aside, no lock left
 
 

@@ -36,6 +36,29 @@ def score_input(item: Input, policy: Policy | None = None) -> SheetScore | Failu
         return item.failure(exc)
 
 
+def score_bytes(name: str, data: bytes, policy: Policy | str | None = None) -> list[SheetScore | Failure]:
+    """Score a file's content held in memory, reading nothing from disk (the function a
+    distributed engine maps over; perfscore's own presets and templates are loaded once a
+    process). ``name`` is the file's name as messages and results show it (its suffix says
+    the format: .yaml .yml .json .xlsx .xlsm .xls .ods .docx .pdf); ``policy``: a Policy or a
+    preset's name; without it, the sheet's own ``policy:`` when that names a preset, else
+    the default (no folder, so no ``perfscore.yaml``). One item per sheet the file holds (a
+    project file: one; a flat workbook: one per row): its result, or the Failure naming why
+    it cannot be scored. Never raises for bad content."""
+    from .inputs import InMemory
+    from .policy import PRESETS, preset_policy
+
+    if isinstance(policy, str):
+        if policy not in PRESETS:
+            return [Failure(name, None, None, (f"文件 {name}: 评分规则「{policy}」不是预设（{'、'.join(PRESETS)}）；"
+                                                 "按内容评分时不读规则文件，请传入读好的评分规则",))]
+        policy = preset_policy(policy)
+    out: list[SheetScore | Failure] = []
+    for item in read_path(Path(name), policy=policy, lookup=InMemory(), data=bytes(data)):
+        out.append(item if isinstance(item, Failure) else score_input(item))
+    return out
+
+
 def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
     """Score every sheet of every input; the inputs or sheets that fail are listed, not raised."""
     inputs, failures = read_inputs(paths, policy=policy)

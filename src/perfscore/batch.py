@@ -2,7 +2,7 @@
 
 ``run_batch(inputs, outdir, policy)`` reads every project file, directory, filled sheet
 and flat workbook it is given, scores each project on up to ``max_jobs()`` cores, and
-writes summary.xlsx, report.md, report.html (and with ``sheets=True`` one filled sheet per
+writes summary.xlsx, summary.sqlite, report.md, report.html (and with ``sheets=True`` one filled sheet per
 project) as one output set: built aside and swapped in for OUTDIR whole (outset.py), so
 OUTDIR always holds one run's complete set. One bad file never stops the others: any
 error reading, scoring or rendering it becomes its Failure. Output is the same whatever
@@ -508,8 +508,10 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
                    jobs: int, targets: tuple | None = None) -> None:
-    """The set's files. With two or more jobs, summary.xlsx is written by a forked child
-    while this process writes the reports (all read the same spools with ``pread``)."""
+    """The set's files. With two or more jobs, summary.xlsx and report.docx are each written by
+    a forked child while this process writes the other reports and summary.sqlite (all read
+    the same spools with ``pread``)."""
+    from .report.database import write_database
     from .report.documents import group_results, write_report
     from .report.workbook import write_summary
 
@@ -527,9 +529,18 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
     if child is None:
         write_summary(results, failures, summary, grouping, targets=targets, duplicates=duplicates)
     with stopped_on_error(child):
-        for fmt in ("md", "html", "docx"):
+        def report(fmt: str) -> None:
             write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets,
                          duplicates=duplicates)
+
+        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
+        with stopped_on_error(word):
+            for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
+                report(fmt)
+            write_database(results, failures, out.aside / "summary.sqlite", grouping, targets=targets,
+                           duplicates=duplicates)
+        if word is not None:
+            word.join()
     if child is not None:
         child.join()
     outcome.outputs += [out.outdir / name for name in SET_FILES]

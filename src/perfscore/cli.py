@@ -364,7 +364,7 @@ def init(output: Path, kind: str | None, template: str | Path | None, targets: P
 @POLICY_OPTION
 def batch(inputs: tuple[Path, ...], output: Path, sheets: bool, jobs: int | None, quiet: bool, targets: Path | None,
           policy: Policy | None) -> None:
-    """批量评分：输出 summary.xlsx、report.md、report.html（和 --sheets 自评表）。"""
+    """批量评分：输出 summary.xlsx、summary.sqlite、report.md、report.html（和 --sheets 自评表）。"""
     from . import api
     from .errors import PerfscoreError
     from .terms import GRADES

@@ -133,7 +133,7 @@ def _walk_entries(entries: Iterable[os.DirEntry], skipped: str | None, ordered: 
         yield Path(entry.path) if ordered else entry.path
 
 
-def read_workbook(path: Path, template: Path | str | None = None) -> list[Input | Failure]:
+def read_workbook(path: Path, template: Path | str | None = None, data: bytes | None = None) -> list[Input | Failure]:
     """The sheets of one workbook, opened once. This is the one place that chooses a
     workbook reader:
 
@@ -144,15 +144,16 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
       reader, one Input per form found.
 
     Each Input keeps what its reader read (``Input.read``, ``Input.mapping``). A workbook
-    that cannot be read at all raises (PerfscoreError)."""
+    that cannot be read at all raises (PerfscoreError). ``data``: its bytes, held already
+    (nothing is then read from disk)."""
     if path.suffix.lower() not in ZIP_WORKBOOK_SUFFIXES:
-        return _forms(path)
+        return _forms(path, data)
     from .flat import flat_mappings, is_flat_workbook
     from .sheets.importing import sheet_cells, sheet_mapping
     from .sheets.templates import read_filled
     from .xlsx.package import open_workbook
 
-    book = open_workbook(path)
+    book = open_workbook(path, data)
     if is_flat_workbook(book):
         return [_flat(path, source, item, cells) for source, item, cells in flat_mappings(book)]
     try:
@@ -189,11 +190,11 @@ def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
             for form in read_form_workbook(path, data)]
 
 
-def _documents(path: Path) -> list[Input | Failure]:
+def _documents(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_document
 
     return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings), read=form)
-            for form in read_form_document(path)]
+            for form in read_form_document(path, data)]
 
 
 def is_policy_mapping(data: dict) -> bool:
@@ -222,37 +223,55 @@ def resolve_policy(path: Path, sheet: Sheet, override: Policy | None = None, loo
     return lookup.folder_policy(path) or preset_policy()
 
 
-def _declared_targets_only(path: Path) -> bool:
+class InMemory(PolicyLookup):
+    """The policy lookup of a file held as bytes (``read_path(..., data=...)``): it has no
+    folder, so no ``perfscore.yaml`` applies, and a ``policy:`` naming a policy file
+    cannot be read (a preset can)."""
+
+    def folder_policy(self, path: Path | str) -> Policy | None:
+        return None
+
+    def named(self, spec: str, path: Path | str) -> Policy:
+        from .policy import PRESETS
+
+        if spec in PRESETS:
+            return preset_policy(spec)
+        raise InputError(f"评分规则「{spec}」不是预设（{'、'.join(PRESETS)}）；按内容评分时不读规则文件，请把评分规则作为 policy 传入")
+
+
+def _declared_targets_only(path: Path, data: bytes | None = None) -> bool:
     """Whether a workbook that holds no self-evaluation is a declared-target table (issue 22)."""
     from .forms.grid import read_workbook_grid
     from .forms.targets import is_target_sheet
 
     try:
-        sheets = read_workbook_grid(path).sheets
+        sheets = read_workbook_grid(path, data).sheets
     except PerfscoreError:
         return False
     return any(is_target_sheet(g) for g in sheets)
 
 
 def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None,
-              lookup: PolicyLookup | None = None, policies: bool = True) -> list[Input | Failure]:
+              lookup: PolicyLookup | None = None, policies: bool = True, data: bytes | None = None
+              ) -> list[Input | Failure]:
     """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
     the file's and the folder's; ``lookup`` says which policy files count, by default those
     for ``path`` named alone; ``policies=False``: none resolved, for ``import``, which scores
-    nothing); a failure is returned, not raised."""
+    nothing); a failure is returned, not raised. ``data``: the file's bytes, held already
+    (``path`` then only names it)."""
     path = Path(path)
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            items = read_workbook(path, template)
+            items = read_workbook(path, template, data)
         elif path.suffix.lower() in DOCUMENT_SUFFIXES:
-            items = _documents(path)
+            items = _documents(path, data)
         else:
-            data = read_mapping(path)
-            if is_policy_mapping(data):  # a policy file among the inputs (rules.yaml a project names)
+            mapping = read_mapping(path, data)
+            if is_policy_mapping(mapping):  # a policy file among the inputs (rules.yaml a project names)
                 return []
-            items = [Input(path, str(path), sheet_from_mapping(data, str(path)))]
+            items = [Input(path, str(path), sheet_from_mapping(mapping, str(path)))]
     except PerfscoreError as exc:
-        if path.suffix.lower() in EXCEL_SUFFIXES and _declared_targets_only(path):
+        if path.suffix.lower() in EXCEL_SUFFIXES and _declared_targets_only(path, data):
             return []  # a 绩效目标表 among the inputs (samples/targets): read by init --from / --targets
         return [Failure.from_error(path, exc)]
     out: list[Input | Failure] = []

@@ -1,6 +1,6 @@
 """An output folder that always holds one run's complete set.
 
-A batch builds its whole set (summary.xlsx, report.md, report.html, sheets/) in a sibling
+A batch builds its whole set (summary.xlsx, summary.sqlite, report.md, report.html, sheets/) in a sibling
 folder ``.perfscore-tmp-set-<name>.<pid>`` and, once every file is written and synced
 (one pass for the set), swaps it with OUTDIR in a single atomic exchange
 (``renameat2(RENAME_EXCHANGE)``; where that is unavailable, two renames). The previous set
@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import OutputError, printable
 from .writing import TEMP_PREFIX, os_reason
 
-SET_FILES = ("summary.xlsx", "report.md", "report.html", "report.docx")
+SET_FILES = ("summary.xlsx", "summary.sqlite", "report.md", "report.html", "report.docx")
 SHEETS = "sheets"
 _SET_PREFIX = f"{TEMP_PREFIX}set-"
 

@@ -323,13 +323,17 @@ def type_name(value: object) -> str:
     return {list: "列表", dict: "键值映射", type(None): "空值"}.get(type(value), type(value).__name__)
 
 
-def read_mapping(path: Path) -> dict:
-    """A YAML/JSON file → dict, by its extension."""
+def read_mapping(path: Path, data: bytes | None = None) -> dict:
+    """A YAML/JSON file → dict, by its extension (``data``: its bytes, held already)."""
     path = Path(path)
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"文件 {path}: 不支持的文件类型「{path.suffix}」（可用 .yaml .yml .json .xlsx .xlsm .xls .ods .docx .pdf）")
-    return load_mapping(decode(read_bytes(path, MAX_FILE_BYTES), str(path)), str(path), fmt)
+    if data is None:
+        data = read_bytes(path, MAX_FILE_BYTES)
+    elif len(data) > MAX_FILE_BYTES:
+        raise InputError(f"文件 {path}: 大小超过上限 {MAX_FILE_BYTES // 1048576} MB，拒绝读取")
+    return load_mapping(decode(data, str(path)), str(path), fmt)
 
 
 _MESSAGES = {

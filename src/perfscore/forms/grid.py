@@ -172,6 +172,8 @@ def file_bytes(path: Path, data: bytes | None, limit: int) -> bytes:
             data = read_bytes(path, limit)
         except InputError as exc:
             raise SheetError(exc.problems) from None
+    elif len(data) > limit:
+        raise SheetError(f"文件 {path}: 大小超过上限 {limit // 1048576} MB，拒绝读取")
     if not data:
         raise SheetError(f"文件 {path}: 文件为空")
     return data

@@ -93,11 +93,40 @@ def new_document():
     return document
 
 
-def _body(document, text: str, lead: str = ""):
+class _Paragraphs:
+    """``document.add_paragraph(text, style=style)`` in the same XML, made in constant time:
+    python-docx looks a style name up by scanning every style, and finds the body's end by
+    scanning every paragraph, at each call (quadratic in a report of many projects)."""
+
+    def __init__(self, document):
+        self.document = document
+        self.ids: dict[str, str | None] = {}
+        self.end = document.element.body.sectPr  # the body's last child (or none)
+
+    def add(self, text: str = "", style: str = "Normal"):
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.oxml import OxmlElement
+        from docx.text.paragraph import Paragraph
+
+        if style not in self.ids:
+            self.ids[style] = self.document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        p = OxmlElement("w:p")
+        if self.end is None:
+            self.document.element.body.append(p)
+        else:
+            self.end.addprevious(p)
+        made = Paragraph(p, self.document._body)
+        if text:
+            made.add_run(text)
+        p.style = self.ids[style]
+        return made
+
+
+def _body(paragraphs: _Paragraphs, text: str, lead: str = ""):
     """A Normal paragraph, first line indented two characters; ``lead`` in bold before it."""
     from docx.shared import Pt
 
-    paragraph = document.add_paragraph(style="Normal")
+    paragraph = paragraphs.add()
     paragraph.paragraph_format.first_line_indent = Pt(24)
     if lead:
         paragraph.add_run(_t(lead)).bold = True
@@ -136,6 +165,8 @@ def build_docx(context: dict):
         document.add_paragraph(_t(f"评分规则：{'、'.join(context['policies'])}"), style="Normal")
     groups = context["groups"]
     single = len(groups) == 1
+    paragraphs = _Paragraphs(document)
+    styled = paragraphs.add
 
     def heading(n: int, text: str) -> None:
         if single:
@@ -148,28 +179,28 @@ def build_docx(context: dict):
             document.add_heading(_t(f"{chinese_number(number)}、{g['title']}"), level=1)
         heading(1, "绩效自评工作开展情况")
         for paragraph in g["paragraphs"]:
-            _body(document, paragraph)
+            _body(paragraphs, paragraph)
         if g["units"]:
             _units_table(document, g["funds_label"], context["grades"], g["units"])
         for n, section in enumerate(g["sections"], 2):
             heading(n, section["title"])
             for entry in section["entries"]:
-                _body(document, entry["text"], entry["lead"])
+                _body(paragraphs, entry["text"], entry["lead"])
     if context["charts"]:
-        _body(document, CHARTS_NOTE)
+        _body(paragraphs, CHARTS_NOTE)
     last = (len(groups[0]["sections"]) + 2) if single else len(groups) + 1
     document.add_heading(f"{chinese_number(last)}、问题清单", level=1)
     if not context["problems"]:
-        _body(document, "未发现问题。")
+        _body(paragraphs, "未发现问题。")
     for n, section in enumerate(context["problems"], 1):
         document.add_heading(f"（{chinese_number(n)}）{section['title']}", level=2)
         for item in section["items"]:
             if section["kind"] == "discrepancies":
-                document.add_paragraph(_t(f"{item['who']}：{item['line']}（{item['source']}）"), style="List Bullet")
+                styled(_t(f"{item['who']}：{item['line']}（{item['source']}）"), "List Bullet")
                 continue
-            document.add_paragraph(_t(f"{item['who']}（{item['source']}）"), style="List Bullet")
+            styled(_t(f"{item['who']}（{item['source']}）"), "List Bullet")
             for line in item["lines"]:
-                document.add_paragraph(_t(line), style="List Bullet 2")
+                styled(_t(line), "List Bullet 2")
     return document
 
 

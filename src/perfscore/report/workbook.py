@@ -104,6 +104,56 @@ def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
 
 
+class PolicyLabels(dict):
+    """``policy_label`` remembered for one output: the presets' folders are read once per
+    policy, not once per row."""
+
+    def __missing__(self, name: str) -> str:
+        label = self[name] = policy_label(name)
+        return label
+
+
+def project_row(r: Digest, labels: PolicyLabels | None = None) -> list:
+    """A sheet's row of the 项目 table (PROJECT_HEADERS)."""
+    labels = PolicyLabels() if labels is None else labels
+    return [
+        unit_of(r), r.department or "", r.name, kind_label(r), r.year,
+        r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
+        r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, labels[r.policy],
+        r.warning_count, r.discrepancy_count, r.source,
+    ]
+
+
+def problem_rows(results: Results, failures: list[Failure], grouping: Grouping, duplicates: list[Failure] = (),
+                 targets: tuple | None = None, labels: PolicyLabels | None = None):
+    """The 问题 table's rows (PROBLEM_HEADERS), each with the 评分规则 of the scored sheet it
+    is about (None when no sheet was scored: a file that could not be read, a copy not
+    counted, a 目标 finding)."""
+    labels = PolicyLabels() if labels is None else labels
+    for f in failures:
+        for p in f.problems:
+            yield ["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
+                   p.field, p.cell, p.message, None, None], None
+    for r, line in mixed_policies(results, grouping):
+        yield ["评分规则", unit_of(r), r.source, r.name, None, None, None, line, None, None], labels[r.policy]
+    for f in duplicates:
+        for p in f.problems:
+            yield ["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
+                   None, None, p.message, None, None], None
+    for r in results:
+        if not (r.discrepancy_count or r.warning_count):
+            continue
+        unit, name, rules = unit_of(r), r.name, labels[r.policy]
+        detail = results.detail(r)
+        for label, reported, computed, indicator, field, cell in detail.discrepancies:
+            yield ["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
+                   reported, computed], rules
+        for w in detail.warnings:
+            yield ["提示", unit, r.source, name, None, None, None, w, None, None], rules
+    for row in target_rows(targets):
+        yield row, None
+
+
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
                   grouping: Grouping | None = None, parallel: bool = False, targets: tuple | None = None,
                   duplicates: list[Failure] = ()) -> None:
@@ -123,41 +173,16 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
             indicators = _indicator_sheet(results, book, sheets[1])
         with stopped_on_error(child):
             projects = Table(sheets[0], PROJECT_HEADERS, new_sheet)
+            labels = PolicyLabels()
             for r in results:
-                projects.write_row([
-                    unit_of(r), r.department or "", r.name, kind_label(r), r.year,
-                    r.budget_initial if r.kind != "department" else None, r.budget_adjusted, r.budget_executed,
-                    r.execution_rate, r.execution_score, r.indicator_score, r.deduction, r.total, r.grade, policy_label(r.policy),
-                    r.warning_count, r.discrepancy_count, r.source,
-                ])
+                projects.write_row(project_row(r, labels))
             projects.set_autofilter()
             grouping = grouping or group_results(results, failures)
             for row in total_rows(grouping.overall.figures(len(failures))):
                 projects.write_row(row, TOTAL)
 
             problems = Table(sheets[2], PROBLEM_HEADERS, new_sheet)
-            for f in failures:
-                for p in f.problems:
-                    problems.write_row(["错误", f.unit or "", p.file or f.source, p.project or f.name or "", p.indicator,
-                                        p.field, p.cell, p.message, None, None])
-            grouping = grouping or group_results(results, failures)
-            for r, line in mixed_policies(results, grouping):
-                problems.write_row(["评分规则", unit_of(r), r.source, r.name, None, None, None, line, None, None])
-            for f in duplicates:
-                for p in f.problems:
-                    problems.write_row(["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
-                                        None, None, p.message, None, None])
-            for r in results:
-                if not (r.discrepancy_count or r.warning_count):
-                    continue
-                unit, name = unit_of(r), r.name
-                detail = results.detail(r)
-                for label, reported, computed, indicator, field, cell in detail.discrepancies:
-                    problems.write_row(["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
-                                        reported, computed])
-                for w in detail.warnings:
-                    problems.write_row(["提示", unit, r.source, name, None, None, None, w, None, None])
-            for row in target_rows(targets):
+            for row, _ in problem_rows(results, failures, grouping, duplicates, targets, labels):
                 problems.write_row(row)
             problems.set_autofilter()
 

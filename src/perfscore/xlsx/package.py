@@ -297,11 +297,12 @@ class OpenWorkbook:
         return [name for name, _ in self.sheets]
 
 
-def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
-    """Read and check a workbook; every problem is a SheetError naming the file."""
+def open_workbook(path: str | os.PathLike[str], data: bytes | None = None) -> OpenWorkbook:
+    """Read and check a workbook (``data``: its bytes, held already; then nothing is read
+    from ``path``, the name messages give); every problem is a SheetError naming the file."""
     path = Path(path)
     try:
-        data = read_bytes(path, MAX_UNCOMPRESSED_BYTES)
+        data = read_bytes(path, MAX_UNCOMPRESSED_BYTES) if data is None else data
     except InputError as exc:
         raise SheetError(exc.problems) from None
     if len(data) > MAX_UNCOMPRESSED_BYTES:
