@@ -8,7 +8,11 @@ with openpyxl from the published text:
   一级指标 | 二级指标 | 三级指标 | 绩效指标描述 | 指标值 | 指标值确定依据, 一级 merged down),
   stacked on one sheet (or one sheet each);
 - ``write_national(tables, path)``: the national 项目支出绩效目标申报表 with 中期 and 年度
-  indicators side by side (the 中期 ones deliberately different).
+  indicators side by side (the 中期 ones deliberately different);
+- ``write_monitoring(tables, path, …)``: the budget system's 项目支出绩效目标执行监控表, built
+  from the national template's terms (no seed prints one): the 年度指标值 is the declared target;
+- ``add_declared_sheets(path, …)``: a 自评表 workbook with the 申报表 (and 执行监控表) sheets
+  beside it, as the budget system exports them.
 
 Run ``python tests/targetbuilder.py SEED.txt OUT.xlsx`` to rebuild the sample from a seed.
 """
@@ -187,63 +191,161 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for n, t in enumerate(tables, 1):
-        ws = wb.create_sheet(f"申报表{n}")
-        _put(ws, 1, 1, "项目支出绩效目标申报表")
-        _put(ws, 2, 1, f"（{year}年度）")
-        r = 3
-        for label, value in (("项目名称", t.name), ("主管部门及代码", department), ("实施单位", unit)):
-            _put(ws, r, 1, label)
-            _put(ws, r, 2, value)
-            r += 1
-        year_col = 4 if midterm else 2
-        _put(ws, r, 1, "项目资金（万元）")
-        if midterm:
-            _put(ws, r, 2, "中期资金总额")
-            _put(ws, r, 3, _amount(t.budget * 3))
-            _put(ws, r + 1, 2, "其中：财政拨款")
-            _put(ws, r + 1, 3, _amount(t.fiscal * 3))
-        _put(ws, r, year_col, "年度资金总额")
-        _put(ws, r, year_col + 1, _amount(t.budget))
-        _put(ws, r + 1, year_col, "其中：财政拨款")
-        _put(ws, r + 1, year_col + 1, _amount(t.fiscal))
-        r += 2
-        _put(ws, r, 1, "总体目标")
-        if midterm:
-            _put(ws, r, 2, "中期目标（三年）")
-            _put(ws, r + 1, 2, "三年内持续开展。")
-        _put(ws, r, year_col, "年度目标")
-        _put(ws, r + 1, year_col, t.goal)
-        r += 2
-        first = 2
-        if midterm:
-            _put(ws, r, 2, "中期指标")
-            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
-            _put(ws, r, 5, "年度指标")
-            ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
-            first = 5
-            r += 1
-        _put(ws, r, 1, "一级指标")
-        heads = (("二级指标", "三级指标", "指标值") * (2 if midterm else 1))
-        for k, text in enumerate(heads, 2):
-            _put(ws, r, k, text)
+        national_sheet(wb.create_sheet(f"申报表{n}"), t, department, unit, year, midterm)
+    wb.save(path)
+    return path
+
+
+def national_sheet(ws, t: Table, department: str, unit: str, year: int, midterm: bool = True) -> None:
+    """One project's 申报表 on ``ws`` (see ``write_national``)."""
+    _put(ws, 1, 1, "项目支出绩效目标申报表")
+    _put(ws, 2, 1, f"（{year}年度）")
+    r = 3
+    for label, value in (("项目名称", t.name), ("主管部门及代码", department), ("实施单位", unit)):
+        _put(ws, r, 1, label)
+        _put(ws, r, 2, value)
         r += 1
-        start = r
-        for m, row in enumerate(t.rows):
-            if m == 0 or row.level1 != t.rows[m - 1].level1:
-                if r - 1 > start:
-                    ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-                start = r
-                _put(ws, r, 1, row.level1)
-            if midterm:
-                _put(ws, r, 2, row.level2)
-                _put(ws, r, 3, row.name)
-                _put(ws, r, 4, "三年累计")  # a 中期 target that must never be read
-            _put(ws, r, first, row.level2)
-            _put(ws, r, first + 1, row.name)
-            _put(ws, r, first + 2, row.target)
-            r += 1
-        if r - 1 > start:
-            ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+    year_col = 4 if midterm else 2
+    _put(ws, r, 1, "项目资金（万元）")
+    if midterm:
+        _put(ws, r, 2, "中期资金总额")
+        _put(ws, r, 3, _amount(t.budget * 3))
+        _put(ws, r + 1, 2, "其中：财政拨款")
+        _put(ws, r + 1, 3, _amount(t.fiscal * 3))
+    _put(ws, r, year_col, "年度资金总额")
+    _put(ws, r, year_col + 1, _amount(t.budget))
+    _put(ws, r + 1, year_col, "其中：财政拨款")
+    _put(ws, r + 1, year_col + 1, _amount(t.fiscal))
+    r += 2
+    _put(ws, r, 1, "总体目标")
+    if midterm:
+        _put(ws, r, 2, "中期目标（三年）")
+        _put(ws, r + 1, 2, "三年内持续开展。")
+    _put(ws, r, year_col, "年度目标")
+    _put(ws, r + 1, year_col, t.goal)
+    r += 2
+    first = 2
+    if midterm:
+        _put(ws, r, 2, "中期指标")
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+        _put(ws, r, 5, "年度指标")
+        ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
+        first = 5
+        r += 1
+    _put(ws, r, 1, "一级指标")
+    heads = (("二级指标", "三级指标", "指标值") * (2 if midterm else 1))
+    for k, text in enumerate(heads, 2):
+        _put(ws, r, k, text)
+    r += 1
+    start = r
+    for m, row in enumerate(t.rows):
+        if m == 0 or row.level1 != t.rows[m - 1].level1:
+            if r - 1 > start:
+                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = r
+            _put(ws, r, 1, row.level1)
+        if midterm:
+            _put(ws, r, 2, row.level2)
+            _put(ws, r, 3, row.name)
+            _put(ws, r, 4, "三年累计")  # a 中期 target that must never be read
+        _put(ws, r, first, row.level2)
+        _put(ws, r, first + 1, row.name)
+        _put(ws, r, first + 2, row.target)
+        r += 1
+    if r - 1 > start:
+        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+
+
+MONITOR_BUDGET = ("年初预算数", "全年预算数", "1-7月执行数", "1-7月执行率")
+CAUSES = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
+
+
+def monitoring_sheet(ws, t: Table, department: str, unit: str, year: int,
+                     budget_columns: tuple[str, ...] = MONITOR_BUDGET) -> None:
+    """One project's 项目支出绩效目标执行监控表 on ``ws``, in the national template's terms
+    (财政部 绩效运行监控: 项目资金 年初预算数 / 全年预算数 / 1-7月执行数 / 1-7月执行率 by 年度资金总额 /
+    其中：财政拨款 / 其他资金; 年度总体目标; 一级 | 二级 | 三级指标 | 年度指标值 | 1-7月执行情况 |
+    全年预计完成情况 | 偏差原因分析 (经费保障 … 其他, a two-row header) | 完成目标可能性 | 备注).
+    Everything the unit reports mid-year differs from the declaration and must never be read
+    as it: 全年预算数 is the budget + 5, the 执行情况 are texts, 全年预计 a number 10% under
+    the target's. ``budget_columns`` orders the amount columns (the 年初预算数 is found by
+    its header)."""
+    _put(ws, 1, 1, "项目支出绩效目标执行监控表")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=15)
+    _put(ws, 2, 1, f"（{year}年度）")
+    _put(ws, 3, 1, "项目名称")
+    _put(ws, 3, 2, t.name)
+    ws.merge_cells(start_row=3, start_column=2, end_row=3, end_column=15)
+    _put(ws, 4, 1, "主管部门及代码")
+    _put(ws, 4, 2, department)
+    ws.merge_cells(start_row=4, start_column=2, end_row=4, end_column=6)
+    _put(ws, 4, 7, "实施单位")
+    _put(ws, 4, 8, unit)
+    ws.merge_cells(start_row=4, start_column=8, end_row=4, end_column=15)
+    _put(ws, 5, 1, "项目资金（万元）")
+    ws.merge_cells(start_row=5, start_column=1, end_row=8, end_column=1)
+    amounts = {"年初预算数": t.budget, "全年预算数": t.budget + 5, "1-7月执行数": t.budget / 2, "1-7月执行率": "50%"}
+    for k, head in enumerate(budget_columns):
+        _put(ws, 5, 3 + k, head)
+    for r, label, share in ((6, "年度资金总额", t.budget), (7, "其中：财政拨款", t.fiscal), (8, "其他资金", None)):
+        _put(ws, r, 2, label)
+        if share is None:
+            continue
+        for k, head in enumerate(budget_columns):
+            value = amounts[head] if head != "年初预算数" else share
+            _put(ws, r, 3 + k, value if isinstance(value, str) else _amount(value))
+    _put(ws, 9, 1, "年度总体目标")
+    _put(ws, 9, 2, t.goal)
+    ws.merge_cells(start_row=9, start_column=2, end_row=9, end_column=15)
+    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "1-7月执行情况", "全年预计完成情况")
+    for k, text in enumerate(heads, 1):
+        _put(ws, 10, k, text)
+        ws.merge_cells(start_row=10, start_column=k, end_row=11, end_column=k)
+    _put(ws, 10, 7, "偏差原因分析")
+    ws.merge_cells(start_row=10, start_column=7, end_row=10, end_column=11)
+    for k, text in enumerate(CAUSES, 7):
+        _put(ws, 11, k, text)
+    for k, text in ((12, "完成目标可能性"), (13, "备注")):
+        _put(ws, 10, k, text)
+        ws.merge_cells(start_row=10, start_column=k, end_row=11, end_column=k)
+    r = start = 12
+    for m, row in enumerate(t.rows):
+        if m == 0 or row.level1 != t.rows[m - 1].level1:
+            if r - 1 > start:
+                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = r
+            _put(ws, r, 1, row.level1)
+        _put(ws, r, 2, row.level2)
+        _put(ws, r, 3, row.name)
+        _put(ws, r, 4, row.target)
+        _put(ws, r, 5, "按计划推进")
+        _put(ws, r, 6, "90%")
+        _put(ws, r, 12, "确定能")
+        r += 1
+    if r - 1 > start:
+        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+
+
+def write_monitoring(tables: list[Table], path: Path, department: str, unit: str, year: int,
+                     budget_columns: tuple[str, ...] = MONITOR_BUDGET) -> Path:
+    """The budget system's 执行监控表, one sheet per project (``monitoring_sheet``)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for n, t in enumerate(tables, 1):
+        monitoring_sheet(wb.create_sheet(f"执行监控表{n}"), t, department, unit, year, budget_columns)
+    wb.save(path)
+    return path
+
+
+def add_declared_sheets(path: Path, tables: list[Table], department: str, unit: str, year: int,
+                        monitoring: bool = False) -> Path:
+    """The budget system's export: a workbook holding the 自评表 (built elsewhere) gets each
+    project's 申报表 (and, with ``monitoring``, its 执行监控表) as sheets beside it."""
+    wb = openpyxl.load_workbook(path)
+    for n, t in enumerate(tables, 1):
+        national_sheet(wb.create_sheet(f"绩效目标申报表{n}", 0), t, department, unit, year, midterm=False)
+        if monitoring:
+            monitoring_sheet(wb.create_sheet(f"执行监控表{n}"), t, department, unit, year)
     wb.save(path)
     return path
 

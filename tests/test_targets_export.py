@@ -1,0 +1,140 @@
+"""Declared targets from the budget system's export (issue 22, second part): the
+项目支出绩效目标执行监控表 (built from the national template's terms: no seed prints one), a
+workbook holding 申报表, 自评表 and 执行监控表 sheets side by side, seed 003's 部门整体支出
+绩效目标申报表, the 疑似改名 rule and init's warnings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from perfscore import api
+from perfscore.cli import main
+from perfscore.forms.targets import read_declarations
+
+from formbuilder import build, convert, soffice
+from targetbuilder import add_declared_sheets, write_monitoring
+from test_targets import _declared, _projects, _table, _target
+
+DEPARTMENT = "[105]朝阳市司法局"
+
+
+def _expected(sheet, unit: str) -> tuple:
+    return (sheet.name, DEPARTMENT, unit, 2024, sheet.budget.initial, sheet.budget.initial, sheet.goal or "目标",
+            [(i.level1, i.level2, i.name, _target(i)) for i in sheet.indicators])
+
+
+def _said(d) -> tuple:
+    return (d.name, d.department, d.unit, d.year, d.budget, d.fiscal, d.goal,
+            [(i.level1, i.level2, i.name, i.target) for i in d.indicators])
+
+
+# ------------------------------------------------------------------ 执行监控表
+
+
+@pytest.mark.parametrize("folder", ["liaoning_chaoyang_2024", "hubei_qiaokou_2024"])
+def test_a_monitoring_table_declares_its_yearly_targets_never_the_execution(tmp_path, folder):
+    sheets = [s for _, s in _projects(folder)]
+    book = write_monitoring([_table(s) for s in sheets], tmp_path / "执行监控表.xlsx", DEPARTMENT, "某实施单位", 2024)
+    decls = read_declarations(book)
+    # the 年初预算数, never the 全年预算数 (+5) or the 1-7月执行数; the 年度指标值, never 1-7月执行情况 / 全年预计
+    assert [_said(d) for d in decls] == [_expected(s, "某实施单位") for s in sheets]
+    assert all(d.cells["budget"] == "C6" and d.notes == [] for d in decls)
+    assert decls[0].indicators[0].target_cell == "D12"  # under the two-row header (偏差原因分析 over 5 columns)
+
+
+def test_the_monitoring_budget_is_found_by_its_header_not_its_place(tmp_path):
+    sheets = [s for _, s in _projects("liaoning_chaoyang_2024")]
+    order = ("全年预算数", "1-7月执行数", "年初预算数", "1-7月执行率")
+    book = write_monitoring([_table(s) for s in sheets], tmp_path / "a.xlsx", DEPARTMENT, "u", 2024, order)
+    decls = read_declarations(book)
+    assert [(d.budget, d.fiscal, d.cells["budget"]) for d in decls] == [
+        (s.budget.initial, s.budget.initial, "E6") for s in sheets]
+    # no 年初预算数 column: no budget (never the 全年预算数 beside the label), and said where
+    book = write_monitoring([_table(sheets[0])], tmp_path / "b.xlsx", DEPARTMENT, "u", 2024, order[:2])
+    decl = read_declarations(book)[0]
+    assert decl.budget is None and len(decl.notes) == 1
+    assert "B6" in decl.notes[0] and "年初预算数" in decl.notes[0]
+
+
+def test_init_from_a_monitoring_table_then_audit_the_real_sheet(tmp_path):
+    path, sheet = _projects("liaoning_chaoyang_2024")[-1]
+    book = write_monitoring([_table(sheet)], tmp_path / "执行监控表.xlsx", DEPARTMENT, sheet.unit or "u", 2024)
+    written, notes, failures = api.init_from_targets(book, tmp_path / "p.yaml")
+    assert failures == [] and notes == [] and written == [tmp_path / "p.yaml"]
+    data = yaml.safe_load(written[0].read_text(encoding="utf-8"))
+    assert Decimal(str(data["budget"]["initial"])) == sheet.budget.initial and data["year"] == 2024
+    assert [(i["level1"], i["level2"], i["name"], i["target"]) for i in data["indicators"]] == [
+        (i.level1, i.level2, i.name, _target(i)) for i in sheet.indicators]
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(book)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output, result.output
+
+
+def test_a_monitoring_table_in_word_and_in_ods_xls_reads_like_the_workbook(tmp_path):
+    from documents import word_report
+
+    sheets = [s for _, s in _projects("liaoning_chaoyang_2024")]
+    book = write_monitoring([_table(s) for s in sheets], tmp_path / "jk.xlsx", DEPARTMENT, "u", 2024)
+    expected = _declared(read_declarations(book))
+    assert _declared(read_declarations(word_report(book, tmp_path / "jk.docx"))) == expected
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    for fmt in ("ods", "xls"):
+        converted = convert([book], fmt, tmp_path / fmt, tmp_path / "profile")[0]
+        assert _declared(read_declarations(converted)) == expected, fmt
+
+
+# ------------------------------------------------------------------ the budget system's export: 申报表 + 自评表
+
+
+def _export(tmp_path: Path, edit=None, monitoring: bool = True) -> tuple[Path, object]:
+    """The export of one project: its 申报表 (as declared), its 自评表 (national layout,
+    ``edit`` applied to the sheet first) and its 执行监控表, one workbook."""
+    path, sheet = _projects("liaoning_chaoyang_2024")[-1]
+    table = _table(sheet)
+    typed = sheet.model_copy(deep=True)
+    if edit:
+        edit(typed)
+    book = build(tmp_path / "导出.xlsx", [("项目支出绩效自评表", typed)], "national")
+    add_declared_sheets(book, [table], DEPARTMENT, sheet.unit or "朝阳市司法局", 2024, monitoring=monitoring)
+    return book, sheet
+
+
+def test_the_export_audits_against_its_own_declaration(tmp_path):
+    book, sheet = _export(tmp_path)
+    assert openpyxl.load_workbook(book).sheetnames == ["绩效目标申报表1", "项目支出绩效自评表", "执行监控表1"]
+    decls = read_declarations(book)  # the 申报表 is the declaration; the 执行监控表 of the same project is not a second
+    assert len(decls) == 1 and "绩效目标申报表1" in decls[0].source
+    result = CliRunner().invoke(main, ["audit", str(book), "--targets", str(book)])
+    assert result.exit_code == 0, result.output
+    assert "与绩效目标表" in result.output and "[" not in result.output
+    # init --from the export reads the 申报表, never the 自评表's actuals
+    written, _, failures = api.init_from_targets(book, tmp_path / "p.yaml")
+    assert failures == [] and all(i["actual"] is None for i in yaml.safe_load(written[0].read_text(encoding="utf-8"))["indicators"])
+
+
+def _ge(ind) -> bool:
+    return str(ind.target or "").startswith((">=", "≥"))
+
+
+def test_the_export_with_a_dropped_a_lowered_and_an_added_indicator_exits_1_naming_them(tmp_path):
+    def edit(s):
+        s.indicators.pop(0)
+        lowered = next(i for i in s.indicators if _ge(i))
+        number = "".join(ch for ch in lowered.target if ch.isdigit() or ch == ".")
+        lowered.target = lowered.target.replace(number, str(Decimal(number) / 2))
+        s.indicators.append(s.indicators[0].model_copy(update={"name": "新增的容易指标"}))
+
+    book, sheet = _export(tmp_path, edit, monitoring=False)
+    dropped = sheet.indicators[0].name
+    lowered = next(i for i in sheet.indicators[1:] if _ge(i)).name
+    result = CliRunner().invoke(main, ["audit", str(book), "--targets", str(book)])
+    assert result.exit_code == 1, result.output
+    assert f"[申报指标缺失] 申报的「{dropped}」" in result.output
+    assert f"[目标降低] 「{lowered}」" in result.output
+    assert "[未申报的指标] 「新增的容易指标」" in result.output
