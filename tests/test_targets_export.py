@@ -138,3 +138,35 @@ def test_the_export_with_a_dropped_a_lowered_and_an_added_indicator_exits_1_nami
     assert f"[申报指标缺失] 申报的「{dropped}」" in result.output
     assert f"[目标降低] 「{lowered}」" in result.output
     assert "[未申报的指标] 「新增的容易指标」" in result.output
+
+
+# ------------------------------------------------------------------ 疑似改名: a similar name under the same 二级
+
+
+def test_a_similar_name_with_the_same_level_and_target_is_one_rename_finding():
+    from perfscore.targets import compare, similarity
+
+    from test_targets import Q, _decl, _sheet
+
+    assert similarity("案件办理数量", "办理案件数量") == 1
+    assert similarity("律师值班率", "律师值守率") == Decimal("0.8")
+    assert similarity("律师值班率", "律师守岗率") == Decimal("0.6")
+    decl = _decl((*Q, "案件办理数量", "≥1100件"), (*Q, "律师值班率", "≥95%"))
+    found = compare(decl, _sheet((*Q, "办理案件数量", "≥1100件"), (*Q, "律师值守率", "≥95%")))
+    assert [f.kind for f in found] == ["renamed?", "renamed?"]
+    assert "「办理案件数量」" in found[0].message and "「案件办理数量」" in found[0].message
+    assert "「律师值守率」" in found[1].message and "「律师值班率」" in found[1].message
+    # just under the threshold (0.6 of the shorter name): one dropped and one added, never a rename
+    found = compare(decl, _sheet((*Q, "案件办理数量", "≥1100件"), (*Q, "律师守岗率", "≥95%")))
+    assert sorted(f.kind for f in found) == ["missing", "undeclared"]
+    # similar, but under another 二级 or with another target: not a rename
+    assert sorted(f.kind for f in compare(decl, _sheet((*Q, "律师值班率", "≥95%"), ("产出指标", "质量指标", "办理案件数量", "≥1100件")))) == [
+        "missing", "undeclared"]
+    assert sorted(f.kind for f in compare(decl, _sheet((*Q, "律师值班率", "≥95%"), (*Q, "办理案件数量", "≥550件")))) == [
+        "missing", "undeclared"]
+    # two declared candidates (0.875 and 1.0 alike): the more alike one is renamed, the other missing
+    decl = _decl((*Q, "法律文书代写数量", "≥60份"), (*Q, "代写文书份数", "≥60份"))
+    assert similarity("法律文书代写数量", "代写法律文书份数") == Decimal("0.875")
+    found = compare(decl, _sheet((*Q, "代写法律文书份数", "≥60份")))
+    assert [f.kind for f in found] == ["renamed?", "missing"] and "「代写文书份数」" in found[0].message
+    assert "「法律文书代写数量」" in found[1].message

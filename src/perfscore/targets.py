@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -108,6 +109,19 @@ def normal_name(text: str | None) -> str:
 def strip_code(text: str) -> str:
     """A name as init writes it: as printed, without a leading bracketed code."""
     return _CODE.sub("", text).strip() or text.strip()
+
+
+RENAME_SIMILARITY = Decimal("0.8")  # a renamed indicator shares this much of the shorter name's characters
+
+
+def similarity(a: str, b: str) -> Decimal:
+    """How alike two indicator names are: the characters they share (as a bag: 案件办理数量 and
+    办理案件数量 share all six) over the shorter name's length, after ``normal_name``."""
+    x, y = normal_name(a), normal_name(b)
+    if not x or not y:
+        return Decimal(0)
+    shared = sum((Counter(x) & Counter(y)).values())
+    return Decimal(shared) / Decimal(min(len(x), len(y)))
 
 
 def pick(declarations: list[Declaration], name: str, unit: str | None = None) -> Declaration | str:
@@ -225,21 +239,20 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     renamed: dict[int, int] = {}
     for j in extra:
         ind = sheet.indicators[j]
-        for i in gone:
-            d = declared[i]
-            if i in renamed.values():
-                continue
-            if (normal_name(d.level1) == normal_name(ind.level1) and normal_name(d.level2) == normal_name(ind.level2)
-                    and d.target is not None and not compare_targets(d.target, d.level2, _target_text(ind), cost_operator)):
-                renamed[j] = i
-                break
+        alike = [(similarity(d.name, ind.name), -i) for i, d in ((i, declared[i]) for i in gone)
+                 if i not in renamed.values()
+                 and normal_name(d.level1) == normal_name(ind.level1) and normal_name(d.level2) == normal_name(ind.level2)
+                 and d.target is not None and not compare_targets(d.target, d.level2, _target_text(ind), cost_operator)]
+        alike = [a for a in alike if a[0] >= RENAME_SIMILARITY]
+        if alike:
+            renamed[j] = -max(alike)[1]
     for j, ind in enumerate(sheet.indicators):
         prefix = f"indicators[{j}]"
         cell = cells.get(f"{prefix}.name", "")
         if j in renamed:
             d = declared[renamed[j]]
             out.append(TargetFinding("renamed?", ind.name,
-                                     f"「{ind.name}」未申报，与申报的「{d.name}」层级、目标相同（{d.target}），是否改名？"
+                                     f"「{ind.name}」未申报，与申报的「{d.name}」名称相近、层级和目标相同（{d.target}），是否改名？"
                                      + (f"（目标表 {d.cell}）" if d.cell else ""), cell))
             continue
         if j not in matched:
