@@ -170,3 +170,52 @@ def test_a_similar_name_with_the_same_level_and_target_is_one_rename_finding():
     found = compare(decl, _sheet((*Q, "代写法律文书份数", "≥60份")))
     assert [f.kind for f in found] == ["renamed?", "missing"] and "「代写文书份数」" in found[0].message
     assert "「法律文书代写数量」" in found[1].message
+
+
+# ------------------------------------------------------------------ init --from: -t with a project file, an empty 指标值
+
+
+def _one_empty(tmp_path: Path) -> tuple[Path, object, str]:
+    from targetbuilder import write_budget_public
+
+    sheet = _projects("liaoning_chaoyang_2024")[0][1]
+    t = _table(sheet)
+    t.rows[1].target = None
+    book = write_budget_public([t], tmp_path / "目标表.xlsx")
+    return book, t, read_declarations(book)[0].indicators[1].target_cell
+
+
+def test_init_from_into_a_project_file_with_a_layout_warns_that_the_layout_is_unused(tmp_path):
+    book, _, _ = _one_empty(tmp_path)
+    out = tmp_path / "p.yaml"
+    result = CliRunner().invoke(main, ["init", "--from", str(book), "-o", str(out), "-t", "liaoning"])
+    assert result.exit_code == 0, result.output
+    assert "-t liaoning" in result.stderr and "项目文件" in result.stderr and "已忽略" in result.stderr
+    assert "-t" not in result.stdout and yaml.safe_load(out.read_text(encoding="utf-8"))["kind"] == "project"
+    # into a sheet, -t is the layout: no such warning
+    result = CliRunner().invoke(main, ["init", "--from", str(book), "-o", str(tmp_path / "p.xlsx"), "-t", "liaoning"])
+    assert result.exit_code == 0 and "已忽略" not in result.stderr, result.output
+
+
+def test_an_empty_declared_target_is_said_in_the_users_words_in_the_file_and_for_the_sheets_cell(tmp_path):
+    book, t, declared_cell = _one_empty(tmp_path)
+    written, notes, failures = api.init_from_targets(book, tmp_path / "p.yaml")
+    assert failures == [] and len(notes) == 1
+    text = written[0].read_text(encoding="utf-8")
+    comment = text.split("\n")[0]
+    assert comment.startswith("#") and f"申报表未填指标值：「{t.rows[1].name}」（目标表 {declared_cell}）" in comment
+    assert yaml.safe_load(text)["indicators"][1]["target"] is None
+    assert notes[0].startswith(str(written[0])) and "申报表未填指标值" in notes[0]
+    for layout in ("project", "liaoning", "shanxi"):
+        out = tmp_path / f"{layout}.xlsx"
+        written, notes, failures = api.init_from_targets(book, out, template=layout)
+        assert failures == [] and written == [out]
+        unfilled = [n for n in notes if "申报表未填指标值" in n]
+        assert len(unfilled) == 1 and f"目标表 {declared_cell}" in unfilled[0] and "请在自评表中填写指标值" in unfilled[0]
+        cell = unfilled[0].split("单元格 ")[1].split(":")[0]
+        ws = openpyxl.load_workbook(out).worksheets[0]
+        assert ws[cell].value is None, layout  # the cell named is the empty 指标值 …
+        row = [ws.cell(ws[cell].row, c).value for c in range(1, ws.max_column + 1)]
+        assert t.rows[1].name in row, (layout, row)  # … of that indicator's row
+        above = [ws.cell(ws[cell].row - 1, c).value for c in range(1, ws.max_column + 1)]
+        assert t.rows[0].name in above and ws.cell(ws[cell].row - 1, ws[cell].column).value is not None

@@ -251,9 +251,9 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     from .model import Project
     from .policy import preset_policy
     from .scoring import default_weights
-    from .sheets.fill import check_output, declared_template, fill_declared, policy_template
+    from .sheets.fill import check_output, declared_target_cells, declared_template, fill_declared, policy_template
     from .sheets.importing import write_mapping
-    from .targets import project_mapping
+    from .targets import project_mapping, unfilled_targets
 
     targets, output = Path(targets), Path(output)
     try:
@@ -289,6 +289,10 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
                 weights = None
             if weights:
                 note += f"分值（weight）为评分规则「{own.name}」的默认分配（目标表未列分值），可按实际分值修改。"
+        unfilled = unfilled_targets(decl, str(out), declared_target_cells(layout, len(decl.indicators)) if sheets else None)
+        if unfilled and not sheets:
+            note += "；".join(unfilled) + "。"
+            unfilled = [f"{out}: {line}" for line in unfilled]
         try:
             check_output(out, [targets])
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -304,7 +308,7 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
             failures.append(Failure(decl.source, decl.name, decl.unit, (f"无法写入 {out}: {os_reason(exc)}",)))
             continue
         written.append(out)
-        notes += decl.notes
+        notes += decl.notes + unfilled
         defaulted += bool(sheets and weights)
     if defaulted:
         notes.append(f"{defaulted} 张自评表的分值为评分规则「{own.name}」的默认分配（目标表未列分值），可在表中修改")

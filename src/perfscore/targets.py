@@ -294,6 +294,28 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     return out
 
 
+UNFILLED = "申报表未填指标值"
+
+
+def unfilled_targets(declaration: Declaration, written: str = "", cells: list[str] | None = None) -> list[str]:
+    """One line per declared indicator whose 指标值 the table leaves empty, in the user's
+    words (申报表未填指标值), naming the target table's cell: for a project file (``cells``
+    None) as its comment says it; for the sheet ``written``, with the cell of that sheet
+    (``cells``, by indicator; '' where unknown) the unit fills."""
+    out = []
+    for n, d in enumerate(declaration.indicators):
+        if d.target is not None:
+            continue
+        where = f"目标表 {d.target_cell}" if d.target_cell else "目标表"
+        name = d.name if len(d.name) <= 30 else d.name[:29] + "…"
+        if cells is None:
+            out.append(f"{UNFILLED}：「{name}」（{where}），请在其 target 处填写")
+        else:
+            cell = f" 单元格 {cells[n]}" if n < len(cells) and cells[n] else ""
+            out.append(f"{written}{cell}: {UNFILLED}（「{name}」，{where}），请在自评表中填写指标值")
+    return out
+
+
 def project_mapping(declaration: Declaration, weights: list[Decimal] | None = None) -> dict:
     """The project file ``init --from`` writes: everything declared, actuals empty.
     ``weights``: the table's 分值, else the policy's split (the caller marks it default)."""

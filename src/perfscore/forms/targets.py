@@ -336,9 +336,6 @@ def read_section(sec: Section, source: str) -> Declaration | None:
                           "年初预算数须手工填写")
     elif budget is None:
         decl.notes.append(f"{source}: 找不到预算数（查找的标签：{'、'.join(BUDGET_LABELS)}），年初预算数须手工填写")
-    for d in indicators:
-        if d.target is None:
-            decl.notes.append(f"{source} 单元格 {d.target_cell}（指标值，「{short(d.name, 30)}」）为空：请在项目文件中填写 target")
     return decl
 
 
