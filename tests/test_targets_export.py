@@ -219,3 +219,93 @@ def test_an_empty_declared_target_is_said_in_the_users_words_in_the_file_and_for
         assert t.rows[1].name in row, (layout, row)  # … of that indicator's row
         above = [ws.cell(ws[cell].row - 1, c).value for c in range(1, ws.max_column + 1)]
         assert t.rows[0].name in above and ws.cell(ws[cell].row - 1, ws[cell].column).value is not None
+
+
+# ------------------------------------------------------------------ seed 003: the 部门整体支出绩效目标申报表
+
+
+def test_seed_003s_department_declaration_reads_its_budget_tasks_and_indicators(tmp_path):
+    from targetbuilder import SEED_003, write_department
+
+    decls = read_declarations(write_department(SEED_003, tmp_path / "整体申报表.xlsx"))
+    assert len(decls) == 1
+    d = decls[0]
+    assert (d.kind, d.name, d.year, d.budget, d.cells["budget"]) == ("department", "朝阳县司法局", 2021, Decimal("845.44"), "D13")
+    assert d.goal.startswith("目标1: 承担法制建设")
+    assert [(t.name, t.budget) for t in d.tasks] == [
+        ("人民调解及安置帮教以案定补", Decimal("104.08")), ("法律援助工作及律师案件补助", Decimal("40")),
+        ("社区矫正信息化建设", Decimal("16.23"))]
+    # 指标值 printed as 运算符 | 数值 | 单位 under one header: joined; a - beside a text target is no part of it
+    assert [(i.level1, i.level2, i.name, i.target) for i in d.indicators] == [
+        (l1, l2, name, (value if not op or op == "-" else f"{op}{value}{unit}")) for l1, l2, name, op, value, unit in SEED_003.rows]
+    assert d.indicators[7].target == "≤5%" and d.indicators[-1].target == "长期"
+
+
+def _zhengti():
+    from perfscore.inputs import read_inputs
+    from test_targets import ROOT
+
+    path = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengti.yaml"
+    inputs, _ = read_inputs([path])
+    return path, inputs[0].sheet, inputs[0].policy
+
+
+def _department_table(sheet):
+    from targetbuilder import SEED_003, DepartmentTable
+
+    return DepartmentTable(f"{sheet.name}整体绩效目标申报表 ({sheet.year}年度)", sheet.name, 53,
+                           [("年度部门预算收入(1至7项合计)", sheet.department_budget)],
+                           [("年度部门预算支出(一和二合计)", sheet.department_budget)], SEED_003.function,
+                           [(t.name, t.name, t.budget, "12月") for t in sheet.tasks], sheet.goal,
+                           [(i.level1, i.level2, i.name, "", _target(i), "") for i in sheet.indicators])
+
+
+def test_init_from_a_department_declaration_then_typing_the_actuals_scores_exactly(tmp_path):
+    from perfscore.model import Department
+    from perfscore.scoring import score_sheet
+    from targetbuilder import write_department
+
+    path, sheet, policy = _zhengti()
+    book = write_department(_department_table(sheet), tmp_path / "整体申报表.xlsx")
+    written, notes, failures = api.init_from_targets(book, tmp_path / "整体.yaml")
+    assert failures == [] and written == [tmp_path / "整体.yaml"]
+    data = yaml.safe_load(written[0].read_text(encoding="utf-8"))
+    assert data["kind"] == "department" and Decimal(str(data["department_budget"])) == sheet.department_budget
+    assert [(t["name"], Decimal(str(t["budget"])), t["executed"], t["weight"]) for t in data["tasks"]] == [
+        (t.name, t.budget, None, None) for t in sheet.tasks]
+    assert [(i["level1"], i["level2"], i["name"], i["target"], i["actual"]) for i in data["indicators"]] == [
+        (i.level1, i.level2, i.name, _target(i), None) for i in sheet.indicators]
+    for row, task in zip(data["tasks"], sheet.tasks):  # the unit types what happened
+        row.update(executed=str(task.executed), weight=str(task.weight))
+    for row, ind in zip(data["indicators"], sheet.indicators):
+        row.update(actual=ind.actual, weight=str(ind.weight))
+        if ind.completion is not None:
+            row["completion"] = str(ind.completion)
+    got = score_sheet(Department.model_validate(data), policy)
+    assert got.total == Decimal("94.30") == score_sheet(sheet, policy).total
+    # a department declaration never becomes a project sheet
+    written, _, failures = api.init_from_targets(book, tmp_path / "整体.xlsx")
+    assert written == [] and len(failures) == 1 and "只能生成项目文件" in failures[0].lines()[0]
+
+
+def test_audit_a_department_self_evaluation_against_its_declaration(tmp_path):
+    from targetbuilder import write_department
+
+    path, sheet, _ = _zhengti()
+    book = write_department(_department_table(sheet), tmp_path / "整体申报表.xlsx")
+    result = CliRunner().invoke(main, ["audit", str(path), "--targets", str(book)])
+    assert result.exit_code == 0 and "与绩效目标表" in result.output and "[" not in result.output, result.output
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    dropped = data["indicators"].pop(0)["name"]
+    lowered = next(i for i in data["indicators"] if i["name"] == "社会民众满意度")
+    declared = lowered["target"]
+    lowered["target"] = declared.replace("95", "85")
+    data["department_budget"] = 1300
+    data["policy"] = "liaoning"
+    changed = tmp_path / "整体.yaml"
+    changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(changed), "--targets", str(book)])
+    assert result.exit_code == 1, result.output
+    assert f"[申报指标缺失] 申报的「{dropped}」" in result.output
+    assert "[目标降低] 「社会民众满意度」" in result.output and declared in result.output
+    assert "[年初预算数不符] 部门预算金额 1300 万元，申报的预算数为 1382.16 万元" in result.output

@@ -278,7 +278,13 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     written, notes, failures, defaulted = [], [], [], 0
     for decl, out in zip(declarations, names):
         weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
-        if any(d.weight is None for d in decl.indicators):
+        if decl.kind == "department":  # no policy split for a department: its 分值 are the table's or the unit's
+            note += "整体表：请填写每个年度主要任务的执行金额（executed）和分值（weight），以及指标分值。"
+            if sheets:
+                failures.append(Failure(decl.source, decl.name, decl.unit, (
+                    f"{decl.source}: 「{decl.name}」是部门整体绩效目标申报表，只能生成项目文件：请用 -o {safe_file_name(decl.name)}.yaml",)))
+                continue
+        elif any(d.weight is None for d in decl.indicators):
             try:  # the policy's split, as scoring would apply it, written out so the unit sees it
                 draft = Project.model_validate({
                     "name": decl.name, "budget": {"initial": decl.budget or 0, "executed": 0},

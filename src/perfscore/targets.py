@@ -63,6 +63,18 @@ class Declaration:
     goal: str | None = None  # 年度目标
     cells: dict[str, str] = field(default_factory=dict)  # name / budget / goal → cell
     notes: list[str] = field(default_factory=list)  # what init should tell the user
+    kind: str = "project"  # "department": a 部门整体支出绩效目标申报表 (``budget`` is the 部门预算)
+    tasks: list[DeclaredTask] = field(default_factory=list)  # its 年度主要任务
+
+
+@dataclass
+class DeclaredTask:
+    """One 年度主要任务 of a department declaration: the project (对应项目, else 重点工作) and its
+    预算资金 (万元)."""
+
+    name: str
+    budget: Decimal | None
+    cell: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,11 +136,14 @@ def similarity(a: str, b: str) -> Decimal:
     return Decimal(shared) / Decimal(min(len(x), len(y)))
 
 
-def pick(declarations: list[Declaration], name: str, unit: str | None = None) -> Declaration | str:
-    """The declaration of the project ``name`` (and ``unit`` where both have one), or the
-    reason none can be chosen, naming the candidates."""
+def pick(declarations: list[Declaration], name: str, unit: str | None = None, kind: str | None = None) -> Declaration | str:
+    """The declaration of the project ``name`` (and ``unit`` where both have one; of ``kind``,
+    project or department, where one of that kind has the name), or the reason none can be
+    chosen, naming the candidates."""
     wanted = normal_name(name)
     same = [d for d in declarations if normal_name(d.name) == wanted]
+    if kind and any(d.kind == kind for d in same):
+        same = [d for d in same if d.kind == kind]
     if len(same) > 1 and unit:
         by_unit = [d for d in same if not d.unit or normal_name(d.unit) == normal_name(unit)]
         same = by_unit or same
@@ -214,12 +229,15 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     cells = cells or {}
     out: list[TargetFinding] = []
     budget = getattr(getattr(sheet, "budget", None), "initial", None)
+    label, path = "年初预算数", "budget.initial"
+    if declaration.kind == "department":
+        budget, label, path = getattr(sheet, "department_budget", None), "部门预算金额", "department_budget"
     if declaration.budget is not None and budget is not None:
         if abs(quantize(declaration.budget, 2) - quantize(budget, 2)) > BUDGET_TOLERANCE:
             out.append(TargetFinding(
-                "budget", None, f"年初预算数 {format_number(budget)} 万元，申报的预算数为 {format_number(declaration.budget)} 万元"
+                "budget", None, f"{label} {format_number(budget)} 万元，申报的预算数为 {format_number(declaration.budget)} 万元"
                 + (f"（目标表 {declaration.cells['budget']}）" if declaration.cells.get("budget") else ""),
-                cells.get("budget.initial", "")))
+                cells.get(path, "")))
     declared = list(declaration.indicators)
     by_name: dict[str, list[int]] = {}
     for i, d in enumerate(declared):
@@ -319,16 +337,22 @@ def unfilled_targets(declaration: Declaration, written: str = "", cells: list[st
 def project_mapping(declaration: Declaration, weights: list[Decimal] | None = None) -> dict:
     """The project file ``init --from`` writes: everything declared, actuals empty.
     ``weights``: the table's 分值, else the policy's split (the caller marks it default)."""
-    data: dict = {"kind": "project", "name": strip_code(declaration.name)}
+    department = declaration.kind == "department"
+    data: dict = {"kind": declaration.kind, "name": strip_code(declaration.name)}
     for key in ("department", "unit"):
         value = getattr(declaration, key)
         if value:
             data[key] = strip_code(value)
     if declaration.year is not None:
         data["year"] = declaration.year
-    data["budget"] = {"initial": declaration.budget, "executed": None}
+    if department:
+        data["department_budget"] = declaration.budget
+    else:
+        data["budget"] = {"initial": declaration.budget, "executed": None}
     if declaration.goal:
         data["goal"] = declaration.goal
+    if department:  # the 下达金额 as declared; the 执行金额 and 分值 are the unit's
+        data["tasks"] = [{"name": t.name, "budget": t.budget, "executed": None, "weight": None} for t in declaration.tasks]
     rows = []
     for n, d in enumerate(declaration.indicators):
         row: dict = {"level1": d.level1, "level2": d.level2, "name": d.name, "target": d.target, "actual": None}
