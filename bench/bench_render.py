@@ -6,7 +6,7 @@
 * cold      : the same with the layout cache cleared before every render (first sheet of a size)
 * openpyxl  : the plain way: load the template, insert_rows, fill the cells, save to bytes
               (no fix-ups of merges, validations, print area, styles: the result is not even
-              correct, see EXCEL_NOTES.md; fixing it by hand costs 5-11 ms more)
+              correct, see docs/excel.md; fixing it by hand costs 5-11 ms more)
 * zip floor : re-zipping the finished bytes with zipfile (read every member, deflate, write)
 * read      : CompiledTemplate.read of the rendered file (calamine + checks)
 * fill      : one scored project → its sheet, as ``perfscore fill`` / ``batch --sheets`` do per

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,75 @@ def flat_workbook(tmp_path: Path, projects_rows, indicator_rows, project_header=
     wb.save(path)
     return path
 
+
+
+def imported(path, template=None):
+    """The one sheet a filled workbook is read as (``inputs.read_path``, as every command
+    reads it); a reading failure raises its error."""
+    from perfscore.errors import SheetError
+    from perfscore.inputs import Input, read_path
+
+    items = read_path(path, template, policies=False)
+    if len(items) != 1 or not isinstance(items[0], Input):
+        raise SheetError([p for item in items if not isinstance(item, Input) for p in item.problems] or ["no sheet"])
+    return items[0].sheet
+
+
+def audited(path, policy, template=None):
+    """``perfscore audit`` of one filled workbook under ``policy`` (its AuditResult)."""
+    from perfscore import api
+
+    results, failures = api.audit_files([path], policy, template)
+    assert not failures and len(results) == 1, failures
+    return results[0]
+
+
+# ---------------------------------------------------------------- one-indicator projects, messages
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_WORDS = re.compile(r"[A-Za-z]{4,}")  # a leaked library sentence has words like 'Input', 'should'
+
+
+def leaked_english(text: str) -> list[str]:
+    """English words in a message, apart from the file name, field keys and format names."""
+    found = []
+    for line in text.splitlines():
+        body = line.split(": ", 1)[-1] if line.startswith("文件 ") else line
+        body = re.sub(r"字段 [A-Za-z_.\[\]0-9]+|YAML|JSON|UTF|Tab|WPS|VS Code", "", body)
+        found += _ENGLISH_WORDS.findall(body)
+    return found
+
+
+def project(indicators, budget=None, **extra):
+    """A validated project of ``indicators`` (its budget: 10 of 10 unless given)."""
+    from perfscore.projectfile import sheet_from_mapping
+
+    data = {"name": "测试项目", "budget": budget or {"initial": 10, "executed": 10}, "indicators": indicators, **extra}
+    return sheet_from_mapping(data, "t.yaml")
+
+
+def one(target, actual, weight=90, policy="default", **extra):
+    """Score a one-indicator project (its execution weighs the rest of 100); return the indicator."""
+    from perfscore.policy import load_policy
+    from perfscore.scoring import score_sheet
+
+    year = extra.pop("year", None)
+    ind = {"level1": "产出指标", "level2": extra.pop("level2", "数量指标"), "name": "测试指标",
+           "target": target, "actual": actual, "weight": weight, **extra}
+    more = {"year": year} if year else {}
+    if weight is not None:
+        more["execution_weight"] = 100 - Decimal(weight)
+    return score_sheet(project([ind], **more), load_policy(policy)).indicators[0]
+
+
+def problem(target, actual, **extra) -> str:
+    """The one Chinese line scoring such a project raises."""
+    import pytest
+
+    from perfscore.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        one(target, actual, **extra)
+    message = str(info.value)
+    assert "\n" not in message and CJK.search(message)
+    return message

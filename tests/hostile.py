@@ -28,8 +28,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = ROOT / "samples" / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+from conftest import CHAOYANG  # noqa: E402  (tests/ is on the path, as for the test files)
+
+BASE = CHAOYANG / "fazhi_jianshe.yaml"
 MEMORY_LIMIT = 4 * 1024**3
 CASE_SECONDS = 60
 
@@ -209,7 +210,8 @@ def _filled_sheet() -> bytes:
     from perfscore.policy import load_policy
     from perfscore.projectfile import read_sheet_file
     from perfscore.scoring import score_sheet
-    from perfscore.sheets.fill import sheet_data, template_for
+    from perfscore.sheets.fill import sheet_data
+    from perfscore.sheets.templates import template_for
 
     scored = score_sheet(read_sheet_file(BASE), load_policy("default"))
     return template_for("project").render(sheet_data(scored))

@@ -375,7 +375,8 @@ def sample_tables(folder: Path) -> list[tuple[Table, str, str]]:
 if __name__ == "__main__":
     # python tests/targetbuilder.py SEED_001.txt samples/targets/  (rebuilds the shipped samples)
     seed, out = Path(sys.argv[1]), Path(sys.argv[2])
-    root = Path(__file__).resolve().parent.parent / "samples"
+    from conftest import SAMPLES as root
+
     write_budget_public(seed_tables(seed.read_text(encoding="utf-8")), out / "hebei_chengde_2024_mubiao.xlsx")
     for folder, name, layout in (("liaoning_chaoyang_2024", "liaoning_chaoyang_2024_mubiao.xlsx", "public"),
                                  ("hubei_qiaokou_2024", "hubei_qiaokou_2024_shenbao.xlsx", "national")):

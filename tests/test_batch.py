@@ -108,14 +108,15 @@ def test_flat_workbook_input(tmp_path):
 
 
 def test_flat_workbook_bad_rows_fail_alone(tmp_path):
-    from perfscore.flat import read_flat_workbook, write_flat_workbook
+    from perfscore.flat import write_flat_workbook
+    from perfscore.inputs import read_workbook
     from perfscore.projectfile import read_sheet_file
 
     sheets = [read_sheet_file(p) for p in project_files(SAMPLES / "hubei_qiaokou_2024")]
     bad = sheets[0].model_copy(deep=True)
     bad.indicators[0].actual = "100人"  # 人 against %
     path = write_flat_workbook([bad] + sheets[1:], tmp_path / "flat.xlsx")
-    items = read_flat_workbook(path)
+    items = read_workbook(path)
     outcome = run_batch([path], tmp_path / "out", load_policy("hubei"))
     assert len(items) == 11 and len(outcome.results) == 10 and len(outcome.failures) == 1
     failure = outcome.failures[0]
@@ -201,7 +202,7 @@ def test_full_disk_keeps_the_old_output_and_leaves_no_temp(tmp_path, monkeypatch
 
 
 def test_flat_workbook_row_problems_are_isolated(tmp_path):
-    from perfscore.flat import read_flat_workbook
+    from perfscore.inputs import Input, read_workbook
 
     ind = ["甲", "产出指标", "数量指标", "培训", "≥10次", "10次", 90, None, None, None, None]
     path = flat_workbook(
@@ -212,15 +213,15 @@ def test_flat_workbook_row_problems_are_isolated(tmp_path):
         [ind, ["乙", "产出指标", "数量指标", "培训", "≥10次", 8, None, "原因", None, None, None],
          ["丙", "产出指标", "数量指标", "x", "1", "1", None, None, None, None, None]],  # 丙 has no project row
     )
-    items = read_flat_workbook(path)
-    kinds = [(Path(src).name, type(item).__name__) for src, item, _ in items]
+    items = read_workbook(path)
+    kinds = [(Path(item.source).name, type(item.sheet if isinstance(item, Input) else item).__name__) for item in items]
     assert kinds == [("flat.xlsx 项目表第2行", "Project"), ("flat.xlsx 项目表第3行", "Failure"),
                      ("flat.xlsx 项目表第4行", "Project"), ("flat.xlsx 指标表第4行", "Failure")]
-    assert "项目名称重复" in items[1][1].problems[0].message
-    cells = items[2][2]  # where each field of 乙 was read: its project row 4, its indicator row 3
+    assert "项目名称重复" in items[1].problems[0].message
+    cells = items[2].cells  # where each field of 乙 was read: its project row 4, its indicator row 3
     assert (cells["name"], cells["budget.executed"], cells["indicators[0].actual"]) == ("项目!A4", "项目!G4", "指标!F3")
-    assert "项目「丙」在项目表中不存在" in items[3][1].problems[0].message
-    second = items[2][1]
+    assert "项目「丙」在项目表中不存在" in items[3].problems[0].message
+    second = items[2].sheet
     assert (second.budget.initial, second.budget.executed, second.execution_weight, second.year) == (
         D("10.5"), D("9.25"), D(20), 2024)
     assert second.indicators[0].actual == "8"
@@ -228,16 +229,16 @@ def test_flat_workbook_row_problems_are_isolated(tmp_path):
 
 def test_flat_workbook_missing_columns_and_sheets(tmp_path):
     from perfscore.errors import SheetError
-    from perfscore.flat import read_flat_workbook
+    from perfscore.flat import flat_mappings
 
     path = flat_workbook(tmp_path, [], [], project_header=["项目名称", "主管部门"])
     with pytest.raises(SheetError, match="缺少列 年初预算数、全年执行数"):
-        read_flat_workbook(path)
+        flat_mappings(path)
     wb = openpyxl.Workbook()
     wb.active.title = "项目"
     wb.save(tmp_path / "one.xlsx")
     with pytest.raises(SheetError, match="不是平铺工作簿"):
-        read_flat_workbook(tmp_path / "one.xlsx")
+        flat_mappings(tmp_path / "one.xlsx")
     outcome = run_batch([tmp_path / "one.xlsx", tmp_path / "missing.yaml"], tmp_path / "out", load_policy("default"))
     messages = sorted(f.problems[0].message for f in outcome.failures)
     assert len(messages) == 2

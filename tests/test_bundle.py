@@ -20,8 +20,7 @@ from perfscore import __version__
 from perfscore.bundle import LAUNCHER, README, TEMP_PREFIX, WHEELS, launcher_bytes
 from perfscore.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-GOUMAI = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+from conftest import GOUMAI, ROOT
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 BIN = "Scripts" if os.name == "nt" else "bin"
 # pip with no configuration and no index: only the bundle's wheels can be installed

@@ -2,14 +2,13 @@
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from perfscore.cli import main
 
-from conftest import GOOD, GOUMAI, SAMPLES, ZHENGTI, run
+from conftest import CHAOYANG, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, run
 
 
 def write(tmp_path, text, name="x.yaml"):
@@ -201,9 +200,8 @@ def test_help_ends_with_a_real_example(command, tmp_path, monkeypatch):
     text = run(command, "--help").output.rstrip("\n").split("\n")
     assert text[-2].strip() == "例:" and text[-1].strip().startswith(f"perfscore {command} ")
     # the example runs as printed, from a copy of the repository's samples and examples
-    root = Path(__file__).resolve().parent.parent
     for folder in ("samples", "examples"):
-        shutil.copytree(root / folder, tmp_path / folder)
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     monkeypatch.chdir(tmp_path)
     args = shlex.split(text[-1].strip())[1:]
     result = CliRunner().invoke(main, args + (["-j", "1", "-q"] if command == "batch" else []))
@@ -227,7 +225,7 @@ def test_usage_errors_are_one_chinese_line(args, line):
 
 
 def test_fill_onto_what_cannot_take_it(tmp_path):
-    sample = Path(__file__).resolve().parent.parent / "samples" / "liaoning_chaoyang_2024" / "fazhi_jianshe.yaml"
+    sample = CHAOYANG / "fazhi_jianshe.yaml"
     existing = tmp_path / "existing.txt"
     existing.write_text("x", encoding="utf-8")
     cases = [
@@ -258,7 +256,7 @@ def test_os_errors_in_chinese(err, reason):
 
 def _help_pages():
     from perfscore.resources import PRESETS
-    from perfscore.sheets.fill import TEMPLATE_NAMES
+    from perfscore.resources import TEMPLATE_NAMES
 
     names = sorted(main.commands)
     pages = {"": CliRunner().invoke(main, [], env={"COLUMNS": "80"}, prog_name="perfscore")}
@@ -307,3 +305,20 @@ def test_help_wrapping_keeps_punctuation_off_a_line_start():
     assert all(display_width(line) <= 20 for line in lines)
     assert not any(line.strip()[0] in "，。；：）" for line in lines[1:])
     assert "".join(line.strip() for line in lines) == "复核自评表：重新计算并列出与原表不一致的每个单元格；对照绩效目标表。"
+
+
+def test_json_failures_carry_the_problem_parts(tmp_path):
+    """``score --format json``: a scoring error's 指标 and 字段 (and the field's path) come as
+    values, one JSON object a line on stderr, as the page's JSON has them."""
+    import json
+
+    bad = tmp_path / "单位错.yaml"
+    bad.write_text(GOOD.replace('actual: "8次"', 'actual: "8吨"'), encoding="utf-8")
+    result = run("score", bad, "--format", "json")
+    assert result.exit_code == 1 and result.stdout.strip() in ("", "[]")
+    [line] = result.stderr.splitlines()
+    failure = json.loads(line)
+    [problem] = failure["problems"]
+    assert (failure["file"], problem["indicator"], problem["field"], problem["path"]) == (
+        str(bad), "培训场次", "全年完成值", "indicators[0].actual")
+    assert problem["message"] == failure["error"] and "单位" in problem["message"]

@@ -15,11 +15,9 @@ import pytest
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
-from perfscore.sheets.audit import audit_sheet
 from perfscore.sheets.fill import fill_sheet
-from perfscore.sheets.importing import import_sheet
 
-from conftest import SAMPLES, run
+from conftest import GOUMAI, SAMPLES, TEMPLATES, audited, imported, run
 ALL_SAMPLES = [p for p in sorted(SAMPLES.glob("*/*.yaml")) if p.name != "perfscore.yaml"]  # a folder's policy is no sample
 D = Decimal
 
@@ -41,7 +39,7 @@ def test_fill_import_score_round_trip(tmp_path, path):
     policy = load_policy(policy_for(path))
     first = score_sheet(read_sheet_file(path), policy)
     out = fill_sheet(first, tmp_path / "sheet.xlsx")
-    again = score_sheet(import_sheet(out), policy)
+    again = score_sheet(imported(out), policy)
     assert numbers(again) == numbers(first)
     assert again.discrepancies == []  # the filled sheet agrees with itself
 
@@ -72,7 +70,7 @@ def test_audit_reports_exactly_the_edited_cell(tmp_path):
     ws = wb["项目绩效自评表"]
     ws["J12"] = 10  # 得分 of 资金使用合规率, typed as 10 over its formula (12.5)
     wb.save(sheet)  # openpyxl drops every cached value: the other formula cells are stale
-    found = audit_sheet(sheet, load_policy("liaoning")).findings
+    found = audited(sheet, load_policy("liaoning")).findings
     at_j12 = [(f.cell, f.discrepancy.field, f.discrepancy.reported, f.discrepancy.computed) for f in found if f.cell == "J12"]
     assert at_j12 == [("J12", "indicators[2].score", D(10), D("12.5")), ("J12", "cell:J12", "10", "公式 =" + j12)]
     assert [f.discrepancy.label for f in found if f.discrepancy.field == "cell:J12"] == ["第3个指标「资金使用合规率」得分（公式被改成了数值）"]
@@ -258,11 +256,11 @@ def test_map_with_a_misspelt_column_is_refused_naming_map_and_key(tmp_path):
     """A map's `wieght` column used to be accepted silently (weights then fell back to the split)."""
     import shutil
 
-    templates = Path(__file__).resolve().parents[1] / "templates"
+    templates = TEMPLATES
     shutil.copy(templates / "project_sheet.xlsx", tmp_path / "my.xlsx")
     text = (templates / "project_sheet.map.yaml").read_text(encoding="utf-8")
     (tmp_path / "my.map.yaml").write_text(text.replace("weight: I", "wieght: I"), encoding="utf-8")
-    sample = Path(__file__).resolve().parents[1] / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    sample = GOUMAI
     for args in (["fill", sample, "-t", tmp_path / "my.xlsx", "-o", tmp_path / "out.xlsx"],
                  ["init", "-t", tmp_path / "my.xlsx", "-o", tmp_path / "blank.xlsx"]):
         result = run(*args)

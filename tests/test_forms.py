@@ -24,9 +24,9 @@ from perfscore.policy import preset_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
 
-from conftest import SAMPLES
-LN = SAMPLES / "liaoning_chaoyang_2024"
-HB = SAMPLES / "hubei_qiaokou_2024"
+from conftest import CHAOYANG, QIAOKOU
+LN = CHAOYANG
+HB = QIAOKOU
 
 
 def sample(path: Path):
@@ -591,7 +591,7 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
     from perfscore.cli import main
     from perfscore.errors import LayoutError
     from perfscore.sheets.fill import fill_sheet
-    from perfscore.sheets.importing import import_sheet
+    from perfscore.inputs import read_workbook
 
     model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
     policy = preset_policy("liaoning")
@@ -609,7 +609,7 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
         ws.merge_cells(str(moved))
     wb.save(tmp_path / "moved.xlsx")
     with pytest.raises(LayoutError, match=r"版式与模板不一致：A3 应为「项目名称」|版式与模板不一致：[A-Z]+[0-9]+ 应为"):
-        import_sheet(tmp_path / "moved.xlsx", "project")
+        read_workbook(tmp_path / "moved.xlsx", "project")
     result = CliRunner().invoke(main, ["score", str(tmp_path / "moved.xlsx"), "--policy", "liaoning", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     data = __import__("json").loads(result.output, parse_float=Decimal)
@@ -617,7 +617,7 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
     assert [i["score"] for i in data["indicators"]] == [i.score for i in score_sheet(model, policy).indicators]
 
 
-# ------------------------------------------------------------------ what a form holds besides the form (SCORING.md §9)
+# ------------------------------------------------------------------ what a form holds besides the form (docs/scoring.md §9)
 
 
 def _problems(path: Path) -> list[str]:

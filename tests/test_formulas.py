@@ -22,13 +22,11 @@ import pytest
 from perfscore.policy import Policy, load_policy
 from perfscore.projectfile import read_sheet_file, sheet_from_mapping
 from perfscore.scoring import score_sheet
-from perfscore.sheets.audit import audit_sheet
 from perfscore.sheets.fill import fill_sheet, write_blank
-from perfscore.sheets.importing import import_sheet
 from perfscore.xlsx.formulas import normalize_formula
 
 D = Decimal
-from conftest import SAMPLES, SOFFICE, TEMPLATES, soffice
+from conftest import SAMPLES, SOFFICE, TEMPLATES, audited, imported, soffice
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 needs_poppler = pytest.mark.skipif(SOFFICE is None or shutil.which("pdfinfo") is None or shutil.which("pdftotext") is None,
                                    reason="LibreOffice and poppler-utils are not installed")
@@ -153,9 +151,9 @@ def test_audit_finds_a_helper_typed_over(tmp_path):
     out = tmp_path / "c.xlsx"
     pol = load_policy("liaoning")
     fill_sheet(score_sheet(read_sheet_file(SAMPLES / "liaoning_chaoyang_2024/zhengfu_goumai_falv_fuwu.yaml"), pol), out, mp, policy=pol)
-    assert audit_sheet(out, pol, mp).findings == []
+    assert audited(out, pol, mp).findings == []
     rewrite(out, lambda x: re.sub(r'(<c r="N11")><f>.*?</f>(<v>[^<]*</v></c>)', r"\1>\2", x))
-    found = [f for f in audit_sheet(out, pol, mp).findings if f.discrepancy.field.startswith("cell:")]
+    found = [f for f in audited(out, pol, mp).findings if f.discrepancy.field.startswith("cell:")]
     assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
         ("N11", "第2个指标「法律建议稿及说明数量」隐藏辅助列（指标值数字）（公式被改成了数值）", "40")]
 
@@ -174,7 +172,7 @@ def test_a_layout_without_weight_column_gets_the_weight_as_a_constant(tmp_path):
     xml = html.unescape(sheet_xml(out))
     w = format(result.indicators[0].weight.normalize(), "f")
     assert f'<f>IF(ISNUMBER(H10),ROUND({w}*H10+0.000000001,2),"")</f>' in cell_of(xml, "J10")
-    assert audit_sheet(out, pol, xlsx).findings == []
+    assert audited(out, pol, xlsx).findings == []
 
 
 def combined_template(tmp_path: Path) -> Path:
@@ -195,7 +193,7 @@ def combined_template(tmp_path: Path) -> Path:
 def test_audit_finds_a_value_typed_over_a_formula(tmp_path):
     out = filled(tmp_path)
     rewrite(out, lambda x: re.sub(r'(<c r="J12" s="\d+")><f>.*?</f>(<v>[^<]*</v></c>)', r"\1>\2", x))
-    found = audit_sheet(out, load_policy("liaoning")).findings
+    found = audited(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
         ("J12", "第3个指标「资金使用合规率」得分（公式被改成了数值）", "12.5")]
     assert found[0].line() == (f"{out} J12 第3个指标「资金使用合规率」得分（公式被改成了数值）: 原表 12.5，"
@@ -205,7 +203,7 @@ def test_audit_finds_a_value_typed_over_a_formula(tmp_path):
 def test_audit_finds_a_changed_formula(tmp_path):
     out = filled(tmp_path)
     rewrite(out, lambda x: re.sub(r'(<c r="J19" s="\d+")><f>.*?</f>', r"\1><f>98.32</f>", x))
-    found = audit_sheet(out, load_policy("liaoning")).findings
+    found = audited(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.label, f.discrepancy.reported) for f in found] == [
         ("J19", "总分（公式与 perfscore 写入的不同）", "=98.32")]
     assert found[0].line().startswith(f"{out} J19 总分（公式与 perfscore 写入的不同）: 原表 =98.32，应为 =IF(SUMPRODUCT(")
@@ -214,10 +212,10 @@ def test_audit_finds_a_changed_formula(tmp_path):
 def test_audit_finds_a_formula_without_cached_value(tmp_path):
     out = filled(tmp_path)
     rewrite(out, lambda x: re.sub(r'(<c r="L6" s="\d+"><f>.*?</f>)<v>[^<]*</v>', r"\1", x))
-    found = audit_sheet(out, load_policy("liaoning")).findings
+    found = audited(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.computed) for f in found] == [("L6", "8.32")]
     assert "公式没有缓存值" in found[0].discrepancy.label
-    assert import_sheet(out).reported.execution_score is None   # a printed result, never an input
+    assert imported(out).reported.execution_score is None   # a printed result, never an input
 
 
 def test_audit_finds_a_formula_where_the_unit_types_a_value(tmp_path):
@@ -229,9 +227,9 @@ def test_audit_finds_a_formula_where_the_unit_types_a_value(tmp_path):
     pol = load_policy("liaoning")
     out = tmp_path / "b.xlsx"
     fill_sheet(score_sheet(sheet_from_mapping(data, "x"), pol), out, policy=pol)
-    assert "<v>0.7</v>" in cell_of(sheet_xml(out), "H15") and audit_sheet(out, pol).findings == []
+    assert "<v>0.7</v>" in cell_of(sheet_xml(out), "H15") and audited(out, pol).findings == []
     rewrite(out, lambda x: re.sub(r'(<c r="H15" s="\d+")><v>0.7</v>', r"\1><f>0.7</f><v>0.7</v>", x))
-    found = audit_sheet(out, load_policy("liaoning")).findings
+    found = audited(out, load_policy("liaoning")).findings
     assert [(f.cell, f.discrepancy.label) for f in found] == [
         ("H15", "第6个指标「规范执行项目政策」完成程度（应为填写的数值，原表为公式）")]
 
@@ -239,7 +237,7 @@ def test_audit_finds_a_formula_where_the_unit_types_a_value(tmp_path):
 def test_audit_of_a_freshly_filled_sheet_is_clean(tmp_path):
     for sample, policy in (("liaoning_chaoyang_2024/zhengti.yaml", "liaoning"),
                            ("hubei_qiaokou_2024/" + sorted(p.name for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml") if p.name != "perfscore.yaml")[0], "hubei")):
-        assert audit_sheet(filled(tmp_path, sample, policy), load_policy(policy)).findings == []
+        assert audited(filled(tmp_path, sample, policy), load_policy(policy)).findings == []
 
 
 # --------------------------------------------------------------------------- printing
@@ -343,7 +341,7 @@ def random_project(rng: random.Random, k: int) -> dict:
         a = rng.choice([t, t + 1, t * D("0.83163"), D(rng.randint(0, 300)), D(rng.randint(0, 30000)) / 100, D(0)])
         a = a.quantize(D("0.01"))
         if unit == "%" and 0 < a <= 1:
-            a += 1  # a bare 0.98 against a % target is ambiguous (SCORING.md §9), not a sheet
+            a += 1  # a bare 0.98 against a % target is ambiguous (docs/scoring.md §9), not a sheet
         level2 = rng.choice(["数量指标", "质量指标", "成本指标", "社会效益指标"])
         if rng.random() < 0.2:
             ind = {"target": "有所提升", "actual": rng.choice(["全部或基本达成预期指标", "部分达成预期指标并具有一定效果"])}
@@ -536,7 +534,7 @@ def test_recalculated_sheets_agree_with_perfscore(recalculated):
     assert sum(1 for _, sheet, _, _ in recalculated if sheet.kind == "department") >= 1
     for path, sheet, policy, template in recalculated:
         expected = score_sheet(sheet, policy)
-        read = import_sheet(path, template)
+        read = imported(path, template)
         r = read.reported
         assert (r.execution_score, r.indicator_score, r.total, r.grade) == (
             expected.execution_score, expected.indicator_score, expected.total, expected.grade), path.name
@@ -546,7 +544,7 @@ def test_recalculated_sheets_agree_with_perfscore(recalculated):
                 (t.execution_rate, t.score) for t in expected.tasks], path.name
         else:
             assert r.execution_rate == expected.execution_rate, path.name
-        audit = audit_sheet(path, policy, template)
+        audit = audited(path, policy, template)
         assert [f.line() for f in audit.findings] == [], path.name
         assert audit.result.total == expected.total
 
@@ -557,7 +555,7 @@ def test_boundary_values_round_half_up_in_the_client(recalculated):
     totals = {}
     for path, sheet, policy, template in recalculated:
         if sheet.name.startswith("边界"):
-            totals[sheet.name] = import_sheet(path, template).indicators[0].reported_score
+            totals[sheet.name] = imported(path, template).indicators[0].reported_score
     assert totals["边界12.5-831.6件"] == D("10.40")
     assert totals["边界12.5-83156件"] == D("10.39")
     assert totals["边界0.25-1件"] == D("0.13")
@@ -570,25 +568,25 @@ def test_boundary_values_round_half_up_in_the_client(recalculated):
 def test_department_blank_form_filled_by_hand_scores_itself(recalculated):
     path, sheet, policy, _ = recalculated[-2]
     assert path.name == "blank_department.xlsx"
-    read = import_sheet(path)
+    read = imported(path)
     assert [t.name for t in read.tasks] == ["公用经费", "人员经费"] and len(read.indicators) == 2
     # liaoning: whole-percent task rates, 84% → 16.8 and 94% → 18.8; 30 × 0.9 + 30 = 57
     assert [(t.reported_rate, t.reported_score) for t in read.tasks] == [(D(84), D("16.8")), (D(94), D("18.8"))]
     assert (read.reported.execution_score, read.reported.total, read.reported.grade) == (D("35.6"), D("92.6"), "优")
     assert score_sheet(sheet, policy).total == D("92.6")
-    assert audit_sheet(path, policy).findings == []
+    assert audited(path, policy).findings == []
 
 
 @needs_soffice
 def test_blank_form_filled_by_hand_scores_itself(recalculated):
     path, sheet, policy, _ = recalculated[-1]
     assert path.name == "blank.xlsx"
-    read = import_sheet(path)
+    read = imported(path)
     assert [i.name for i in read.indicators] == ["办件数量", "合格率", "群众评价"]   # empty rows skipped
     expected = score_sheet(sheet, policy)
     assert (read.reported.execution_score, read.reported.total, read.reported.grade) == (D("8.32"), D("72.19"), "中")
     assert expected.total == D("72.19")
-    assert audit_sheet(path, policy).findings == []
+    assert audited(path, policy).findings == []
 
 
 # --------------------------------------------------------------------------- summary.xlsx printing

@@ -16,10 +16,11 @@ import pytest
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file
 from perfscore.scoring import score_sheet
-from perfscore.sheets.fill import TEMPLATE_NAMES, fill_sheet, template_for, template_kind
-from perfscore.sheets.importing import import_sheet
+from perfscore.resources import TEMPLATE_NAMES
+from perfscore.sheets.fill import fill_sheet
+from perfscore.sheets.templates import template_for, template_kind
 
-from conftest import SAMPLES, TEMPLATES, ZHENGTI, run
+from conftest import SAMPLES, TEMPLATES, ZHENGTI, imported, run
 LIAONING = sorted(p for p in (SAMPLES / "liaoning_chaoyang_2024").glob("*.yaml") if p.stem not in ("zhengti", "perfscore"))
 HUBEI = sorted(p for p in (SAMPLES / "hubei_qiaokou_2024").glob("*.yaml") if p.stem != "perfscore")
 OFFICIAL = ["national", "national_department", "liaoning", "hubei", "shanxi"]
@@ -155,7 +156,7 @@ def test_fill_then_read_back_scores_the_same(tmp_path, layout, path, policy):
     result = score_sheet(sheet, rules)
     out = tmp_path / "filled.xlsx"
     fill_sheet(result, out, layout, sheet)
-    back = import_sheet(out)  # found by its worksheet name, no template option
+    back = imported(out)  # found by its worksheet name, no template option
     again = score_sheet(back, rules, str(out))
     assert _scores(again) == _scores(result)
     assert again.discrepancies == []  # the printed scores are the computed ones
@@ -193,7 +194,7 @@ def test_shanxi_keeps_target_initial(tmp_path):
     ws = openpyxl.load_workbook(out)["项目支出绩效自评表（山西）"]
     assert (ws["E14"].value, ws["F14"].value) == ("= 3 条", "= 4 条")
     assert (ws["E15"].value, ws["F15"].value) == (">= 40 份", ">= 40 份")  # not adjusted: the target twice
-    back = import_sheet(out)
+    back = imported(out)
     assert [i.target_initial for i in back.indicators] == ["= 3 条"] + [None] * 5
     assert any("年初指标值「= 3 条」在年内调整为「= 4 条」" in w for w in score_sheet(back, load_policy("liaoning")).indicators[0].warnings)
 

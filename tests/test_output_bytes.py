@@ -19,7 +19,7 @@ def project_files(folder):
     """A sample folder's project files (its perfscore.yaml is the folder's policy, not a project)."""
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
-from conftest import ROOT
+from conftest import QIAOKOU, ROOT
 GOLDEN = Path(__file__).resolve().parent / "golden" / "output_sha256.json"
 
 
@@ -49,7 +49,7 @@ def outputs(tmp: Path) -> dict[str, str]:
     from perfscore.flat import write_flat_workbook
     from perfscore.projectfile import read_sheet_file
 
-    sheets = [read_sheet_file(p) for p in project_files(ROOT / "samples" / "hubei_qiaokou_2024")]
+    sheets = [read_sheet_file(p) for p in project_files(QIAOKOU)]
     write_flat_workbook(sheets, tmp / "flat" / "flat.xlsx")
     return {
         p.relative_to(tmp).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -1,4 +1,4 @@
-"""Policy files (SCORING.md §11): presets, overrides that merge key by key, and every
+"""Policy files (docs/scoring.md §11): presets, overrides that merge key by key, and every
 unknown or malformed setting refused with the file and the key."""
 
 from decimal import Decimal
@@ -7,6 +7,8 @@ import pytest
 
 from perfscore.errors import InputError
 from perfscore.policy import PRESETS, load_policy, preset_policy
+
+from conftest import leaked_english
 
 D = Decimal
 
@@ -82,3 +84,39 @@ def test_a_preset_file_dropped_into_the_folder_is_usable_by_name(tmp_path, monke
     assert "shanxi" in PRESETS and PRESETS[0] == "default"
     policy = load_policy("shanxi")
     assert policy.execution_weight == D(15) and policy.shares == preset_policy("hubei").shares
+
+
+# -- §10 settings out of range
+
+@pytest.mark.parametrize("setting, key, message", [
+    ("grade_bands: {优: 70, 良: 80}", "grade_bands", "严格递减"),
+    ("grade_bands: {优: 90, 良: 90}", "grade_bands", "严格递减"),
+    ("grade_bands: {优: 120}", "grade_bands", "0–100"),
+    ("shares: {产出指标: -5}", "shares", "不能为负数"),
+    ("score_decimals: 7", "score_decimals", "≤ 6"),
+    ("rate_decimals: {project: -1}", "rate_decimals.project", "不能为负数"),
+    ("rate_decimals: {project: 1.5}", "rate_decimals.project", "应为整数"),
+    ("qualitative_bands: {B: [50, 70]}", "qualitative_bands", "首尾相接"),
+    ("qualitative_bands: {A: [80, 120]}", "qualitative_bands", "≤ 100"),
+    ("overachievement_warn_ratio: 0.5", "overachievement_warn_ratio", "> 1"),
+    ("execution_weight: 101", "execution_weight", "≤ 100"),
+    ("grade_prefixes: {A: ['']}", "grade_prefixes", "空的文字"),
+])
+def test_policy_settings_out_of_range(tmp_path, setting, key, message):
+    path = write(tmp_path, f"preset: default\n{setting}\n", "rules.yaml")
+    with pytest.raises(InputError) as info:
+        load_policy(path)
+    text = str(info.value)
+    assert f"文件 {path}" in text and f"字段 {key}" in text and message in text, text
+    assert not leaked_english(text), text
+
+
+def test_hubei_bands_still_valid():
+    assert load_policy("hubei").qualitative_bands["B"] == (D(50), D(80))
+    assert list(load_policy("default").grade_bands.items()) == [("优", D(90)), ("良", D(80)), ("中", D(60))]
+
+
+def test_absurd_policy_integers_are_refused(tmp_path):
+    path = write(tmp_path, "score_decimals: 1e999999999\n", "rules.yaml")
+    with pytest.raises(InputError, match="字段 score_decimals.*过大"):
+        load_policy(path)

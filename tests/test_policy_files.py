@@ -1,4 +1,4 @@
-"""A policy that travels with the files (SCORING.md §10): a project file's ``policy:``, a
+"""A policy that travels with the files (docs/scoring.md §10): a project file's ``policy:``, a
 folder's perfscore.yaml (nearest wins), ``--policy`` over both; and the batch that keeps
 several policies apart."""
 

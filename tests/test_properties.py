@@ -1,4 +1,4 @@
-"""Property tests of the scoring engine on generated projects (SCORING.md §3–7, PROJECT_FILE.md).
+"""Property tests of the scoring engine on generated projects (docs/scoring.md §3–7, docs/project-file.md).
 
 Properties (hypothesis max_examples each; the whole file runs in a few seconds):
 
@@ -39,7 +39,7 @@ Bugs these tests found, fixed, and kept as regression tests at the bottom of thi
     weights + execution = 20, so a perfect project totals 20 (the fallback chain
     满意度→效益→产出→效益 never reaches 满意度);
   - JSON output writes the deduction with as many decimals as the input (1.234), though
-    PROJECT_FILE.md promises at most 2.
+    docs/project-file.md promises at most 2.
 (Fixed: the split rounds down where half-up would leave a negative remainder, and a share
 whose fallback chain ends in empty groups goes to the first group that has indicators.)
 """
@@ -131,7 +131,7 @@ class Ind:
 
     @property
     def operator(self) -> str | None:
-        """The operator the rules apply (SCORING.md §4: bare = '=', '≤' under 成本指标)."""
+        """The operator the rules apply (docs/scoring.md §4: bare = '=', '≤' under 成本指标)."""
         if self.kind != "quant":
             return None
         if self.op is None:
@@ -355,7 +355,7 @@ def test_indicator_order_does_not_matter(proj, data):
         assert after.indicator_score == before.indicator_score
         assert (after.total, after.grade) == (before.total, before.grade)
     else:
-        # SCORING.md §6: the *last* indicator of a 一级 group takes the rounding remainder, so
+        # docs/scoring.md §6: the *last* indicator of a 一级 group takes the rounding remainder, so
         # which indicator gets 13.34 of 40 depends on the order; the group's weights do not.
         def groups(result):
             out: dict[str, list] = {}
@@ -439,12 +439,12 @@ def test_score_fill_import_score_is_identical(tmp_path_factory, proj):
     """score → fill (Excel) → import → score gives the same numbers, and the filled sheet
     audits clean (its printed values are what the rules give)."""
     from perfscore.sheets.fill import fill_sheet
-    from perfscore.sheets.importing import import_sheet
+    from conftest import imported
 
     first = proj.score()
     path = tmp_path_factory.mktemp("rt") / "sheet.xlsx"
     fill_sheet(first, path, policy=POLICIES[proj.policy])
-    again = score_sheet(import_sheet(path), POLICIES[proj.policy], "sheet.xlsx")
+    again = score_sheet(imported(path), POLICIES[proj.policy], "sheet.xlsx")
     assert (again.execution_rate, again.execution_score, again.indicator_score, again.total, again.grade) == (
         first.execution_rate, first.execution_score, first.indicator_score, first.total, first.grade)
     assert [(i.name, i.weight, i.completion_pct, i.score) for i in again.indicators] == [

@@ -31,7 +31,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-from conftest import CHAOYANG, QIAOKOU, run
+from conftest import CHAOYANG, QIAOKOU, ROOT, run
 SHEETS = ["项目", "指标", "问题", "汇总"]
 
 
@@ -233,7 +233,7 @@ def test_hubei_style_reads_like_seed_004():
 
 
 def test_a_province_copies_a_style(tmp_path):
-    style = (Path(__file__).resolve().parent.parent / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
+    style = (ROOT / "src" / "perfscore" / "provinces" / "liaoning" / "report_style.j2").read_text("utf-8")
     (tmp_path / "styles").mkdir()
     (tmp_path / "styles" / "mine.j2").write_text(style.replace("发现的主要问题及原因", "存在问题"), "utf-8")
     (tmp_path / "rules.yaml").write_text("preset: liaoning\nreport_style: styles/mine.j2\n", "utf-8")
@@ -435,7 +435,7 @@ def test_summary_written_on_two_cores_is_the_same_file(summary, tmp_path):
 def test_summary_child_failure_is_one_line_and_leaves_nothing(results, tmp_path, monkeypatch):
     from perfscore.report import workbook
 
-    def full(results, sheet, part=None):
+    def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(workbook, "_indicator_sheet", full)  # the forked child runs it

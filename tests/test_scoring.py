@@ -1,4 +1,4 @@
-"""The scoring rules (SCORING.md §3–8), reproduced on the seeds and on small literal sheets."""
+"""The scoring rules (docs/scoring.md §3–8), reproduced on the seeds and on small literal sheets."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -9,6 +9,7 @@ from perfscore.errors import InputError
 from perfscore.policy import load_policy
 from perfscore.projectfile import read_sheet_file, sheet_from_mapping
 from perfscore.scoring import score_sheet
+from perfscore.values import CellValueError, Quantity, parse_value
 
 
 def project_files(folder):
@@ -16,22 +17,7 @@ def project_files(folder):
     return [p for p in sorted(folder.glob("*.yaml")) if p.name != "perfscore.yaml"]
 
 D = Decimal
-from conftest import CHAOYANG, QIAOKOU
-
-
-def project(indicators, budget=None, **extra):
-    data = {"name": "测试项目", "budget": budget or {"initial": 10, "executed": 10}, "indicators": indicators, **extra}
-    return sheet_from_mapping(data, "t.yaml")
-
-
-def one(target, actual, weight=90, policy="default", **extra):
-    """Score a one-indicator project; return the indicator."""
-    ind = {"level1": "产出指标", "level2": extra.pop("level2", "数量指标"), "name": "测试指标",
-           "target": target, "actual": actual, "weight": weight, **extra}
-    policy = load_policy(policy)
-    if weight is not None:
-        return score_sheet(project([ind], execution_weight=100 - D(weight)), policy).indicators[0]
-    return score_sheet(project([ind]), policy).indicators[0]
+from conftest import CHAOYANG, QIAOKOU, one, problem, project
 
 
 # -- seeds -------------------------------------------------------------------------------
@@ -381,3 +367,155 @@ def test_all_problems_are_collected():
         score_sheet(project(inds, execution_weight=10))
     assert len(info.value.problems) == 2
     assert "第1个指标「指标」 字段 actual（全年完成值）: 实际值单位「人」与目标单位「次」不一致" in str(info.value.problems[0])
+
+
+# -- operators, negative numbers, grade texts, bare numbers, zero in words, deadlines, printed shares
+
+@pytest.mark.parametrize("cell, operator, number, unit", [
+    ("大于等于95%", "≥", "95", "%"), ("大于或等于95%", "≥", "95", "%"), ("小于等于5%", "≤", "5", "%"),
+    ("小于或等于5%", "≤", "5", "%"), ("⩾90%", "≥", "90", "%"), ("⩽3次", "≤", "3", "次"),
+    ("≧1件", "≥", "1", "件"), ("≦2件", "≤", "2", "件"), ("＞＝80%", "≥", "80", "%"), ("＜＝20%", "≤", "20", "%"),
+    ("═100%", "=", "100", "%"), ("﹦4条", "=", "4", "条"), ("不超过上年的5%", "≤", "5", "%"),
+    ("费用不超过合同价的110%", "≤", "110", "%"), ("不小于10个", "≥", "10", "个"), ("未超出100万元", "≤", "100", "万元"),
+    ("控制在5%以内", "≤", "5", "%"), ("大于3次", ">", "3", "次"),
+])
+def test_operator_words_and_glyphs(cell, operator, number, unit):
+    parsed = parse_value(cell)
+    assert (parsed.operator, parsed.number, parsed.unit) == (operator, D(number), unit)
+
+
+def test_operator_word_before_the_number_scores_as_a_ceiling():
+    # 费用不超过合同价的110%, actual 120%: ≤ → 110/120 = 91.67%, not '=' (which would be met)
+    ind = one("费用不超过合同价的110%", "120%")
+    assert (ind.operator, ind.completion_pct, ind.score) == ("≤", D("91.67"), D("82.5"))
+    assert one("不超过上年的5%", "4%").completion_pct == D("100")
+
+
+def test_longer_operator_word_wins():
+    assert one("大于等于95%", "95%").warnings == []  # ≥, not > (which would warn about strictness)
+
+
+@pytest.mark.parametrize("cell", ["≮5%", "≯5%", "≮ 95 %"])
+def test_negated_operator_is_an_error(cell):
+    assert "否定形式" in problem(cell, "5%")
+
+
+@pytest.mark.parametrize("operator, completion", [("大于等于", "80"), ("⩾", "80"), ("小于等于", "100"), ("═", "80")])
+def test_split_operator_column_accepts_the_same_words(operator, completion):
+    sheet = project([{"level1": "产出指标", "level2": "数量指标", "name": "x", "operator": operator, "value": 10,
+                      "unit": "件", "actual": "8件", "weight": 90}], execution_weight=10)
+    assert score_sheet(sheet).indicators[0].completion_pct == D(completion)
+
+
+def test_split_negated_operator_is_an_error():
+    sheet = project([{"level1": "产出指标", "name": "x", "operator": "≯", "value": 10, "actual": "8", "weight": 90}],
+                    execution_weight=10)
+    with pytest.raises(InputError, match="否定形式"):
+        score_sheet(sheet)
+
+
+@pytest.mark.parametrize("cell", ["≥–5%", "≥-5%", "≥—5%", "≥−5%", "≥﹣5%", "≥－5%", "≥‐5%", "-3人", "–3人"])
+def test_dash_before_number_is_negative(cell):
+    with pytest.raises(CellValueError, match="负数"):
+        parse_value(cell)
+
+
+def test_dates_are_not_negative_numbers():
+    assert parse_value("2024-12-31").numbers == 3
+
+
+def test_tiny_budget_with_huge_execution_scores_without_overflow():
+    sheet = project([{"level1": "产出指标", "name": "x", "target": "≥1", "actual": "1", "weight": 90}],
+                    budget={"initial": "0.000001", "executed": "999999999999999"}, execution_weight=10)
+    result = score_sheet(sheet)
+    assert result.execution_rate == D("99999999999999900000000.00") and result.total == D(100)
+
+
+@pytest.mark.parametrize("actual", ["全部未完成", "基本达成但未能验收", "完成情况：没有达到预期"])
+def test_a_negation_is_never_grade_a(actual):
+    message = problem("有所提升", actual)
+    assert "等级 C" in message  # C needs an explicit completion
+    assert one("有所提升", actual, completion="40%").score == D("36")
+
+
+@pytest.mark.parametrize("actual", ["完成率50%", "达成率40%", "完成80%"])
+def test_a_grade_text_holding_a_number_is_an_error(actual):
+    assert "含数值" in problem("有所提升", actual)
+    assert one("有所提升", actual, completion="50%").grade == "C"
+
+
+def test_actual_equal_to_target_text_is_a_whatever_it_holds():
+    ind = one("完成1部宣传片,2套方案", "完成1部宣传片,2套方案")
+    assert (ind.grade, ind.score) == ("A", D("90"))
+
+
+def test_bare_fraction_against_percent_target_is_ambiguous():
+    message = problem("≥95%", "0.98")
+    assert "0.98%" in message and "98%" in message and "「98%」" in message
+
+
+def test_bare_number_takes_the_percent_unit():
+    assert one("≥100%", "100").completion_pct == D("100")
+    assert one("≥95%", "90").completion_pct == D("94.74")
+    assert one("≥0.5%", "0.4").completion_pct == D("80")  # target not above 1: no ambiguity
+
+
+@pytest.mark.parametrize("target, actual", [("小于5次", "无上访"), ("≤3起", "无"), ("=0起", "零"), ("<2%", "未发生"),
+                                            ("≤3次", "0 起"), ("0次", "无安全事故")])
+def test_zero_in_words_is_zero(target, actual):
+    ind = one(target, actual)
+    assert (ind.kind, ind.actual, ind.completion_pct) == ("quantitative", D(0), D("100"))
+
+
+def test_zero_in_words_against_a_floor_is_not_a_number():
+    assert "定性等级" in problem("≥5次", "无上访")
+
+
+@pytest.mark.parametrize("target, actual, met", [
+    ("9月前", "7月", True), ("9月前", "9月", True), ("9月前", "10月", False),
+    ("12月底前", "12月", True), ("12月底前", "2024年12月31日", True),
+    ("2024年12月31日前", "2024年11月20日", True), ("2024年12月31日前", "2025年1月3日", False),
+    ("2024年11月底前完成", "2024年11月20日", True), ("2024年11月底前完成", "2024年12月5日", False),
+    ("2024年11月底前完成", "按时完成", True), ("9月前", "已完成", True),
+])
+def test_deadlines(target, actual, met):
+    if met:
+        ind = one(target, actual, level2="时效指标", year=2024)
+        assert (ind.grade, ind.score) == ("A", D("90"))
+    else:
+        assert "晚于期限" in problem(target, actual, level2="时效指标", year=2024)
+        late = one(target, actual, level2="时效指标", year=2024, completion="70%")
+        assert (late.grade, late.score) == ("B", D("63"))
+
+
+def test_bare_month_under_timeliness_is_a_deadline():
+    assert one("11月", "10月", level2="时效指标").grade == "A"
+    assert "晚于期限" in problem("2024年11月底", "2024年12月1日", level2="时效指标", year=2024)
+
+
+def test_month_without_year_takes_the_sheets_year():
+    assert "晚于期限" in problem("12月底前", "2025年1月5日", level2="时效指标", year=2024)
+    assert one("12月底前", "2023年12月5日", level2="时效指标", year=2024).grade == "A"
+
+
+def test_duration_is_not_a_deadline():
+    assert one("≤3个月", "2个月", level2="时效指标").kind == "quantitative"
+
+
+def test_level_share_is_stripped_and_used_by_the_default_split():
+    def ind(level1, name):
+        return {"level1": level1, "level2": "数量指标", "name": name, "target": "≥1", "actual": "1"}
+    sheet = project([ind("产出指标(60分)", "a"), ind("效益指标（20分）", "b"), ind("满意度指标(10分)", "c")])
+    result = score_sheet(sheet)
+    assert [i.level1 for i in result.indicators] == ["产出指标", "效益指标", "满意度指标"]
+    assert [i.weight for i in result.indicators] == [D(60), D(20), D(10)]
+    assert sheet.indicators[0].level1_share == D(60)
+    plain = score_sheet(project([ind("产出指标", "a"), ind("效益指标", "b"), ind("满意度指标", "c")]))
+    assert [i.weight for i in plain.indicators] == [D(50), D(30), D(10)]  # the policy's shares
+
+
+def test_printed_shares_must_add_up():
+    sheet = project([{"level1": "产出指标(70分)", "name": "a", "target": "≥1", "actual": "1"},
+                     {"level1": "效益指标(30分)", "name": "b", "target": "≥1", "actual": "1"}])
+    with pytest.raises(InputError, match="合计 120"):  # 10 + 70 + 30 + the policy's 满意度 10
+        score_sheet(sheet)

@@ -9,7 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import GOUMAI, ROOT
 SRC = ROOT / "src"
 PACKAGE = SRC / "perfscore"
 MAX_LINES = 700
@@ -134,7 +134,7 @@ def test_cli_imports_no_library_at_start():
 def test_filling_and_scoring_a_sheet_never_import_openpyxl(tmp_path):
     """Formulas are cut into references by perfscore's own tokenizer port, so ``fill`` and
     ``score X.xlsx`` do not pay for importing openpyxl (the check scores for real)."""
-    sample = ROOT / "samples" / "liaoning_chaoyang_2024" / "zhengfu_goumai_falv_fuwu.yaml"
+    sample = GOUMAI
     code = (
         "import sys; from perfscore import api; from perfscore.policy import load_policy;"
         f"api.fill_files([{str(sample)!r}], {str(tmp_path / 'x.xlsx')!r}, load_policy('liaoning'));"

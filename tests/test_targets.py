@@ -22,8 +22,8 @@ from perfscore.inputs import read_inputs
 
 from targetbuilder import Row, Table, seed_tables, write_budget_public, write_national
 
-from conftest import ROOT
-SAMPLE = ROOT / "samples" / "targets" / "hebei_chengde_2024_mubiao.xlsx"
+from conftest import ROOT, SAMPLES
+SAMPLE = SAMPLES / "targets" / "hebei_chengde_2024_mubiao.xlsx"
 SEED_001 = sorted(glob.glob("/work/shared/seeds/001_*.txt"))
 
 
@@ -43,7 +43,7 @@ def _table(sheet: Project) -> Table:
 
 def _projects(folder: str) -> list[tuple[Path, Project]]:
     out = []
-    for path in sorted((ROOT / "samples" / folder).glob("*.yaml")):
+    for path in sorted((SAMPLES / folder).glob("*.yaml")):
         if path.name == "perfscore.yaml":
             continue
         inputs, _ = read_inputs([path])
@@ -350,7 +350,7 @@ def test_batch_targets_go_to_the_problem_list_and_the_problem_sheet_never_the_pu
 
 # ------------------------------------------------------------------ init --from into a 表样 (sheets)
 
-from perfscore.sheets.fill import shipped_template_kind, template_for  # noqa: E402
+from perfscore.sheets.templates import shipped_template_kind, template_for  # noqa: E402
 from perfscore.values import Quantity, format_number, parse_value  # noqa: E402
 
 TARGETS = ROOT / "samples" / "targets"

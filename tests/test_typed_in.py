@@ -26,11 +26,12 @@ import openpyxl
 import pytest
 import yaml
 
-from conftest import GOUMAI, SOFFICE, ZHENGTI, run, soffice
+from conftest import GOUMAI, SOFFICE, ZHENGTI, imported, run, soffice
 from perfscore.policy import load_policy
 from perfscore.projectfile import sheet_from_mapping
 from perfscore.scoring import score_sheet
-from perfscore.sheets.fill import BLANK_ROWS, BLANK_TASKS, fill_sheet, template_for, template_kind, write_blank
+from perfscore.sheets.fill import BLANK_ROWS, BLANK_TASKS, fill_sheet, write_blank
+from perfscore.sheets.templates import template_for, template_kind
 from perfscore.xlsx.refs import col_letters, split_addr
 
 D = Decimal
@@ -281,18 +282,16 @@ def test_a_blank_form_typed_in_from_scratch(typed, layout):
 def test_the_department_sheet_carries_department_budget(tmp_path):
     """部门年初预算支出金额 (C4 of the 整体 sheet) is the file's department_budget, read back as
     such; a file without one leaves the cell to the unit."""
-    from perfscore.sheets.importing import import_sheet
-
     data = sample("department")
     policy = load_policy("liaoning")
     out = tmp_path / "d.xlsx"
     fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, "department", policy=policy)
     assert openpyxl.load_workbook(out).active["C4"].value == 1382.16
-    assert import_sheet(out).department_budget == D("1382.16")
+    assert imported(out).department_budget == D("1382.16")
     del data["department_budget"]
     fill_sheet(score_sheet(sheet_from_mapping(data, "x"), policy), out, "department", policy=policy)
     assert openpyxl.load_workbook(out).active["C4"].value is None
-    assert import_sheet(out).department_budget is None
+    assert imported(out).department_budget is None
 
 
 CLOSING = ("填报单位（盖章）：", "填报人：", "联系电话：", "填报日期：")

@@ -104,7 +104,8 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
     ``output`` ending in .xlsx writes that file; otherwise ``output`` is a directory of
     files named after each input file's stem (a flat workbook's rows: their project names),
     clashes numbered （2）, （3） …"""
-    from .sheets.fill import check_output, fill_sheet, policy_template
+    from .sheets.fill import check_output, fill_sheet
+    from .sheets.templates import policy_template
 
     output = Path(output)
     paths = list(paths)
@@ -116,6 +117,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
         hint = "（只有一个输入时，请用 .xlsx 结尾的文件名）" if len(inputs) == 1 else ""
         return [], failures + [Failure(str(output), None, None, (f"输出目录 {output}: {reason}{hint}",))]
     written: list[Path] = []
+    resolved = {f.resolve() for f in files}  # what no output may overwrite
     if len(files) == 1 and len(inputs) == 1 and output.suffix.lower() == ".xlsx":
         targets = [output]
     else:
@@ -123,7 +125,7 @@ def fill_files(paths: Paths, output: Path | str, policy: Policy | None = None, t
         targets = [output / name for name in numbered_names(bases)]
     for item, out in zip(inputs, targets):
         try:
-            check_output(out, files)
+            check_output(out, resolved)
             scored = score_sheet(item.sheet, item.policy, item.source, item.notes)
             out.parent.mkdir(parents=True, exist_ok=True)
             fill_sheet(scored, out, template or policy_template(item.policy, scored.kind), item.sheet, item.policy)
@@ -149,80 +151,53 @@ def audit_files(paths: Paths, policy: Policy | None = None, template: Path | str
     results = []
     for item in inputs:
         try:
-            results.append(audit_input(item, item.policy, template))
+            results.append(audit_input(item, item.policy))
         except PerfscoreError as exc:
             failures.append(item.failure(exc))
     return results, failures
 
 
-def import_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
-    """A filled sheet → a project file (YAML or JSON), atomically; raises PerfscoreError."""
-    from .sheets.importing import write_project_file
-
-    return write_project_file(sheet, output, template)
-
-
 def import_files(paths: Paths, output: Path | str, template: Path | str | None = None
                  ) -> tuple[list[Path], list[Failure]]:
-    """Project files from the filled sheets and flat workbooks among the inputs
-    (directories searched). One sheet writes ``output``; several write ``output``/<name>.yaml
-    (a filled sheet's stem, a flat-workbook row's project name; clashes numbered)."""
-    from .flat import flat_mappings, is_flat_workbook
-    from .projectfile import sheet_from_mapping
+    """Project files from the filled sheets, official forms and flat workbooks among the
+    inputs (directories searched), each read once (``inputs.read_path``: the mapping its
+    reader read, else the model's). One sheet writes ``output``; several write
+    ``output``/<name>.yaml (a filled sheet's stem, a flat-workbook row's project name, a
+    form's name when a file holds several; clashes numbered)."""
     from .sheets.fill import check_output
-    from .inputs import ZIP_WORKBOOK_SUFFIXES
-    from .sheets.importing import has_template_sheet, sheet_as_mapping, write_mapping
-    from .xlsx.package import open_workbook
+    from .sheets.importing import sheet_as_mapping, write_mapping
 
     output = Path(output)
     files = [f for f in discover(paths, skip=output) if f.suffix.lower() in EXCEL_SUFFIXES | DOCUMENT_SUFFIXES or not f.exists()]
-    jobs: list[tuple[Path, str, str, dict | None]] = []  # (file, source, base name, flat row mapping)
+    jobs: list[tuple[Input, str]] = []  # (what was read, base name)
     failures: list[Failure] = []
     for path in files:
-        try:
-            book = open_workbook(path) if path.suffix.lower() in ZIP_WORKBOOK_SUFFIXES else None
-            if book is None or not (is_flat_workbook(book) or template is not None or has_template_sheet(book)):
-                # an official form in any layout (.xls/.ods too): each form found becomes a project file
-                items = read_path(path)
-                failures += [item for item in items if isinstance(item, Failure)]
-                forms = [item for item in items if not isinstance(item, Failure)]
-                for item in forms:
-                    base = path.stem if len(forms) == 1 else safe_file_name(item.sheet.name)
-                    jobs.append((path, item.source, base, sheet_as_mapping(item.sheet)))
-                continue
-            if not is_flat_workbook(book):
-                jobs.append((path, str(path), path.stem, None))
-                continue
-            for source, item, _ in flat_mappings(book):
-                if isinstance(item, Failure):
-                    failures.append(item)
-                    continue
-                try:
-                    sheet_from_mapping(item, source)  # the same validation ``score`` applies
-                except PerfscoreError as exc:
-                    failures.append(Failure.from_error(source, exc, item.get("name"), item.get("unit")))
-                    continue
-                jobs.append((path, source, safe_file_name(str(item["name"])), item))
-        except PerfscoreError as exc:
-            failures.append(Failure.from_error(path, exc))
+        items = read_path(path, template, policies=False)
+        failures += [item for item in items if isinstance(item, Failure)]
+        read = [item for item in items if isinstance(item, Input)]
+        for item in read:
+            one = item.reader == "template" or (item.reader == "form" and len(read) == 1)
+            jobs.append((item, path.stem if one else safe_file_name(item.sheet.name)))
     if len(jobs) == 1 and output.suffix:
         targets = [output]
     else:
-        targets = [output / name for name in numbered_names([base for _, _, base, _ in jobs], ".yaml")]
+        targets = [output / name for name in numbered_names([base for _, base in jobs], ".yaml")]
     written = []
-    for (path, source, _, mapping), out in zip(jobs, targets):
+    resolved = {f.resolve() for f in files}  # what no output may overwrite
+    for (item, _), out in zip(jobs, targets):
+        if item.reader == "template":
+            note = f"由 perfscore import 从 {item.path.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。"
+        else:
+            note = f"由 perfscore import 从 {item.source} 读取。"
         try:
+            check_output(out, resolved)
             if out != output:  # into the output directory, made on demand
                 out.parent.mkdir(parents=True, exist_ok=True)
-            if mapping is None:
-                written.append(import_file(path, out, template))
-            else:
-                check_output(out, files)
-                written.append(write_mapping(mapping, out, f"由 perfscore import 从 {source} 读取。"))
+            written.append(write_mapping(item.mapping or sheet_as_mapping(item.sheet), out, note))
         except PerfscoreError as exc:
-            failures.append(Failure.from_error(source, exc))
+            failures.append(Failure.from_error(item.source, exc))
         except OSError as exc:
-            failures.append(Failure(source, None, None, (f"无法写入 {out}: {os_reason(exc)}",)))
+            failures.append(Failure(item.source, None, None, (f"无法写入 {out}: {os_reason(exc)}",)))
     return written, failures
 
 
@@ -251,7 +226,8 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     from .model import Project
     from .policy import preset_policy
     from .scoring import default_weights
-    from .sheets.fill import check_output, declared_target_cells, declared_template, fill_declared, policy_template
+    from .sheets.fill import check_output, declared_target_cells, declared_template, fill_declared
+    from .sheets.templates import policy_template
     from .sheets.importing import write_mapping
     from .targets import project_mapping, unfilled_targets
 
@@ -326,18 +302,19 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
 # streams progress; reading, scoring, auditing, filling and the batch set are the library's.
 
 
-def audit_input(item: Input, policy: Policy | None = None, template: Path | str | None = None):
+def audit_input(item: Input, policy: Policy | None = None):
     """One read sheet recomputed under its policy (``policy`` overrides it): its result and
-    the printed values the rules do not give, with their cells (``sheets.audit.AuditResult``)."""
+    the printed values the rules do not give, with their cells (``sheets.audit.AuditResult``);
+    a filled sheet's formulas are checked from what reading it kept (``Input.read``)."""
     from .sheets.audit import audit_input as audit
 
-    return audit(item, policy or item.policy, template)
+    return audit(item, policy or item.policy)
 
 
 def chosen_template(policy: Policy | None, kind: str, template: str | None = None) -> str | None:
     """The 表样 a project of ``kind`` is filled into: ``template`` (a shipped name) when it is
     one for that kind, else its policy's own (None: the built-in sheet of the kind)."""
-    from .sheets.fill import policy_template, shipped_template_kind
+    from .sheets.templates import policy_template, shipped_template_kind
 
     if template and shipped_template_kind(template) == kind:
         return template
@@ -386,7 +363,7 @@ def _with_template(item: Input, template: str) -> Input:
 
 # what the server shows and checks, from the library's own homes (one door for web/engine.py)
 from .inputs import INPUT_SUFFIXES, resolve_policy  # noqa: E402,F401
-from .output import dumps, result_dict  # noqa: E402,F401
+from .output import dumps, failure_dict, result_dict  # noqa: E402,F401
 from .policy import FOLDER_POLICY_NAMES, REPORT_STYLES, load_policy, preset_policy  # noqa: E402,F401
 from .resources import PRESETS, TEMPLATE_NAMES  # noqa: E402,F401
 from .values import format_fixed, format_number  # noqa: E402,F401

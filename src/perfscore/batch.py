@@ -205,7 +205,8 @@ def _render(scored: "SheetScore", item) -> int:
     """The filled sheet of ``scored`` (in its policy's layout, with live formulas), written
     straight into the new set's sheets/ under a temporary name (renamed once, by the main
     process, to its final name); returns its token (``_temp_sheet``)."""
-    from .sheets.fill import policy_template, sheet_data, template_for, template_kind
+    from .sheets.fill import sheet_data
+    from .sheets.templates import policy_template, template_for, template_kind
 
     name = policy_template(item.policy, scored.kind)
     template = _TEMPLATES.get((scored.kind, name))

@@ -173,7 +173,7 @@ def score(files: tuple[Path, ...], fmt: str, explain: bool, policy: Policy | Non
     from .output import dumps, format_text, result_dict, terminal_width
 
     results, failures = api.score_files(files, policy)
-    _fail_all(failures)
+    _fail_all(failures, fmt)
     if fmt == "json":
         if not api.single_input(files) or len(results) > 1:
             click.echo(dumps([result_dict(r) for r in results]))
@@ -203,7 +203,17 @@ def check(files: tuple[Path, ...], policy: Policy | None) -> None:
     sys.exit(1 if any(c.problems for c in checks) else 0)
 
 
-def _fail_all(failures) -> None:
+def _fail_all(failures, fmt: str = "text") -> None:
+    """Each failure's lines on stderr; with ``--format json`` one JSON object a line instead
+    (``output.failure_dict``: the lines and each problem's 指标, 字段, 单元格 and path)."""
+    if fmt == "json":
+        import json
+
+        from .output import failure_dict
+
+        for failure in failures:
+            _fail(json.dumps(failure_dict(failure), ensure_ascii=False))
+        return
     for failure in failures:
         for line in failure.lines():
             _fail(printable(line))  # a name's LF stays inside its own line
@@ -286,7 +296,7 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, targe
     from .output import dumps
 
     results, failures = api.audit_files(sheets, policy, template)
-    _fail_all(failures)
+    _fail_all(failures, fmt)
     checked, target_failures = api.audit_targets(sheets, targets, policy) if targets is not None else ([], [])
     _fail_all(target_failures)
     if fmt == "text":
@@ -324,7 +334,8 @@ def audit(sheets: tuple[Path, ...], template: str | Path | None, fmt: str, targe
 @POLICY_OPTION
 def init(output: Path, kind: str | None, template: str | Path | None, targets: Path | None, policy: Policy | None) -> None:
     """生成空白自评表 (.xlsx) 或项目文件模板 (.yaml)；--from 绩效目标表 时按申报内容生成。"""
-    from .sheets.fill import policy_template, write_blank
+    from .sheets.fill import write_blank
+    from .sheets.templates import policy_template
 
     if targets is not None:
         from . import api

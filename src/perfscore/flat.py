@@ -19,9 +19,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import Failure, InputError, SheetError
+from .errors import Failure, SheetError
 from .model import Sheet
-from .projectfile import sheet_from_mapping
 from .xlsx.package import OpenWorkbook, calamine_sheets, check_extent, open_workbook
 from .xlsx.reader import cell_value
 from .xlsx.refs import col_letters
@@ -69,20 +68,6 @@ def is_flat_workbook(book: Path | OpenWorkbook) -> bool:
     """Whether a workbook has the 项目 and 指标 sheets of a flat workbook."""
     names = book.names if isinstance(book, OpenWorkbook) else open_workbook(book).names
     return PROJECT_SHEET in names and INDICATOR_SHEET in names
-
-
-def read_flat_workbook(book: Path | OpenWorkbook) -> list[tuple[str, Sheet | Failure, dict[str, str]]]:
-    """Every project of a flat workbook: (source, model or Failure, field path → cell such
-    as ``项目!G3`` or ``指标!F5``). ``book`` may be a workbook already opened."""
-    out: list[tuple[str, Sheet | Failure, dict[str, str]]] = []
-    for source, item, cells in flat_mappings(book):
-        if isinstance(item, dict):
-            try:
-                item = sheet_from_mapping(item, source)
-            except InputError as exc:
-                item = Failure.from_error(source, exc, item.get("name") or None, item.get("unit"))
-        out.append((source, item, cells))
-    return out
 
 
 def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, dict[str, str]]]:
@@ -184,7 +169,7 @@ def _year(value: object) -> object:
 
 
 def write_flat_workbook(sheets: list[Sheet], path: Path | str) -> Path:
-    """Project files → a flat workbook (the reverse of ``read_flat_workbook``), atomically."""
+    """Project files → a flat workbook (the reverse of ``flat_mappings``), atomically."""
     from .model import Project
     from .writing import atomic_file
     from .xlsx.stream import HEADER, Workbook

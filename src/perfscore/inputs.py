@@ -47,6 +47,10 @@ class Input:
     policy: Policy = field(default_factory=preset_policy)
     reader: str = "file"  # which reader read it: file | flat | template | form
     notes: list[str] = field(default_factory=list)  # the reader's warnings (a form's findings)
+    # what the reader read, kept so no command opens the file again: a filled sheet's
+    # ``sheets.templates.FilledSheet`` (audit checks its formulas), a form's ``forms.FormSheet``
+    read: object = None
+    mapping: dict | None = None  # the project-file mapping it was read as (flat row, filled sheet): what import writes
 
     def failure(self, exc: PerfscoreError) -> Failure:
         """This sheet's Failure because of ``exc``; a problem of a field it was read from
@@ -139,41 +143,56 @@ def read_workbook(path: Path, template: Path | str | None = None) -> list[Input 
     - anything else (.xls, .ods, an official form in any layout): the label-driven form
       reader, one Input per form found.
 
-    A workbook that cannot be read at all raises (PerfscoreError)."""
+    Each Input keeps what its reader read (``Input.read``, ``Input.mapping``). A workbook
+    that cannot be read at all raises (PerfscoreError)."""
     if path.suffix.lower() not in ZIP_WORKBOOK_SUFFIXES:
         return _forms(path)
-    from .flat import is_flat_workbook, read_flat_workbook
-    from .sheets.importing import has_template_sheet, import_sheet_cells
+    from .flat import flat_mappings, is_flat_workbook
+    from .sheets.importing import sheet_cells, sheet_mapping
+    from .sheets.templates import read_filled
     from .xlsx.package import open_workbook
 
     book = open_workbook(path)
     if is_flat_workbook(book):
-        return [item if isinstance(item, Failure) else Input(path, source, item, cells, reader="flat")
-                for source, item, cells in read_flat_workbook(book)]
-    if template is not None or has_template_sheet(book):
-        try:
-            sheet, cells = import_sheet_cells(book, template)
-        except LayoutError:
-            if template is not None:
-                raise
-            # a perfscore sheet whose rows moved (a row inserted above the table): its cells are
-            # no longer where the map says, so it is read by its labels instead
-            return _forms(path, book.data)
-        return [Input(path, str(path), sheet, cells, reader="template")]
-    return _forms(path, book.data)
+        return [_flat(path, source, item, cells) for source, item, cells in flat_mappings(book)]
+    try:
+        filled = read_filled(book, template)
+    except LayoutError:
+        if template is not None:
+            raise
+        # a perfscore sheet whose rows moved (a row inserted above the table): its cells are
+        # no longer where the map says, so it is read by its labels instead
+        return _forms(path, book.data)
+    if filled is None:
+        return _forms(path, book.data)
+    mapping = sheet_mapping(filled.read, filled.kind)
+    sheet = sheet_from_mapping(mapping, str(path))
+    return [Input(path, str(path), sheet, sheet_cells(filled.read, filled.kind), reader="template", read=filled,
+                  mapping=mapping)]
+
+
+def _flat(path: Path, source: str, item: dict | Failure, cells: dict[str, str]) -> Input | Failure:
+    """One flat-workbook row: validated on its own (a bad row fails its project only)."""
+    if isinstance(item, Failure):
+        return item
+    try:
+        sheet = sheet_from_mapping(item, source)
+    except InputError as exc:
+        return Failure.from_error(source, exc, item.get("name") or None, item.get("unit"))
+    return Input(path, source, sheet, cells, reader="flat", mapping=item)
 
 
 def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings), read=form)
             for form in read_form_workbook(path, data)]
 
 
 def _documents(path: Path) -> list[Input | Failure]:
     from .forms import read_form_document
 
-    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings))
+    return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings), read=form)
             for form in read_form_document(path)]
 
 
@@ -216,10 +235,11 @@ def _declared_targets_only(path: Path) -> bool:
 
 
 def read_path(path: Path | str, template: Path | str | None = None, policy: Policy | None = None,
-              lookup: PolicyLookup | None = None) -> list[Input | Failure]:
+              lookup: PolicyLookup | None = None, policies: bool = True) -> list[Input | Failure]:
     """The sheets of one file (text or workbook), each with its policy (``policy`` overrides
     the file's and the folder's; ``lookup`` says which policy files count, by default those
-    for ``path`` named alone); a failure is returned, not raised."""
+    for ``path`` named alone; ``policies=False``: none resolved, for ``import``, which scores
+    nothing); a failure is returned, not raised."""
     path = Path(path)
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -237,7 +257,7 @@ def read_path(path: Path | str, template: Path | str | None = None, policy: Poli
         return [Failure.from_error(path, exc)]
     out: list[Input | Failure] = []
     for item in items:
-        if isinstance(item, Input):
+        if isinstance(item, Input) and policies:
             try:
                 item.policy = resolve_policy(path, item.sheet, policy, lookup)
             except PerfscoreError as exc:

@@ -27,7 +27,11 @@ flat workbook of a whole province a few hundred thousand cells):
 
 from __future__ import annotations
 
-from .errors import SheetError
+import errno
+import os
+import stat
+
+from .errors import InputError, SheetError
 from .xlsx.refs import col_letters
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -108,3 +112,39 @@ def check_merges(merges: list[tuple[int, int, int, int]], rows: int, cols: int, 
             )
         out.append((r0, c0, r1, c1))
     return out
+
+
+# ------------------------------------------------------------------ reading a file
+
+
+def _megabytes(limit: int) -> str:
+    return f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit} 字节"
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit``: FIFOs, devices (a link to /dev/zero named
+    .yaml), directories and symlink loops are refused before anything blocks or reads without
+    bound; every failure is a Chinese line naming the file."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"文件 {path}: 是目录")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"文件 {path}: 不是普通文件（管道、设备或特殊文件），拒绝读取")
+        if info.st_size > limit:
+            raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(f"文件 {path}: 不存在") from None
+    except PermissionError:
+        raise InputError(f"文件 {path}: 没有读取权限") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"文件 {path}: 符号链接循环，无法打开") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise InputError(f"文件 {path}: 路径过长") from None
+        raise InputError(f"文件 {path}: 无法读取（系统错误 {errno.errorcode.get(exc.errno, exc.errno)}）") from None
+    if len(data) > limit:
+        raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
+    return data

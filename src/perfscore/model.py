@@ -1,4 +1,4 @@
-"""The project file and the department file as pydantic models (PROJECT_FILE.md).
+"""The project file and the department file as pydantic models (docs/project-file.md).
 
 A model says what the data is; ``scoring`` says what it is worth. Unknown keys are
 errors (a typo must not be silently ignored).
@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from .values import format_number, parse_number, parse_percent
 
-# 产出指标(50分), 效益指标（30分）: the share a sheet prints after a level name (SCORING.md §9)
+# 产出指标(50分), 效益指标（30分）: the share a sheet prints after a level name (docs/scoring.md §9)
 _LEVEL_SHARE = re.compile(r"^(.*?)\s*[(（]\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*[)）]\s*$")
 
 

@@ -1,4 +1,4 @@
-"""Writing a scored sheet as JSON (PROJECT_FILE.md) or as a terminal table.
+"""Writing a scored sheet as JSON (docs/project-file.md) or as a terminal table.
 
 Numbers are written from their Decimal text, never through float.
 """
@@ -34,7 +34,7 @@ def indicator_dict(ind: IndicatorScore) -> dict:
 
 
 def result_dict(result: SheetScore) -> dict:
-    """The scored output object of PROJECT_FILE.md."""
+    """The scored output object of docs/project-file.md."""
     return {
         "kind": result.kind,
         "name": result.name,
@@ -75,6 +75,16 @@ def dumps(value: object, indent: int = 2, _level: int = 0) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def failure_dict(failure) -> dict:
+    """An ``errors.Failure`` for JSON (``score``/``audit --format json`` and the page): its
+    file, project and unit, its lines, and each problem's parts as values (its 指标, 字段,
+    单元格 and the field's path), as the 问题 sheet has them."""
+    return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
+            "error": "\n".join(str(p) for p in failure.problems),
+            "problems": [{"message": p.message, "indicator": p.indicator or "", "field": p.field or "",
+                          "cell": p.cell or "", "path": p.path or ""} for p in failure.problems]}
 
 
 # -- terminal table -------------------------------------------------------------------------

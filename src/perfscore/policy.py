@@ -1,4 +1,4 @@
-"""The policy: every number and word list the scoring rules use (SCORING.md §10–11).
+"""The policy: every number and word list the scoring rules use (docs/scoring.md §10–11).
 
 A province's rules are a policy file, never a code fork. Presets ship in
 ``perfscore/presets/*.yaml`` (default) and in each province folder
@@ -47,7 +47,7 @@ class Policy(BaseModel):
     execution_cap: bool = Field(True, description="执行率得分以 100% 封顶")
     rate_decimals: RateDecimals = RateDecimals()
     score_decimals: SmallInt = Field(2, ge=0, le=6, description="得分小数位")
-    score_rounding: Literal["half_up", "down"] = Field("half_up", description="得分舍入: 四舍五入或截尾 (SCORING.md §10)")
+    score_rounding: Literal["half_up", "down"] = Field("half_up", description="得分舍入: 四舍五入或截尾 (docs/scoring.md §10)")
     shares: dict[str, Decimal] = Field(description="未设分值时各一级指标的权重")
     share_fallback: dict[str, str]
     reverse_formula: Literal["ratio", "linear"] = "ratio"

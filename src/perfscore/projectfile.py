@@ -6,11 +6,8 @@ problem is reported with the file, the project, the indicator and the field.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import stat
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InputError
+from .limits import read_bytes
 from .model import FIELD_LABELS, Department, Project, Sheet
 from .values import shown as shown_value
 
@@ -325,46 +323,13 @@ def type_name(value: object) -> str:
     return {list: "列表", dict: "键值映射", type(None): "空值"}.get(type(value), type(value).__name__)
 
 
-def _megabytes(limit: int) -> str:
-    return f"{limit // 1048576} MB" if limit >= 1048576 else f"{limit} 字节"
-
-
-def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """A regular file's bytes, at most ``limit``: FIFOs, devices (a link to /dev/zero named
-    .yaml), directories and symlink loops are refused before anything blocks or reads without
-    bound; every failure is a Chinese line naming the file."""
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"文件 {path}: 是目录")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"文件 {path}: 不是普通文件（管道、设备或特殊文件），拒绝读取")
-        if info.st_size > limit:
-            raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError(f"文件 {path}: 不存在") from None
-    except PermissionError:
-        raise InputError(f"文件 {path}: 没有读取权限") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"文件 {path}: 符号链接循环，无法打开") from None
-        if exc.errno == errno.ENAMETOOLONG:
-            raise InputError(f"文件 {path}: 路径过长") from None
-        raise InputError(f"文件 {path}: 无法读取（系统错误 {errno.errorcode.get(exc.errno, exc.errno)}）") from None
-    if len(data) > limit:
-        raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
-    return data
-
-
 def read_mapping(path: Path) -> dict:
     """A YAML/JSON file → dict, by its extension."""
     path = Path(path)
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"文件 {path}: 不支持的文件类型「{path.suffix}」（可用 .yaml .yml .json .xlsx .xlsm .xls .ods .docx .pdf）")
-    return load_mapping(decode(read_bytes(path), str(path)), str(path), fmt)
+    return load_mapping(decode(read_bytes(path, MAX_FILE_BYTES), str(path)), str(path), fmt)
 
 
 _MESSAGES = {

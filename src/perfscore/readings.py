@@ -1,4 +1,4 @@
-"""What an actual or a target says in words (SCORING.md §5, §9): a negation of completion,
+"""What an actual or a target says in words (docs/scoring.md §5, §9): a negation of completion,
 zero in words (无上访), a kept deadline (按时完成), and the dates and months of deadline
 targets (9月前, 2024年11月底前) and of actuals (7月, 2024年11月20日)."""
 

@@ -1,4 +1,4 @@
-"""The scoring rules (SCORING.md §3–8): execution rate, completion, scores, total,
+"""The scoring rules (docs/scoring.md §3–8): execution rate, completion, scores, total,
 grade, warnings, audit cross-checks and discrepancies against printed values.
 
 ``score_sheet(sheet, policy)`` never touches files; every number a province may
@@ -543,7 +543,7 @@ def _q2(value: Decimal) -> Decimal:
 
 
 def discrepancies(sheet: Sheet, result: SheetScore) -> list[Discrepancy]:
-    """Every printed value that differs from what the rules give (SCORING.md §8)."""
+    """Every printed value that differs from what the rules give (docs/scoring.md §8)."""
     found: list[Discrepancy] = []
 
     def exact(path: str, label: str, reported, computed) -> None:

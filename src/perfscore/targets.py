@@ -1,4 +1,4 @@
-"""Declared targets (绩效目标表 / 绩效目标申报表, PROJECT_FILE.md "Declared targets") and
+"""Declared targets (绩效目标表 / 绩效目标申报表, docs/project-file.md "Declared targets") and
 the comparison of a self-evaluation with them. Pure: no files (``forms/targets.py`` reads
 the tables, ``api`` joins the two).
 
@@ -19,7 +19,7 @@ from decimal import Decimal
 from .model import Sheet
 from .values import CellValueError, Quantity, Text, compact, format_number, parse_value, quantize
 
-# every kind of finding (PROJECT_FILE.md "Decided details"); the last two are informational
+# every kind of finding (docs/project-file.md "Decided details"); the last two are informational
 KINDS = ("missing", "undeclared", "renamed?", "easier", "harder", "changed", "operator", "unit",
          "budget", "weight", "text", "adjusted")
 INFORMATIONAL = frozenset({"text", "adjusted"})
@@ -107,7 +107,7 @@ _TRAILING = re.compile(r"[\s。．.，,；;：:、!！?？]+$")
 
 
 def normal_name(text: str | None) -> str:
-    """A name as compared (PROJECT_FILE.md): NFKC, no leading bracketed code ([105]教育部),
+    """A name as compared (docs/project-file.md): NFKC, no leading bracketed code ([105]教育部),
     no bracketed remarks, no whitespace, no trailing punctuation."""
     if not text:
         return ""

@@ -1,6 +1,6 @@
 """The forms' fixed terms and numbers, one home each.
 
-Grade names are the 等级 of every 自评表 (SCORING.md §等级); ``HUNDRED`` is the 100 of a
+Grade names are the 等级 of every 自评表 (docs/scoring.md §等级); ``HUNDRED`` is the 100 of a
 percentage and of a full 总分.
 """
 

@@ -1,4 +1,4 @@
-"""Cell values as finance offices type them (SCORING.md §4, §9).
+"""Cell values as finance offices type them (docs/scoring.md §4, §9).
 
 ``parse_value('≥ 95% %')`` → ``Quantity(operator='≥', number=Decimal('95'), unit='%')``.
 A cell that does not hold exactly one number is ``Text``. Units are kept as typed
@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
 
-# Operator glyphs and words (SCORING.md §4). A word may stand anywhere before the number
+# Operator glyphs and words (docs/scoring.md §4). A word may stand anywhere before the number
 # (不超过上年的5%); at each position the longest word wins (大于等于 is ≥, not >).
 _OPERATOR_TOKENS = {
     ">=": GE, "=>": GE, "≥": GE, "<=": LE, "=<": LE, "≤": LE, ">": GT, "<": LT, "==": EQ, "=": EQ,
@@ -235,7 +235,7 @@ def _container(raw: object) -> str:
 
 
 def parse_value(raw: object) -> Quantity | Text:
-    """Parse one target or actual cell (SCORING.md §9)."""
+    """Parse one target or actual cell (docs/scoring.md §9)."""
     if isinstance(raw, str):
         return _parse_text(raw)
     if isinstance(raw, (int, Decimal, float)) and not isinstance(raw, bool):

@@ -78,7 +78,7 @@ def _validate(data: dict, sec: Section, source: str) -> Sheet | None:
 
 
 def _printed(grid: Grid) -> tuple[Grid, list[int]]:
-    """The sheet as it prints (SCORING.md §9): without the cells of its hidden rows (a merged
+    """The sheet as it prints (docs/scoring.md §9): without the cells of its hidden rows (a merged
     cell that reaches a visible row keeps its text), and the hidden rows that held any."""
     if not grid.hidden_rows:
         return grid, []
@@ -190,7 +190,7 @@ def _read_forms(path: Path, grids: list[tuple[Grid, str, str]], workbook: bool) 
 
 
 def _once(path: Path, forms: list[FormSheet], problems: list[str]) -> list[FormSheet]:
-    """SCORING.md §9: the same project (实施单位 + 项目名称 + year) twice in a workbook — on two
+    """docs/scoring.md §9: the same project (实施单位 + 项目名称 + year) twice in a workbook — on two
     sheets, or twice on one — counts once when both copies say the same (a warning names the
     copies); copies that differ are an error for each (the reviewer decides)."""
     kept: list[FormSheet] = []

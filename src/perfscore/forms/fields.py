@@ -153,7 +153,7 @@ def as_number(cell: Cell | None, sec: Section, what: str, percent: bool = False,
 
 
 def _amount(cell: Cell, sec: Section, what: str, money: str) -> Decimal | None:
-    """An amount typed as text in a block whose amounts are in ``money`` (SCORING.md §9, "What
+    """An amount typed as text in a block whose amounts are in ``money`` (docs/scoring.md §9, "What
     a form holds besides the form")."""
     text = str(cell.value)
     if _NOTHING.match(text):

@@ -1,4 +1,4 @@
-"""A workbook read once into sheets of typed cells (EXCEL_NOTES.md "Number formats when reading").
+"""A workbook read once into sheets of typed cells (docs/excel.md "Number formats when reading").
 
 Value-only readers lose what the person typed: Excel stores ``95%`` as 0.95 with a percent
 format. Each cell here carries its value and its kind — ``text``, ``number``, ``percent``,
@@ -28,9 +28,9 @@ from xml.etree import ElementTree
 
 from .. import limits
 from ..errors import InputError, SheetError
-from ..limits import MAX_CELLS, MAX_REPEAT
-from ..projectfile import read_bytes
-from ..xlsx.package import OLE2_MAGIC, calamine_sheets, check_extent, checked_zip
+from ..limits import MAX_CELLS, MAX_REPEAT, read_bytes
+from ..xlsx.package import OLE2_MAGIC, calamine_sheets, check_extent, checked_zip, part_xml, sheet_entries, style_kinds, xml_parts
+from ..xlsx.sheetxml import hidden_rows, scan_cells
 from ..xlsx.refs import col_letters
 
 MAX_BYTES = limits.MAX_FILE_BYTES
@@ -100,16 +100,6 @@ def ref(r: int, c: int) -> str:
     return f"{col_letters(c)}{r}"
 
 
-def _split_ref(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"([A-Za-z]{1,3})(\d+)", text)
-    if not m:
-        raise ValueError(text)
-    c = 0
-    for ch in m.group(1).upper():
-        c = c * 26 + ord(ch) - 64
-    return int(m.group(2)), c
-
-
 def _number(v: float | int) -> Decimal | None:
     """A number as Excel shows it: 15 significant digits, never the binary float."""
     if isinstance(v, int):
@@ -164,13 +154,13 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
         return _read_xls(path, data, label)
     if data[:4] != b"PK\x03\x04":
         raise SheetError(f"{label}: 不是 .xlsx/.xls/.ods 工作簿（文件头无效），可能已损坏")
-    zf, _ = checked_zip(data, label, "工作簿")
+    zf, infos = checked_zip(data, label, "工作簿")
     names = set(zf.namelist())
     if "content.xml" in names and "xl/workbook.xml" not in names:
         return _read_ods(path, zf, label)
     if "xl/workbook.xml" not in names:
         raise SheetError(f"{label}: 缺少部件 xl/workbook.xml，不是有效的 .xlsx 文件")
-    return _read_xlsx(path, data, zf, label)
+    return _read_xlsx(path, data, infos, label)
 
 
 def file_bytes(path: Path, data: bytes | None, limit: int) -> bytes:
@@ -200,117 +190,31 @@ def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:
 
 # ------------------------------------------------------------------ xlsx
 
-_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
-_SHEET_ENTRY = re.compile(r"<(?:\w+:)?sheet\b([^<>]*?)/?>")
-_REL = re.compile(r"<Relationship\b([^<>]*?)/?>")
-# a cell's content never runs past the next cell's start: linear, whatever is left unclosed
-_CELL = re.compile(r"<(?:\w+:)?c\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?c\b))*+)</(?:\w+:)?c>)")
-_HAS_F = re.compile(r"<(?:\w+:)?f\b")
-_ROW = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
-_V = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_XF_BLOCK = re.compile(r"<(?:\w+:)?cellXfs\b[^<>]*>((?:[^<]++|<(?!/?(?:\w+:)?cellXfs\b))*+)</(?:\w+:)?cellXfs>")
-_XF = re.compile(r"<(?:\w+:)?xf\b([^<>]*?)/?>")
-_NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^<>]*?)/?>")
 
-
-def _unescape(text: str) -> str:
-    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _xlsx_styles(zf: zipfile.ZipFile, label: str) -> list[str]:
-    """The format kind of each ``<cellXfs>`` entry, by index (``s=``)."""
-    if "xl/styles.xml" not in zf.namelist():
-        return []
-    xml = _part(zf, "xl/styles.xml", label)
-    codes = {}
-    for m in _NUMFMT.finditer(xml):
-        a = dict(_ATTR.findall(m.group(1)))
-        if a.get("numFmtId", "").isdigit():
-            codes[int(a["numFmtId"])] = _unescape(a.get("formatCode", ""))
-    block = _XF_BLOCK.search(xml)
-    kinds = []
-    for m in _XF.finditer(block.group(1) if block else ""):
-        a = dict(_ATTR.findall(m.group(1)))
-        fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
-        kinds.append(format_kind(codes.get(fid), fid))
-    return kinds
-
-
-def _xlsx_sheets(zf: zipfile.ZipFile, label: str) -> list[tuple[str, str, str]]:
-    """(name, part, state) of each worksheet; state is '' (visible), 'hidden' or 'veryHidden'."""
-    wb = _part(zf, "xl/workbook.xml", label)
-    rels = {}
-    if "xl/_rels/workbook.xml.rels" in zf.namelist():
-        for m in _REL.finditer(_part(zf, "xl/_rels/workbook.xml.rels", label)):
-            a = dict(_ATTR.findall(m.group(1)))
-            target = a.get("Target", "")
-            target = target[1:] if target.startswith("/") else "xl/" + target
-            rels[a.get("Id")] = target
-    out = []
-    for m in _SHEET_ENTRY.finditer(wb):
-        a = dict(_ATTR.findall(m.group(1)))
-        rid = next((v for k, v in a.items() if k.endswith(":id") or k == "id"), None)
-        part = rels.get(rid, "")
-        if "worksheets/" in part or part.endswith(".xml") and "chartsheet" not in part:
-            state = a.get("state", "")
-            out.append((_unescape(a.get("name", "")), part, state if state in ("hidden", "veryHidden") else ""))
-    return out
-
-
-def _read_xlsx(path: Path, data: bytes, zf: zipfile.ZipFile, label: str) -> Workbook:
-    styles = _xlsx_styles(zf, label)
-    listed = _xlsx_sheets(zf, label)
-    entries = [(name, part) for name, part, _ in listed if part in zf.namelist()]
-    states = {name: state for name, _, state in listed}
+def _read_xlsx(path: Path, data: bytes, infos: list[zipfile.ZipInfo], label: str) -> Workbook:
+    """An .xlsx through the package's one reading path (``xlsx.package``: parts, sheets, styles;
+    ``xlsx.sheetxml``: the cells python-calamine does not show) and python-calamine's values."""
+    parts = xml_parts(data, infos, label)
+    _, listed = sheet_entries(parts, label)
+    entries = [(name, part, state) for name, part, state in listed
+               if part in parts and ("worksheets/" in part or part.endswith(".xml") and "chartsheet" not in part)]
     limits.check_sheet_count(len(entries), label)
+    kinds = style_kinds(parts, label)
+    typed = {str(i): kind for i, kind in enumerate(kinds) if kind != NUMBER}
     xmls = {}
-    for name, part in entries:
-        xmls[name] = _part(zf, part, label)
-        check_extent(xmls[name].encode("utf-8"), f"{label} 工作表「{name}」")  # before calamine builds its grid
+    for name, part, _ in entries:
+        xmls[name] = part_xml(parts, part, label)
+        check_extent(parts[part], f"{label} 工作表「{name}」")  # before calamine builds its grid
     sheets = []
-    for (name, part), (rows, merged) in zip(entries, calamine_sheets(data, [name for name, _ in entries], label)):
+    for (name, part, state), (rows, merged) in zip(entries, calamine_sheets(data, [name for name, _, _ in entries], label)):
         xml = xmls.pop(name)
-        formats: dict[tuple[int, int], str] = {}
-        special: dict[tuple[int, int], Cell] = {}
-        typed_styles = {str(i) for i, k in enumerate(styles) if k != NUMBER}
-        for m in _CELL.finditer(xml):
-            head, inner = m.group(1), m.group(2) or ""
-            a = None
-            if 's="' in head:
-                a = dict(_ATTR.findall(head))
-                if a.get("s") not in typed_styles:
-                    a = None
-            if a is None and 't="e"' not in head and "<f" not in inner and ":f" not in inner:
-                continue
-            a = a or dict(_ATTR.findall(head))
-            try:
-                r, c = _split_ref(a.get("r", ""))
-            except ValueError:
-                continue
-            if a.get("s") in typed_styles:
-                formats[(r, c)] = styles[int(a["s"])]
-            v = _V.search(inner)
-            if a.get("t") == "e":
-                special[(r, c)] = Cell(v.group(1) if v else "#N/A", ERROR, a["r"])
-            elif _HAS_F.search(inner) and (v is None or v.group(1) == "") and a.get("t") != "inlineStr":
-                special[(r, c)] = Cell("", NOCACHE, a["r"])
-        cells = _grid_cells(rows, formats, label, name)
-        cells.update(special)
+        scan = scan_cells(xml, set(typed))
+        cells = _grid_cells(rows, {rc: typed[s] for rc, s in scan.styled.items()}, label, name)
+        cells.update({rc: Cell("", NOCACHE, ref(*rc)) for rc in scan.no_cache})
+        cells.update({rc: Cell(code, ERROR, ref(*rc)) for rc, code in scan.errors.items()})
         merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in merged]
-        sheets.append(make_grid(name, cells, merges, label, hidden=states.get(name, ""),
-                                hidden_rows=_xlsx_hidden_rows(xml)))
+        sheets.append(make_grid(name, cells, merges, label, hidden=state, hidden_rows=hidden_rows(xml)))
     return Workbook(path, sheets)
-
-
-def _xlsx_hidden_rows(xml: str) -> frozenset[int]:
-    out = set()
-    for m in _ROW.finditer(xml):
-        head = m.group(1)
-        if "hidden=" in head:
-            a = dict(_ATTR.findall(head))
-            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
-                out.add(int(a["r"]))
-    return frozenset(out)
 
 
 def _grid_cells(rows: list[list[object]], formats: dict[tuple[int, int], str], label: str, name: str,

@@ -1,4 +1,4 @@
-"""A 项目支出 / 预算项目(政策) 绩效自评表 → a project mapping (PROJECT_FILE.md keys).
+"""A 项目支出 / 预算项目(政策) 绩效自评表 → a project mapping (docs/project-file.md keys).
 
 Fixed fields by their labels, the budget block by its header row (or, as in 辽宁, by
 label/value pairs), 年度总体目标, the indicator table (``tables``), and the printed bottom
@@ -426,7 +426,7 @@ def read_project(sec: Section) -> tuple[dict, dict, dict[str, Decimal]]:
     _weight_shares(sec, data)
     read_bottom(sec, data, end_row, cols, sec.bottom)
     read_explanations(sec, extra, table_top)
-    data.update(extra)  # the model's project-level cause / remedy (PROJECT_FILE.md)
+    data.update(extra)  # the model's project-level cause / remedy (docs/project-file.md)
     if not data.get("reported"):
         data.pop("reported", None)
     return data, extra, shares

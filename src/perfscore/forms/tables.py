@@ -317,7 +317,7 @@ def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
         cell = g.get(r, c)
         r0, c0, r1, c1 = g.span(r, c)
         if c0 != c and owners.get(c0, key) != key and key in _OWN_CELL:
-            # SCORING.md §9: a merge from the neighbour's column (年度指标值 over 实际完成值) leaves
+            # docs/scoring.md §9: a merge from the neighbour's column (年度指标值 over 实际完成值) leaves
             # this field empty; the neighbour's value is never read as this one's
             sec.problem(f"单元格 {ref(r, c)}（{what}，{label}）为空：它被单元格 {ref(r0, c0)}"
                         f"（{_COLUMN_LABELS.get(owners[c0], owners[c0])}）的合并区域 {ref(r0, c0)}:{ref(r1, c1)} 盖住；"
@@ -443,7 +443,7 @@ def _quantitative(data: dict) -> bool:
 
 
 def _fraction_guard(sec: Section, cell, data: dict, label: str) -> None:
-    """SCORING.md §9: a bare fraction in (0, 1] against a % target above 1 is ambiguous
+    """docs/scoring.md §9: a bare fraction in (0, 1] against a % target above 1 is ambiguous
     (0.98% or 98%?) — never read silently, whatever the file format told us."""
     if cell.kind != NUMBER:
         return

@@ -10,15 +10,14 @@ from pathlib import Path
 from decimal import Decimal
 
 from ..policy import Policy
-from ..projectfile import sheet_from_mapping
 from ..scoring import Discrepancy, SheetScore, pct, score_sheet
-from ..xlsx.formulas import Emitter, normalize_formula
+from ..xlsx.formulas import normalize_formula
+from .formulas import Emitter
 from ..xlsx.reader import ReadSheet
 from ..xlsx.refs import split_addr
-from ..xlsx.package import open_workbook
 from ..xlsx.template import CompiledTemplate
-from .fill import formula_row, rules_for, template_kind
-from .importing import filled_template, sheet_mapping
+from .fill import formula_row, rules_for
+from .templates import FilledSheet
 
 HUNDRED = Decimal(100)
 
@@ -84,33 +83,28 @@ def _cell_of(read: ReadSheet, field: str, rows: dict[str, list[int]]) -> str:
     return cell.ref if cell is not None else ""
 
 
-def audit_sheet(path: Path | str, policy: Policy, template: Path | str | None = None) -> AuditResult:
-    """Recompute a sheet filled from a template and list every difference with its cell
-    address, and every hand edit of its live formulas."""
-    path = Path(path)
-    book = open_workbook(path)
-    compiled = filled_template(book, template)
-    kind, read = template_kind(compiled), compiled.read(book)
-    mapping = sheet_mapping(read, kind)
-    result = score_sheet(sheet_from_mapping(mapping, str(path)), policy, str(path))
+def audit_filled(filled: FilledSheet, source: str, result: SheetScore, policy: Policy) -> list[Finding]:
+    """Every difference of a sheet filled from a template (as read: ``filled``, scored:
+    ``result``) with its cell address, and every hand edit of its live formulas."""
+    read = filled.read
     # which sheet rows became indicators/tasks (blank rows are skipped on import)
     rows = {
         "indicators": [i for i, r in enumerate(read.tables.get("indicators", [])) if r.get("name") and r["name"].value not in (None, "")],
         "tasks": [i for i, r in enumerate(read.tables.get("tasks", [])) if r.get("name") and r["name"].value not in (None, "")],
     }
-    findings = [Finding(str(path), _cell_of(read, d.field, rows), d) for d in result.discrepancies]
-    findings += formula_findings(path, read, result, policy, compiled, rows)
-    return AuditResult(str(path), result, findings)
+    findings = [Finding(source, _cell_of(read, d.field, rows), d) for d in result.discrepancies]
+    return findings + formula_findings(Path(source), read, result, policy, filled.template, rows)
 
 
-def audit_input(item, policy: Policy | None = None, template: Path | str | None = None) -> AuditResult:
+def audit_input(item, policy: Policy | None = None) -> AuditResult:
     """Recompute one read sheet (an ``inputs.Input``: a filled sheet, an official form, a
     flat-workbook row or a project file with reported values) and list every difference with
-    the cell it was read from; a sheet filled from a template also has its formulas checked."""
+    the cell it was read from; a sheet filled from a template (``item.read``, read once by
+    ``inputs``) also has its formulas checked."""
     policy = policy or item.policy
-    if item.reader == "template":
-        return audit_sheet(item.path, policy, template)
     result = score_sheet(item.sheet, policy, item.source, item.notes)
+    if isinstance(item.read, FilledSheet):
+        return AuditResult(item.source, result, audit_filled(item.read, item.source, result, policy))
     findings = [Finding(item.source, item.cell_of(d.field), d) for d in result.discrepancies]
     return AuditResult(item.source, result, findings)
 
@@ -173,7 +167,7 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
             shown = read.value_at(ref)
             out.append(_formula_finding(path, ref, f"{what}（公式被改成了数值）" if shown is not None else f"{what}（公式被删除）",
                                         _show_value(shown) if shown is not None else "（空）", "公式 =" + text))
-        elif normalize_formula(found) != normalize_formula(text):
+        elif found != text and normalize_formula(found) != normalize_formula(text):
             out.append(_formula_finding(path, ref, f"{what}（公式与 perfscore 写入的不同）", "=" + found, "=" + text))
         elif ref in read.uncached:
             out.append(_formula_finding(path, ref, f"{what}（公式没有缓存值：程序修改后未重新计算，请在 Excel/WPS 中打开并保存）",

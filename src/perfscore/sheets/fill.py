@@ -2,7 +2,7 @@
 
 This module only maps a ``SheetScore`` onto the template map's field names; the
 template machinery (``template.py``) writes the workbook and never computes a score. The
-result cells are live formulas (``xlsx/formulas.py``, constants from the policy) whose cached
+result cells are live formulas (``sheets/formulas.py``, constants from the policy) whose cached
 values are the scorer's own numbers, so the sheet recalculates when a unit edits it and
 reads the same everywhere until then.
 """
@@ -15,19 +15,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from ..errors import OutputError, SheetError
+from ..errors import OutputError
 from ..model import Sheet
 from ..policy import SHARE_ORDER, Policy
-from ..resources import TEMPLATE_NAMES, province_at, templates_dir
+from ..resources import templates_dir
 from ..scoring import IndicatorScore, SheetScore, grade_for
 from ..terms import HUNDRED
 from ..readings import zero_in_words
 from ..values import EQ, GE, GT, LE, LT, compact
 from ..xlsx.cells import Formula, Percent
-from ..xlsx.formulas import DATE_WORDS, HELPER_COLUMNS, SPLIT_COLUMNS, Emitter, Rules
+from ..xlsx.formulas import HELPER_COLUMNS, SPLIT_COLUMNS
+from .formulas import DATE_WORDS, Emitter, Rules
 from ..xlsx.holes import ROW_MARK
 from ..xlsx.maps import TableMap
-from ..xlsx.template import CompiledTemplate, SheetData, compile_template
+from ..xlsx.template import CompiledTemplate, SheetData
+from .templates import template_for, template_kind
 
 SIGNIFICANT = 15   # a cached value carries what a spreadsheet would store: 15 significant digits
 
@@ -39,83 +41,6 @@ BLANK_ROWS = [
     ("满意度指标", "服务对象满意度指标"), ("满意度指标", "服务对象满意度指标"),
 ]
 BLANK_TASKS = 4
-
-
-def default_template(kind: str) -> Path:
-    return TEMPLATE_NAMES[kind]
-
-
-def default_map(name: str) -> Path:
-    """The map beside a shipped template."""
-    xlsx = TEMPLATE_NAMES[name]
-    return xlsx.with_name(xlsx.stem + ".map.yaml")
-
-
-def resolve_template(template: Path | str | None, kind: str = "project") -> Path | None:
-    """A shipped template's name (``hubei``) → its file; a province folder (``河南/``) → its
-    表样 of ``kind`` (else its project one); anything else is a path."""
-    if template is None:
-        return None
-    name = str(template)
-    if name in TEMPLATE_NAMES:
-        return TEMPLATE_NAMES[name]
-    path = Path(template)
-    province = province_at(path) if path.is_dir() else None
-    if province is not None:
-        found = province.template(kind) or province.template("project")
-        if found is None:
-            raise SheetError(f"省份目录 {path} 中没有表样（project.xlsx 或 department.xlsx）")
-        return found
-    if not path.suffix and not path.exists():  # a misspelt name, not a file
-        raise SheetError(f"模板「{name}」既不是内置模板（{'、'.join(TEMPLATE_NAMES)}）也不是存在的模板文件")
-    return path
-
-
-def template_for(kind: str, template: Path | str | None = None) -> CompiledTemplate:
-    resolved = resolve_template(template, kind)
-    compiled = compile_template(resolved if resolved is not None else default_template(kind))
-    check_map_names(compiled)
-    return compiled
-
-
-# What a map may name: the fields and table columns perfscore writes and reads (templates/README.md).
-MAP_FIELDS = frozenset({
-    "year", "name", "department", "unit", "budget_initial", "budget_adjusted", "budget_executed",
-    "execution_rate", "execution_weight", "execution_score", "goal", "achieved", "indicator_score",
-    "deduction", "total", "grade", "reporting_unit",
-})
-MAP_COLUMNS = {
-    "indicators": frozenset({"level1", "level2", "name", "operator", "target", "target_initial", "unit", "actual",
-                             "completion", "weight", "score", "cause", "remedy"}),
-    "tasks": frozenset({"name", "budget", "executed", "rate", "weight", "score"}),
-}
-
-
-def check_map_names(compiled: CompiledTemplate) -> None:
-    """A misspelt field, table or column in a map (``wieght``) is an error naming the map and
-    the key, never a column silently left out (the weights would fall back to the split)."""
-    label = f"模板映射 {Path(compiled.map.source).name if compiled.map.source else compiled.path.name}"
-    problems = [f"{label} 键 fields.{name}: 未知的字段名（可用：{'、'.join(sorted(MAP_FIELDS))}）"
-                for name in compiled.map.fields if name not in MAP_FIELDS]
-    for table, layout in compiled.map.tables.items():
-        known = MAP_COLUMNS.get(table)
-        if known is None:
-            problems.append(f"{label} 键 tables.{table}: 未知的表格名（可用：{'、'.join(MAP_COLUMNS)}）")
-            continue
-        problems += [f"{label} 键 tables.{table}.columns.{name}: 未知的列名（可用：{'、'.join(sorted(known))}）"
-                     for name in layout.columns if name not in known]
-    if problems:
-        raise SheetError(problems)
-
-
-def template_kind(compiled: CompiledTemplate) -> str:
-    """A template is a department sheet when its map has a ``tasks`` table."""
-    return "department" if "tasks" in compiled.map.tables else "project"
-
-
-def policy_template(policy: Policy | None, kind: str) -> str | None:
-    """The template a policy fills by default for a kind (``template: {project: hubei}``)."""
-    return policy.template.get(kind) if policy is not None else None
 
 
 def _fraction(percent: Decimal) -> Decimal:
@@ -454,12 +379,12 @@ def _default_policy() -> Policy:
     return preset_policy("default")
 
 
-def check_output(out: Path, inputs: list[Path]) -> None:
-    """Never overwrite an input."""
-    resolved = out.resolve()
-    for path in inputs:
-        if Path(path).resolve() == resolved:
-            raise OutputError(f"输出文件 {out} 与输入文件相同：不会覆盖输入，请换一个输出路径")
+def check_output(out: Path, inputs: list[Path] | set[Path]) -> None:
+    """Never overwrite an input; ``inputs`` is a list of paths, or the set of them resolved
+    already (a command writing many outputs resolves its inputs once)."""
+    known = inputs if isinstance(inputs, (set, frozenset)) else {Path(path).resolve() for path in inputs}
+    if out.resolve() in known:
+        raise OutputError(f"输出文件 {out} 与输入文件相同：不会覆盖输入，请换一个输出路径")
 
 
 def fill_sheet(result: SheetScore, out: Path | str, template: Path | str | None = None,
@@ -506,11 +431,3 @@ def write_blank(out: Path | str, kind: str | None = None, template: Path | str |
     else:
         raise OutputError(f"输出文件 {out}: 请使用 .xlsx（空白自评表）或 .yaml（项目文件）扩展名")
     return out
-
-
-def shipped_template_kind(name: str) -> str | None:
-    """The kind of sheet (project, department) a shipped template fills; None for a name that
-    is not one."""
-    if name not in TEMPLATE_NAMES:
-        return None
-    return template_kind(template_for("project", name))

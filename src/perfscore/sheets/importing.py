@@ -1,4 +1,6 @@
-"""Filled sheets (.xlsx in a template's layout) → project files (``perfscore import``).
+"""Filled sheets (.xlsx in a template's layout, read by ``sheets.templates.read_filled``) →
+project-file mappings (``sheet_mapping``) with the cell of each field (``sheet_cells``), and
+mappings → project files (``perfscore import``).
 
 The sheet's printed scores become ``reported`` values, so scoring an imported sheet
 lists where the sheet's own numbers are wrong (``perfscore audit``).
@@ -13,15 +15,10 @@ import yaml
 
 from ..errors import Problem, SheetError
 from ..model import Sheet
-from ..projectfile import sheet_from_mapping
 from ..terms import HUNDRED
 from ..values import CellValueError, Quantity, Text, compact, format_number, parse_value
-from .fill import TEMPLATE_NAMES, default_map, template_for, template_kind
-from ..xlsx.formulas import PROMPT_PREFIX
-from ..xlsx.maps import load_map
-from ..xlsx.package import OpenWorkbook, open_workbook
+from .formulas import PROMPT_PREFIX
 from ..xlsx.reader import CellValue, ReadSheet
-from ..xlsx.template import CompiledTemplate
 
 def _value(cell: CellValue | None) -> Decimal | str | None:
     if cell is None or cell.value is None:
@@ -35,7 +32,7 @@ def _value(cell: CellValue | None) -> Decimal | str | None:
 
 def _text(cell: CellValue | None) -> str | None:
     """A cell as the text the value parser reads: a number in a percent format is that
-    percent (Excel stores a typed 95% as 0.95: SCORING.md §9)."""
+    percent (Excel stores a typed 95% as 0.95: docs/scoring.md §9)."""
     value = _value(cell)
     if isinstance(value, Decimal):
         return f"{format_number(value * HUNDRED)}%" if cell.percent else format_number(value)  # type: ignore[union-attr]
@@ -69,7 +66,7 @@ def _target(row: dict[str, CellValue]) -> str | None:
 
 def _actual(row: dict[str, CellValue]) -> str | None:
     """A number under a 度量单位 column is in that unit (a bare 0.95 against ≥95% would be
-    ambiguous, SCORING.md §9)."""
+    ambiguous, docs/scoring.md §9)."""
     actual, unit = _text(row.get("actual")), _text(row.get("unit"))
     if (isinstance(_value(row.get("actual")), Decimal) and unit and isinstance(_value(row.get("target")), Decimal)
             and not actual.endswith("%")):  # type: ignore[union-attr]
@@ -87,7 +84,7 @@ def _parsed(text: str | None) -> Quantity | Text | None:
 
 
 def _is_quantitative(row: dict[str, CellValue], target: str | None) -> bool:
-    """As scoring decides (SCORING.md §4): a number target and a number actual. Number cells,
+    """As scoring decides (docs/scoring.md §4): a number target and a number actual. Number cells,
     or text such as ``≥95%`` / ``100 %`` in a combined 年度指标值 column."""
     if isinstance(_value(row.get("target")), Decimal) and isinstance(_value(row.get("actual")), Decimal):
         return True
@@ -167,7 +164,7 @@ def missing_cells(read: ReadSheet, kind: str) -> list[Problem]:
 
 
 def sheet_mapping(read: ReadSheet, kind: str) -> dict:
-    """A read sheet as a project/department file mapping (PROJECT_FILE.md keys); required
+    """A read sheet as a project/department file mapping (docs/project-file.md keys); required
     cells left empty are one error naming every such cell."""
     missing = missing_cells(read, kind)
     if missing:
@@ -225,66 +222,6 @@ def sheet_mapping(read: ReadSheet, kind: str) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-_MAP_SHEETS: dict[tuple[str, int], str] = {}
-
-
-def _map_sheet(map_path: Path) -> str:
-    """The worksheet name of a shipped map, loaded once per file version."""
-    key = (str(map_path), map_path.stat().st_mtime_ns)
-    sheet = _MAP_SHEETS.get(key)
-    if sheet is None:
-        sheet = _MAP_SHEETS[key] = load_map(map_path).sheet
-    return sheet
-
-
-def has_template_sheet(book: OpenWorkbook) -> bool:
-    """Whether a workbook has a worksheet named as one of the shipped templates' sheets
-    (a sheet perfscore filled, read exactly through its map)."""
-    names = {name.casefold() for name in book.names}
-    return any(_map_sheet(default_map(name)).casefold() in names for name in TEMPLATE_NAMES)
-
-
-def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> CompiledTemplate:
-    """The template a filled sheet was filled from: ``template``, or the shipped template whose
-    worksheet the workbook has (each has its own worksheet name)."""
-    names = {name.casefold() for name in book.names}
-    if template:
-        compiled = template_for("project", template)
-        if compiled.map.sheet.casefold() in names:
-            return compiled
-        wanted = [compiled.map.sheet]
-    else:
-        wanted = []
-        for name in TEMPLATE_NAMES:
-            sheet = _map_sheet(default_map(name))
-            if sheet.casefold() in names:
-                return template_for("project", name)
-            wanted.append(sheet)
-    raise SheetError(f"文件 {book.path}: 找不到工作表「{'」或「'.join(wanted)}」，不是 perfscore 模板格式的自评表")
-
-
-def read_filled(book: Path | str | OpenWorkbook, template: Path | str | None = None) -> tuple[str, ReadSheet]:
-    """Read a filled sheet with the template whose worksheet it has; (kind, read sheet). A
-    template's kind is ``department`` when its map has a ``tasks`` table. ``book`` may be a
-    workbook already opened."""
-    if not isinstance(book, OpenWorkbook):
-        book = open_workbook(Path(book))
-    compiled = filled_template(book, template)
-    return template_kind(compiled), compiled.read(book)
-
-
-def import_sheet(path: Path | str | OpenWorkbook, template: Path | str | None = None) -> Sheet:
-    """A filled .xlsx sheet → a validated project/department model."""
-    return import_sheet_cells(path, template)[0]
-
-
-def import_sheet_cells(book: Path | str | OpenWorkbook, template: Path | str | None = None
-                       ) -> tuple[Sheet, dict[str, str]]:
-    """A filled .xlsx sheet → (validated model, field path → the cell it was read from)."""
-    kind, read = read_filled(book, template)
-    return sheet_from_mapping(sheet_mapping(read, kind), str(read.path)), sheet_cells(read, kind)
-
-
 # sheet field / table column → the project-file field path it becomes
 _FIELD_PATHS = {
     "budget_initial": "budget.initial", "budget_adjusted": "budget.adjusted", "budget_executed": "budget.executed",
@@ -323,19 +260,6 @@ def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
 
 
 _Dumper.add_representer(Decimal, _represent_decimal)
-
-
-def write_project_file(sheet: Path | str, output: Path | str, template: Path | str | None = None) -> Path:
-    """``perfscore import``: a filled sheet → a project file (YAML or JSON), atomically."""
-    from .fill import check_output
-
-    sheet, output = Path(sheet), Path(output)
-    check_output(output, [sheet])
-    kind, read = read_filled(sheet, template)
-    mapping = sheet_mapping(read, kind)
-    sheet_from_mapping(mapping, str(sheet))  # the same validation ``score`` applies
-    note = f"由 perfscore import 从 {sheet.name} 读取；原表打印的得分、完成程度等记为 reported，供复核。"
-    return write_mapping(mapping, output, note)
 
 
 def sheet_as_mapping(sheet: Sheet) -> dict:

@@ -279,11 +279,8 @@ def result_json(scored: Scored) -> dict:
 
 
 def failure_json(failure: Failure) -> dict:
-    return {"file": failure.source, "name": failure.name or "", "unit": failure.unit or "",
-            "error": "\n".join(str(p) for p in failure.problems),
-            # each problem's parts as values (its 指标, 字段, 单元格), as the 问题 sheet has them
-            "problems": [{"message": p.message, "indicator": p.indicator or "", "field": p.field or "", "cell": p.cell or ""}
-                         for p in failure.problems]}
+    """A failure as the page's JSON has it (``output.failure_dict``, as ``score --format json``)."""
+    return api.failure_dict(failure)
 
 
 def _shown(value) -> str:

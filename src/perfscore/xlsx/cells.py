@@ -112,7 +112,7 @@ class Formula(NamedTuple):
 class Percent(NamedTuple):
     """A percent as Excel stores a typed one: the fraction (0.95 for 95%) in the cell's style
     with a percent number format (``whole``: 0%, else 0.00%), so that typing over it keeps
-    meaning a percent (SCORING.md §9)."""
+    meaning a percent (docs/scoring.md §9)."""
 
     fraction: Decimal
     whole: bool

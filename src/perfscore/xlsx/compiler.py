@@ -63,7 +63,7 @@ class Compiler:
 
     def _plan_helpers(self, head: str, rows: list[Row]) -> str:
         """An indicator table with target and actual: the operator class and the target and
-        actual numbers the formulas need (formulas over the printed cells, ``formulas.py``) go
+        actual numbers the formulas need (formulas over the printed cells, ``sheets/formulas.py``) go
         to hidden columns right of everything used. Returns the sheet head with those columns
         declared hidden in ``<cols>``."""
         t = self.map.tables.get("indicators")

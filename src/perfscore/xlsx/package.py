@@ -16,10 +16,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SheetError
-from ..limits import MAX_FILE_BYTES, check_cell_count
+from ..errors import InputError, SheetError
+from ..limits import MAX_FILE_BYTES, check_cell_count, read_bytes  # read_bytes: regular files only, bounded
 from ..limits import check_extent as limits_check_extent
 from .cells import parse_attrs, unxesc
+from .numfmt import format_kind
+from .refs import col_index
 
 #: A workbook whose members declare more than this many uncompressed bytes in total is
 #: refused before anything is inflated (zip bomb).
@@ -134,6 +136,11 @@ def open_zip(path: Path, data: bytes, what: str = "文件") -> tuple[zipfile.Zip
     if data[:4] != b"PK\x03\x04":
         raise SheetError(f"{label}: 不是 .xlsx 文件（不是 zip 格式），可能已损坏")
     zf, infos = checked_zip(data, label, ".xlsx 文件")
+    return zf, xml_parts(data, infos, label)
+
+
+def xml_parts(data: bytes, infos: list[zipfile.ZipInfo], label: str) -> dict[str, bytes]:
+    """The XML parts of a checked zip (``checked_zip``), each inflated once."""
     parts: dict[str, bytes] = {}
     for info in infos:
         low = info.filename.lower()
@@ -142,7 +149,7 @@ def open_zip(path: Path, data: bytes, what: str = "文件") -> tuple[zipfile.Zip
                 parts[info.filename] = inflate_member(data, info)
             except (zipfile.BadZipFile, zlib.error, struct.error):
                 raise SheetError(f"{label}: .xlsx 文件已损坏（部件 {info.filename} 无法解压）") from None
-    return zf, parts
+    return parts
 
 
 def part_xml(parts: dict[str, bytes], name: str, label: str) -> str:
@@ -180,27 +187,68 @@ _T_RE = re.compile(r"<t\b[^<>]*>([^<]*+)</t>")
 
 
 def workbook_part(parts: dict[str, bytes], label: str) -> str:
+    if "_rels/.rels" not in parts and "xl/workbook.xml" in parts:
+        return "xl/workbook.xml"  # a package without its root relationships: the usual place
     for rel in parse_rels(part_xml(parts, "_rels/.rels", label)):
         if rel.get("Type", "").endswith("/officeDocument"):
             return resolve_target("", rel.get("Target", ""))
     raise SheetError(f"{label}: 找不到工作簿部件，不是有效的 .xlsx 文件")
 
 
-def workbook_sheets(parts: dict[str, bytes], label: str) -> tuple[str, list[tuple[str, str]]]:
-    """(workbook part, [(sheet name, worksheet part)]) in workbook order."""
+def sheet_entries(parts: dict[str, bytes], label: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """(workbook part, [(sheet name, its part, its state)]) in workbook order; the state is ''
+    (visible), 'hidden' or 'veryHidden'."""
     wb_part = workbook_part(parts, label)
     wb_xml = part_xml(parts, wb_part, label)
-    rels = {r.get("Id"): r for r in parse_rels(part_xml(parts, rels_name(wb_part), label))}
+    rels_part = rels_name(wb_part)
+    rels = {r.get("Id"): r for r in parse_rels(part_xml(parts, rels_part, label))} if rels_part in parts else {}
     out = []
     body = wb_xml[wb_xml.find("<sheets") :] if "<sheets" in wb_xml else wb_xml
     for m in _SHEET_ENTRY_RE.finditer(body):
         attrs = dict(parse_attrs(m.group(1)))
         name = html.unescape(attrs.get("name", ""))
-        rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+        rid = next((v for k, v in attrs.items() if k.endswith(":id") or k == "id"), None)
         rel = rels.get(rid)
         target = resolve_target(wb_part, rel["Target"]) if rel and rel.get("Target") else ""
-        out.append((name, target))
+        state = attrs.get("state", "")
+        out.append((name, target, state if state in ("hidden", "veryHidden") else ""))
     return wb_part, out
+
+
+def workbook_sheets(parts: dict[str, bytes], label: str) -> tuple[str, list[tuple[str, str]]]:
+    """(workbook part, [(sheet name, worksheet part)]) in workbook order."""
+    wb_part, entries = sheet_entries(parts, label)
+    return wb_part, [(name, target) for name, target, _ in entries]
+
+
+_XF_BLOCK_RE = re.compile(r"<(?:\w+:)?cellXfs\b[^<>]*>((?:[^<]++|<(?!/?(?:\w+:)?cellXfs\b))*+)</(?:\w+:)?cellXfs>")
+_XF_RE = re.compile(r"<(?:\w+:)?xf\b([^<>]*?)/?>")
+_NUMFMT_RE = re.compile(r"<(?:\w+:)?numFmt\b([^<>]*?)/?>")
+
+
+def style_kinds(parts: dict[str, bytes], label: str) -> list[str]:
+    """The number-format kind (``numfmt.PERCENT``, ``DATE``, ``NUMBER``) of each ``<cellXfs>``
+    entry of the workbook's styles, by index (a cell's ``s=``); [] without styles."""
+    wb_part = workbook_part(parts, label)
+    rels_part = rels_name(wb_part)
+    rels = parse_rels(part_xml(parts, rels_part, label)) if rels_part in parts else []
+    styles = next((resolve_target(wb_part, rel.get("Target", "")) for rel in rels if rel.get("Type", "").endswith("/styles")),
+                  None)
+    if styles is None or styles not in parts:
+        return []
+    xml = part_xml(parts, styles, label)
+    codes = {}
+    for m in _NUMFMT_RE.finditer(xml):
+        a = dict(parse_attrs(m.group(1)))
+        if a.get("numFmtId", "").isdigit():
+            codes[int(a["numFmtId"])] = html.unescape(a.get("formatCode", ""))
+    block = _XF_BLOCK_RE.search(xml)
+    kinds = []
+    for m in _XF_RE.finditer(block.group(1) if block else ""):
+        a = dict(parse_attrs(m.group(1)))
+        fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
+        kinds.append(format_kind(codes.get(fid), fid))
+    return kinds
 
 
 def find_sheet(sheets: list[tuple[str, str]], name: str) -> int | None:
@@ -251,9 +299,6 @@ class OpenWorkbook:
 
 def open_workbook(path: str | os.PathLike[str]) -> OpenWorkbook:
     """Read and check a workbook; every problem is a SheetError naming the file."""
-    from perfscore.errors import InputError
-    from perfscore.projectfile import read_bytes  # regular files only, bounded: a FIFO or /dev/zero never hangs
-
     path = Path(path)
     try:
         data = read_bytes(path, MAX_UNCOMPRESSED_BYTES)
@@ -300,7 +345,7 @@ def check_extent(xml: bytes, where: str) -> None:
             if not letters or not digits or len(letters) > 3 or len(digits) > 7:
                 shown = (letters + digits).decode("ascii", "replace")[:20]
                 raise SheetError(f"{where}: 单元格地址「{shown}」超出 Excel 的范围，文件可能已损坏")
-            col, row = _col_number(letters), int(digits)
+            col, row = col_index(letters.decode('ascii')), int(digits)
         else:
             col += 1
         if attrs.endswith(b"/") or _EMPTY_CELL_RE.match(xml, m.end()):
@@ -313,13 +358,6 @@ def check_extent(xml: bytes, where: str) -> None:
     check_cell_count(cells, where)
     if cells:
         limits_check_extent(cells, far_row, far_col, where)
-
-
-def _col_number(letters: bytes) -> int:
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ch - 64
-    return col
 
 
 # --------------------------------------------------------------------------- python-calamine

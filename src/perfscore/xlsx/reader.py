@@ -6,8 +6,6 @@ text or Decimal at Excel's 15 significant digits); macros are never run.
 from __future__ import annotations
 
 import datetime as _dt
-import html
-import re
 from dataclasses import dataclass, field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +15,10 @@ from .holes import TableSpec
 from .formulas import OUTPUT_COLUMNS, OUTPUT_FIELDS
 from .maps import SheetMap
 from ..limits import check_merges
-from .package import (OpenWorkbook, calamine_sheets, check_extent, find_sheet, open_workbook, parse_rels, part_xml,
-                      rels_name, resolve_target, workbook_part)
+from .numfmt import PERCENT
+from .package import OpenWorkbook, calamine_sheets, check_extent, find_sheet, open_workbook, part_xml, style_kinds
 from .refs import col_index, col_letters, split_addr
-from .cells import parse_attrs
-from .sheetxml import norm_label, scan_formulas
+from .sheetxml import norm_label, scan_cells
 from .shifting import Shift
 
 # --------------------------------------------------------------------------- data types
@@ -92,51 +89,9 @@ def cell_value(v: object) -> str | Decimal | None:
 
 
 
-_XF_BLOCK_RE = re.compile(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
-_XF_OPEN_RE = re.compile(r"<xf\b([^>]*?)/?>")
-_NUMFMT_RE = re.compile(r"<numFmt\b([^>]*?)/?>")
-_CELL_OPEN_RE = re.compile(r"<c\b([^>]*?)/?>")
-
-
 def percent_styles(parts: dict[str, bytes], label: str) -> set[str]:
-    """The cell style indices (``s=``) whose number format is a percent (SCORING.md §9)."""
-    from ..forms.formats import PERCENT, format_kind
-
-    wb_part = workbook_part(parts, label)
-    styles = next((resolve_target(wb_part, rel.get("Target", "")) for rel in parse_rels(part_xml(parts, rels_name(wb_part), label))
-                   if rel.get("Type", "").endswith("/styles")), None)
-    if styles is None or styles not in parts:
-        return set()
-    xml = parts[styles].decode("utf-8", "replace")
-    codes = {}
-    for m in _NUMFMT_RE.finditer(xml):
-        a = dict(parse_attrs(m.group(1)))
-        if a.get("numFmtId", "").isdigit():
-            codes[int(a["numFmtId"])] = html.unescape(a.get("formatCode", ""))
-    block = _XF_BLOCK_RE.search(xml)
-    out = set()
-    for i, m in enumerate(_XF_OPEN_RE.finditer(block.group(1) if block else "")):
-        a = dict(parse_attrs(m.group(1)))
-        fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
-        if format_kind(codes.get(fid), fid) == PERCENT:
-            out.add(str(i))
-    return out
-
-
-def percent_cells(sheet_xml: str, styles: set[str]) -> set[tuple[int, int]]:
-    """(row, column) of every cell whose style is a percent format."""
-    if not styles:
-        return set()
-    out = set()
-    for m in _CELL_OPEN_RE.finditer(sheet_xml):
-        head = m.group(1)
-        if ' s="' not in head:
-            continue
-        a = dict(parse_attrs(head))
-        if a.get("s") in styles and a.get("r"):
-            c, r = split_addr(a["r"])
-            out.add((r, c))
-    return out
+    """The cell style indices (``s=``) whose number format is a percent (docs/scoring.md §9)."""
+    return {str(i) for i, kind in enumerate(style_kinds(parts, label)) if kind == PERCENT}
 
 
 def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list[TableSpec]) -> ReadSheet:
@@ -159,8 +114,8 @@ def read_sheet(book: Path | OpenWorkbook, sheet_map: SheetMap, table_specs: list
     sheet_name, sheet_part = sheets[idx]
     where = f"{label} 工作表「{sheet_name}」"
     sheet_xml = part_xml(parts, sheet_part, label)
-    no_cache, errors, formula_at = scan_formulas(sheet_xml)
-    percents = percent_cells(sheet_xml, percent_styles(parts, label))
+    scan = scan_cells(sheet_xml, percent_styles(parts, label))  # one pass over the cells
+    no_cache, errors, formula_at, percents = scan.no_cache, scan.errors, scan.formulas, scan.styled
     check_extent(parts.get(sheet_part, b""), where)
     grid, merged = next(calamine_sheets(data, [sheet_name], label))
 

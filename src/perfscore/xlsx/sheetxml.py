@@ -139,42 +139,69 @@ _SCAN_V_RE = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 ANY_F_RE = re.compile(r"<(?:\w+:)?f[\s/>]")
 
 
-def scan_sheet(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str]]:
-    """Formula cells without a cached value, and error cells (#DIV/0!): calamine shows both as ''."""
-    no_cache, errors, _ = scan_formulas(xml)
-    return no_cache, errors
+@dataclass
+class Scan:
+    """What one pass over a worksheet's cells finds that python-calamine does not show: formula
+    cells without a cached value and error cells (both read as ''), every formula's text, and
+    the style of each cell whose style is one of those asked for (``styled``: (row, column) →
+    its ``s=``)."""
+
+    no_cache: set[tuple[int, int]]
+    errors: dict[tuple[int, int], str]
+    formulas: dict[tuple[int, int], str]
+    styled: dict[tuple[int, int], str]
 
 
-def scan_formulas(xml: str) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str], dict[tuple[int, int], str]]:
-    """(formula cells without a cached value, error cells, every formula's text). A text
-    result cached as an empty string (``t="str"`` with ``<v></v>``) is a cached value."""
-    no_cache: set[tuple[int, int]] = set()
-    errors: dict[tuple[int, int], str] = {}
-    formulas: dict[tuple[int, int], str] = {}
-    if ANY_F_RE.search(xml) is None and 't="e"' not in xml:
-        return no_cache, errors, formulas
+def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
+    """One pass over the cells of a worksheet (``Scan``). A text result cached as an empty
+    string (``t="str"`` with ``<v></v>``) is a cached value, as an inline string is."""
+    scan = Scan(set(), {}, {}, {})
+    if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
+        return scan
     for m in _SCAN_CELL_RE.finditer(xml):
-        inner = m.group(2)
-        if not inner:
+        attrs, inner = m.group(1), m.group(2)
+        style = _SCAN_STYLE_RE.search(attrs) if styles and 's="' in attrs else None
+        styled = style is not None and style.group(1) in styles
+        if not inner and not styled:
             continue
-        attrs = m.group(1)
-        rm = re.search(r'\br="([A-Za-z]+[0-9]+)"', attrs)
+        has_f = inner is not None and _HAS_F_RE.search(inner) is not None
+        is_err = 't="e"' in attrs
+        if not has_f and not is_err and not styled:
+            continue
+        rm = _SCAN_REF_RE.search(attrs)
         if not rm:
             continue
-        has_f = _HAS_F_RE.search(inner) is not None
-        is_err = 't="e"' in attrs
+        c, r = split_addr(rm.group(1))
+        if styled:
+            scan.styled[(r, c)] = style.group(1)
         if not has_f and not is_err:
             continue
-        c, r = split_addr(rm.group(1))
-        vm = _SCAN_V_RE.search(inner)
+        vm = _SCAN_V_RE.search(inner) if inner else None
         if is_err and vm:
-            errors[(r, c)] = vm.group(1)
-        elif has_f and (vm is None or (vm.group(1) == "" and 't="str"' not in attrs)):
-            no_cache.add((r, c))
+            scan.errors[(r, c)] = vm.group(1)
+        elif has_f and (vm is None or (vm.group(1) == "" and 't="str"' not in attrs)) and 't="inlineStr"' not in attrs:
+            scan.no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
-            formulas[(r, c)] = unxesc(html.unescape(fm.group(1) or "")) if fm else ""
-    return no_cache, errors, formulas
+            scan.formulas[(r, c)] = unxesc(html.unescape(fm.group(1) or "")) if fm else ""
+    return scan
 
 
+_SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
+_SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
 _SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
+
+
+_HIDDEN_ROW_RE = re.compile(r"<(?:\w+:)?row\b([^<>]*)>")  # [^<>]: never rescans past the next tag
+
+
+def hidden_rows(xml: str) -> frozenset[int]:
+    """The 1-based rows a worksheet hides (``<row r="7" hidden="1">``)."""
+    out = set()
+    for m in _HIDDEN_ROW_RE.finditer(xml):
+        head = m.group(1)
+        if "hidden=" in head:
+            a = dict(parse_attrs(head))
+            if a.get("hidden") in ("1", "true") and a.get("r", "").isdigit():
+                out.add(int(a["r"]))
+    return frozenset(out)
