@@ -132,7 +132,7 @@ def test_an_empty_target_is_written_empty_and_said(tmp_path):
     book = write_budget_public([t], tmp_path / "t.xlsx")
     written, notes, failures = api.init_from_targets(book, tmp_path / "one.yaml")
     assert failures == [] and written == [tmp_path / "one.yaml"]
-    assert len(notes) == 1 and "E" in notes[0] and t.rows[1].name[:10] in notes[0] and "为空" in notes[0]
+    assert len(notes) == 1 and "E" in notes[0] and t.rows[1].name[:10] in notes[0] and "申报表未填指标值" in notes[0]
     data = yaml.safe_load((tmp_path / "one.yaml").read_text(encoding="utf-8"))
     assert data["indicators"][1]["target"] is None
 

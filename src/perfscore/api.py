@@ -249,10 +249,10 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     from .model import Project
     from .policy import preset_policy
     from .scoring import default_weights
-    from .sheets.fill import check_output, declared_template, fill_declared
+    from .sheets.fill import check_output, declared_target_cells, declared_template, fill_declared
     from .sheets.templates import policy_template
     from .sheets.importing import write_mapping
-    from .targets import project_mapping
+    from .targets import project_mapping, unfilled_targets
 
     targets, output = Path(targets), Path(output)
     try:
@@ -277,7 +277,13 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
     written, notes, failures, defaulted = [], [], [], 0
     for decl, out in zip(declarations, names):
         weights, note = None, f"由 perfscore init --from 从 {decl.source} 生成：指标与目标为申报值，请填写全年执行数和每个指标的全年完成值（actual）。"
-        if any(d.weight is None for d in decl.indicators):
+        if decl.kind == "department":  # no policy split for a department: its 分值 are the table's or the unit's
+            note += "整体表：请填写每个年度主要任务的执行金额（executed）和分值（weight），以及指标分值。"
+            if sheets:
+                failures.append(Failure(decl.source, decl.name, decl.unit, (
+                    f"{decl.source}: 「{decl.name}」是部门整体绩效目标申报表，只能生成项目文件：请用 -o {safe_file_name(decl.name)}.yaml",)))
+                continue
+        elif any(d.weight is None for d in decl.indicators):
             try:  # the policy's split, as scoring would apply it, written out so the unit sees it
                 draft = Project.model_validate({
                     "name": decl.name, "budget": {"initial": decl.budget or 0, "executed": 0},
@@ -288,6 +294,10 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
                 weights = None
             if weights:
                 note += f"分值（weight）为评分规则「{own.name}」的默认分配（目标表未列分值），可按实际分值修改。"
+        unfilled = unfilled_targets(decl, str(out), declared_target_cells(layout, len(decl.indicators)) if sheets else None)
+        if unfilled and not sheets:
+            note += "；".join(unfilled) + "。"
+            unfilled = [f"{out}: {line}" for line in unfilled]
         try:
             check_output(out, [targets])
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -303,7 +313,7 @@ def init_from_targets(targets: Path | str, output: Path | str, policy: Policy | 
             failures.append(Failure(decl.source, decl.name, decl.unit, (f"无法写入 {out}: {os_reason(exc)}",)))
             continue
         written.append(out)
-        notes += decl.notes
+        notes += decl.notes + unfilled
         defaulted += bool(sheets and weights)
     if defaulted:
         notes.append(f"{defaulted} 张自评表的分值为评分规则「{own.name}」的默认分配（目标表未列分值），可在表中修改")

@@ -339,7 +339,11 @@ def init(output: Path, kind: str | None, template: str | Path | None, targets: P
 
     if targets is not None:
         from . import api
+        from .projectfile import TEXT_SUFFIXES
 
+        if template is not None and output.suffix.lower() in TEXT_SUFFIXES:
+            _fail(f"提示：-t {template} 是自评表的表样，只用于 -o 以 .xlsx 结尾的自评表；"
+                  f"{output} 是项目文件，不用表样，-t 已忽略")
         written, notes, failures = api.init_from_targets(targets, output, policy, template)
         for path in written:
             click.echo(f"已写入 {printable(path)}")

@@ -55,7 +55,7 @@ def audit_targets(paths: Paths, targets: Path | str, policy: Policy | None = Non
     inputs, failures = read_inputs(paths, policy=policy)
     out = []
     for item in inputs:
-        decl = pick(declarations, item.sheet.name, item.sheet.unit)
+        decl = pick(declarations, item.sheet.name, item.sheet.unit, item.sheet.kind)
         if isinstance(decl, str):
             failures.append(Failure(item.source, item.sheet.name, item.sheet.unit, (f"{item.source}: {decl}",)))
             continue

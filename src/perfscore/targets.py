@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -62,6 +63,18 @@ class Declaration:
     goal: str | None = None  # 年度目标
     cells: dict[str, str] = field(default_factory=dict)  # name / budget / goal → cell
     notes: list[str] = field(default_factory=list)  # what init should tell the user
+    kind: str = "project"  # "department": a 部门整体支出绩效目标申报表 (``budget`` is the 部门预算)
+    tasks: list[DeclaredTask] = field(default_factory=list)  # its 年度主要任务
+
+
+@dataclass
+class DeclaredTask:
+    """One 年度主要任务 of a department declaration: the project (对应项目, else 重点工作) and its
+    预算资金 (万元)."""
+
+    name: str
+    budget: Decimal | None
+    cell: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,11 +123,27 @@ def strip_code(text: str) -> str:
     return _CODE.sub("", text).strip() or text.strip()
 
 
-def pick(declarations: list[Declaration], name: str, unit: str | None = None) -> Declaration | str:
-    """The declaration of the project ``name`` (and ``unit`` where both have one), or the
-    reason none can be chosen, naming the candidates."""
+RENAME_SIMILARITY = Decimal("0.8")  # a renamed indicator shares this much of the shorter name's characters
+
+
+def similarity(a: str, b: str) -> Decimal:
+    """How alike two indicator names are: the characters they share (as a bag: 案件办理数量 and
+    办理案件数量 share all six) over the shorter name's length, after ``normal_name``."""
+    x, y = normal_name(a), normal_name(b)
+    if not x or not y:
+        return Decimal(0)
+    shared = sum((Counter(x) & Counter(y)).values())
+    return Decimal(shared) / Decimal(min(len(x), len(y)))
+
+
+def pick(declarations: list[Declaration], name: str, unit: str | None = None, kind: str | None = None) -> Declaration | str:
+    """The declaration of the project ``name`` (and ``unit`` where both have one; of ``kind``,
+    project or department, where one of that kind has the name), or the reason none can be
+    chosen, naming the candidates."""
     wanted = normal_name(name)
     same = [d for d in declarations if normal_name(d.name) == wanted]
+    if kind and any(d.kind == kind for d in same):
+        same = [d for d in same if d.kind == kind]
     if len(same) > 1 and unit:
         by_unit = [d for d in same if not d.unit or normal_name(d.unit) == normal_name(unit)]
         same = by_unit or same
@@ -200,12 +229,15 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     cells = cells or {}
     out: list[TargetFinding] = []
     budget = getattr(getattr(sheet, "budget", None), "initial", None)
+    label, path = "年初预算数", "budget.initial"
+    if declaration.kind == "department":
+        budget, label, path = getattr(sheet, "department_budget", None), "部门预算金额", "department_budget"
     if declaration.budget is not None and budget is not None:
         if abs(quantize(declaration.budget, 2) - quantize(budget, 2)) > BUDGET_TOLERANCE:
             out.append(TargetFinding(
-                "budget", None, f"年初预算数 {format_number(budget)} 万元，申报的预算数为 {format_number(declaration.budget)} 万元"
+                "budget", None, f"{label} {format_number(budget)} 万元，申报的预算数为 {format_number(declaration.budget)} 万元"
                 + (f"（目标表 {declaration.cells['budget']}）" if declaration.cells.get("budget") else ""),
-                cells.get("budget.initial", "")))
+                cells.get(path, "")))
     declared = list(declaration.indicators)
     by_name: dict[str, list[int]] = {}
     for i, d in enumerate(declared):
@@ -225,21 +257,20 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     renamed: dict[int, int] = {}
     for j in extra:
         ind = sheet.indicators[j]
-        for i in gone:
-            d = declared[i]
-            if i in renamed.values():
-                continue
-            if (normal_name(d.level1) == normal_name(ind.level1) and normal_name(d.level2) == normal_name(ind.level2)
-                    and d.target is not None and not compare_targets(d.target, d.level2, _target_text(ind), cost_operator)):
-                renamed[j] = i
-                break
+        alike = [(similarity(d.name, ind.name), -i) for i, d in ((i, declared[i]) for i in gone)
+                 if i not in renamed.values()
+                 and normal_name(d.level1) == normal_name(ind.level1) and normal_name(d.level2) == normal_name(ind.level2)
+                 and d.target is not None and not compare_targets(d.target, d.level2, _target_text(ind), cost_operator)]
+        alike = [a for a in alike if a[0] >= RENAME_SIMILARITY]
+        if alike:
+            renamed[j] = -max(alike)[1]
     for j, ind in enumerate(sheet.indicators):
         prefix = f"indicators[{j}]"
         cell = cells.get(f"{prefix}.name", "")
         if j in renamed:
             d = declared[renamed[j]]
             out.append(TargetFinding("renamed?", ind.name,
-                                     f"「{ind.name}」未申报，与申报的「{d.name}」层级、目标相同（{d.target}），是否改名？"
+                                     f"「{ind.name}」未申报，与申报的「{d.name}」名称相近、层级和目标相同（{d.target}），是否改名？"
                                      + (f"（目标表 {d.cell}）" if d.cell else ""), cell))
             continue
         if j not in matched:
@@ -281,19 +312,47 @@ def compare(declaration: Declaration, sheet: Sheet, cells: dict[str, str] | None
     return out
 
 
+UNFILLED = "申报表未填指标值"
+
+
+def unfilled_targets(declaration: Declaration, written: str = "", cells: list[str] | None = None) -> list[str]:
+    """One line per declared indicator whose 指标值 the table leaves empty, in the user's
+    words (申报表未填指标值), naming the target table's cell: for a project file (``cells``
+    None) as its comment says it; for the sheet ``written``, with the cell of that sheet
+    (``cells``, by indicator; '' where unknown) the unit fills."""
+    out = []
+    for n, d in enumerate(declaration.indicators):
+        if d.target is not None:
+            continue
+        where = f"目标表 {d.target_cell}" if d.target_cell else "目标表"
+        name = d.name if len(d.name) <= 30 else d.name[:29] + "…"
+        if cells is None:
+            out.append(f"{UNFILLED}：「{name}」（{where}），请在其 target 处填写")
+        else:
+            cell = f" 单元格 {cells[n]}" if n < len(cells) and cells[n] else ""
+            out.append(f"{written}{cell}: {UNFILLED}（「{name}」，{where}），请在自评表中填写指标值")
+    return out
+
+
 def project_mapping(declaration: Declaration, weights: list[Decimal] | None = None) -> dict:
     """The project file ``init --from`` writes: everything declared, actuals empty.
     ``weights``: the table's 分值, else the policy's split (the caller marks it default)."""
-    data: dict = {"kind": "project", "name": strip_code(declaration.name)}
+    department = declaration.kind == "department"
+    data: dict = {"kind": declaration.kind, "name": strip_code(declaration.name)}
     for key in ("department", "unit"):
         value = getattr(declaration, key)
         if value:
             data[key] = strip_code(value)
     if declaration.year is not None:
         data["year"] = declaration.year
-    data["budget"] = {"initial": declaration.budget, "executed": None}
+    if department:
+        data["department_budget"] = declaration.budget
+    else:
+        data["budget"] = {"initial": declaration.budget, "executed": None}
     if declaration.goal:
         data["goal"] = declaration.goal
+    if department:  # the 下达金额 as declared; the 执行金额 and 分值 are the unit's
+        data["tasks"] = [{"name": t.name, "budget": t.budget, "executed": None, "weight": None} for t in declaration.tasks]
     rows = []
     for n, d in enumerate(declaration.indicators):
         row: dict = {"level1": d.level1, "level2": d.level2, "name": d.name, "target": d.target, "actual": None}

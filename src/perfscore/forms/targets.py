@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import SheetError
 from ..projectfile import short
-from ..targets import Declaration, DeclaredIndicator
+from ..targets import Declaration, DeclaredIndicator, DeclaredTask, normal_name
 from . import labels as L
 from .fields import Section, as_number, as_text
 from .grid import NUMBER, PERCENT, Grid, read_workbook_grid, ref
@@ -56,8 +56,19 @@ def is_target_sheet(grid: Grid) -> bool:
         return False
     if keys & set(L.INDICATOR_COLUMNS["actual"]):
         return False
-    texts = [L.key(grid.name)[0]] + [k for k in keys if "表" in k and len(k) <= 60]
+    texts = _titles(grid, keys)
     return any(w in t for t in texts for w in ("目标表", "申报表", "监控表", "绩效目标")) or bool(keys & set(CODE_LABELS))
+
+
+def _titles(grid: Grid, keys: set[str] | None = None) -> list[str]:
+    if keys is None:
+        keys = {L.key(c.value)[0] for c in grid.cells.values() if c.kind == "text" and isinstance(c.value, str)}
+    return [L.key(grid.name)[0]] + [k for k in keys if "表" in k and len(k) <= 60]
+
+
+def is_monitoring_sheet(grid: Grid) -> bool:
+    """A 绩效目标执行监控表 (its 年度指标值 is the declared target; the 执行情况 are not read)."""
+    return any("监控" in t for t in _titles(grid))
 
 
 def _year(sec: Section, whole: Section) -> int | None:
@@ -97,10 +108,16 @@ def _amount(sec: Section, synonyms: tuple[str, ...], r1: int, what: str, column:
             ) -> tuple[Decimal | None, str, int | None]:
     """The amount right of the first label among ``synonyms`` (in their order; with
     ``column``, the label in that column first: the 年度 side's 其中 rows); its cell and the
-    label's column."""
+    label's column (the label's cell and None when the amounts stand under column headers
+    none of which is 年初预算数)."""
     found = [(r, c) for r, c, _ in sec.anchors(sec.top, r1) if sec.key_at(r, c) in synonyms]
     found.sort(key=lambda rc: (column is not None and rc[1] != column, synonyms.index(sec.key_at(*rc)), rc))
     for r, c in found:
+        headed = _initial_column(sec, r, c)
+        if headed is not None:  # amounts in columns (执行监控表): the 年初预算数 one, never the first
+            if not headed:
+                return None, ref(r, c), None
+            return as_number(sec.grid.get(r, headed), sec, what), ref(r, headed), c
         cell, where = sec.value_right(r, c)
         if cell is not None and int(re.sub(r"\D", "", where) or 0) != r:
             # below the label, not right of it: only a number there is the amount (an empty
@@ -108,6 +125,22 @@ def _amount(sec: Section, synonyms: tuple[str, ...], r1: int, what: str, column:
             cell = cell if cell.kind in (NUMBER, PERCENT) else None
         return as_number(cell, sec, what), where, c
     return None, "", None
+
+
+_MONTHS = re.compile(r"^\d{1,2}[-—–~至]\d{1,2}月(?:执行数|执行率|预算执行数|预算执行率)$")
+_AMOUNT_HEADS = frozenset(w for role in ("initial", "adjusted", "executed", "rate") for w in L.BUDGET_COLUMNS[role])
+
+
+def _initial_column(sec: Section, r: int, c: int) -> int | None:
+    """Where the amount right of the label at (r, c) stands under column headers (the
+    执行监控表's 年初预算数 | 全年预算数 | 1-7月执行数 | 1-7月执行率, a few rows above): the
+    年初预算数 column, 0 when those headers have none; None when no headers stand above."""
+    for row in range(r - 1, max(sec.top, r - 4) - 1, -1):
+        hits = [(cc, sec.key_at(row, cc)) for _, cc, _ in sec.anchors(row, row) if cc > c]
+        hits = [(cc, k) for cc, k in hits if k in _AMOUNT_HEADS or _MONTHS.match(k)]
+        if hits:
+            return next((cc for cc, k in hits if k in L.BUDGET_COLUMNS["initial"]), 0)
+    return None
 
 
 def _headers(sec: Section) -> list[tuple[int, int]]:
@@ -190,9 +223,10 @@ def _columns(sec: Section, r: int, first: int, last: int, name_col: int) -> dict
 
 
 def _text_in(sec: Section, r: int, span: tuple[int, int], what: str) -> tuple[str | None, str]:
-    """The text of row r across a header's columns (cells joined), and the first cell."""
+    """The text of row r across a header's columns (cells joined; a - or / standing in an
+    operator or unit column beside a text target is no part of it), and the first cell."""
     g = sec.grid
-    parts, first_ref, seen = [], ref(r, span[0]), set()
+    found, seen = [], set()
     for c in range(span[0], span[1] + 1):
         anchor = g.span(r, c)[:2]
         if anchor in seen:
@@ -201,9 +235,11 @@ def _text_in(sec: Section, r: int, span: tuple[int, int], what: str) -> tuple[st
         cell = g.get(r, c)
         text = as_text(cell, sec, what) if cell is not None else None
         if text:
-            if not parts:
-                first_ref = cell.ref
-            parts.append(" ".join(text.split()))
+            found.append((cell.ref, " ".join(text.split())))
+    if len(found) > 1:
+        found = [f for f in found if f[1] not in ("-", "—", "/", "－", "／")] or found
+    parts = [t for _, t in found]
+    first_ref = found[0][0] if found else ref(r, span[0])
     return ("".join(parts) if len(parts) > 1 and len("".join(parts)) <= 40 else " ".join(parts)) or None, first_ref
 
 
@@ -253,6 +289,52 @@ def _indicators(sec: Section, r: int, cols: dict[str, tuple[int, int]]) -> list[
     return out
 
 
+DEPARTMENT_BUDGET = ("年度部门预算支出", "年度部门预算收入", "部门年初预算支出金额", "部门年初预算收入金额", "部门预算支出", "部门预算收入")
+TASKS_LABEL = ("年度主要任务", "主要任务")
+TASK_NAME = ("对应项目", "重点工作", "任务名称")
+TASK_BUDGET = ("预算资金情况", "预算资金", "预算金额", "项目下达金额", "下达金额", "预算数")
+
+
+def is_department(sec: Section, h: int) -> bool:
+    """A 部门(单位)整体支出绩效目标申报表: a title with 整体, or a 部门(单位)名称 with 年度主要任务."""
+    titles = [L.key(sec.grid.name)[0]] + [sec.key_at(r, c) for r, c, _ in sec.anchors(sec.top, h - 1)]
+    if any("整体" in t and "表" in t for t in titles):
+        return True
+    keys = {sec.key_at(r, c) for r, c, _ in sec.anchors(sec.top, h - 1)}
+    return bool(keys & set(TASKS_LABEL)) and bool(keys & {"部门(单位)名称", "部门名称", "单位名称"})
+
+
+def _tasks(sec: Section, h: int) -> list[DeclaredTask]:
+    """The 年度主要任务 table above the indicators: a header row (重点工作 | 对应项目 |
+    预算资金情况 | 完成时限) right of its label, a row per task until the next label."""
+    at = sec.find(TASKS_LABEL, sec.top, h - 1)
+    if at is None:
+        sec.problem("整体绩效目标申报表中找不到「年度主要任务」")
+        return []
+    r = at[0]
+    keys = {sec.key_at(r, c): c for _, c, _ in sec.anchors(r, r)}
+    name_col = next((keys[k] for k in TASK_NAME if k in keys), None)
+    budget_col = next((keys[k] for k in TASK_BUDGET if k in keys), None)
+    if name_col is None:
+        sec.problem(f"第{r}行「年度主要任务」的表头中找不到{'/'.join(TASK_NAME)}")
+        return []
+    out = []
+    for row in range(sec.grid.span(r, name_col)[2] + 1, h):
+        first = sec.grid.span(row, at[1])
+        if first[0] == row and sec.key_at(row, at[1]):
+            break  # the next label (年度绩效目标) ends the table
+        cell = sec.grid.get(row, name_col)
+        name = as_text(cell, sec, "对应项目") if cell is not None else None
+        if not name:
+            work = sec.grid.get(row, keys.get("重点工作", name_col))
+            name = as_text(work, sec, "重点工作") if work is not None else None
+        if not name:
+            continue
+        budget = as_number(sec.grid.get(row, budget_col), sec, "预算资金") if budget_col else None
+        out.append(DeclaredTask(" ".join(name.split()), budget, ref(row, name_col)))
+    return out
+
+
 def read_section(sec: Section, source: str) -> Declaration | None:
     heads = _headers(sec)
     if not heads:
@@ -291,26 +373,34 @@ def read_section(sec: Section, source: str) -> Declaration | None:
     indicators = _indicators(sec, h, cols)
     if not indicators and not sec.problems:
         sec.problem(f"第{h}行的绩效指标表下没有指标")
+    department = is_department(sec, h)
+    if department:  # 部门整体支出绩效目标申报表: the 部门预算 and the 年度主要任务
+        budget, budget_ref, column = _amount(sec, DEPARTMENT_BUDGET, h, "部门预算")
+        fiscal = other = None
     decl = Declaration(
         source, data["name"], indicators,
         code=as_text(code[1], sec, "项目编码") if code and code[1] is not None else None,
         department=data.get("department"), unit=data.get("unit"), year=_year(sec, Section(sec.grid, 1, sec.bottom, sec.where, _sorted=sec._sorted)),
         budget=budget, fiscal=fiscal, other=other, goal=goal,
         cells={k: v for k, v in (("name", sec.cells.get("name", "")), ("budget", budget_ref), ("goal", goal_ref)) if v},
+        kind="department" if department else "project", tasks=_tasks(sec, h) if department else [],
     )
-    if budget is None:
-        decl.notes.append(f"{source}: 找不到预算数（查找的标签：{'、'.join(BUDGET_LABELS)}），年初预算数须手工填写")
-    for d in indicators:
-        if d.target is None:
-            decl.notes.append(f"{source} 单元格 {d.target_cell}（指标值，「{short(d.name, 30)}」）为空：请在项目文件中填写 target")
+    if budget is None and budget_ref and column is None:
+        decl.notes.append(f"{source} 单元格 {budget_ref}: 预算表的金额列中没有「年初预算数」（只有全年预算数、执行数等），"
+                          "年初预算数须手工填写")
+    elif budget is None:
+        looked = DEPARTMENT_BUDGET if department else BUDGET_LABELS
+        decl.notes.append(f"{source}: 找不到预算数（查找的标签：{'、'.join(looked)}），"
+                          f"{'部门预算金额（department_budget）' if department else '年初预算数'}须手工填写")
     return decl
 
 
 def read_declarations(path: Path | str, data: bytes | None = None) -> list[Declaration]:
     """Every declared project of a .xlsx/.xls/.ods workbook, or of the tables of a Word
     document (.docx) or a text PDF (``documents``: each table a grid, its caption the grid's
-    name), in sheet (table) and row order. All problems are raised together; a file with no
-    target table is refused."""
+    name), in sheet (table) and row order (a project of a 执行监控表 also declared by a 申报表 of
+    the file is that 申报表's). All problems are raised together;
+    a file with no target table is refused."""
     path = Path(path)
     if path.suffix.lower() in (".docx", ".pdf"):
         from .documents import read_document_tables
@@ -322,10 +412,12 @@ def read_declarations(path: Path | str, data: bytes | None = None) -> list[Decla
         grids = [(g, f"工作表「{g.name}」", f"「{g.name}」") for g in read_workbook_grid(path, data).sheets]
         kind = "工作表"
     out: list[Declaration] = []
+    monitored: set[int] = set()  # ids of those read from a 执行监控表
     problems: list[str] = []
     for grid, place, name in grids:
         if not is_target_sheet(grid):
             continue
+        monitoring = is_monitoring_sheet(grid)
         where = f"文件 {path} {place}"
         parts = _sections(grid, where)
         for i, sec in enumerate(parts):
@@ -340,6 +432,11 @@ def read_declarations(path: Path | str, data: bytes | None = None) -> list[Decla
                 continue
             if decl is not None:
                 out.append(decl)
+                if monitoring:
+                    monitored.add(id(decl))
+    # the budget system's export prints a project's 申报表 and its 执行监控表: the 申报表 is the declaration
+    declared = {(normal_name(d.name), normal_name(d.unit)) for d in out if id(d) not in monitored}
+    out = [d for d in out if id(d) not in monitored or (normal_name(d.name), normal_name(d.unit)) not in declared]
     if problems:
         raise SheetError(problems)
     if not out:

@@ -354,6 +354,17 @@ def fill_declared(declaration, weights: list[Decimal | None], out: Path | str, t
     return Path(out)
 
 
+def declared_target_cells(template: Path | str | None, count: int) -> list[str]:
+    """Where ``fill_declared`` writes each of ``count`` indicators' 指标值 in ``template``: the
+    indicator table grows down from its template row; '' each when another table above it
+    could move it."""
+    tables = declared_template(template).map.tables
+    layout = tables["indicators"]
+    if any(t.row <= layout.row for k, t in tables.items() if k != "indicators"):
+        return [""] * count
+    return [f"{layout.columns['target']}{layout.row + n}" for n in range(count)]
+
+
 def declared_template(template: Path | str | None = None) -> CompiledTemplate:
     """The project 表样 ``init --from`` fills; raises OutputError for a department one."""
     compiled = template_for("project", template)
