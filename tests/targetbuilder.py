@@ -100,6 +100,24 @@ def _put(ws, r: int, c: int, value):
     return cell
 
 
+def _level1_rows(ws, r: int, rows, fill) -> int:
+    """Write the indicator rows from row ``r`` on: each 一级指标 once in column A, merged down
+    over the rows it heads (as the published tables print it), ``fill(r, row)`` the rest of
+    each row; the number of the row after them."""
+    start = r
+    for n, row in enumerate(rows):
+        if n == 0 or row.level1 != rows[n - 1].level1:
+            if r - 1 > start:
+                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = r
+            _put(ws, r, 1, row.level1)
+        fill(r, row)
+        r += 1
+    if r - 1 > start:
+        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+    return r
+
+
 def _amount(d: Decimal) -> float:
     return float(d)  # float-ok: a cell value written by the builder
 
@@ -146,18 +164,12 @@ def _budget_public_rows(ws, t: Table, top: int, number: int) -> int:
     for k, text in enumerate(("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据"), 1):
         _put(ws, r, k, text)
     r += 1
-    start = r
-    for n, row in enumerate(t.rows):
-        if n == 0 or row.level1 != t.rows[n - 1].level1:
-            if r - 1 > start:
-                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-            start = r
-            _put(ws, r, 1, row.level1)
+
+    def fill(r, row):
         for k, text in enumerate((row.level2, row.name, row.description, row.target, row.basis), 2):
             _put(ws, r, k, text)
-        r += 1
-    if r - 1 > start:
-        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+
+    r = _level1_rows(ws, r, t.rows, fill)
     return r + 1
 
 
@@ -227,13 +239,8 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
         for k, text in enumerate(heads, 2):
             _put(ws, r, k, text)
         r += 1
-        start = r
-        for m, row in enumerate(t.rows):
-            if m == 0 or row.level1 != t.rows[m - 1].level1:
-                if r - 1 > start:
-                    ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-                start = r
-                _put(ws, r, 1, row.level1)
+
+        def fill(r, row):
             if midterm:
                 _put(ws, r, 2, row.level2)
                 _put(ws, r, 3, row.name)
@@ -241,9 +248,8 @@ def write_national(tables: list[Table], path: Path, department: str, unit: str, 
             _put(ws, r, first, row.level2)
             _put(ws, r, first + 1, row.name)
             _put(ws, r, first + 2, row.target)
-            r += 1
-        if r - 1 > start:
-            ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+
+        _level1_rows(ws, r, t.rows, fill)
     wb.save(path)
     return path
 

@@ -25,7 +25,7 @@ from perfscore.sheets.fill import fill_sheet  # noqa: E402
 from perfscore.web.app import create_app  # noqa: E402
 from perfscore.web.uploads import safe_relative  # noqa: E402
 
-from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part  # noqa: E402
+from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part, wait_job  # noqa: E402
 MB = 1024 * 1024
 
 
@@ -437,17 +437,6 @@ def test_page_is_chinese_and_self_contained(client):
     assert "innerHTML" not in script  # data goes in as text, never as markup
     style = client.get("/static/app.css").text
     assert "@media print" in style and "#form" in style.split("@media print", 1)[1]  # printing leaves the form out
-
-
-def wait_job(client, job: str) -> dict:
-    for _ in range(400):
-        status = client.get(f"/api/jobs/{job}").json()
-        if status["finished"]:
-            return status
-        import time
-
-        time.sleep(0.05)
-    raise AssertionError("job did not finish")
 
 
 def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):
