@@ -80,6 +80,18 @@ def zip_part(name: str, members: dict[str, bytes]):
     return ("files", (name, buffer.getvalue()))
 
 
+def wait_job(client, job: str) -> dict:
+    """The status of web job ``job`` once it has finished (polled; 20 s at most)."""
+    import time
+
+    for _ in range(400):
+        status = client.get(f"/api/jobs/{job}").json()
+        if status["finished"]:
+            return status
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
 def flat_workbook(tmp_path: Path, projects_rows, indicator_rows, project_header=None, indicator_header=None) -> Path:
     """A hand-made flat workbook (openpyxl, as an office's export would be)."""
     import openpyxl

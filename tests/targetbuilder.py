@@ -104,6 +104,24 @@ def _put(ws, r: int, c: int, value):
     return cell
 
 
+def _level1_rows(ws, r: int, rows, fill) -> int:
+    """Write the indicator rows from row ``r`` on: each 一级指标 once in column A, merged down
+    over the rows it heads (as the published tables print it), ``fill(r, row)`` the rest of
+    each row; the number of the row after them."""
+    start = r
+    for n, row in enumerate(rows):
+        if n == 0 or row.level1 != rows[n - 1].level1:
+            if r - 1 > start:
+                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+            start = r
+            _put(ws, r, 1, row.level1)
+        fill(r, row)
+        r += 1
+    if r - 1 > start:
+        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+    return r
+
+
 def _amount(d: Decimal) -> float:
     return float(d)  # float-ok: a cell value written by the builder
 
@@ -150,19 +168,11 @@ def _budget_public_rows(ws, t: Table, top: int, number: int) -> int:
     for k, text in enumerate(("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据"), 1):
         _put(ws, r, k, text)
     r += 1
-    start = r
-    for n, row in enumerate(t.rows):
-        if n == 0 or row.level1 != t.rows[n - 1].level1:
-            if r - 1 > start:
-                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-            start = r
-            _put(ws, r, 1, row.level1)
+    def fill(r: int, row) -> None:
         for k, text in enumerate((row.level2, row.name, row.description, row.target, row.basis), 2):
             _put(ws, r, k, text)
-        r += 1
-    if r - 1 > start:
-        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-    return r + 1
+
+    return _level1_rows(ws, r, t.rows, fill) + 1
 
 
 def write_budget_public(tables: list[Table], path: Path, one_sheet: bool = True, year: int | None = 2024) -> Path:
@@ -237,13 +247,7 @@ def national_sheet(ws, t: Table, department: str, unit: str, year: int, midterm:
     for k, text in enumerate(heads, 2):
         _put(ws, r, k, text)
     r += 1
-    start = r
-    for m, row in enumerate(t.rows):
-        if m == 0 or row.level1 != t.rows[m - 1].level1:
-            if r - 1 > start:
-                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-            start = r
-            _put(ws, r, 1, row.level1)
+    def fill(r: int, row) -> None:
         if midterm:
             _put(ws, r, 2, row.level2)
             _put(ws, r, 3, row.name)
@@ -251,9 +255,8 @@ def national_sheet(ws, t: Table, department: str, unit: str, year: int, midterm:
         _put(ws, r, first, row.level2)
         _put(ws, r, first + 1, row.name)
         _put(ws, r, first + 2, row.target)
-        r += 1
-    if r - 1 > start:
-        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+
+    _level1_rows(ws, r, t.rows, fill)
 
 
 MONITOR_BUDGET = ("年初预算数", "全年预算数", "1-7月执行数", "1-7月执行率")
@@ -308,22 +311,11 @@ def monitoring_sheet(ws, t: Table, department: str, unit: str, year: int,
     for k, text in ((12, "完成目标可能性"), (13, "备注")):
         _put(ws, 10, k, text)
         ws.merge_cells(start_row=10, start_column=k, end_row=11, end_column=k)
-    r = start = 12
-    for m, row in enumerate(t.rows):
-        if m == 0 or row.level1 != t.rows[m - 1].level1:
-            if r - 1 > start:
-                ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
-            start = r
-            _put(ws, r, 1, row.level1)
-        _put(ws, r, 2, row.level2)
-        _put(ws, r, 3, row.name)
-        _put(ws, r, 4, row.target)
-        _put(ws, r, 5, "按计划推进")
-        _put(ws, r, 6, "90%")
-        _put(ws, r, 12, "确定能")
-        r += 1
-    if r - 1 > start:
-        ws.merge_cells(start_row=start, start_column=1, end_row=r - 1, end_column=1)
+    def fill(r: int, row) -> None:
+        for k, text in ((2, row.level2), (3, row.name), (4, row.target), (5, "按计划推进"), (6, "90%"), (12, "确定能")):
+            _put(ws, r, k, text)
+
+    _level1_rows(ws, 12, t.rows, fill)
 
 
 def write_monitoring(tables: list[Table], path: Path, department: str, unit: str, year: int,

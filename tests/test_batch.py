@@ -108,7 +108,7 @@ def test_flat_workbook_input(tmp_path):
 
 
 def test_flat_workbook_bad_rows_fail_alone(tmp_path):
-    from perfscore.flat import write_flat_workbook
+    from flatbuilder import write_flat_workbook
     from perfscore.inputs import read_workbook
     from perfscore.projectfile import read_sheet_file
 

@@ -185,9 +185,7 @@ def test_formulas_are_read_by_their_cached_values(converted, fmt):
 def test_budget_system_xls_with_empty_actuals_names_every_empty_cell(converted):
     path = converted[("budget_system", "xls")]
     model = sample(LN / "zhengfu_goumai_falv_fuwu.yaml")
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
-    problems = [str(p) for p in exc.value.problems]
+    problems = _problems(path)
     assert len(problems) == len(model.indicators)
     for problem, indicator in zip(problems, model.indicators):
         assert "工作表「项目支出绩效自评表」" in problem and "（实际完成值，" in problem
@@ -297,6 +295,13 @@ def _goumai(tmp_path: Path, edit=None, layout: str = "national", typing: Typing 
     return path
 
 
+def _problems(path: Path) -> list[str]:
+    """The problems reading the form at ``path`` fails with (one line each)."""
+    with pytest.raises(SheetError) as exc:
+        read_form_workbook(path)
+    return [str(p) for p in exc.value.problems]
+
+
 def _find(ws, text: str):
     for row in ws.iter_rows():
         for cell in row:
@@ -309,14 +314,13 @@ def test_missing_actual_column_names_the_header_row(tmp_path):
     def edit(ws):
         _find(ws, "实际完成值").value = "备注"
     path = _goumai(tmp_path, edit)
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
+    problems = _problems(path)
     row = _find(openpyxl.load_workbook(path).active, "三级指标").row
-    assert str(exc.value) == (
+    assert problems == [
         f"文件 {path} 工作表「政府购买法律服务」: 找不到「实际完成值」列（表头在第{row}行：绩效指标、一级指标、二级指标、"
         "三级指标、年度指标值、备注、分值、得分、偏差原因分析及改进措施；查找的表头 — 实际完成值：实际完成值、全年实际值、"
         "全年完成值、全年实际完成值、实际值、完成值、全年实际完成情况、单项指标实际完成值）"
-    )
+    ]
 
 
 def test_date_where_a_number_is_wanted(tmp_path):
@@ -336,9 +340,7 @@ def test_error_value_and_formula_without_cache_are_named(tmp_path):
         ws.cell(row=row + 1, column=8).value = "=G16*1"
         edit.cells = (ws.cell(row=row, column=6).coordinate, ws.cell(row=row + 1, column=8).coordinate)
     path = _goumai(tmp_path, edit)
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
-    assert [str(p) for p in exc.value.problems] == [
+    assert _problems(path) == [
         f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.cells[0]}（实际完成值）: 是错误值 #REF!，无法读取",
         f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.cells[1]}（得分）: 公式没有缓存值，无法读取（请在 Excel/WPS 中打开并保存一次）",
     ]
@@ -414,12 +416,11 @@ def test_xls_whose_formats_cannot_be_read_is_never_misread(converted, monkeypatc
 
     monkeypatch.setattr(grid, "_xls_kinds", lambda book: [])
     path = converted[("national-fazhi-numbers-merged", "xls")]
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
+    problems = _problems(path)
     model = sample(LN / "fazhi_jianshe.yaml")
     percent_rows = [i for i in model.indicators if i.actual.replace(" ", "").endswith("%")]
-    assert percent_rows and len(exc.value.problems) == len(percent_rows)
-    for problem, indicator in zip([str(p) for p in exc.value.problems], percent_rows):
+    assert percent_rows and len(problems) == len(percent_rows)
+    for problem, indicator in zip(problems, percent_rows):
         assert f"（实际完成值，「{indicator.name}」）: 无法读取此 .xls 的数字格式，1 可能是 1% 或 100%" in problem
 
 
@@ -509,10 +510,8 @@ def test_model_errors_name_the_cell(tmp_path):
         cell.value = -5
         edit.address = cell.coordinate
     path = _goumai(tmp_path, edit)
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
-    assert str(exc.value) == (f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.address}（分值，「决策咨询建议数量」）: "
-                              "不能为负数（值: -5）")
+    assert _problems(path) == [f"文件 {path} 工作表「政府购买法律服务」: 单元格 {edit.address}（分值，「决策咨询建议数量」）: "
+                               "不能为负数（值: -5）"]
 
 
 def test_date_cell_as_an_actual_is_a_date_text(tmp_path):
@@ -618,12 +617,6 @@ def test_a_perfscore_sheet_whose_rows_moved_is_read_by_its_labels(tmp_path):
 
 
 # ------------------------------------------------------------------ what a form holds besides the form (docs/scoring.md §9)
-
-
-def _problems(path: Path) -> list[str]:
-    with pytest.raises(SheetError) as exc:
-        read_form_workbook(path)
-    return [str(p) for p in exc.value.problems]
 
 
 def _score(path: Path, preset: str = "liaoning"):

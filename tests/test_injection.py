@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from perfscore.cli import main
-from perfscore.flat import write_flat_workbook
+from flatbuilder import write_flat_workbook
 from perfscore.projectfile import read_sheet_file
 
 HOSTILE = ["=HYPERLINK(\"http://evil\",\"点我\")", "+86 10 1234", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=cmd|' /C calc'!A0"]

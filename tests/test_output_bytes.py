@@ -46,7 +46,7 @@ def outputs(tmp: Path) -> dict[str, str]:
             assert result.exit_code == 0, (args, result.output)
     finally:
         os.chdir(cwd)
-    from perfscore.flat import write_flat_workbook
+    from flatbuilder import write_flat_workbook
     from perfscore.projectfile import read_sheet_file
 
     sheets = [read_sheet_file(p) for p in project_files(QIAOKOU)]

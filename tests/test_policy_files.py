@@ -153,7 +153,7 @@ def test_a_policy_file_among_the_inputs_is_not_a_project(tree):
 
 
 def test_flat_workbook_carries_fund_sources_and_policy(tmp_path):
-    from perfscore.flat import write_flat_workbook
+    from flatbuilder import write_flat_workbook
     from perfscore.projectfile import read_sheet_file
 
     sheets = [read_sheet_file(p) for p in sorted(CHAOYANG.glob("*.yaml")) if p.name not in ("perfscore.yaml", "zhengti.yaml")]

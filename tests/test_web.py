@@ -25,7 +25,7 @@ from perfscore.sheets.fill import fill_sheet  # noqa: E402
 from perfscore.web.app import create_app  # noqa: E402
 from perfscore.web.uploads import safe_relative  # noqa: E402
 
-from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part  # noqa: E402
+from conftest import BROKEN, FLAT, GOOD, GOUMAI, ROOT, SAMPLES, ZHENGTI, decimals, part, text_part, wait_job  # noqa: E402
 MB = 1024 * 1024
 
 
@@ -213,8 +213,9 @@ def test_batch_zip_holds_summary_reports_and_sheets(client, temp_root):
 @pytest.mark.parametrize("how", ["policy_file", "folder"])
 def test_batch_is_the_cli_batch_for_the_same_files_and_policy_file(client, tmp_path, temp_root, monkeypatch, how):
     """One door: /api/batch writes what `perfscore batch --sheets` writes for the same files
-    under the same policy file, its report_funds (涉及资金 from 全年执行数) and report_style too."""
-    rules = "preset: liaoning\nreport_funds: executed\nreport_style: hubei\n"
+    under the same policy file, its report_funds (涉及资金 from 全年预算数, where liaoning's own is the
+    全年执行数) and report_style (hubei's, not liaoning's own) too."""
+    rules = "preset: liaoning\nreport_funds: budget\nreport_style: hubei\n"
     folder = tmp_path / "单位"
     folder.mkdir()
     for path in (GOUMAI, ZHENGTI):
@@ -236,8 +237,11 @@ def test_batch_is_the_cli_batch_for_the_same_files_and_policy_file(client, tmp_p
     report = web.read("report.md").decode("utf-8")
     assert report == (out / "report.md").read_text("utf-8")
     assert web.read("report.html").decode("utf-8") == (out / "report.html").read_text("utf-8")
-    # 涉及资金 on the 全年执行数 basis (report_funds: executed), not the 全年预算数
-    assert "全年执行数" in report and "坏.yaml" in report
+    # the policy file's figures and words, not the preset's: 涉及资金 26.6 (政府购买法律服务's 全年预算数;
+    # liaoning's own basis would give its 全年执行数 22.12), the 自评综述 in hubei's wording (seed 004)
+    assert "涉及资金（全年预算数，万元）" in report and "坏.yaml" in report
+    assert "涉及项目1个，资金26.6万元" in report and "资金22.12万元" not in report
+    assert "存在的问题及原因：" in report and "发现的主要问题" not in report
 
     def cells(data: bytes) -> list:
         book = openpyxl.load_workbook(io.BytesIO(data))
@@ -433,17 +437,6 @@ def test_page_is_chinese_and_self_contained(client):
     assert "innerHTML" not in script  # data goes in as text, never as markup
     style = client.get("/static/app.css").text
     assert "@media print" in style and "#form" in style.split("@media print", 1)[1]  # printing leaves the form out
-
-
-def wait_job(client, job: str) -> dict:
-    for _ in range(400):
-        status = client.get(f"/api/jobs/{job}").json()
-        if status["finished"]:
-            return status
-        import time
-
-        time.sleep(0.05)
-    raise AssertionError("job did not finish")
 
 
 def test_job_shows_results_findings_and_downloads(client, tmp_path, temp_root):

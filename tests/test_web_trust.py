@@ -20,7 +20,7 @@ from perfscore.cli import main  # noqa: E402
 from perfscore.web import app as web_app  # noqa: E402
 from perfscore.web.app import SESSION_PREFIX, create_app  # noqa: E402
 
-from conftest import GOUMAI, QIAOKOU, decimals, part, text_part, zip_part  # noqa: E402
+from conftest import GOUMAI, QIAOKOU, decimals, part, text_part, wait_job, zip_part  # noqa: E402
 # a policy under which 98.32 is 差: if it is ever applied, the grade shows it
 HARSH = "preset: default\ngrade_bands: {优: 99.99, 良: 99.98, 中: 99.97}\n"
 
@@ -143,15 +143,6 @@ def test_the_folders_a_killed_server_left_are_removed_at_the_next_start(tmp_path
     assert live.exists()
     running.app.state.settings.close()
     assert not live.exists()
-
-
-def wait_job(client, job: str) -> dict:
-    for _ in range(400):
-        status = client.get(f"/api/jobs/{job}").json()
-        if status["finished"]:
-            return status
-        time.sleep(0.05)
-    raise AssertionError("job did not finish")
 
 
 def test_finished_downloads_stay_their_hour_bounded_by_size_not_count(tmp_path, monkeypatch):

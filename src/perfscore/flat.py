@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import Failure, SheetError
-from .model import Sheet
 from .xlsx.package import OpenWorkbook, calamine_sheets, check_extent, open_workbook
 from .xlsx.reader import cell_value
 from .xlsx.refs import col_letters
@@ -41,7 +40,7 @@ INDICATOR_COLUMNS = {
 # flat column keys that sit elsewhere in a project file
 _PROJECT_PATHS = {"initial": "budget.initial", "adjusted": "budget.adjusted", "executed": "budget.executed",
                   "general": "funds.general", "fund": "funds.fund", "state_capital": "funds.state_capital"}
-_FUNDS = ("general", "fund", "state_capital")
+FUNDS = ("general", "fund", "state_capital")
 REQUIRED_PROJECT = ("项目名称", "年初预算数", "全年执行数")
 REQUIRED_INDICATOR = ("项目名称", "一级指标", "三级指标", "指标值", "全年完成值")
 
@@ -136,7 +135,7 @@ def flat_mappings(book: Path | OpenWorkbook) -> list[tuple[str, dict | Failure, 
             "year": _year(row.get("year")), "deduction": row.get("deduction"),
             "execution_weight": row.get("execution_weight"),
             "budget": {k: row.get(k) for k in ("initial", "adjusted", "executed") if row.get(k) is not None},
-            "funds": {k: row.get(k) for k in _FUNDS if row.get(k) is not None} or None,
+            "funds": {k: row.get(k) for k in FUNDS if row.get(k) is not None} or None,
             "policy": _text(row.get("policy")),
             "indicators": [
                 {k: _text(v) if k not in ("weight",) else v for k, v in ind.items()
@@ -166,39 +165,3 @@ def _year(value: object) -> object:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
     return value
-
-
-def write_flat_workbook(sheets: list[Sheet], path: Path | str) -> Path:
-    """Project files → a flat workbook (the reverse of ``flat_mappings``), atomically."""
-    from .model import Project
-    from .writing import atomic_file
-    from .xlsx.stream import HEADER, Workbook
-
-    path = Path(path)
-    project_header = list(PROJECT_COLUMNS)
-    indicator_header = [h for h in INDICATOR_COLUMNS]
-    with atomic_file(path) as fh, Workbook(fh, tmpdir=str(path.parent)) as book:
-        projects = book.add_sheet(PROJECT_SHEET)
-        projects.write_row(project_header, HEADER)
-        indicators = book.add_sheet(INDICATOR_SHEET)
-        indicators.write_row(indicator_header, HEADER)
-        for sheet in sheets:
-            if not isinstance(sheet, Project):
-                continue  # department sheets have tasks, not one budget: not in a flat workbook
-            budget = sheet.budget
-            projects.write_row([
-                sheet.name, sheet.department, sheet.unit, sheet.year, budget.initial,
-                budget.adjusted if budget.adjusted is not None else budget.initial, budget.executed,
-                sheet.deduction, sheet.execution_weight,
-                *((getattr(sheet.funds, k) if sheet.funds else None) for k in _FUNDS), sheet.policy,
-            ])
-            for ind in sheet.indicators:
-                target = ind.target if ind.target is not None else f"{ind.operator or ''}{ind.value}{ind.unit or ''}"
-                completion = f"{(ind.completion * 100).normalize():f}%" if ind.completion is not None else None
-                indicators.write_row([
-                    sheet.name, ind.level1, ind.level2, ind.name, target, ind.actual, ind.weight,
-                    ind.cause, ind.remedy, completion, ind.target_initial, sheet.unit,
-                ])
-        projects.set_autofilter(0, projects.rows - 1, 0, len(project_header) - 1)
-        indicators.set_autofilter(0, indicators.rows - 1, 0, len(indicator_header) - 1)
-    return path

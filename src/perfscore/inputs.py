@@ -70,11 +70,18 @@ _REPORTED = {"score": "reported_score", "completion": "reported_completion", "ex
 _ROW_PATH = re.compile(r"^(indicators|tasks)\[(\d+)\]\.(\w+)$")
 
 
+def row_path(path: str) -> tuple[str, int, str] | None:
+    """A row's field path (``indicators[2].score``) → ("indicators", 2, "score"); None for
+    a sheet's own field (``total``)."""
+    match = _ROW_PATH.match(path)
+    return (match.group(1), int(match.group(2)), match.group(3)) if match else None
+
+
 def reported_cell(cells: dict[str, str], path: str) -> str:
     """``cells``' address of the printed value a discrepancy path names ('' if none)."""
-    match = _ROW_PATH.match(path)
-    if match:
-        table, index, column = match.groups()
+    row = row_path(path)
+    if row:
+        table, index, column = row
         return cells.get(f"{table}[{index}].{_REPORTED.get(column, column)}", "")
     return cells.get(f"reported.{path}", "")
 

@@ -25,7 +25,7 @@ from .values import LE, format_number
 
 LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION = "产出指标", "效益指标", "满意度指标"
 SHARE_ORDER = (LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
-GRADES = ("A", "B", "C")
+QUALITATIVE_GRADES = ("A", "B", "C")
 
 
 SmallInt = Annotated[int, BeforeValidator(guard_int)]
@@ -88,7 +88,7 @@ class Policy(BaseModel):
     @field_validator("qualitative_bands", "grade_prefixes", "grade_exact")
     @classmethod
     def _grade_keys(cls, value: dict) -> dict:
-        _only_keys(value, GRADES)
+        _only_keys(value, QUALITATIVE_GRADES)
         return value
 
     @field_validator("shares")
@@ -122,11 +122,11 @@ class Policy(BaseModel):
         for grade, (low, high) in value.items():
             if not 0 <= low < high <= 100:
                 raise ValueError(f"{grade} 的区间 [{format_number(low)}, {format_number(high)}] 须满足 0 ≤ 下限 < 上限 ≤ 100")
-        if all(grade in value for grade in GRADES):
+        if all(grade in value for grade in QUALITATIVE_GRADES):
             # C [0, x), B [x, y), A [y, 100]: contiguous, so every completion has exactly one grade
             a, b, c = value["A"], value["B"], value["C"]
             if c[0] != 0 or c[1] != b[0] or b[1] != a[0] or a[1] != 100:
-                shown = "，".join(f"{g} [{format_number(value[g][0])}, {format_number(value[g][1])}]" for g in GRADES)
+                shown = "，".join(f"{g} [{format_number(value[g][0])}, {format_number(value[g][1])}]" for g in QUALITATIVE_GRADES)
                 raise ValueError(
                     f"区间须首尾相接覆盖 0–100（C 从 0 起，C 的上限 = B 的下限，B 的上限 = A 的下限，A 到 100），而现为 {shown}"
                 )
@@ -142,7 +142,7 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> "Policy":
-        for setting, keys in (("shares", SHARE_ORDER), ("qualitative_bands", GRADES)):
+        for setting, keys in (("shares", SHARE_ORDER), ("qualitative_bands", QUALITATIVE_GRADES)):
             missing = [k for k in keys if k not in getattr(self, setting)]
             if missing:
                 raise ValueError(f"{setting} 缺少 {'、'.join(missing)}")

@@ -200,7 +200,7 @@ def grade(cell: Cell | None, sec: Section) -> str | None:
     text = as_text(cell, sec, "等级")
     if text is None:
         return None
-    g = L.GRADES.get(L.key(text)[0])
+    g = L.GRADE_WORDS.get(L.key(text)[0])
     if g is None:
         sec.findings.append(f"{sec.where}单元格 {cell.ref}（等级）: 「{text[:20]}」不是 优/良/中/差，未作为原表等级")
     return g

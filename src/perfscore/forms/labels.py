@@ -150,4 +150,4 @@ SUB_COLUMNS: dict[str, tuple[str, ...]] = VOCABULARY["sub_columns"]  # under a m
 TASK_COLUMNS = VOCABULARY["task_columns"]  # the department sheet's 年度主要任务 table
 TABLE_END = VOCABULARY["table_end"]
 TOP_TOTAL = VOCABULARY["top_total"]  # 重庆 prints 自评总分 above the form
-GRADES: dict[str, str] = VOCABULARY["grades"]
+GRADE_WORDS: dict[str, str] = VOCABULARY["grades"]

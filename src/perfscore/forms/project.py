@@ -332,8 +332,8 @@ def read_bottom(sec: Section, data: dict, end_row: int | None, cols: dict[str, i
     if "grade" not in reported and "reported.total" in sec.cells:
         r, c = _rc(sec.cells["reported.total"])
         nxt = sec.grid.get(r, c + 1)
-        if nxt is not None and isinstance(nxt.value, str) and L.key(nxt.value)[0] in L.GRADES:
-            reported["grade"] = L.GRADES[L.key(nxt.value)[0]]
+        if nxt is not None and isinstance(nxt.value, str) and L.key(nxt.value)[0] in L.GRADE_WORDS:
+            reported["grade"] = L.GRADE_WORDS[L.key(nxt.value)[0]]
             sec.cells["reported.grade"] = nxt.ref
 
 

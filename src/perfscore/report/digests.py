@@ -5,12 +5,11 @@ and ``Results``, the digests in output order with each detail loaded when an out
 from __future__ import annotations
 
 import pickle
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
-from ..inputs import reported_cell
+from ..inputs import reported_cell, row_path
 from ..policy import PRESETS, Policy, preset_policy
 from ..scoring import Discrepancy, SheetScore
 from .narrative import review_facts, style_text
@@ -68,14 +67,13 @@ class Digest:
 
 
 _FIELD_NAMES = {"score": "得分", "completion": "完成程度", "execution_rate": "执行率"}
-_ROW_PATH = re.compile(r"^(indicators|tasks)\[(\d+)\]\.(\w+)$")
 
 
 def _discrepancy(result: SheetScore, d: Discrepancy, cells: dict[str, str]) -> tuple:
     """(label, reported, computed, indicator, field, cell) of one discrepancy."""
-    match = _ROW_PATH.match(d.field)
-    if match:
-        table, index, column = match.group(1), int(match.group(2)), match.group(3)
+    row = row_path(d.field)
+    if row:
+        table, index, column = row
         rows = result.indicators if table == "indicators" else result.tasks
         name = rows[index].name if index < len(rows) else ""
         field_name = _FIELD_NAMES.get(column, column)

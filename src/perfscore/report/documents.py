@@ -319,12 +319,6 @@ def _plain(value: Decimal | str) -> str:
     return format_number(value) if isinstance(value, Decimal) else str(value)
 
 
-def render_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str,
-                  year: int | None = None, policy: Policy | None = None, duplicates: list[Failure] = ()) -> str:
-    """report.md (``fmt="md"``) or report.html (``fmt="html"``): the 预算绩效情况说明."""
-    return "".join(_report_chunks(results, failures, fmt, year, policy, duplicates=duplicates))
-
-
 def write_report(results: Results | list[SheetScore], failures: list[Failure], fmt: str, path: Path,
                  year: int | None = None, policy: Policy | None = None, grouping: Grouping | None = None,
                  targets: tuple | None = None, duplicates: list[Failure] = ()) -> None:

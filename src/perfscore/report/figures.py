@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
 from decimal import Decimal
 
-from ..errors import Failure
 from ..model import FUND_SOURCES
 from ..scoring import SheetScore
 from ..terms import GRADES, HUNDRED, ZERO
 from ..values import quantize
-from .digests import Digest, Results
+from .digests import Digest
 
 
 NO_UNIT = "（未注明单位）"
@@ -167,11 +165,3 @@ class Tally:
             department_budget=self.department_budget if self.departments else None,
         )
 
-
-def summary_figures(results: Results | Iterable[SheetScore | Digest], failures: list[Failure],
-                    report_funds: str = "budget") -> SummaryFigures:
-    """The figures of ``results`` (read once, in one pass) and ``failures``."""
-    tally = Tally(report_funds)
-    for r in results:
-        tally.add(r)
-    return tally.figures(len(failures))

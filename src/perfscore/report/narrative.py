@@ -189,15 +189,5 @@ def review_facts(result: SheetScore, project_cause: str | None = None,
     return facts, notes
 
 
-def project_review(result: SheetScore, style: str = "liaoning") -> str:
-    """The 自评综述 body of a project sheet, after its lead, in ``style``."""
-    return style_text(style, "project", review_facts(result)[0])
-
-
-def department_review(result: SheetScore, style: str = "liaoning") -> str:
-    """The 自评综述 body of a department (整体) sheet, in ``style``."""
-    return style_text(style, "department", review_facts(result)[0])
-
-
-__all__ = ["Review", "review_facts", "project_review", "department_review", "style_text", "money", "titled",
+__all__ = ["Review", "review_facts", "style_text", "money", "titled",
            "chinese_number", "result_phrase"]

@@ -23,10 +23,8 @@ from ..readings import NEGATIONS
 from ..xlsx.formulas import HELPER_COLUMNS, Places, formula_number
 
 GUARD = "0.000000001"  # 1e-9, written the way LibreOffice writes it back
-# operators as the operator cell (or helper) holds them; perfscore writes the glyphs
+# the "=" operator as the operator cell (or helper) holds it; perfscore writes the glyphs
 # (and the full-width and variant glyphs a unit may type into a blank form: docs/scoring.md §4)
-OPS_UP = ("≥", ">=", ">", "＞＝", "＞", "≧", "⩾")
-OPS_DOWN = ("≤", "<=", "<", "＜＝", "＜", "≦", "⩽")
 OPS_EQ = ("=", "＝", "==", "")
 # operator words as docs/scoring.md §4/§9 reads them, by class; the negated words first (不低于 holds 低于)
 _UP_NEGATED = ("不低于", "不少于", "不小于", "未低于", "未少于")
