@@ -182,25 +182,10 @@ def readers(sheets: list[Path], forms: list[Path]) -> None:
 
 
 def serve_and_cli(sheets: list[Path]) -> None:
-    from bench_serve import free_port, post
+    from bench_serve import post, serving
 
-    import uvicorn
-
-    from perfscore.web.app import create_app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    import threading
-
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        seconds, ok, failed = post(f"http://127.0.0.1:{port}/", sheets)
-    finally:
-        server.should_exit = True
-        thread.join()
+    with serving() as url:
+        seconds, ok, failed = post(url, sheets)
     cli = Path(sys.executable).with_name("perfscore")
     command = [str(cli)] if cli.exists() else [sys.executable, "-c", "from perfscore.cli import main; main()"]
     best = None

@@ -10,6 +10,7 @@ hand in, read and audited). Prints the wall time of each request, best of 3.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import tempfile
@@ -42,6 +43,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving():
+    """The real server on a free loopback port, in a thread, for the ``with`` block: its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
 def post(url: str, paths: list[Path]) -> tuple[float, int, int]:  # float-ok: wall time
     files = [("files", (p.name, p.read_bytes())) for p in paths]
     best = None
@@ -56,14 +73,7 @@ def post(url: str, paths: list[Path]) -> tuple[float, int, int]:  # float-ok: wa
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryDirectory() as tmp:
+    with serving() as url, tempfile.TemporaryDirectory() as tmp:
         json_files = write_files(n, Path(tmp) / "json")
         sheets_dir = Path(tmp) / "xlsx"
         sheets_dir.mkdir()
@@ -79,8 +89,6 @@ def main() -> None:
             seconds, ok, failed = post(url, paths)
             print(f"/api/score, {n} {label}, {size / 1024:.0f} KB in one request: {seconds:.2f} s "  # float-ok: timing
                   f"({ok} scored, {failed} failures; {1000 * seconds / n:.1f} ms per file)")
-    server.should_exit = True
-    thread.join()
 
 
 if __name__ == "__main__":
