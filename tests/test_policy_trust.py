@@ -394,3 +394,7 @@ def test_a_style_using_a_filter_outside_the_list_is_refused_with_its_policy(tmp_
     (tmp_path / "rules.yaml").write_text("preset: default\nreport_style: pad.j2\n", "utf-8")
     with pytest.raises(InputError, match="文风模板「pad.j2」第 1 行有误: 不能使用过滤器 sum（可用：abs、attr、"):
         load_policy(tmp_path / "rules.yaml")
+    for name in ("round", "float"):  # numbers are printed with num/cn: Decimal, 四舍五入
+        (tmp_path / "pad.j2").write_text(_style_with(f"{{{{ 2.675 | {name} }}}}"), "utf-8")
+        with pytest.raises(InputError, match=f"不能使用过滤器 {name}（"):
+            load_policy(tmp_path / "rules.yaml")

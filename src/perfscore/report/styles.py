@@ -190,10 +190,12 @@ class _BoundedCodeGenerator(CodeGenerator):
         return super().visit_Template(node, frame)
 
 
-# the filters a style may use: none that pads, repeats, batches or sums (each a way to a bomb)
-STYLE_FILTERS = ("abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first", "float", "format",
+# the filters a style may use: none that pads, repeats, batches or sums (each a way to a bomb),
+# and neither float nor round: a style's amounts and scores are printed with num/cn (Decimal,
+# 四舍五入), never through binary floats or round()'s half-to-even
+STYLE_FILTERS = ("abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first", "format",
                  "groupby", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
-                 "rejectattr", "replace", "reverse", "round", "select", "selectattr", "sort", "string", "title",
+                 "rejectattr", "replace", "reverse", "select", "selectattr", "sort", "string", "title",
                  "trim", "unique", "upper", "wordcount")
 
 
