@@ -308,4 +308,4 @@ def test_audit_a_department_self_evaluation_against_its_declaration(tmp_path):
     assert result.exit_code == 1, result.output
     assert f"[申报指标缺失] 申报的「{dropped}」" in result.output
     assert "[目标降低] 「社会民众满意度」" in result.output and declared in result.output
-    assert "[年初预算数不符] 部门预算金额 1300 万元，申报的预算数为 1382.16 万元" in result.output
+    assert "[预算数不符] 部门预算金额 1300 万元，申报的预算数为 1382.16 万元" in result.output

@@ -26,7 +26,7 @@ INFORMATIONAL = frozenset({"text", "adjusted"})
 KIND_LABELS = {
     "missing": "申报指标缺失", "undeclared": "未申报的指标", "renamed?": "疑似改名", "easier": "目标降低",
     "harder": "目标提高", "changed": "目标值变动", "operator": "运算符变动", "unit": "计量单位变动",
-    "budget": "年初预算数不符", "weight": "分值变动", "text": "定性目标措辞变动", "adjusted": "已记录的目标调整",
+    "budget": "预算数不符", "weight": "分值变动", "text": "定性目标措辞变动", "adjusted": "已记录的目标调整",
 }
 BUDGET_TOLERANCE = Decimal("0.005")  # 万元: amounts compare at 2 decimals
 

@@ -264,7 +264,7 @@ def _level(sec: Section, r: int, c: int | None, shares: dict[str, Decimal]) -> t
 def _row(sec: Section, r: int, cols: dict[str, int], level1, level2, shares):
     g = sec.grid
     l1, l1_new = _level(sec, r, cols.get("level1"), shares)
-    l2, l2_new = _level(sec, r, cols.get("level2"), shares)
+    l2, _ = _level(sec, r, cols.get("level2"), shares)
     if l1 is not None:
         if l1_new and l1 != level1:
             level2 = None

@@ -403,7 +403,7 @@ class Compiler:
 
     # ---- other parts -----------------------------------------------------------------
 
-    def compile_workbook(self, xml: str, sheet_index: int) -> list:
+    def compile_workbook(self, xml: str) -> list:
         """workbook.xml: defined names move with the sheet; full calculation on load."""
         b = Builder()
         last = 0

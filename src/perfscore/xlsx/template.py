@@ -140,7 +140,7 @@ class CompiledTemplate:
                 items = comp.compile_foreign_formulas(parts[name].decode("utf-8", "replace"), chart=True)
                 if not (len(items) <= 1 and all(p.__class__ is str for p in items)):
                     dyn_items[name] = items
-        wb_items = comp.compile_workbook(part_xml(parts, wb_part, label), idx)
+        wb_items = comp.compile_workbook(part_xml(parts, wb_part, label))
         if len(wb_items) == 1 and wb_items[0].__class__ is str:
             text = wb_items[0]
             if text != part_xml(parts, wb_part, label):
