@@ -281,9 +281,7 @@ def bad_zips(c: Corpus) -> None:
     c.file("zip", "empty_zip.xlsx", empty.getvalue(), "fail")
     c.file("zip", "no_workbook.xlsx", _rezip(sheet, lambda n, b: None if n == "xl/workbook.xml" else b), "fail")
     c.file("zip", "no_sheet.xlsx", _rezip(sheet, lambda n, b: None if _sheet_part(n) else b), "fail")
-    # without _rels/.rels perfscore finds xl/workbook.xml where it always is; python-calamine
-    # refuses such a package from some version on (0.5.4 reads it): scored right, or one line
-    c.file("zip", "no_rels.xlsx", _rezip(sheet, lambda n, b: None if n == "_rels/.rels" else b), "either")
+    c.file("zip", "no_rels.xlsx", _rezip(sheet, lambda n, b: None if n == "_rels/.rels" else b), "fail")
     c.file("zip", "bad_xml.xlsx", _rezip(sheet, lambda n, b: b[: len(b) // 2] if _sheet_part(n) else b), "fail")
     c.file("zip", "latin1_xml.xlsx", _rezip(sheet, lambda n, b: b.replace(b"UTF-8", b"ISO-8859-1").decode(
         "utf-8").encode("gbk", "replace") if _sheet_part(n) else b), "either")

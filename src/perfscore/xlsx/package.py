@@ -187,8 +187,6 @@ _T_RE = re.compile(r"<t\b[^<>]*>([^<]*+)</t>")
 
 
 def workbook_part(parts: dict[str, bytes], label: str) -> str:
-    if "_rels/.rels" not in parts and "xl/workbook.xml" in parts:
-        return "xl/workbook.xml"  # a package without its root relationships: the usual place
     for rel in parse_rels(part_xml(parts, "_rels/.rels", label)):
         if rel.get("Type", "").endswith("/officeDocument"):
             return resolve_target("", rel.get("Target", ""))
