@@ -8,9 +8,10 @@ OUTDIR always holds one run's complete set. One bad file never stops the others:
 error reading, scoring or rendering it becomes its Failure. Output is the same whatever
 the job count and the input order.
 
-Memory stays flat in the number of projects: the workers send each project's digest
-(its detail already pickled); the main process spools digests and details to unlinked
-temporary files and keeps only fixed-size runs of sort keys, merged from disk.
+Memory stays flat in the number of projects: the workers send one record per project
+(its digest, its detail and its rows of each table, rendered already: the outputs only
+copy them); the main process spools the records to an unlinked temporary file and keeps
+only fixed-size runs of sort keys, merged from disk.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import itertools
 import os
 import pickle
 import signal
+import struct
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +43,7 @@ from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os
 
 if TYPE_CHECKING:
     from .inputs import Input
-    from .report.digests import Digest
+    from .report.digests import Digest, Part
     from .scoring import SheetScore
 
 MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
@@ -106,17 +108,16 @@ class Spool:
 
 
 class SpooledResults(Results):
-    """Results whose digests live in a spool, in output order: iterating reads them back
-    one at a time, so memory does not grow with their number."""
+    """Results whose records live in a spool, in output order: iterating reads the digests
+    back one at a time, so memory does not grow with their number; ``built`` reads one part
+    of each record (what the worker built for one table) without the digest."""
 
-    RECORD = 56
+    RECORD = struct.Struct("<Q6IQ")  # a record's place, its sections' lengths (``_one``), its sheet's token
 
     def __init__(self, spool: Spool, places: Spool, count: int):
         super().__init__([], self._load)
         self._spool = spool
-        # per digest, in output order: its place, its detail's, its rows', and its filled
-        # sheet's token (7 × 8 bytes)
-        self._places = places
+        self._places = places  # one RECORD per digest, in output order
         self._count = count
 
     def _load(self, place: tuple[int, int]) -> object:
@@ -125,32 +126,37 @@ class SpooledResults(Results):
     def __len__(self) -> int:
         return self._count
 
-    def _records(self) -> Iterator[tuple[bytes, int]]:
-        step, size = 1024, self.RECORD
+    def _records(self) -> Iterator[tuple]:
+        step, size = 1024, self.RECORD.size
         for start in range(0, self._count, step):
             block = self._places.get((start * size, min(step, self._count - start) * size))
-            for i in range(0, len(block), size):
-                yield block, i
+            yield from self.RECORD.iter_unpack(block)
 
     def __iter__(self) -> Iterator["Digest"]:
-        for block, i in self._records():
-            yield self._digest(block, i)
+        for record in self._records():
+            yield self._digest(record)
 
     def sheet_tokens(self) -> Iterator[int]:
         """Each digest's filled-sheet token (``_temp_sheet``), in output order; 0: none."""
-        for block, i in self._records():
-            yield int.from_bytes(block[i + 48:i + 56], "little")
+        for record in self._records():
+            yield record[-1]
 
     def at(self, place: int) -> "Digest":
         if not 0 <= place < self._count:
             raise IndexError(place)
-        return self._digest(self._places.get((place * self.RECORD, self.RECORD)), 0)
+        size = self.RECORD.size
+        return self._digest(self.RECORD.unpack(self._places.get((place * size, size))))
 
-    def _digest(self, block: bytes, i: int) -> "Digest":
-        at, length, detail_at, detail_length, rows_at, rows_length = (
-            int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 48, 8))
+    def built(self, part: "Part", labels) -> Iterator:
+        n = 3 + _PART_NAMES.index(part.name)  # after the place, the digest and the detail
+        load, get = part.load, self._spool.get
+        for record in self._records():
+            yield load(get((record[0] + sum(record[1:n]), record[n])))
+
+    def _digest(self, record: tuple) -> "Digest":
+        at, length, detail_length = record[:3]
         item = pickle.loads(self._spool.get((at, length)))
-        item.detail, item.rows = Place(detail_at, detail_length), Place(rows_at, rows_length)
+        item.detail = Place(at + length, detail_length)
         return item
 
     @property
@@ -173,6 +179,19 @@ _LOOKUP: PolicyLookup = PolicyLookup()
 _SHEETS: Path | None = None
 _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
+_PART_NAMES = ("项目", "指标", "问题", "summary.sqlite")  # the parts of a record after its digest and detail (``_parts``)
+_BUILT: tuple | None = None  # (the parts named _PART_NAMES, the policy labels of the rows built in this process)
+
+
+def _parts() -> tuple:
+    global _BUILT
+    if _BUILT is None:
+        from .report.database import DATABASE_PART
+        from .report.workbook import INDICATOR_PART, PROBLEM_PART, PROJECT_PART, PolicyLabels
+
+        _BUILT = (PROJECT_PART, INDICATOR_PART, PROBLEM_PART, DATABASE_PART), PolicyLabels()
+        assert tuple(p.name for p in _BUILT[0]) == _PART_NAMES
+    return _BUILT
 
 
 def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup, worker: bool = False) -> None:
@@ -259,11 +278,15 @@ def _one(item, out: list) -> None:
         out.append((Failure(source, scored.name, scored.unit, (why,)), None))
         return
     same = content_hash(summary)
-    detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
-    rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)
-    summary.detail = summary.rows = None  # type: ignore[assignment] - the main process records where they are spooled
+    parts, labels = _parts()
+    rows, detail = summary.rows, summary.detail
+    sections = [b"", pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL),
+                *(part.dump(part.build(summary, rows, detail, labels)) for part in parts)]
+    summary.detail, summary.rows = None, ()  # type: ignore[assignment] - the main process records where they are spooled
+    sections[0] = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
     key = (unit_of(summary), summary.name, summary.source)
-    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows, summary.year, same), token))
+    # one record: the digest, its detail, then its rows of each table (_PART_NAMES), with their lengths
+    out.append(((key, b"".join(sections), tuple(map(len, sections)), summary.year, same), token))
 
 
 def content_hash(summary: "Digest") -> bytes:
@@ -283,8 +306,8 @@ def content_hash(summary: "Digest") -> bytes:
 
 def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
-    result to (sort key, pickled digest, pickled detail, pickled 指标 rows), so the main
-    process only spools bytes. Never raises: any error is the Failure of that input."""
+    result to (sort key, its record, the record's sections' lengths, year, content hash), so
+    the main process only spools bytes. Never raises: any error is the Failure of that input."""
     try:
         items = read_path(path, policy=_POLICY, lookup=_LOOKUP)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
@@ -595,13 +618,14 @@ def run_batch(
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
-                    key, summary, detail, rows, year, same = item
+                    key, record, lengths, year, same = item
                     copies.add((key[0], key[1], year), key[2], same)
-                    sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token, year)
+                    sorter.add(key, (spool.add(record)[0], *lengths), token, year)
                 done += 1
                 if progress:
                     progress(done, total)
             duplicates: list[Failure] = []
+            record_struct = SpooledResults.RECORD
             for key, _, place, token, year in sorter.merged():
                 extra = copies.extra((key[0], key[1], year), key[2])
                 if extra is not None:  # not counted: its sheet is not kept either
@@ -609,7 +633,7 @@ def run_batch(
                     if out.sheets is not None and token:
                         os.unlink(out.sheets / _temp_sheet(token))
                     continue
-                places.add(b"".join(n.to_bytes(8, "little") for n in (*place, token)))
+                places.add(record_struct.pack(*place, token))
                 count += 1
             sorter.close()
             failures.sort(key=sort_key)
