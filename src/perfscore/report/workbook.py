@@ -12,7 +12,7 @@ from ..policy import policy_label
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
-from ..xlsx.stream import HEADER, MAX_WIDTH, TOTAL, WRAP, PageSetup, Workbook, render_row
+from ..xlsx.stream import HEADER, MAX_WIDTH, ROWS, ROWS_BYTES, TOTAL, WRAP, PageSetup, Workbook, render_row
 from ..textwidth import cell_width
 from .digests import Digest, Part, Results
 from .documents import Grouping, group_results, mixed_policies, overview_paragraphs
@@ -48,18 +48,19 @@ class Table:
             sheet = self._next()
         sheet.write_row(values, style)
 
-    def write_rendered(self, rows: list[bytes], widths: bytes, row_widths: bytes | None = None) -> None:
-        """Rows rendered already (``render_row``), ``widths`` the widest of their cells per
-        column; ``row_widths``: each row's own (needed when they go on two sheets)."""
+    def write_rendered(self, xml: bytes, count: int, widths: bytes, row_widths: bytes) -> None:
+        """``count`` rows rendered already (a ``Rendered``), ``widths`` the widest of their
+        cells per column, ``row_widths`` each row's own (for rows that go on two sheets)."""
         sheet = self.sheets[-1]
-        if sheet.rows + len(rows) <= self.limit:
-            sheet.write_rendered(rows, widths)
+        if sheet.rows + count <= self.limit:
+            if count:
+                sheet.write_rendered(xml, widths)
             return
         step = len(widths)
-        for n, row in enumerate(rows):
+        for n, row in enumerate(xml.split(ROWS_BYTES)):
             if sheet.rows >= self.limit:
                 sheet = self._next()
-            sheet.write_rendered((row,), row_widths[n * step:(n + 1) * step] if row_widths is not None else widths)
+            sheet.write_rendered(row, row_widths[n * step:(n + 1) * step])
 
     def _next(self):
         last = self.sheets[-1]
@@ -139,43 +140,42 @@ def project_row(r: Digest, labels: PolicyLabels | None = None) -> list:
 
 
 class Rendered(NamedTuple):
-    """A sheet's rows of one table of summary.xlsx, rendered (``render_row``, UTF-8)."""
+    """A sheet's rows of one table of summary.xlsx, rendered (``render_row``): UTF-8, one
+    after the other, each row's number left as ``ROW``, the rows apart by ``ROWS``."""
 
-    rows: list[bytes]
-    widths: bytes  # the widest cell of the rows in each column (capped at MAX_WIDTH)
+    xml: bytes
+    count: int
+    widths: bytes  # the widest cell of the rows in each column (render_row caps them at MAX_WIDTH)
     row_widths: bytes  # each row's own widths, one after the other
 
     def dump(self) -> bytes:
-        head = len(self.rows).to_bytes(4, "little") + len(self.widths).to_bytes(2, "little")
-        return head + self.widths + self.row_widths + b"\x02".join(self.rows)
+        head = self.count.to_bytes(4, "little") + len(self.widths).to_bytes(2, "little")
+        return head + self.widths + self.row_widths + self.xml
 
     @classmethod
     def load(cls, data: bytes) -> "Rendered":
         count, step = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:6], "little")
         rows_at = 6 + step * (count + 1)
-        return cls(data[rows_at:].split(b"\x02") if count else [], data[6:6 + step], data[6 + step:rows_at])
-
-
-def _widest(widths: list[int]) -> bytes:
-    return bytes(w if w < MAX_WIDTH else MAX_WIDTH for w in widths)
+        return cls(data[rows_at:], count, data[6:6 + step], data[6 + step:rows_at])
 
 
 def _rendered(rows: list[list]) -> Rendered:
     xml, each = [], []
     for row in rows:
         widths: list[int] = []
-        xml.append(render_row(row, widths).encode("utf-8"))
+        xml.append(render_row(row, widths))
         each.append(widths)
     if not each:
-        return Rendered([], b"", b"")
-    return Rendered(xml, _widest(list(map(max, *each)) if len(each) > 1 else each[0]), b"".join(map(_widest, each)))
+        return Rendered(b"", 0, b"", b"")
+    widest = bytes(map(max, *each)) if len(each) > 1 else bytes(each[0])
+    return Rendered(ROWS.join(xml).encode("utf-8"), len(each), widest, b"".join(map(bytes, each)))
 
 
 def _project_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
     widths: list[int] = []
     xml = render_row(project_row(r, labels), widths).encode("utf-8")
-    shown = _widest(widths)
-    return Rendered([xml], shown, shown)
+    shown = bytes(widths)
+    return Rendered(xml, 1, shown, shown)
 
 
 def _indicators_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:

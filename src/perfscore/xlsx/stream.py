@@ -69,6 +69,8 @@ class PageSetup:
 _LETTERS = [col_letters(i) for i in range(1, 257)]  # 0-based column → letters
 ROW = "\x01"  # where a rendered row's number goes (a character XML cannot hold: cell text drops it)
 ROW_BYTES = ROW.encode("ascii")
+ROWS = "\x02"  # between the rows of several rendered at once (no more in XML than ROW)
+ROWS_BYTES = ROWS.encode("ascii")
 _REFS = [letters + ROW for letters in _LETTERS]  # a cell's reference in a rendered row (ROW: its number)
 
 
@@ -185,12 +187,12 @@ class Sheet:
         if len(self._pending) >= FLUSH_ROWS:
             self._flush()
 
-    def write_rendered(self, rows: Sequence[bytes], widths: Sequence[int]) -> None:
+    def write_rendered(self, xml: bytes, widths: Sequence[int]) -> None:
         """Append rows rendered already (``render_row``, UTF-8, ``ROW`` where the number
-        goes), whose cells are at most ``widths`` wide (column by column)."""
+        goes, apart by ``ROWS``), whose cells are at most ``widths`` wide (column by column)."""
         r = self.rows
         pending = self._pending
-        for row in rows:
+        for row in xml.split(ROWS_BYTES):
             r += 1
             pending.append(row.replace(ROW_BYTES, b"%d" % r))
         self.rows = r
