@@ -531,9 +531,9 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
                    jobs: int, targets: tuple | None = None) -> None:
-    """The set's files. With two or more jobs, summary.xlsx and report.docx are each written by
-    a forked child while this process writes the other reports and summary.sqlite (all read
-    the same spools with ``pread``)."""
+    """The set's files. With two or more jobs, summary.xlsx, report.docx and summary.sqlite are
+    each written by a forked child while this process writes the other reports (all read the
+    same spools with ``pread``)."""
     from .report.database import write_database
     from .report.documents import group_results, write_report
     from .report.workbook import write_summary
@@ -556,12 +556,20 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
             write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets,
                          duplicates=duplicates)
 
-        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
-        with stopped_on_error(word):
-            for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
-                report(fmt)
+        def database() -> None:
             write_database(results, failures, out.aside / "summary.sqlite", grouping, targets=targets,
                            duplicates=duplicates)
+
+        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
+        with stopped_on_error(word):
+            tables = fork_writer(database, "summary.sqlite") if word is not None else None
+            with stopped_on_error(tables):
+                for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
+                    report(fmt)
+                if tables is None:
+                    database()
+            if tables is not None:
+                tables.join()
         if word is not None:
             word.join()
     if child is not None:
