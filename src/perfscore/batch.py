@@ -21,6 +21,7 @@ import gc
 import hashlib
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import signal
@@ -28,7 +29,7 @@ import struct
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -37,13 +38,13 @@ from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
 from .policy import Policy, PolicyLookup, policy_label
-from .report.digests import Place, Results
+from .report.digests import Digest, Place, Results
 from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
     from .inputs import Input
-    from .report.digests import Digest, Part
+    from .report.digests import Part
     from .scoring import SheetScore
 
 MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
@@ -155,7 +156,7 @@ class SpooledResults(Results):
 
     def _digest(self, record: tuple) -> "Digest":
         at, length, detail_length = record[:3]
-        item = pickle.loads(self._spool.get((at, length)))
+        item = Digest(*pickle.loads(self._spool.get((at, length))))
         item.detail = Place(at + length, detail_length)
         return item
 
@@ -181,6 +182,11 @@ _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
 _PART_NAMES = ("项目", "指标", "问题", "summary.sqlite")  # the parts of a record after its digest and detail (``_parts``)
 _BUILT: tuple | None = None  # (the parts named _PART_NAMES, the policy labels of the rows built in this process)
+
+
+# a digest as its record keeps it: its fields' values in order, read back as Digest(*values)
+# (half the bytes and half the time of pickling the dataclass; every pass over the results reads it)
+_digest_values = operator.attrgetter(*(f.name for f in fields(Digest)))
 
 
 def _parts() -> tuple:
@@ -283,7 +289,7 @@ def _one(item, out: list) -> None:
     sections = [b"", pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL),
                 *(part.dump(part.build(summary, rows, detail, labels)) for part in parts)]
     summary.detail, summary.rows = None, ()  # type: ignore[assignment] - the main process records where they are spooled
-    sections[0] = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
+    sections[0] = pickle.dumps(_digest_values(summary), protocol=pickle.HIGHEST_PROTOCOL)
     key = (unit_of(summary), summary.name, summary.source)
     # one record: the digest, its detail, then its rows of each table (_PART_NAMES), with their lengths
     out.append(((key, b"".join(sections), tuple(map(len, sections)), summary.year, same), token))
