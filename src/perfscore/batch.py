@@ -149,7 +149,7 @@ class SpooledResults(Results):
         return self._digest(self.RECORD.unpack(self._places.get((place * size, size))))
 
     def built(self, part: "Part", labels) -> Iterator:
-        n = 3 + _PART_NAMES.index(part.name)  # after the place, the digest and the detail
+        n = 3 + _parts()[1].index(part.name)  # after the place, the digest and the detail
         load, get = part.load, self._spool.get
         for record in self._records():
             yield load(get((record[0] + sum(record[1:n]), record[n])))
@@ -180,8 +180,7 @@ _LOOKUP: PolicyLookup = PolicyLookup()
 _SHEETS: Path | None = None
 _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
-_PART_NAMES = ("项目", "指标", "问题", "summary.sqlite")  # the parts of a record after its digest and detail (``_parts``)
-_BUILT: tuple | None = None  # (the parts named _PART_NAMES, the policy labels of the rows built in this process)
+_BUILT: tuple | None = None  # (the parts of a record after its digest and detail, their names, this process's policy labels)
 
 
 # a digest as its record keeps it: its fields' values in order, read back as Digest(*values)
@@ -195,8 +194,8 @@ def _parts() -> tuple:
         from .report.database import DATABASE_PART
         from .report.workbook import INDICATOR_PART, PROBLEM_PART, PROJECT_PART, PolicyLabels
 
-        _BUILT = (PROJECT_PART, INDICATOR_PART, PROBLEM_PART, DATABASE_PART), PolicyLabels()
-        assert tuple(p.name for p in _BUILT[0]) == _PART_NAMES
+        parts = (PROJECT_PART, INDICATOR_PART, PROBLEM_PART, DATABASE_PART)
+        _BUILT = parts, [p.name for p in parts], PolicyLabels()
     return _BUILT
 
 
@@ -284,14 +283,14 @@ def _one(item, out: list) -> None:
         out.append((Failure(source, scored.name, scored.unit, (why,)), None))
         return
     same = content_hash(summary)
-    parts, labels = _parts()
+    parts, _, labels = _parts()
     rows, detail = summary.rows, summary.detail
-    sections = [b"", pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL),
-                *(part.dump(part.build(summary, rows, detail, labels)) for part in parts)]
+    built = [part.dump(part.build(summary, rows, detail, labels)) for part in parts]
     summary.detail, summary.rows = None, ()  # type: ignore[assignment] - the main process records where they are spooled
-    sections[0] = pickle.dumps(_digest_values(summary), protocol=pickle.HIGHEST_PROTOCOL)
+    # one record: the digest, its detail, then its rows of each table (``_parts``), with their lengths
+    sections = [pickle.dumps(_digest_values(summary), protocol=pickle.HIGHEST_PROTOCOL),
+                pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL), *built]
     key = (unit_of(summary), summary.name, summary.source)
-    # one record: the digest, its detail, then its rows of each table (_PART_NAMES), with their lengths
     out.append(((key, b"".join(sections), tuple(map(len, sections)), summary.year, same), token))
 
 
