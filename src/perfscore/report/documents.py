@@ -122,8 +122,11 @@ def policy_line(policy: str, grouping: Grouping) -> str:
 def mixed_policies(results: Results, grouping: Grouping):
     """Each sheet with its policy line, when the batch mixes policies (else nothing)."""
     if grouping.mixed():
+        lines: dict[str, str] = {}
         for r in results:
-            yield r, policy_line(policy_label(r.policy), grouping)
+            if r.policy not in lines:
+                lines[r.policy] = policy_line(policy_label(r.policy), grouping)
+            yield r, lines[r.policy]
 
 
 def policy_title(name: str) -> str:
@@ -151,10 +154,13 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     results = Results.of(results)
     grouping = Grouping([], Tally())
     styles = set()
+    labels: dict[str, str] = {}  # policy → policy_label (it looks the presets up on disk)
     for d in results:
         grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
-        shown = policy_label(d.policy)
+        shown = labels.get(d.policy)
+        if shown is None:
+            shown = labels[d.policy] = policy_label(d.policy)
         grouping.policies[shown] = grouping.policies.get(shown, 0) + 1
         if d.kind == "department":
             grouping.department_bars.add(d)
@@ -177,9 +183,12 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     for group in groups.values():
         group.title = f"{'、'.join(group.names)}（{policy_title(group.policy)}）" if several else group.key
     grouping.groups = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
+    homes: dict[str, Group] = {}  # a unit → the first group that has it
+    for group in grouping.groups:
+        for unit in group.units:
+            homes.setdefault(unit, group)
     for failure in failures:
-        home = next((g for g in grouping.groups if failure.unit and failure.unit in g.units), grouping.groups[0])
-        home.failures.append(failure)
+        (homes.get(failure.unit, grouping.groups[0]) if failure.unit else grouping.groups[0]).failures.append(failure)
     return grouping
 
 
