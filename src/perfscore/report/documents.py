@@ -30,7 +30,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 def md_escape(value: object) -> str:
     """User text inside Markdown: one line, every markup character backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text) if _MD_SPECIAL.search(text) else text
 
 
 def md_code(value: object) -> str:
@@ -339,8 +340,14 @@ def write_report(results: Results | list[SheetScore], failures: list[Failure], f
         write_docx(report_context(results, failures, year, policy, grouping, targets, duplicates), Path(path))
         return
     with atomic_file(Path(path)) as fh:
+        buffer, size = [], 0  # jinja2 yields a piece per template node: written 64 K characters at a time
         for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets, duplicates):
-            fh.write(chunk.encode("utf-8"))
+            buffer.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 16:
+                fh.write("".join(buffer).encode("utf-8"))
+                buffer, size = [], 0
+        fh.write("".join(buffer).encode("utf-8"))
 
 
 def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,
