@@ -232,20 +232,23 @@ def _chunks(pieces, size: int = 1 << 20):
 
 
 def write_docx(context: dict, path: Path) -> None:
-    """report.docx from ``documents.report_context``, written atomically and streamed: the
-    package is python-docx's (``new_document``), its document.xml body written as text
-    piece by piece (``body_xml``), never the whole document in memory."""
+    """report.docx from ``documents.report_context``, written atomically: the package is
+    python-docx's (``new_document``), its document.xml body written as text (``body_xml``)
+    into a scratch file beside the output first, so its size is known (zipfile then decides on
+    ZIP64 as for any member) and the document is never whole in memory."""
     import io
+    import tempfile
     import zipfile
 
     from ..xlsx.stream import COMPRESS_LEVEL, _zip_info
 
+    path = Path(path)
     document = new_document()
     saved = io.BytesIO()
     document.save(saved)
     # python-docx stamps each zip member with the time of saving: re-stored with a fixed
     # one, the same report gives the same bytes
-    with atomic_file(Path(path)) as fh, zipfile.ZipFile(saved) as source, \
+    with atomic_file(path) as fh, zipfile.ZipFile(saved) as source, \
             zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as target:
         for member in source.infolist():
             data = source.read(member)
@@ -255,8 +258,17 @@ def write_docx(context: dict, path: Path) -> None:
             head, body, tail = data.partition(b"<w:body>")
             if not body or b"<w:body>" in tail:
                 raise ValueError("python-docx's document.xml has no single <w:body>")
-            with target.open(_zip_info(member.filename, COMPRESS_LEVEL), "w") as out:
-                out.write(head + body)
+            spool = tempfile.TemporaryFile(dir=path.parent)
+            try:
                 for chunk in _chunks(body_xml(document, context)):
-                    out.write(chunk)
-                out.write(tail)
+                    spool.write(chunk)
+                info = _zip_info(member.filename, COMPRESS_LEVEL)
+                info.file_size = len(head) + len(body) + spool.tell() + len(tail)
+                spool.seek(0)
+                with target.open(info, "w") as out:
+                    out.write(head + body)
+                    while chunk := spool.read(1 << 20):
+                        out.write(chunk)
+                    out.write(tail)
+            finally:
+                spool.close()
