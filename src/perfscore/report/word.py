@@ -5,7 +5,8 @@ each 自评综述 are Word paragraphs in the document's own styles (Title, Headi
 List Bullet), the per-unit table is a Word table (Table Grid, its header row repeated on each
 page), the footer numbers the pages. Text goes in as text: nothing is Markdown or HTML.
 The charts of report.html are SVG drawn by perfscore, not images: the document says where
-they are instead of embedding them.
+they are instead of embedding them. python-docx makes the package (styles, section, footer);
+the body is written as XML text, the same XML python-docx would build (tests/test_word.py).
 """
 
 from __future__ import annotations
