@@ -42,7 +42,7 @@ _FIXED: dict[Decimal, str] = {}  # an amount → its 0.00 text (equal amounts ha
 
 def _fixed(value: Decimal) -> str:
     text = _FIXED[value] = format_fixed(value, 2)
-    if len(_FIXED) > 16384:
+    if len(_FIXED) > 8192:
         _FIXED.clear()
     return text
 

@@ -121,7 +121,7 @@ def _text_cell(value: str) -> tuple[str, int]:
         space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
         hit = (f' t="inlineStr"><is><t{space}>{escape_text(value)}</t></is></c>', cell_width(value))
         if len(value) <= 200:
-            if len(_TEXTS) >= 16384:
+            if len(_TEXTS) >= 8192:
                 _TEXTS.clear()
             _TEXTS[value] = hit
     return hit
