@@ -358,14 +358,13 @@ def quantize(value: Decimal, decimals: int) -> Decimal:
 
 def format_number(value: Decimal | int | None) -> str:
     """A Decimal as a sheet prints it: no exponent, no trailing zeros (98.32, 90, 0.5)."""
-    if value is None:
-        return ""
-    value = Decimal(value)
+    if type(value) is not Decimal:
+        if value is None:
+            return ""
+        value = Decimal(value)
     if not value.is_finite() or value.adjusted() >= 28:  # only in messages about absurd inputs
         return str(value) if not value.is_finite() else f"{value:.3E}"
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value, "f")
+    text = format(value, "f")  # an integral value prints no point (1E+2 → 100): as quantize(1) would
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
