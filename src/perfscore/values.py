@@ -277,8 +277,24 @@ def _find_operator(prefix: str) -> tuple[str | None, str]:
     return operator, "".join(label).strip()
 
 
+# Cells that _parse_text's checks cannot object to, read without them: CJK words (a grade,
+# a qualitative target), and one plain number between CJK words or operator glyphs and a
+# unit of CJK, % or letters that make neither an exponent nor hex. Such a cell is
+# normalised already (each of these characters is its own NFKC form, none is a space, a
+# digit of another script or a negated operator), so it reads exactly as the full path would.
+_FAST_WORDS = re.compile(r"[\u4e00-\u9fff]+")
+_FAST_QUANTITY = re.compile(r"([\u4e00-\u9fff≥≤<>=]*)([0-9]+(?:\.[0-9]+)?)([\u4e00-\u9fff%A-DF-WYZa-df-wyz]*)")
+
+
 @functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _parse_text(raw: str) -> Quantity | Text:
+    fast = _FAST_QUANTITY.fullmatch(raw)
+    if fast is not None:
+        text, (prefix, digits, suffix) = raw, fast.groups()
+        operator, prefix = _find_operator(prefix)
+        return _quantity(text, operator, prefix, digits, suffix)
+    if _FAST_WORDS.fullmatch(raw) and raw not in _OPERATOR_WORDS:
+        return Text(raw, 0)
     text = _normalize(raw)
     if not text:
         raise CellValueError("内容为空")
@@ -303,6 +319,11 @@ def _parse_text(raw: str) -> Quantity | Text:
     operator, prefix = _find_operator(prefix)
     if not prefix and operator is None and text in _OPERATOR_WORDS:
         raise CellValueError(f"「{text}」只有运算符，没有数值")
+    return _quantity(text, operator, prefix, match.group(0), suffix)
+
+
+def _quantity(text: str, operator: str | None, prefix: str, digits: str, suffix: str) -> Quantity:
+    """The end of _parse_text: a 以上/以内 word after the number, and the number itself."""
     suffix = suffix.strip()
     if suffix and suffix[-1] in _SUFFIX_LAST:
         for word, op in _SUFFIX_WORDS:
@@ -312,9 +333,9 @@ def _parse_text(raw: str) -> Quantity | Text:
                 operator = op if operator in (None, EQ) else operator
                 suffix = suffix[: -len(word)].strip()
                 break
-    number = Decimal(match.group(0).replace(",", ""))
+    number = Decimal(digits.replace(",", "") if "," in digits else digits)
     if number >= MAX_ABS:
-        raise CellValueError(f"数值 {shown(match.group(0))} 过大")
+        raise CellValueError(f"数值 {shown(digits)} 过大")
     return Quantity(operator, number, _unit(suffix.replace(" ", "")), prefix)
 
 
