@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from typing import NamedTuple
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
 
@@ -366,15 +366,20 @@ _EXPONENTS = {d: Decimal(1).scaleb(-d) for d in range(0, 7)}
 
 
 _WIDE = Context(prec=80, Emax=999999, Emin=-999999)
+# the default context (28 digits, its traps) rounding half up: Context.quantize takes no keywords
+_HALF_UP = Context(prec=28, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999,
+                   traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 def quantize(value: Decimal, decimals: int) -> Decimal:
     """四舍五入 (ROUND_HALF_UP) to ``decimals`` places — never round(). Values beyond the
     default context's 28 digits (a rate of 10^24 % from a tiny budget) still quantize."""
-    exponent = _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals)
-    if value.is_finite() and value.adjusted() >= 28 - decimals:
+    exponent = _EXPONENTS.get(decimals)
+    if exponent is None:
+        exponent = Decimal(1).scaleb(-decimals)
+    if value.adjusted() >= 28 - decimals and value.is_finite():
         return value.quantize(exponent, rounding=ROUND_HALF_UP, context=_WIDE)
-    return value.quantize(exponent, rounding=ROUND_HALF_UP)
+    return _HALF_UP.quantize(value, exponent)
 
 
 def format_number(value: Decimal | int | None) -> str:
