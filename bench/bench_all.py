@@ -5,7 +5,8 @@
 1. ``batch`` of N synthetic JSON projects (bench/synthetic.py, no --sheets) on 1 and 2 jobs,
    beside the floor: json.loads + a plain pydantic ``Project.model_validate`` of the same
    files in one process; each phase's share of the one-job run (reading and scoring, the
-   merge, summary.xlsx, the reports, summary.sqlite, the commit);
+   merge, summary.xlsx, the reports, summary.sqlite, the commit); and one project file read as
+   YAML by perfscore beside plain yaml.load(CSafeLoader) and beside JSON;
 2. reading M filled sheets and M official forms (perfscore's readers) beside python-calamine
    reading the same workbooks (every sheet's values);
 3. ``/api/score`` of the M filled sheets (the real server, one request) beside the CLI's
