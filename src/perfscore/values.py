@@ -78,8 +78,15 @@ def _protected(ch: str) -> bool:
     return folded != ch and any("0" <= c <= "9" for c in folded)
 
 
+# Text that normalises to itself: visible ASCII, CJK ideographs, ≥ and ≤, no space (each its
+# own NFKC form, none of them changed by _TRANSLATE)
+_CLEAN = re.compile(r"[!-~\u4e00-\u9fff≥≤]*")
+
+
 @functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _normalize(text: str) -> str:
+    if _CLEAN.fullmatch(text):
+        return text
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):  # most cells already are
         if any(_protected(ch) for ch in text):
             parts, run = [], []
