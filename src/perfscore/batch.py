@@ -16,6 +16,7 @@ temporary files and keeps only fixed-size runs of sort keys, merged from disk.
 from __future__ import annotations
 
 import collections
+import decimal
 import gc
 import hashlib
 import heapq
@@ -267,14 +268,18 @@ def _one(item, out: list) -> None:
     out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows, summary.year, same), token))
 
 
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[])
+
+
 def content_hash(summary: "Digest") -> bytes:
     """What makes two inputs one project handed in twice: its scored content (kind, names,
     year, budget, scores and every 指标 row), not the file it came from; 100 and 100.00
-    are the same number."""
-    from .values import format_number
+    are the same number (a Decimal counts by its normalised text: 100.00 → 1E+2, -0 stays -0,
+    never rounded)."""
+    exact = _EXACT.normalize
 
     def plain(values) -> tuple:
-        return tuple([format_number(v) if type(v) is Decimal else v for v in values])
+        return tuple([str(exact(v)) if type(v) is Decimal else v for v in values])
 
     figures = (summary.kind, summary.name, summary.unit, summary.department, summary.year, summary.budget_initial,
                summary.budget_adjusted, summary.budget_executed, summary.total, summary.grade, summary.deduction)
