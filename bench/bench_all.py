@@ -5,7 +5,8 @@
 1. ``batch`` of N synthetic JSON projects (bench/synthetic.py, no --sheets) on 1 and 2 jobs,
    beside the floor: json.loads + a plain pydantic ``Project.model_validate`` of the same
    files in one process; each phase's share of the one-job run (reading and scoring, the
-   merge, summary.xlsx, the reports, summary.sqlite, the commit);
+   merge, summary.xlsx, the reports, summary.sqlite, the commit); and one project file read as
+   YAML by perfscore beside plain yaml.load(CSafeLoader) and beside JSON;
 2. reading M filled sheets and M official forms (perfscore's readers) beside python-calamine
    reading the same workbooks (every sheet's values);
 3. ``/api/score`` of the M filled sheets (the real server, one request) beside the CLI's
@@ -134,6 +135,34 @@ def batch_phase(n: int, tmp: Path) -> None:
                 print(f"      {label:<26} {part:6.2f} s  {100 * part / seconds:5.1f} %")
 
 
+def yaml_reading(tmp: Path, count: int = 1000) -> None:
+    """One project file read as YAML: perfscore's reader (the C parser, YAML 1.2 scalars, the
+    alias and depth checks, Decimal numbers) beside plain ``yaml.load(CSafeLoader)`` of the same
+    text and perfscore's reader of the JSON it was made from."""
+    import yaml
+
+    from perfscore.projectfile import load_mapping
+
+    paths = sorted((tmp / "json").glob("*.json"))[:count] or write_files(count, tmp / "json")
+    jsons = [path.read_text("utf-8") for path in paths]
+    yamls = [yaml.safe_dump(json.loads(text), allow_unicode=True, sort_keys=False) for text in jsons]
+
+    def best(read, texts) -> float:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for text in texts:
+                read(text)
+            runs.append(time.perf_counter() - start)
+        return min(runs) / len(texts) * 1e6
+
+    mine = best(lambda text: load_mapping(text, "p.yaml", "yaml"), yamls)
+    plain = best(lambda text: yaml.load(text, Loader=yaml.CSafeLoader), yamls)  # noqa: S506 - the C safe loader
+    as_json = best(lambda text: load_mapping(text, "p.json", "json"), jsons)
+    print(f"\n   a project file read, {len(paths):,} files: YAML by perfscore {mine:6.0f} µs, "
+          f"plain yaml.load(CSafeLoader) {plain:6.0f} µs ({mine / plain:.2f}×), JSON by perfscore {as_json:5.0f} µs")
+
+
 def sheets_and_forms(m: int, tmp: Path) -> tuple[list[Path], list[Path]]:
     from formbuilder import Typing, build
 
@@ -209,6 +238,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only != "sheets":
             batch_phase(args.n, Path(tmp))
+            yaml_reading(Path(tmp))
         if args.only != "batch":
             sheets, forms = sheets_and_forms(args.sheets, Path(tmp))
             readers(sheets, forms)

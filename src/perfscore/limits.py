@@ -133,8 +133,10 @@ def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:
             raise InputError(f"文件 {path}: 不是普通文件（管道、设备或特殊文件），拒绝读取")
         if info.st_size > limit:
             raise InputError(f"文件 {path}: 大小超过上限 {_megabytes(limit)}，拒绝读取")
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        with open(path, "rb") as handle:  # read(limit + 1) alone would allocate limit bytes for each file
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:  # it grew since, or its size says nothing (/proc)
+                data += handle.read(limit + 1 - len(data))
     except FileNotFoundError:
         raise InputError(f"文件 {path}: 不存在") from None
     except PermissionError:

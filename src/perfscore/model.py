@@ -27,10 +27,6 @@ def split_level_share(name: object) -> tuple[object, str | None]:
     return name, None
 
 
-def _text_or_empty(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def _number(value: object) -> object:
     return value if value is None else parse_number(value)
 
@@ -104,7 +100,10 @@ class Indicator(_Model):
     def _strip_level_shares(cls, data: object) -> object:
         """产出指标(50分) is the level 产出指标 with a printed share of 50; 数量指标(20分) likewise
         loses its share (only 一级 shares take part in the default split)."""
-        if isinstance(data, dict) and ("分" in _text_or_empty(data.get("level1")) or "分" in _text_or_empty(data.get("level2"))):
+        if not isinstance(data, dict):
+            return data
+        level1, level2 = data.get("level1"), data.get("level2")
+        if (isinstance(level1, str) and "分" in level1) or (isinstance(level2, str) and "分" in level2):
             level1, share = split_level_share(data.get("level1"))
             level2, _ = split_level_share(data.get("level2"))
             if share is not None or level2 is not data.get("level2"):

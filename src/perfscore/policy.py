@@ -354,13 +354,24 @@ class PolicyLookup:
         roots = sorted(set(self._dirs.values()))
         self._common = os.path.commonpath(roots) if len(roots) > 1 else None
         self._cache: dict[tuple[str, str], Policy | InputError | None] = {}
+        self._bounds: dict[tuple[str, str], tuple[str, str]] = {}  # (a file's folder, cwd) → bound
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_cache": {}}
+        return {**self.__dict__, "_cache": {}, "_bounds": {}}
 
     def bound(self, path: Path | str) -> tuple[str, str]:
-        """(the folder a file's lookup stops at, absolute; how that folder is shown)."""
+        """(the folder a file's lookup stops at, absolute; how that folder is shown): one
+        answer per folder of files not named themselves (it depends on nothing else)."""
         text = str(Path(path))
+        if text in self._files or os.path.basename(text) in ("", ".", ".."):
+            return self._bound(text)
+        key = (os.path.dirname(text), os.getcwd())
+        found = self._bounds.get(key)
+        if found is None:
+            found = self._bounds[key] = self._bound(text)
+        return found
+
+    def _bound(self, text: str) -> tuple[str, str]:
         if text not in self._files:
             for parent in Path(text).parents:
                 root = self._dirs.get(str(parent))

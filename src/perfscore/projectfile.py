@@ -142,10 +142,56 @@ def _load_yaml(text: str) -> object:
         node = loader.get_single_node()
         if node is None:
             return None
+        try:  # the common file, in one walk; anything else by the checks and constructors below
+            return _plain_document(loader, node)
+        except Exception:  # noqa: BLE001 - _Irregular, or an error the full path reports in its own order
+            pass
         _check_node_graph(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+class _Irregular(Exception):
+    """A document _plain_document leaves to the full path."""
+
+
+_STR_TAG, _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALAR_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
+
+
+def _plain_document(loader: _Loader, root: yaml.Node) -> object:
+    """The document of plain mappings, lists and core-schema scalars, as construct_document
+    makes it, in one walk: no node reached twice (an alias, so neither a bomb nor a cycle),
+    no nesting past MAX_DEPTH, every key a text scalar met once, no other tag. Each scalar
+    goes through the loader's own constructor (Decimal, YAML 1.2 ints); any other document
+    raises, and the full path (_check_node_graph, then the constructors) reads it."""
+    seen: set[int] = set()
+    scalars = {tag: loader.yaml_constructors[tag] for tag in _SCALAR_TAGS}
+    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+    def build(node: yaml.Node, depth: int) -> object:
+        if depth > MAX_DEPTH or id(node) in seen:
+            raise _Irregular
+        seen.add(id(node))
+        kind, tag = type(node), node.tag
+        if kind is scalar_node:
+            return node.value if tag == _STR_TAG else scalars[tag](loader, node)  # KeyError: another tag
+        if kind is mapping_node and tag == _MAP_TAG:
+            if node.value and depth >= MAX_DEPTH:  # its keys lie one level deeper
+                raise _Irregular
+            out: dict = {}
+            for key, value in node.value:
+                if type(key) is not scalar_node or key.tag != _STR_TAG or key.value in out or id(key) in seen:
+                    raise _Irregular
+                seen.add(id(key))
+                out[key.value] = build(value, depth + 1)
+            return out
+        if kind is sequence_node and tag == _SEQ_TAG:
+            return [build(item, depth + 1) for item in node.value]
+        raise _Irregular
+
+    return build(root, 1)
 
 
 def _check_flow_depth(text: str) -> None:

@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from typing import NamedTuple
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
 GE, GT, LE, LT, EQ = "≥", ">", "≤", "<", "="
 
@@ -78,8 +78,15 @@ def _protected(ch: str) -> bool:
     return folded != ch and any("0" <= c <= "9" for c in folded)
 
 
+# Text that normalises to itself: visible ASCII, CJK ideographs, ≥ and ≤, no space (each its
+# own NFKC form, none of them changed by _TRANSLATE)
+_CLEAN = re.compile(r"[!-~\u4e00-\u9fff≥≤]*")
+
+
 @functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _normalize(text: str) -> str:
+    if _CLEAN.fullmatch(text):
+        return text
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):  # most cells already are
         if any(_protected(ch) for ch in text):
             parts, run = [], []
@@ -277,8 +284,24 @@ def _find_operator(prefix: str) -> tuple[str | None, str]:
     return operator, "".join(label).strip()
 
 
+# Cells that _parse_text's checks cannot object to, read without them: CJK words (a grade,
+# a qualitative target), and one plain number between CJK words or operator glyphs and a
+# unit of CJK, % or letters that make neither an exponent nor hex. Such a cell is
+# normalised already (each of these characters is its own NFKC form, none is a space, a
+# digit of another script or a negated operator), so it reads exactly as the full path would.
+_FAST_WORDS = re.compile(r"[\u4e00-\u9fff]+")
+_FAST_QUANTITY = re.compile(r"([\u4e00-\u9fff≥≤<>=]*)([0-9]+(?:\.[0-9]+)?)([\u4e00-\u9fff%A-DF-WYZa-df-wyz]*)")
+
+
 @functools.lru_cache(maxsize=16384)  # bounded: a worker's memory must not grow with the batch
 def _parse_text(raw: str) -> Quantity | Text:
+    fast = _FAST_QUANTITY.fullmatch(raw)
+    if fast is not None:
+        text, (prefix, digits, suffix) = raw, fast.groups()
+        operator, prefix = _find_operator(prefix)
+        return _quantity(text, operator, prefix, digits, suffix)
+    if _FAST_WORDS.fullmatch(raw) and raw not in _OPERATOR_WORDS:
+        return Text(raw, 0)
     text = _normalize(raw)
     if not text:
         raise CellValueError("内容为空")
@@ -303,6 +326,11 @@ def _parse_text(raw: str) -> Quantity | Text:
     operator, prefix = _find_operator(prefix)
     if not prefix and operator is None and text in _OPERATOR_WORDS:
         raise CellValueError(f"「{text}」只有运算符，没有数值")
+    return _quantity(text, operator, prefix, match.group(0), suffix)
+
+
+def _quantity(text: str, operator: str | None, prefix: str, digits: str, suffix: str) -> Quantity:
+    """The end of _parse_text: a 以上/以内 word after the number, and the number itself."""
     suffix = suffix.strip()
     if suffix and suffix[-1] in _SUFFIX_LAST:
         for word, op in _SUFFIX_WORDS:
@@ -312,9 +340,9 @@ def _parse_text(raw: str) -> Quantity | Text:
                 operator = op if operator in (None, EQ) else operator
                 suffix = suffix[: -len(word)].strip()
                 break
-    number = Decimal(match.group(0).replace(",", ""))
+    number = Decimal(digits.replace(",", "") if "," in digits else digits)
     if number >= MAX_ABS:
-        raise CellValueError(f"数值 {shown(match.group(0))} 过大")
+        raise CellValueError(f"数值 {shown(digits)} 过大")
     return Quantity(operator, number, _unit(suffix.replace(" ", "")), prefix)
 
 
@@ -345,27 +373,31 @@ _EXPONENTS = {d: Decimal(1).scaleb(-d) for d in range(0, 7)}
 
 
 _WIDE = Context(prec=80, Emax=999999, Emin=-999999)
+# the default context (28 digits, its traps) rounding half up: Context.quantize takes no keywords
+_HALF_UP = Context(prec=28, rounding=ROUND_HALF_UP, Emax=999999, Emin=-999999,
+                   traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 def quantize(value: Decimal, decimals: int) -> Decimal:
     """四舍五入 (ROUND_HALF_UP) to ``decimals`` places — never round(). Values beyond the
     default context's 28 digits (a rate of 10^24 % from a tiny budget) still quantize."""
-    exponent = _EXPONENTS.get(decimals) or Decimal(1).scaleb(-decimals)
-    if value.is_finite() and value.adjusted() >= 28 - decimals:
+    exponent = _EXPONENTS.get(decimals)
+    if exponent is None:
+        exponent = Decimal(1).scaleb(-decimals)
+    if value.adjusted() >= 28 - decimals and value.is_finite():
         return value.quantize(exponent, rounding=ROUND_HALF_UP, context=_WIDE)
-    return value.quantize(exponent, rounding=ROUND_HALF_UP)
+    return _HALF_UP.quantize(value, exponent)
 
 
 def format_number(value: Decimal | int | None) -> str:
     """A Decimal as a sheet prints it: no exponent, no trailing zeros (98.32, 90, 0.5)."""
-    if value is None:
-        return ""
-    value = Decimal(value)
+    if type(value) is not Decimal:
+        if value is None:
+            return ""
+        value = Decimal(value)
     if not value.is_finite() or value.adjusted() >= 28:  # only in messages about absurd inputs
         return str(value) if not value.is_finite() else f"{value:.3E}"
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value, "f")
+    text = format(value, "f")  # an integral value prints no point (1E+2 → 100): as quantize(1) would
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

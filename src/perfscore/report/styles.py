@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import re
 from decimal import Decimal
@@ -231,6 +232,19 @@ class StyleEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     code_generator_class = _BoundedCodeGenerator
 
+    def getattr(self, obj, attribute):
+        """A fact's field (``r.total``: a field of one of perfscore's dataclasses holding text, a
+        number, a flag or a list) as it is, without the sandbox's checks, which would pass it
+        anyway; any other attribute through them."""
+        fields = _FACT_FIELDS.get(type(obj))
+        if fields is None:
+            fields = _FACT_FIELDS.setdefault(type(obj), _fact_fields(type(obj)))
+        if attribute in fields:
+            value = getattr(obj, attribute)
+            if type(value) in _FACT_VALUES:
+                return value
+        return super().getattr(obj, attribute)
+
     def call_binop(self, context, operator, left, right):
         if operator == "**" and isinstance(right, (int, Decimal)) and (
                 abs(right) > MAX_POWER or isinstance(left, int) and left.bit_length() * abs(right) > 64 * MAX_POWER):
@@ -257,6 +271,16 @@ class StyleEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(owner, str) and name == "replace" and 2 <= len(args) <= 3 and not kwargs:
             return _bounded_replace(owner, *args)
         return _sized(super().call(__context, __obj, *args, **kwargs))
+
+
+def _fact_fields(cls: type) -> frozenset[str]:
+    if not dataclasses.is_dataclass(cls) or not cls.__module__.startswith("perfscore."):
+        return frozenset()
+    return frozenset(f.name for f in dataclasses.fields(cls) if not f.name.startswith("_"))
+
+
+_FACT_FIELDS: dict[type, frozenset[str]] = {}
+_FACT_VALUES = frozenset({str, bool, int, Decimal, list, tuple, type(None)})
 
 
 @functools.lru_cache(maxsize=1)
