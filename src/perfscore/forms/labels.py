@@ -10,6 +10,7 @@ colon, and trailing brackets such as ``(A)``, ``(B/A)``, ``(万元)``, ``(20分)
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -110,7 +111,13 @@ _SHARE = re.compile(r"^(\d+(?:\.\d+)?)分$")
 
 def key(text: object) -> tuple[str, Decimal | None]:
     """A label for comparison, and the share printed in its brackets (``(20分)``)."""
-    k = compact(str(text)).replace("：", ":").rstrip(":")
+    return _key(text if text.__class__ is str else str(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _key(text: str) -> tuple[str, Decimal | None]:
+    """``key`` of a text, worked out once per text (a form's labels repeat in every form)."""
+    k = compact(text).replace("：", ":").rstrip(":")
     share = None
     while True:
         m = _TRAILING.search(k)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, SheetError
+from ..limits import MAX_CELLS as MAX_CELLS_BOUND, MAX_COL, MAX_ROW, MIN_EXTENT_CELLS
 from ..limits import MAX_FILE_BYTES, check_cell_count, read_bytes  # read_bytes: regular files only, bounded
 from ..limits import check_extent as limits_check_extent
 from .cells import parse_attrs, unxesc
@@ -323,11 +324,41 @@ _EXTENT_REF_RE = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
 _EMPTY_CELL_RE = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
 
 
+# every row or cell tag's first r="…" (as check_extent reads it), for the bound below
+_EXTENT_FAST_RE = re.compile(rb'<(?:\w+:)?(c|row)\b[^<>]*?\br="([A-Za-z]*)([0-9]*)"')
+
+
+def _within_bound(xml: bytes) -> bool:
+    """Whether a worksheet passes ``check_extent`` for certain, told from an upper bound that
+    C-level passes give: the cell and row tags (every ``<c``/``<row`` text, prefixed or not),
+    the largest row and column any tag names, plus one step per tag for those that name none.
+    A sheet this bound cannot clear (a large or odd one) is checked cell by cell."""
+    refs = _EXTENT_FAST_RE.findall(xml)
+    cell_letters = [letters for tag, letters, _ in refs if tag == b"c"]
+    cell_digits = [digits for tag, _, digits in refs if tag == b"c"]
+    row_digits = [digits for tag, letters, digits in refs if tag == b"row" and digits and not letters]
+    if cell_letters and (min(map(len, cell_letters)) == 0 or max(map(len, cell_letters)) > 3
+                         or min(map(len, cell_digits)) == 0 or max(map(len, cell_digits)) > 7):
+        return False   # an address check_extent refuses: let it name it
+    if row_digits and max(map(len, row_digits)) > 7:
+        return False
+    tags = xml.count(b"<c") + xml.count(b":c")
+    rows = max(map(int, cell_digits + row_digits), default=0) + xml.count(b"<row") + xml.count(b":row")
+    cols = tags
+    if cell_letters:
+        widest = max(map(len, cell_letters))
+        cols += col_index(max(x.upper() for x in cell_letters if len(x) == widest).decode("ascii"))
+    return tags <= MAX_CELLS_BOUND and rows <= MAX_ROW and cols <= MAX_COL and rows * cols <= MIN_EXTENT_CELLS
+
+
 def check_extent(xml: bytes, where: str) -> None:
     """Refuse a worksheet whose cells with content are too many, or lie too far apart for
     how many they are (limits.check_extent), before python-calamine builds its dense grid;
     ``where`` names the file and sheet. Only cells with content count: calamine, too,
-    reads past the ``<dimension>``, empty rows and formatted empty cells."""
+    reads past the ``<dimension>``, empty rows and formatted empty cells. A sheet of a few
+    thousand cells near A1 passes on an upper bound, without a look at each cell."""
+    if _within_bound(xml):
+        return
     cells, row, col = 0, 0, 0
     far_row, far_col = (0, 0), (0, 0)
     for m in _EXTENT_TAG_RE.finditer(xml):

@@ -5,6 +5,7 @@ value or with an error value.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -169,13 +170,16 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     followers: dict[str, list[tuple[int, int]]] = {}  # and the cells that only carry <f t="shared" si=…/>
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
         return scan
-    for m in _SCAN_CELL_RE.finditer(xml):
-        attrs, inner = m.group(1), m.group(2)
-        style = _SCAN_STYLE_RE.search(attrs) if styles and 's="' in attrs else None
-        styled = style is not None and style.group(1) in styles
+    # the regex splits the cells in C; each cell's own look is a few substring tests, and a
+    # regex only for the cells that hold a formula, an error or one of ``styles``
+    for attrs, inner in _SCAN_CELL_RE.findall(xml):
+        styled = False
+        if styles and 's="' in attrs:
+            style = _SCAN_STYLE_RE.search(attrs)
+            styled = style is not None and style.group(1) in styles
         if not inner and not styled:
             continue
-        has_f = inner is not None and _HAS_F_RE.search(inner) is not None
+        has_f = ("f" in inner) and _HAS_F_RE.search(inner) is not None
         is_err = 't="e"' in attrs
         if not has_f and not is_err and not styled:
             continue
@@ -194,7 +198,7 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             scan.no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
-            scan.formulas[(r, c)] = unxesc(html.unescape(fm.group(2) or "")) if fm else ""
+            scan.formulas[(r, c)] = _formula_text(fm.group(2)) if fm else ""
             si = _SHARED_SI_RE.search(fm.group(1)) if fm and _SHARED_T_RE.search(fm.group(1)) else None
             if si is not None:  # Excel's and LibreOffice's filled-down formulas
                 (masters if scan.formulas[(r, c)] else followers).setdefault(si.group(1), []).append((r, c))
@@ -205,6 +209,13 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
                 scan.formulas[(r, c)] = shared_formula_at(col_letters(mc) + str(mr), scan.formulas[(mr, mc)],
                                                           col_letters(c) + str(r)) or ""
     return scan
+
+
+@functools.lru_cache(maxsize=8192)
+def _formula_text(escaped: str) -> str:
+    """A formula's text as written in the XML → as typed; the sheets of one layout share
+    their formulas, so each is unescaped once."""
+    return unxesc(html.unescape(escaped)) if escaped else ""
 
 
 _SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
