@@ -235,7 +235,24 @@ def style_kinds(parts: dict[str, bytes], label: str) -> list[str]:
                   None)
     if styles is None or styles not in parts:
         return []
-    xml = part_xml(parts, styles, label)
+    raw = parts[styles]
+    kinds = _STYLE_KINDS.get(raw) if len(raw) <= _STYLE_CACHE_BYTES else None
+    if kinds is None:
+        kinds = _style_kinds(part_xml(parts, styles, label))
+        if len(raw) <= _STYLE_CACHE_BYTES:
+            if len(_STYLE_KINDS) >= 64:
+                _STYLE_KINDS.clear()
+            _STYLE_KINDS[raw] = kinds
+    return list(kinds)
+
+
+# a styles part's bytes → its kinds (the workbooks filled from one template share their
+# styles): at most 64 parts of at most 256 KB are kept
+_STYLE_KINDS: dict[bytes, tuple[str, ...]] = {}
+_STYLE_CACHE_BYTES = 256 * 1024
+
+
+def _style_kinds(xml: str) -> tuple[str, ...]:
     codes = {}
     for m in _NUMFMT_RE.finditer(xml):
         a = dict(parse_attrs(m.group(1)))
@@ -247,7 +264,7 @@ def style_kinds(parts: dict[str, bytes], label: str) -> list[str]:
         a = dict(parse_attrs(m.group(1)))
         fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
         kinds.append(format_kind(codes.get(fid), fid))
-    return kinds
+    return tuple(kinds)
 
 
 def find_sheet(sheets: list[tuple[str, str]], name: str) -> int | None:
