@@ -341,31 +341,27 @@ _EXTENT_REF_RE = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
 _EMPTY_CELL_RE = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
 
 
-# every row or cell tag's first r="…" (as check_extent reads it), for the bound below
-_EXTENT_FAST_RE = re.compile(rb'<(?:\w+:)?(c|row)\b[^<>]*?\br="([A-Za-z]*)([0-9]*)"')
+# every row or cell tag (prefixed or not, closed or not) and its first r="…", as check_extent
+# reads it ("r" in the second group when the tag has one), for the bound below
+_EXTENT_FAST_RE = re.compile(rb'<(?:\w+:)?(c|row)\b(?:[^<>]*?\b(r)="([A-Za-z]*)([0-9]*)")?')
 
 
 def _within_bound(xml: bytes) -> bool:
     """Whether a worksheet passes ``check_extent`` for certain, told from an upper bound that
-    C-level passes give: the cell and row tags (every ``<c``/``<row`` text, prefixed or not),
-    the largest row and column any tag names, plus one step per tag for those that name none.
-    A sheet this bound cannot clear (a large or odd one) is checked cell by cell."""
+    one C-level pass gives: every cell and row tag, the largest row and column any of them
+    names, plus one step per tag for the tags that name none. A sheet this bound cannot clear
+    (a large or odd one) is checked cell by cell."""
     refs = _EXTENT_FAST_RE.findall(xml)
-    cell_letters = [letters for tag, letters, _ in refs if tag == b"c"]
-    cell_digits = [digits for tag, _, digits in refs if tag == b"c"]
-    row_digits = [digits for tag, letters, digits in refs if tag == b"row" and digits and not letters]
-    if cell_letters and (min(map(len, cell_letters)) == 0 or max(map(len, cell_letters)) > 3
-                         or min(map(len, cell_digits)) == 0 or max(map(len, cell_digits)) > 7):
+    cells = [(letters, digits) for tag, r, letters, digits in refs if tag == b"c" and r]
+    letters = set(x for x, _ in cells)
+    digits = set(d for _, d in cells) | set(d for tag, r, x, d in refs if tag == b"row" and r and d and not x)
+    if (b"" in letters or any(len(x) > 3 for x in letters) or b"" in set(d for _, d in cells)
+            or any(len(d) > 7 for d in digits)):
         return False   # an address check_extent refuses: let it name it
-    if row_digits and max(map(len, row_digits)) > 7:
-        return False
-    tags = xml.count(b"<c") + xml.count(b":c")
-    rows = max(map(int, cell_digits + row_digits), default=0) + xml.count(b"<row") + xml.count(b":row")
-    cols = tags
-    if cell_letters:
-        widest = max(map(len, cell_letters))
-        cols += col_index(max(x.upper() for x in cell_letters if len(x) == widest).decode("ascii"))
-    return tags <= MAX_CELLS_BOUND and rows <= MAX_ROW and cols <= MAX_COL and rows * cols <= MIN_EXTENT_CELLS
+    steps = len(refs)  # a tag without an address is one row or one column past the one before
+    rows = max(map(int, digits), default=0) + steps
+    cols = max((col_index(x.decode("ascii").upper()) for x in letters), default=0) + steps
+    return steps <= MAX_CELLS_BOUND and rows <= MAX_ROW and cols <= MAX_COL and rows * cols <= MIN_EXTENT_CELLS
 
 
 def check_extent(xml: bytes, where: str) -> None:
