@@ -173,10 +173,8 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     # the regex splits the cells in C; each cell's own look is a few substring tests, and a
     # regex only for the cells that hold a formula, an error or one of ``styles``
     for attrs, inner in _SCAN_CELL_RE.findall(xml):
-        styled = False
-        if styles and 's="' in attrs:
-            style = _SCAN_STYLE_RE.search(attrs)
-            styled = style is not None and style.group(1) in styles
+        style = _style_of(attrs) if styles and 's="' in attrs else None
+        styled = style is not None and style in styles
         if not inner and not styled:
             continue
         has_f = ("f" in inner) and _HAS_F_RE.search(inner) is not None
@@ -188,7 +186,7 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             continue
         c, r = split_addr(rm.group(1))
         if styled:
-            scan.styled[(r, c)] = style.group(1)
+            scan.styled[(r, c)] = style
         if not has_f and not is_err:
             continue
         vm = _SCAN_V_RE.search(inner) if inner else None
@@ -211,6 +209,20 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     return scan
 
 
+def _style_of(attrs: str) -> str | None:
+    """A cell's style ``s="…"``: the first ``\bs="([0-9]+)"`` of its attributes, as that regex
+    finds it, with substring searches in its place (most cells of a sheet have one)."""
+    i = attrs.find('s="')
+    while i >= 0:
+        if i == 0 or not (attrs[i - 1].isalnum() or attrs[i - 1] == "_"):
+            j = attrs.find('"', i + 3)
+            value = attrs[i + 3 : j]
+            if j > i + 3 and value.isascii() and value.isdigit():
+                return value
+        i = attrs.find('s="', i + 1)
+    return None
+
+
 @functools.lru_cache(maxsize=8192)
 def _formula_text(escaped: str) -> str:
     """A formula's text as written in the XML → as typed; the sheets of one layout share
@@ -218,7 +230,6 @@ def _formula_text(escaped: str) -> str:
     return unxesc(html.unescape(escaped)) if escaped else ""
 
 
-_SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
 _SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
 _SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
 _SHARED_T_RE = re.compile(r'\bt="shared"')
