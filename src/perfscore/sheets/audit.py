@@ -133,7 +133,7 @@ class _Layout:
 
 
 _LAYOUTS: dict[tuple, _Layout] = {}
-_LAYOUTS_SIZE = 256
+_LAYOUTS_SIZE = 64   # a layout keeps ~50 KB of formula text
 _RULES: dict[tuple[int, str], tuple[Policy, object]] = {}
 
 
