@@ -79,7 +79,9 @@ def projects(n: int, seed: int = 2024) -> list[dict]:
 def write_files(n: int, folder: Path, seed: int = 2024) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, data in enumerate(projects(n, seed)):
+    rng = random.Random(seed)  # the projects of ``projects(n, seed)``, made one at a time
+    for i in range(n):
+        data = project(rng, i)
         path = folder / f"p{i:06d}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         paths.append(path)

@@ -613,3 +613,18 @@ def test_sheet_level_cause_and_remedy_reach_every_report(policy, tmp_path):
         assert "下一步改进措施：按照制度加强监督管理。" in jiceng, kind
         assert "已完成目标" not in jiceng.split("下一步改进措施")[0], kind
         assert cause in zhengti and "3、社区（村）法律顾问工作经费：按照制度加强监督管理，及时补充。" in zhengti, kind
+
+
+def test_a_failure_goes_to_the_group_of_its_unit():
+    """Under one policy the groups are the 主管部门; a failure of a unit one of them holds joins
+    that group, one of an unknown unit (or none) the first."""
+    from perfscore.report.documents import group_results
+
+    policy = load_policy("default")
+    results = [digest(score_sheet(read_sheet_file(p), policy, str(p)), policy=policy)
+               for folder in (CHAOYANG, QIAOKOU) for p in sorted(folder.glob("*.yaml"))[:2] if p.name != "perfscore.yaml"]
+    failures = [Failure(f"f{n}.yaml", None, unit, ("缺少得分",)) for n, unit in
+                enumerate([None, "", "无此单位", results[-1].unit, results[0].unit])]
+    grouping = group_results(results, failures)
+    assert [g.title for g in grouping.groups] == [results[0].unit, results[-1].unit] != [results[0].unit] * 2
+    assert [[f.source for f in g.failures] for g in grouping.groups] == [["f0.yaml", "f1.yaml", "f2.yaml", "f4.yaml"], ["f3.yaml"]]

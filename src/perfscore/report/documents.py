@@ -30,7 +30,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 
 def md_escape(value: object) -> str:
     """User text inside Markdown: one line, every markup character backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text) if _MD_SPECIAL.search(text) else text
 
 
 def md_code(value: object) -> str:
@@ -122,8 +123,11 @@ def policy_line(policy: str, grouping: Grouping) -> str:
 def mixed_policies(results: Results, grouping: Grouping):
     """Each sheet with its policy line, when the batch mixes policies (else nothing)."""
     if grouping.mixed():
+        lines: dict[str, str] = {}
         for r in results:
-            yield r, policy_line(policy_label(r.policy), grouping)
+            if r.policy not in lines:
+                lines[r.policy] = policy_line(policy_label(r.policy), grouping)
+            yield r, lines[r.policy]
 
 
 def policy_title(name: str) -> str:
@@ -151,10 +155,13 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     results = Results.of(results)
     grouping = Grouping([], Tally())
     styles = set()
+    labels: dict[str, str] = {}  # policy → policy_label (it looks the presets up on disk)
     for d in results:
         grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
-        shown = policy_label(d.policy)
+        shown = labels.get(d.policy)
+        if shown is None:
+            shown = labels[d.policy] = policy_label(d.policy)
         grouping.policies[shown] = grouping.policies.get(shown, 0) + 1
         if d.kind == "department":
             grouping.department_bars.add(d)
@@ -177,9 +184,12 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     for group in groups.values():
         group.title = f"{'、'.join(group.names)}（{policy_title(group.policy)}）" if several else group.key
     grouping.groups = list(groups.values()) or [Group("", "", "default", "budget", "liaoning")]
+    homes: dict[str, Group] = {}  # a unit → the first group that has it
+    for group in grouping.groups:
+        for unit in group.units:
+            homes.setdefault(unit, group)
     for failure in failures:
-        home = next((g for g in grouping.groups if failure.unit and failure.unit in g.units), grouping.groups[0])
-        home.failures.append(failure)
+        (homes.get(failure.unit, grouping.groups[0]) if failure.unit else grouping.groups[0]).failures.append(failure)
     return grouping
 
 
@@ -330,8 +340,14 @@ def write_report(results: Results | list[SheetScore], failures: list[Failure], f
         write_docx(report_context(results, failures, year, policy, grouping, targets, duplicates), Path(path))
         return
     with atomic_file(Path(path)) as fh:
+        buffer, size = [], 0  # jinja2 yields a piece per template node: written 64 K characters at a time
         for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets, duplicates):
-            fh.write(chunk.encode("utf-8"))
+            buffer.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 16:
+                fh.write("".join(buffer).encode("utf-8"))
+                buffer, size = [], 0
+        fh.write("".join(buffer).encode("utf-8"))
 
 
 def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,

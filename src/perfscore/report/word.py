@@ -5,7 +5,8 @@ each 自评综述 are Word paragraphs in the document's own styles (Title, Headi
 List Bullet), the per-unit table is a Word table (Table Grid, its header row repeated on each
 page), the footer numbers the pages. Text goes in as text: nothing is Markdown or HTML.
 The charts of report.html are SVG drawn by perfscore, not images: the document says where
-they are instead of embedding them.
+they are instead of embedding them. python-docx makes the package (styles, section, footer);
+the body is written as XML text, the same XML python-docx would build (tests/test_word.py).
 """
 
 from __future__ import annotations
@@ -60,15 +61,6 @@ def _page_number(paragraph) -> None:
     paragraph.add_run(" 页")
 
 
-def _repeat_header(row) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(header)
-
-
 def new_document():
     """An empty report document: A4, Chinese fonts on the body and heading styles, page numbers."""
     import docx
@@ -93,130 +85,191 @@ def new_document():
     return document
 
 
-class _Paragraphs:
-    """``document.add_paragraph(text, style=style)`` in the same XML, made in constant time:
-    python-docx looks a style name up by scanning every style, and finds the body's end by
-    scanning every paragraph, at each call (quadratic in a report of many projects)."""
+_SPECIAL = re.compile(r"([\t\r\n])")
+_TABLE_LOOK = ('<w:tblW w:type="auto" w:w="0"/><w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0"'
+               ' w:lastRow="0" w:noHBand="0" w:noVBand="1" w:val="04A0"/>')
+
+
+def _run(text: object, bold: bool = False) -> str:
+    """A ``w:r`` of ``text`` as python-docx's ``run.text`` writes it: a tab is a ``w:tab``, each
+    \\r or \\n a ``w:br``, the rest ``w:t`` (xml:space="preserve" when it starts or ends with
+    whitespace); bold puts ``w:rPr/w:b`` first. Characters XML cannot hold become U+FFFD."""
+    content = []
+    for part in _SPECIAL.split(_t(text)):
+        if part == "\t":
+            content.append("<w:tab/>")
+        elif part == "\r" or part == "\n":
+            content.append("<w:br/>")
+        elif part:
+            space = ' xml:space="preserve"' if len(part.strip()) < len(part) else ""
+            escaped = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            content.append(f"<w:t{space}>{escaped}</w:t>")
+    if bold:
+        content.insert(0, "<w:rPr><w:b/></w:rPr>")
+    return f"<w:r>{''.join(content)}</w:r>" if content else "<w:r/>"
+
+
+def _p(properties: str | None, runs: str = "") -> str:
+    """A ``w:p``: ``properties`` None for no ``w:pPr``, "" for an empty one (python-docx leaves
+    one where a paragraph's style was set to Normal)."""
+    pr = "" if properties is None else (f"<w:pPr>{properties}</w:pPr>" if properties else "<w:pPr/>")
+    return f"<w:p>{pr}{runs}</w:p>" if pr or runs else "<w:p/>"
+
+
+class _Writer:
+    """The body's XML text, element for element what python-docx writes for
+    ``add_heading``, ``add_paragraph(text, style)``, ``add_run`` and ``add_table`` + ``add_row``
+    with ``cell.text`` (tests/docxref.py builds it that way, the oracle of tests/test_word.py),
+    made as strings: python-docx builds the tree an element at a time (2.5 ms a project)."""
 
     def __init__(self, document):
-        self.document = document
-        self.ids: dict[str, str | None] = {}
-        self.end = document.element.body.sectPr  # the body's last child (or none)
+        from docx.shared import Emu
 
-    def add(self, text: str = "", style: str = "Normal"):
+        self.part = document.part
+        self.ids: dict[tuple[str, object], str | None] = {}
+        section = document.sections[-1]
+        self.block_width = Emu(section.page_width - section.left_margin - section.right_margin)
+
+    def style_id(self, name: str, kind=None) -> str | None:
+        """The id of a paragraph (or ``kind``'s) style, None for the default one, as python-docx finds it."""
         from docx.enum.style import WD_STYLE_TYPE
-        from docx.oxml import OxmlElement
-        from docx.text.paragraph import Paragraph
 
-        if style not in self.ids:
-            self.ids[style] = self.document.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
-        p = OxmlElement("w:p")
-        if self.end is None:
-            self.document.element.body.append(p)
-        else:
-            self.end.addprevious(p)
-        made = Paragraph(p, self.document._body)
-        if text:
-            made.add_run(text)
-        p.style = self.ids[style]
-        return made
+        key = (name, kind or WD_STYLE_TYPE.PARAGRAPH)
+        if key not in self.ids:
+            self.ids[key] = self.part.get_style_id(name, key[1])
+        return self.ids[key]
 
+    def styled(self, text: object = "", style: str = "Normal", align: str | None = None) -> str:
+        """``add_paragraph(text, style)`` (a heading is one in its style), aligned."""
+        style_id = self.style_id(style)
+        properties = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + (f'<w:jc w:val="{align}"/>' if align else "")
+        return _p(properties, _run(text) if text else "")
 
-def _body(paragraphs: _Paragraphs, text: str, lead: str = ""):
-    """A Normal paragraph, first line indented two characters; ``lead`` in bold before it."""
-    from docx.shared import Pt
+    def heading(self, text: object, level: int, align: str | None = None) -> str:
+        return self.styled(text, "Title" if level == 0 else f"Heading {level}", align)
 
-    paragraph = paragraphs.add()
-    paragraph.paragraph_format.first_line_indent = Pt(24)
-    if lead:
-        paragraph.add_run(_t(lead)).bold = True
-    paragraph.add_run(_t(text))
-    return paragraph
+    def body(self, text: object, lead: str = "") -> str:
+        """A Normal paragraph, first line indented two characters (24 pt); ``lead`` in bold before it."""
+        return _p('<w:ind w:firstLine="480"/>', (_run(lead, bold=True) if lead else "") + _run(text))
 
+    def units_table(self, funds_label: str, grades, units: list[dict]):
+        """The per-unit table (Table Grid), its header row repeated on each page."""
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.shared import Emu
 
-def _units_table(document, funds_label: str, grades, units: list[dict]) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    headers = ["单位", "项目数", funds_label, "平均分", *grades]
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = document.styles["Table Grid"]
-    for cell, text in zip(table.rows[0].cells, headers):
-        cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
-    _repeat_header(table.rows[0])
-    for u in units:
-        values = [u["unit"], str(u["projects"]), u["funds"], u["average"], *(str(n) for n in u["grades"])]
-        cells = table.add_row().cells
-        for n, (cell, text) in enumerate(zip(cells, values)):
-            cell.text = _t(text)
-            if n:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        headers = ["单位", "项目数", funds_label, "平均分", *grades]
+        width = Emu(self.block_width // len(headers)).twips
+        cell = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
+        style_id = self.style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+        style = f'<w:tblStyle w:val="{style_id}"/>' if style_id else ""
+        yield (f'<w:tbl><w:tblPr>{style}{_TABLE_LOOK}</w:tblPr><w:tblGrid>'
+               + f'<w:gridCol w:w="{width}"/>' * len(headers) + '</w:tblGrid><w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>'
+               + "".join(f"{cell}<w:r/>{_run(text, bold=True)}</w:p></w:tc>" for text in headers) + "</w:tr>")
+        right = f'{cell}<w:pPr><w:jc w:val="right"/></w:pPr>'
+        for u in units:
+            values = [u["unit"], str(u["projects"]), u["funds"], u["average"], *(str(n) for n in u["grades"])]
+            yield ("<w:tr>" + "".join(f"{right if n else cell}{_run(text)}</w:p></w:tc>" for n, text in enumerate(values))
+                   + "</w:tr>")
+        yield "</w:tbl>"
 
 
-def build_docx(context: dict):
-    """The report as a python-docx Document, from ``documents.report_context``."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    document = new_document()
-    document.add_heading(context["title"], level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+def body_xml(document, context: dict):
+    """The children of ``w:body`` before its ``w:sectPr``, as XML text in pieces, from
+    ``documents.report_context`` (``document``: ``new_document()``, whose styles they name)."""
+    w = _Writer(document)
+    yield w.heading(context["title"], 0, "center")
     if context["year"]:
-        document.add_paragraph(f"（{context['year']}年度）", style="Normal").alignment = WD_ALIGN_PARAGRAPH.CENTER
+        yield w.styled(f"（{context['year']}年度）", align="center")
     if context.get("policies"):  # as report.md says it: the policies the sheets were scored under
-        document.add_paragraph(_t(f"评分规则：{'、'.join(context['policies'])}"), style="Normal")
+        yield w.styled(f"评分规则：{'、'.join(context['policies'])}")
     groups = context["groups"]
     single = len(groups) == 1
-    paragraphs = _Paragraphs(document)
-    styled = paragraphs.add
 
-    def heading(n: int, text: str) -> None:
+    def heading(n: int, text: str) -> str:
         if single:
-            document.add_heading(f"{chinese_number(n)}、{text}", level=1)
-        else:
-            document.add_heading(f"（{chinese_number(n)}）{text}", level=2)
+            return w.heading(f"{chinese_number(n)}、{text}", 1)
+        return w.heading(f"（{chinese_number(n)}）{text}", 2)
 
     for number, g in enumerate(groups, 1):
         if not single:
-            document.add_heading(_t(f"{chinese_number(number)}、{g['title']}"), level=1)
-        heading(1, "绩效自评工作开展情况")
+            yield w.heading(f"{chinese_number(number)}、{g['title']}", 1)
+        yield heading(1, "绩效自评工作开展情况")
         for paragraph in g["paragraphs"]:
-            _body(paragraphs, paragraph)
+            yield w.body(paragraph)
         if g["units"]:
-            _units_table(document, g["funds_label"], context["grades"], g["units"])
+            yield from w.units_table(g["funds_label"], context["grades"], g["units"])
         for n, section in enumerate(g["sections"], 2):
-            heading(n, section["title"])
+            yield heading(n, section["title"])
             for entry in section["entries"]:
-                _body(paragraphs, entry["text"], entry["lead"])
+                yield w.body(entry["text"], entry["lead"])
     if context["charts"]:
-        _body(paragraphs, CHARTS_NOTE)
+        yield w.body(CHARTS_NOTE)
     last = (len(groups[0]["sections"]) + 2) if single else len(groups) + 1
-    document.add_heading(f"{chinese_number(last)}、问题清单", level=1)
+    yield w.heading(f"{chinese_number(last)}、问题清单", 1)
     if not context["problems"]:
-        _body(paragraphs, "未发现问题。")
+        yield w.body("未发现问题。")
     for n, section in enumerate(context["problems"], 1):
-        document.add_heading(f"（{chinese_number(n)}）{section['title']}", level=2)
+        yield w.heading(f"（{chinese_number(n)}）{section['title']}", 2)
         for item in section["items"]:
             if section["kind"] == "discrepancies":
-                styled(_t(f"{item['who']}：{item['line']}（{item['source']}）"), "List Bullet")
+                yield w.styled(f"{item['who']}：{item['line']}（{item['source']}）", "List Bullet")
                 continue
-            styled(_t(f"{item['who']}（{item['source']}）"), "List Bullet")
+            yield w.styled(f"{item['who']}（{item['source']}）", "List Bullet")
             for line in item["lines"]:
-                styled(_t(line), "List Bullet 2")
-    return document
+                yield w.styled(line, "List Bullet 2")
+
+
+def _chunks(pieces, size: int = 1 << 20):
+    """The pieces joined into about ``size`` characters at a time, as UTF-8."""
+    buffer, length = [], 0
+    for piece in pieces:
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
 
 
 def write_docx(context: dict, path: Path) -> None:
-    """report.docx from ``documents.report_context``, written atomically."""
+    """report.docx from ``documents.report_context``, written atomically: the package is
+    python-docx's (``new_document``), its document.xml body written as text (``body_xml``)
+    into a scratch file beside the output first, so its size is known (zipfile then decides on
+    ZIP64 as for any member) and the document is never whole in memory."""
     import io
+    import tempfile
     import zipfile
 
     from ..xlsx.stream import COMPRESS_LEVEL, _zip_info
 
-    document = build_docx(context)
+    path = Path(path)
+    document = new_document()
     saved = io.BytesIO()
     document.save(saved)
     # python-docx stamps each zip member with the time of saving: re-stored with a fixed
     # one, the same report gives the same bytes
-    with atomic_file(Path(path)) as fh, zipfile.ZipFile(saved) as source, \
+    with atomic_file(path) as fh, zipfile.ZipFile(saved) as source, \
             zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as target:
         for member in source.infolist():
-            target.writestr(_zip_info(member.filename, COMPRESS_LEVEL), source.read(member))
+            data = source.read(member)
+            if member.filename != "word/document.xml":
+                target.writestr(_zip_info(member.filename, COMPRESS_LEVEL), data)
+                continue
+            head, body, tail = data.partition(b"<w:body>")
+            if not body or b"<w:body>" in tail:
+                raise ValueError("python-docx's document.xml has no single <w:body>")
+            spool = tempfile.TemporaryFile(dir=path.parent)
+            try:
+                for chunk in _chunks(body_xml(document, context)):
+                    spool.write(chunk)
+                info = _zip_info(member.filename, COMPRESS_LEVEL)
+                info.file_size = len(head) + len(body) + spool.tell() + len(tail)
+                spool.seek(0)
+                with target.open(info, "w") as out:
+                    out.write(head + body)
+                    while chunk := spool.read(1 << 20):
+                        out.write(chunk)
+                    out.write(tail)
+            finally:
+                spool.close()
