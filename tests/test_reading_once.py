@@ -167,3 +167,13 @@ def test_a_cells_style_is_the_first_s_attribute_a_regex_finds():
     for attrs in cases:
         found = style.search(attrs)
         assert _style_of(attrs) == (found.group(1) if found else None), attrs
+
+
+def test_a_large_sheet_is_checked_cell_by_cell(tmp_path, monkeypatch):
+    """The bound is for small sheets: a large one never builds its list of tags (memory in
+    proportion to its cells) and is checked as before."""
+    xml = _sheet_xml(filled(tmp_path)).encode()
+    assert package._within_bound(xml)
+    monkeypatch.setattr(package, "_BOUND_BYTES", len(xml) - 1)
+    assert not package._within_bound(xml)
+    package.check_extent(xml, "表")

@@ -346,11 +346,17 @@ _EMPTY_CELL_RE = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?
 _EXTENT_FAST_RE = re.compile(rb'<(?:\w+:)?(c|row)\b(?:[^<>]*?\b(r)="([A-Za-z]*)([0-9]*)")?')
 
 
+_BOUND_BYTES = 4 * 1024 * 1024   # a 自评表's sheet is ~100 KB; a flat workbook's may be 100 MB
+
+
 def _within_bound(xml: bytes) -> bool:
     """Whether a worksheet passes ``check_extent`` for certain, told from an upper bound that
     one C-level pass gives: every cell and row tag, the largest row and column any of them
     names, plus one step per tag for the tags that name none. A sheet this bound cannot clear
-    (a large or odd one) is checked cell by cell."""
+    (a large or odd one) is checked cell by cell; one past ``_BOUND_BYTES`` is never tried (its
+    list of tags would cost memory in proportion to its cells)."""
+    if len(xml) > _BOUND_BYTES:
+        return False
     refs = _EXTENT_FAST_RE.findall(xml)
     cells = [(letters, digits) for tag, r, letters, digits in refs if tag == b"c" and r]
     letters = set(x for x, _ in cells)

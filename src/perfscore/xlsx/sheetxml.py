@@ -223,11 +223,18 @@ def _style_of(attrs: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=8192)
-def _formula_text(escaped: str) -> str:
+def _formula_text(escaped: str | None) -> str:
     """A formula's text as written in the XML → as typed; the sheets of one layout share
-    their formulas, so each is unescaped once."""
-    return unxesc(html.unescape(escaped)) if escaped else ""
+    their formulas, so each (of at most 2,048 characters: the cache stays small) is
+    unescaped once."""
+    if not escaped:
+        return ""
+    return _unescaped(escaped) if len(escaped) <= 2048 else unxesc(html.unescape(escaped))
+
+
+@functools.lru_cache(maxsize=8192)
+def _unescaped(escaped: str) -> str:
+    return unxesc(html.unescape(escaped))
 
 
 _SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
