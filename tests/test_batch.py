@@ -92,6 +92,32 @@ def test_output_identical_whatever_jobs_and_order(tmp_path):
     assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")
 
 
+def test_rows_built_in_the_workers_are_the_rows_written_from_memory(tmp_path, monkeypatch):
+    """summary.xlsx and summary.sqlite from a batch (rows rendered in the workers, copied in
+    order, 指标 past a small row limit) are those written from the same digests in memory."""
+    from perfscore.batch import sort_key
+    from perfscore.inputs import read_path
+    from perfscore.report import database, workbook
+    from perfscore.report.digests import digest
+    from perfscore.scoring import score_sheet
+
+    from test_summary_sqlite import db_tables
+
+    monkeypatch.setattr(workbook, "EXCEL_ROWS", 20)  # a sheet's rows go on two sheets
+    files = sorted(SAMPLES.glob("*/*.yaml"))
+    policy = load_policy("hubei")
+    outcome = run_batch(files, tmp_path / "out", policy, jobs=2)
+    digests = [digest(score_sheet(i.sheet, i.policy, i.source, notes=i.notes), i.cells, i.policy, i.sheet)
+               for f in files for i in read_path(f, policy=policy)]
+    digests.sort(key=sort_key)
+    assert [d.source for d in digests] == [r.source for r in outcome.results] and not outcome.failures
+    workbook.write_summary(digests, [], tmp_path / "summary.xlsx")
+    database.write_database(digests, [], tmp_path / "summary.sqlite")
+    assert (tmp_path / "summary.xlsx").read_bytes() == (tmp_path / "out" / "summary.xlsx").read_bytes()
+    assert "指标 (3)" in openpyxl.load_workbook(tmp_path / "summary.xlsx", read_only=True).sheetnames
+    assert db_tables(tmp_path / "summary.sqlite") == db_tables(tmp_path / "out" / "summary.sqlite")
+
+
 def test_flat_workbook_input(tmp_path):
     result = run("batch", FLAT, "-o", tmp_path / "out", "--policy", "hubei")
     assert result.exit_code == 0, result.stderr

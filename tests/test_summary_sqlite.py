@@ -135,7 +135,8 @@ def test_the_documented_queries_answer(tmp_path):
     con.close()
 
 
-def test_a_failing_database_leaves_the_previous_set(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: written by a forked child
+def test_a_failing_database_leaves_the_previous_set(tmp_path, monkeypatch, jobs):
     out = tmp_path / "out"
     run_batch([CHAOYANG], out, jobs=1)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
@@ -146,6 +147,6 @@ def test_a_failing_database_leaves_the_previous_set(tmp_path, monkeypatch):
 
     monkeypatch.setattr(database, "_row", broken)
     with pytest.raises(OutputError, match="summary.sqlite"):
-        run_batch([CHAOYANG, QIAOKOU], out, jobs=1)
+        run_batch([CHAOYANG, QIAOKOU], out, jobs=jobs)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name != ".out.perfscore-lock"] == ["out"]

@@ -8,9 +8,10 @@ OUTDIR always holds one run's complete set. One bad file never stops the others:
 error reading, scoring or rendering it becomes its Failure. Output is the same whatever
 the job count and the input order.
 
-Memory stays flat in the number of projects: the workers send each project's digest
-(its detail already pickled); the main process spools digests and details to unlinked
-temporary files and keeps only fixed-size runs of sort keys, merged from disk.
+Memory stays flat in the number of projects: the workers send one record per project
+(its digest, its detail and its rows of each table, rendered already: the outputs only
+copy them); the main process spools the records to an unlinked temporary file and keeps
+only fixed-size runs of sort keys, merged from disk.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import gc
 import hashlib
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import signal
+import struct
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -35,13 +38,13 @@ from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
 from .policy import Policy, PolicyLookup, policy_label
-from .report.digests import Place, Results
+from .report.digests import Digest, Place, Results
 from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
     from .inputs import Input
-    from .report.digests import Digest
+    from .report.digests import Part
     from .scoring import SheetScore
 
 MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
@@ -106,17 +109,16 @@ class Spool:
 
 
 class SpooledResults(Results):
-    """Results whose digests live in a spool, in output order: iterating reads them back
-    one at a time, so memory does not grow with their number."""
+    """Results whose records live in a spool, in output order: iterating reads the digests
+    back one at a time, so memory does not grow with their number; ``built`` reads one part
+    of each record (what the worker built for one table) without the digest."""
 
-    RECORD = 56
+    RECORD = struct.Struct("<Q6IQ")  # a record's place, its sections' lengths (``_one``), its sheet's token
 
     def __init__(self, spool: Spool, places: Spool, count: int):
         super().__init__([], self._load)
         self._spool = spool
-        # per digest, in output order: its place, its detail's, its rows', and its filled
-        # sheet's token (7 × 8 bytes)
-        self._places = places
+        self._places = places  # one RECORD per digest, in output order
         self._count = count
 
     def _load(self, place: tuple[int, int]) -> object:
@@ -125,32 +127,37 @@ class SpooledResults(Results):
     def __len__(self) -> int:
         return self._count
 
-    def _records(self) -> Iterator[tuple[bytes, int]]:
-        step, size = 1024, self.RECORD
+    def _records(self) -> Iterator[tuple]:
+        step, size = 1024, self.RECORD.size
         for start in range(0, self._count, step):
             block = self._places.get((start * size, min(step, self._count - start) * size))
-            for i in range(0, len(block), size):
-                yield block, i
+            yield from self.RECORD.iter_unpack(block)
 
     def __iter__(self) -> Iterator["Digest"]:
-        for block, i in self._records():
-            yield self._digest(block, i)
+        for record in self._records():
+            yield self._digest(record)
 
     def sheet_tokens(self) -> Iterator[int]:
         """Each digest's filled-sheet token (``_temp_sheet``), in output order; 0: none."""
-        for block, i in self._records():
-            yield int.from_bytes(block[i + 48:i + 56], "little")
+        for record in self._records():
+            yield record[-1]
 
     def at(self, place: int) -> "Digest":
         if not 0 <= place < self._count:
             raise IndexError(place)
-        return self._digest(self._places.get((place * self.RECORD, self.RECORD)), 0)
+        size = self.RECORD.size
+        return self._digest(self.RECORD.unpack(self._places.get((place * size, size))))
 
-    def _digest(self, block: bytes, i: int) -> "Digest":
-        at, length, detail_at, detail_length, rows_at, rows_length = (
-            int.from_bytes(block[j:j + 8], "little") for j in range(i, i + 48, 8))
-        item = pickle.loads(self._spool.get((at, length)))
-        item.detail, item.rows = Place(detail_at, detail_length), Place(rows_at, rows_length)
+    def built(self, part: "Part", labels) -> Iterator:
+        n = 3 + _parts()[1].index(part.name)  # after the place, the digest and the detail
+        load, get = part.load, self._spool.get
+        for record in self._records():
+            yield load(get((record[0] + sum(record[1:n]), record[n])))
+
+    def _digest(self, record: tuple) -> "Digest":
+        at, length, detail_length = record[:3]
+        item = Digest(*pickle.loads(self._spool.get((at, length))))
+        item.detail = Place(at + length, detail_length)
         return item
 
     @property
@@ -173,6 +180,23 @@ _LOOKUP: PolicyLookup = PolicyLookup()
 _SHEETS: Path | None = None
 _TEMPLATES: dict[str, object] = {}
 _SEQUENCE = itertools.count()
+_BUILT: tuple | None = None  # (the parts of a record after its digest and detail, their names, this process's policy labels)
+
+
+# a digest as its record keeps it: its fields' values in order, read back as Digest(*values)
+# (half the bytes and half the time of pickling the dataclass; every pass over the results reads it)
+_digest_values = operator.attrgetter(*(f.name for f in fields(Digest)))
+
+
+def _parts() -> tuple:
+    global _BUILT
+    if _BUILT is None:
+        from .report.database import DATABASE_PART
+        from .report.workbook import INDICATOR_PART, PROBLEM_PART, PROJECT_PART, PolicyLabels
+
+        parts = (PROJECT_PART, INDICATOR_PART, PROBLEM_PART, DATABASE_PART)
+        _BUILT = parts, [p.name for p in parts], PolicyLabels()
+    return _BUILT
 
 
 def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup, worker: bool = False) -> None:
@@ -259,11 +283,15 @@ def _one(item, out: list) -> None:
         out.append((Failure(source, scored.name, scored.unit, (why,)), None))
         return
     same = content_hash(summary)
-    detail = pickle.dumps(summary.detail, protocol=pickle.HIGHEST_PROTOCOL)
-    rows = pickle.dumps(summary.rows, protocol=pickle.HIGHEST_PROTOCOL)
-    summary.detail = summary.rows = None  # type: ignore[assignment] - the main process records where they are spooled
+    parts, _, labels = _parts()
+    rows, detail = summary.rows, summary.detail
+    built = [part.dump(part.build(summary, rows, detail, labels)) for part in parts]
+    summary.detail, summary.rows = None, ()  # type: ignore[assignment] - the main process records where they are spooled
+    # one record: the digest, its detail, then its rows of each table (``_parts``), with their lengths
+    sections = [pickle.dumps(_digest_values(summary), protocol=pickle.HIGHEST_PROTOCOL),
+                pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL), *built]
     key = (unit_of(summary), summary.name, summary.source)
-    out.append(((key, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), detail, rows, summary.year, same), token))
+    out.append(((key, b"".join(sections), tuple(map(len, sections)), summary.year, same), token))
 
 
 def content_hash(summary: "Digest") -> bytes:
@@ -283,8 +311,8 @@ def content_hash(summary: "Digest") -> bytes:
 
 def _work(path: Path) -> list[tuple[tuple | Failure, int | None]]:
     """One input file, in a worker: read, score, render the filled sheet, and reduce each
-    result to (sort key, pickled digest, pickled detail, pickled 指标 rows), so the main
-    process only spools bytes. Never raises: any error is the Failure of that input."""
+    result to (sort key, its record, the record's sections' lengths, year, content hash), so
+    the main process only spools bytes. Never raises: any error is the Failure of that input."""
     try:
         items = read_path(path, policy=_POLICY, lookup=_LOOKUP)  # _POLICY: the caller's override, else each input's own
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
@@ -508,9 +536,9 @@ def _inputs_in(outdir: Path, files: list[Path]) -> Path | None:
 
 def _write_outputs(results: SpooledResults, failures: list[Failure], out: OutputSet, outcome: BatchOutcome,
                    jobs: int, targets: tuple | None = None) -> None:
-    """The set's files. With two or more jobs, summary.xlsx and report.docx are each written by
-    a forked child while this process writes the other reports and summary.sqlite (all read
-    the same spools with ``pread``)."""
+    """The set's files. With two or more jobs, summary.xlsx, report.docx and summary.sqlite are
+    each written by a forked child while this process writes the other reports (all read the
+    same spools with ``pread``)."""
     from .report.database import write_database
     from .report.documents import group_results, write_report
     from .report.workbook import write_summary
@@ -533,12 +561,20 @@ def _write_outputs(results: SpooledResults, failures: list[Failure], out: Output
             write_report(results, failures, fmt, out.aside / f"report.{fmt}", grouping=grouping, targets=targets,
                          duplicates=duplicates)
 
-        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
-        with stopped_on_error(word):
-            for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
-                report(fmt)
+        def database() -> None:
             write_database(results, failures, out.aside / "summary.sqlite", grouping, targets=targets,
                            duplicates=duplicates)
+
+        word = fork_writer(lambda: report("docx"), "report.docx") if parallel else None  # the slowest report
+        with stopped_on_error(word):
+            tables = fork_writer(database, "summary.sqlite") if word is not None else None
+            with stopped_on_error(tables):
+                for fmt in ("md", "html") if word is not None else ("md", "html", "docx"):
+                    report(fmt)
+                if tables is None:
+                    database()
+            if tables is not None:
+                tables.join()
         if word is not None:
             word.join()
     if child is not None:
@@ -595,13 +631,14 @@ def run_batch(
                     if isinstance(item, Failure):
                         failures.append(item)
                         continue
-                    key, summary, detail, rows, year, same = item
+                    key, record, lengths, year, same = item
                     copies.add((key[0], key[1], year), key[2], same)
-                    sorter.add(key, spool.add(summary) + spool.add(detail) + spool.add(rows), token, year)
+                    sorter.add(key, (spool.add(record)[0], *lengths), token, year)
                 done += 1
                 if progress:
                     progress(done, total)
             duplicates: list[Failure] = []
+            record_struct = SpooledResults.RECORD
             for key, _, place, token, year in sorter.merged():
                 extra = copies.extra((key[0], key[1], year), key[2])
                 if extra is not None:  # not counted: its sheet is not kept either
@@ -609,7 +646,7 @@ def run_batch(
                     if out.sheets is not None and token:
                         os.unlink(out.sheets / _temp_sheet(token))
                     continue
-                places.add(b"".join(n.to_bytes(8, "little") for n in (*place, token)))
+                places.add(record_struct.pack(*place, token))
                 count += 1
             sorter.close()
             failures.sort(key=sort_key)

@@ -14,6 +14,7 @@ a new file, nobody reads it yet), and renamed into place when complete.
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -21,10 +22,11 @@ from pathlib import Path
 from ..errors import Failure, OutputError, printable
 from ..values import format_fixed
 from ..writing import TEMP_PREFIX
-from .digests import Results
+from .digests import Part, Results
 from .documents import Grouping, group_results
 from .figures import unit_of
-from .workbook import INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, PolicyLabels, problem_rows, project_row
+from .workbook import (INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, PolicyLabels, leading_problem_rows, project_row,
+                       sheet_problem_rows, target_rows)
 
 POLICY, SOURCE = "评分规则", "来源文件"
 TABLES = {
@@ -35,17 +37,33 @@ TABLES = {
 INTEGER_COLUMNS = frozenset({"年度", "提示数", "不一致数"})
 
 
-def _cell(value: object) -> object:
-    """A value as its summary.xlsx cell shows it."""
-    if isinstance(value, Decimal):
-        return format_fixed(value, 2)
-    if value == "":
-        return None  # summary.xlsx leaves the cell empty
-    return value
+_FIXED: dict[Decimal, str] = {}  # an amount → its 0.00 text (equal amounts have one; they repeat a lot)
+
+
+def _fixed(value: Decimal) -> str:
+    text = _FIXED[value] = format_fixed(value, 2)
+    if len(_FIXED) > 8192:
+        _FIXED.clear()
+    return text
 
 
 def _row(values) -> tuple:
-    return tuple(map(_cell, values))
+    """Values as their summary.xlsx cells show them: an amount in its 0.00 text, an empty
+    text NULL (summary.xlsx leaves the cell empty)."""
+    fixed = _FIXED
+    return tuple([(fixed.get(v) or _fixed(v)) if isinstance(v, Decimal) else None if v == "" else v for v in values])
+
+
+def _rows(r, rows: tuple, detail, labels: PolicyLabels) -> tuple[tuple, list[tuple], list[tuple]]:
+    """A sheet's row of 项目, its rows of 指标 and its own rows of 问题, as the database holds them."""
+    rules, source, unit, name = labels[r.policy], r.source, unit_of(r), r.name
+    return (_row(project_row(r, labels)), [_row((unit, name, *row, rules, source)) for row in rows],
+            [_row(row) for row in sheet_problem_rows(r, detail, labels)])
+
+
+# each sheet's rows of the three tables, as the batch's workers build them
+DATABASE_PART = Part("summary.sqlite", _rows, lambda rows: pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL),
+                     pickle.loads)
 
 
 def _create(con: sqlite3.Connection, table: str, headers: list[str]) -> str:
@@ -71,14 +89,16 @@ def write_database(results: Results | list, failures: list[Failure], path: Path,
             con.execute("PRAGMA synchronous=OFF")
             con.execute("BEGIN")
             labels = PolicyLabels()
-            insert = _create(con, "项目", TABLES["项目"])
-            con.executemany(insert, (_row(project_row(r, labels)) for r in results))
-            insert = _create(con, "指标", TABLES["指标"])
-            con.executemany(insert, (_row((unit_of(r), r.name, *row, labels[r.policy], r.source))
-                                     for r in results for row in results.rows(r)))
-            insert = _create(con, "问题", TABLES["问题"])
-            con.executemany(insert, (_row((*row, rules)) for row, rules
-                                     in problem_rows(results, failures, grouping, duplicates, targets, labels)))
+            project, indicators = _create(con, "项目", TABLES["项目"]), _create(con, "指标", TABLES["指标"])
+            problems = _create(con, "问题", TABLES["问题"])
+            con.executemany(problems, (_row((*row, rules)) for row, rules
+                                       in leading_problem_rows(results, failures, grouping, duplicates, labels)))
+            for row, rows, found in results.built(DATABASE_PART, labels):  # one pass: the tables in output order
+                con.execute(project, row)
+                con.executemany(indicators, rows)
+                if found:
+                    con.executemany(problems, found)
+            con.executemany(problems, (_row((*row, None)) for row in target_rows(targets)))
             con.execute("COMMIT")
         finally:
             con.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from ..inputs import reported_cell, row_path
 from ..policy import PRESETS, Policy, preset_policy
@@ -23,6 +23,18 @@ class Detail:
     # (label, reported, computed, indicator or task name, field, cell)
     discrepancies: tuple[tuple[str, object, object, str, str, str], ...]
     warnings: tuple[str, ...]  # the scoring's warnings, then the review's notes (never in public text)
+
+
+class Part(NamedTuple):
+    """A part of each sheet's record that an output reads on its own (its rows of one table):
+    ``build(digest, rows, detail, labels)`` makes it (in the batch, in the worker that scored
+    the sheet; ``rows``: the digest's 指标 rows, ``detail`` its Detail, ``labels`` a
+    ``PolicyLabels``), ``dump`` turns it into bytes for the spool and ``load`` back."""
+
+    name: str
+    build: Callable[[Any, tuple, Any, Any], Any]
+    dump: Callable[[Any], bytes]
+    load: Callable[[bytes], Any]
 
 
 class Place(NamedTuple):
@@ -151,6 +163,12 @@ class Results:
     def rows(self, item: Digest) -> tuple[tuple, ...]:
         """The sheet's rows of the 指标 sheet (after 实施单位 and 项目名称)."""
         return self._resolve(item.rows, item)
+
+    def built(self, part: Part, labels) -> Iterator:
+        """Each digest's ``part``, in output order: built here (the batch's spooled results
+        hold what its workers built)."""
+        for item in self:
+            yield part.build(item, self.rows(item), self.detail(item), labels)
 
     def _resolve(self, found, item: Digest):
         if isinstance(found, bytes):

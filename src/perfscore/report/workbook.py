@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import Failure
 from ..policy import policy_label
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
-from ..xlsx.stream import HEADER, MAX_WIDTH, TOTAL, WRAP, PageSetup, Workbook
+from ..xlsx.stream import HEADER, MAX_WIDTH, ROWS, ROWS_BYTES, TOTAL, WRAP, PageSetup, Workbook, render_row
 from ..textwidth import cell_width
-from .digests import Digest, Results
+from .digests import Digest, Part, Results
 from .documents import Grouping, group_results, mixed_policies, overview_paragraphs
 from .figures import SummaryFigures, unit_of
 
@@ -46,6 +47,20 @@ class Table:
         if sheet.rows >= self.limit:
             sheet = self._next()
         sheet.write_row(values, style)
+
+    def write_rendered(self, xml: bytes, count: int, widths: bytes, row_widths: bytes) -> None:
+        """``count`` rows rendered already (a ``Rendered``), ``widths`` the widest of their
+        cells per column, ``row_widths`` each row's own (for rows that go on two sheets)."""
+        sheet = self.sheets[-1]
+        if sheet.rows + count <= self.limit:
+            if count:
+                sheet.write_rendered(xml, widths)
+            return
+        step = len(widths)
+        for n, row in enumerate(xml.split(ROWS_BYTES)):
+            if sheet.rows >= self.limit:
+                sheet = self._next()
+            sheet.write_rendered(row, row_widths[n * step:(n + 1) * step])
 
     def _next(self):
         last = self.sheets[-1]
@@ -124,11 +139,65 @@ def project_row(r: Digest, labels: PolicyLabels | None = None) -> list:
     ]
 
 
-def problem_rows(results: Results, failures: list[Failure], grouping: Grouping, duplicates: list[Failure] = (),
-                 targets: tuple | None = None, labels: PolicyLabels | None = None):
-    """The 问题 table's rows (PROBLEM_HEADERS), each with the 评分规则 of the scored sheet it
-    is about (None when no sheet was scored: a file that could not be read, a copy not
-    counted, a 目标 finding)."""
+class Rendered(NamedTuple):
+    """A sheet's rows of one table of summary.xlsx, rendered (``render_row``): UTF-8, one
+    after the other, each row's number left as ``ROW``, the rows apart by ``ROWS``."""
+
+    xml: bytes
+    count: int
+    widths: bytes  # the widest cell of the rows in each column (render_row caps them at MAX_WIDTH)
+    row_widths: bytes  # each row's own widths, one after the other
+
+    def dump(self) -> bytes:
+        head = self.count.to_bytes(4, "little") + len(self.widths).to_bytes(2, "little")
+        return head + self.widths + self.row_widths + self.xml
+
+    @classmethod
+    def load(cls, data: bytes) -> "Rendered":
+        count, step = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:6], "little")
+        rows_at = 6 + step * (count + 1)
+        return cls(data[rows_at:], count, data[6:6 + step], data[6 + step:rows_at])
+
+
+def _rendered(rows: list[list]) -> Rendered:
+    xml, each = [], []
+    for row in rows:
+        widths: list[int] = []
+        xml.append(render_row(row, widths))
+        each.append(widths)
+    if not each:
+        return Rendered(b"", 0, b"", b"")
+    widest = bytes(map(max, *each)) if len(each) > 1 else bytes(each[0])
+    return Rendered(ROWS.join(xml).encode("utf-8"), len(each), widest, b"".join(map(bytes, each)))
+
+
+def _project_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
+    widths: list[int] = []
+    xml = render_row(project_row(r, labels), widths).encode("utf-8")
+    shown = bytes(widths)
+    return Rendered(xml, 1, shown, shown)
+
+
+def _indicators_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
+    unit, name = unit_of(r), r.name
+    return _rendered([[unit, name, *row] for row in rows])
+
+
+def _problems_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
+    return _rendered([row[:-1] for row in sheet_problem_rows(r, detail, labels)])
+
+
+# each sheet's rows of the 项目 and the 指标 table, as the batch's workers build them
+PROJECT_PART = Part("项目", _project_rendered, Rendered.dump, Rendered.load)
+INDICATOR_PART = Part("指标", _indicators_rendered, Rendered.dump, Rendered.load)
+PROBLEM_PART = Part("问题", _problems_rendered, Rendered.dump, Rendered.load)  # the sheet's own rows
+
+
+def leading_problem_rows(results: Results, failures: list[Failure], grouping: Grouping, duplicates: list[Failure] = (),
+                         labels: PolicyLabels | None = None):
+    """The 问题 table's rows before the scored sheets' own (``sheet_problem_rows``): the files
+    that could not be scored, the policy lines of a batch that mixes policies, the copies of
+    a project not counted; each with the 评分规则 of the sheet it is about (None when none)."""
     labels = PolicyLabels() if labels is None else labels
     for f in failures:
         for p in f.problems:
@@ -140,18 +209,18 @@ def problem_rows(results: Results, failures: list[Failure], grouping: Grouping, 
         for p in f.problems:
             yield ["重复提交", f.unit or "", p.file or f.source, p.project or f.name or "", None,
                    None, None, p.message, None, None], None
-    for r in results:
-        if not (r.discrepancy_count or r.warning_count):
-            continue
-        unit, name, rules = unit_of(r), r.name, labels[r.policy]
-        detail = results.detail(r)
-        for label, reported, computed, indicator, field, cell in detail.discrepancies:
-            yield ["不一致", unit, r.source, name, indicator or None, field, cell or None, label,
-                   reported, computed], rules
-        for w in detail.warnings:
-            yield ["提示", unit, r.source, name, None, None, None, w, None, None], rules
-    for row in target_rows(targets):
-        yield row, None
+
+
+def sheet_problem_rows(r: Digest, detail, labels: PolicyLabels) -> list[list]:
+    """One scored sheet's rows of the 问题 table (its discrepancies, then its warnings), each
+    ending with its 评分规则."""
+    if not (r.discrepancy_count or r.warning_count):
+        return []
+    unit, name, rules = unit_of(r), r.name, labels[r.policy]
+    rows = [["不一致", unit, r.source, name, indicator or None, field, cell or None, label, reported, computed, rules]
+            for label, reported, computed, indicator, field, cell in detail.discrepancies]
+    rows += [["提示", unit, r.source, name, None, None, None, w, None, None, rules] for w in detail.warnings]
+    return rows
 
 
 def write_summary(results: Results | list[SheetScore], failures: list[Failure], path: Path,
@@ -174,15 +243,19 @@ def write_summary(results: Results | list[SheetScore], failures: list[Failure], 
         with stopped_on_error(child):
             projects = Table(sheets[0], PROJECT_HEADERS, new_sheet)
             labels = PolicyLabels()
-            for r in results:
-                projects.write_row(project_row(r, labels))
+            for rendered in results.built(PROJECT_PART, labels):
+                projects.write_rendered(*rendered)
             projects.set_autofilter()
             grouping = grouping or group_results(results, failures)
             for row in total_rows(grouping.overall.figures(len(failures))):
                 projects.write_row(row, TOTAL)
 
             problems = Table(sheets[2], PROBLEM_HEADERS, new_sheet)
-            for row, _ in problem_rows(results, failures, grouping, duplicates, targets, labels):
+            for row, _ in leading_problem_rows(results, failures, grouping, duplicates, labels):
+                problems.write_row(row)
+            for rendered in results.built(PROBLEM_PART, labels):
+                problems.write_rendered(*rendered)
+            for row in target_rows(targets):
                 problems.write_row(row)
             problems.set_autofilter()
 
@@ -221,11 +294,9 @@ def _indicator_sheet(results: Results, book, sheet, part: str | None = None) -> 
     if part is not None:
         sheet.respool(part)
     table = Table(sheet, INDICATOR_HEADERS, new_sheet)
-    write = table.write_row
-    for r in results:
-        unit, name = unit_of(r), r.name
-        for row in results.rows(r):
-            write([unit, name, *row])
+    write = table.write_rendered
+    for rendered in results.built(INDICATOR_PART, PolicyLabels()):
+        write(*rendered)
     table.set_autofilter()
     return [s.state() for s in table.sheets] if part is not None else table
 
