@@ -9,8 +9,10 @@
    YAML by perfscore beside plain yaml.load(CSafeLoader) and beside JSON;
 2. reading M filled sheets and M official forms (perfscore's readers) beside python-calamine
    reading the same workbooks (every sheet's values);
-3. ``/api/score`` of the M filled sheets (the real server, one request) beside the CLI's
-   ``perfscore score`` of the same files, start-up included.
+3. ``perfscore score`` of the M filled sheets (start-up included) beside python-calamine
+   reading them, and ``/api/score`` of them (the real server, one request) beside it; then
+   the latency of a GET of the page every 10 ms while one /api/score of 500 of them runs
+   (the server in a process of its own: median, 90th percentile and max).
 
 The machine is shared: run it at small N while others work (``--n 1000``).
 """
@@ -210,23 +212,40 @@ def readers(sheets: list[Path], forms: list[Path]) -> None:
               f"{1000 * floor_s / len(paths):6.2f} ms   ({ours / floor_s:.1f}×)")
 
 
-def serve_and_cli(sheets: list[Path]) -> None:
-    from bench_serve import post, serving
-
-    with serving() as url:
-        seconds, ok, failed = post(url, sheets)
+def cli_score(paths: list[Path]) -> float:  # float-ok: timing
+    """``perfscore score`` of ``paths`` (JSON to /dev/null), start-up included: best of 3."""
     cli = Path(sys.executable).with_name("perfscore")
     command = [str(cli)] if cli.exists() else [sys.executable, "-c", "from perfscore.cli import main; main()"]
     best = None
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([*command, "score", *map(str, sheets), "--format", "json"], stdout=subprocess.DEVNULL,
+        subprocess.run([*command, "score", *map(str, paths), "--format", "json"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         took = time.perf_counter() - start
         best = took if best is None else min(best, took)
+    return best
+
+
+def serve_and_cli(sheets: list[Path], long_request: int = 500) -> None:
+    import statistics
+
+    from bench_serve import get_latency, post, serving, serving_process
+
+    with serving() as url:
+        seconds, ok, failed = post(url, sheets)
+    best = cli_score(sheets)
+    floor_s = min(calamine(sheets) for _ in range(3))
     print(f"\n3. the same {len(sheets)} filled sheets")
-    print(f"   /api/score, one request: {seconds:6.2f} s ({ok} scored, {failed} failures)")
-    print(f"   perfscore score (CLI, start-up included): {best:6.2f} s   (server / CLI {seconds / best:.2f})")
+    print(f"   python-calamine reading them (every sheet's values): {floor_s:6.2f} s")
+    print(f"   perfscore score (CLI, start-up included): {best:6.2f} s   ({best / floor_s:.1f}× calamine)")
+    print(f"   /api/score, one request: {seconds:6.2f} s ({ok} scored, {failed} failures)   (server / CLI {seconds / best:.2f})")
+    many = (sheets * (long_request // max(len(sheets), 1) + 1))[:long_request]
+    with serving_process() as url:
+        took, latencies = get_latency(url, many)
+    ms = sorted(1000 * x for x in latencies)
+    print(f"   GET / every 10 ms while one /api/score of {len(many)} files runs ({took:.2f} s; server in its own process): "
+          f"{len(ms)} GETs, median {statistics.median(ms):.1f} ms, 90th {ms[int(0.9 * (len(ms) - 1))]:.1f} ms, "
+          f"max {ms[-1]:.1f} ms")
 
 
 def main() -> None:

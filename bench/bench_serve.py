@@ -11,6 +11,7 @@ hand in, read and audited). Prints the wall time of each request, best of 3.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 import tempfile
@@ -57,6 +58,63 @@ def serving():
     finally:
         server.should_exit = True
         thread.join()
+
+
+@contextlib.contextmanager
+def serving_process():
+    """The real server (``perfscore serve``'s app) in a process of its own on a free loopback
+    port, for the ``with`` block: its URL. A client in this process then never competes with
+    the server for one interpreter lock, as a browser does not."""
+    import subprocess
+
+    port = free_port()
+    code = ("import sys, uvicorn; from perfscore.web.app import create_app; "
+            "uvicorn.Server(uvicorn.Config(create_app(), host='127.0.0.1', port=int(sys.argv[1]), "
+            "log_level='warning', access_log=False)).run()")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    server = subprocess.Popen([sys.executable, "-c", code, str(port)], env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while server.poll() is None:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        if server.poll() is not None:
+            raise RuntimeError("the server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def get_latency(url: str, paths: list[Path], every: float = 0.01) -> tuple[float, list[float]]:  # float-ok: timing
+    """A GET of the page every ``every`` seconds while one /api/score of ``paths`` runs:
+    (the POST's wall time, each GET's latency in seconds). A file named twice is sent under
+    two names."""
+    files = [("files", (f"{i:04d}_{p.name}", p.read_bytes())) for i, p in enumerate(paths)]
+    done = threading.Event()
+    took: dict[str, float] = {}
+
+    def score() -> None:
+        started = time.perf_counter()
+        httpx.post(url + "api/score", files=files, timeout=600)
+        took["post"] = time.perf_counter() - started
+        done.set()
+
+    poster = threading.Thread(target=score)
+    latencies = []
+    with httpx.Client(timeout=60) as client:
+        client.get(url)  # the connection is open before the clock starts
+        poster.start()
+        while not done.is_set():
+            started = time.perf_counter()
+            client.get(url)
+            latencies.append(time.perf_counter() - started)
+            time.sleep(every)
+    poster.join()
+    return took["post"], latencies
 
 
 def post(url: str, paths: list[Path]) -> tuple[float, int, int]:  # float-ok: wall time

@@ -170,9 +170,9 @@ def read_workbook(path: Path, template: Path | str | None = None, data: bytes | 
             raise
         # a perfscore sheet whose rows moved (a row inserted above the table): its cells are
         # no longer where the map says, so it is read by its labels instead
-        return _forms(path, book.data)
+        return _forms(path, book.data, book)
     if filled is None:
-        return _forms(path, book.data)
+        return _forms(path, book.data, book)
     mapping = sheet_mapping(filled.read, filled.kind)
     sheet = sheet_from_mapping(mapping, str(path))
     return [Input(path, str(path), sheet, sheet_cells(filled.read, filled.kind), reader="template", read=filled,
@@ -190,11 +190,11 @@ def _flat(path: Path, source: str, item: dict | Failure, cells: dict[str, str]) 
     return Input(path, source, sheet, cells, reader="flat", mapping=item)
 
 
-def _forms(path: Path, data: bytes | None = None) -> list[Input | Failure]:
+def _forms(path: Path, data: bytes | None = None, book=None) -> list[Input | Failure]:
     from .forms import read_form_workbook
 
     return [Input(path, form.source, form.sheet, form.cells, reader="form", notes=list(form.findings), read=form)
-            for form in read_form_workbook(path, data)]
+            for form in read_form_workbook(path, data, book)]
 
 
 def _documents(path: Path, data: bytes | None = None) -> list[Input | Failure]:

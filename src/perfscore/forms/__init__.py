@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..errors import SheetError
 from ..model import FIELD_LABELS, Department, Project, Sheet
 from ..projectfile import describe_error, short
+from ..xlsx.package import OpenWorkbook
 from . import labels as L
 from .department import read_department
 from .fields import Section
@@ -96,12 +97,13 @@ def _rows_text(rows: list[int]) -> str:
     return f"第{shown}行" + (f"等 {len(rows)} 行" if len(rows) > 10 else "")
 
 
-def read_form_workbook(path: Path | str, data: bytes | None = None) -> list[FormSheet]:
+def read_form_workbook(path: Path | str, data: bytes | None = None, opened: OpenWorkbook | None = None
+                       ) -> list[FormSheet]:
     """Every 绩效自评表 of a .xlsx/.xlsm/.xls/.ods workbook, each as a validated model with
-    the cell of every value (``data``: its bytes, if already read). All problems of the
-    workbook are raised together."""
+    the cell of every value (``data``: its bytes, if already read; ``opened``: the .xlsx
+    opened already, its parts inflated once). All problems of the workbook are raised together."""
     path = Path(path)
-    book = read_workbook_grid(path, data)
+    book = read_workbook_grid(path, data, opened)
     return _read_forms(path, [(grid, f"工作表「{grid.name}」", grid.name) for grid in book.sheets], True)
 
 

@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 from .. import limits
 from ..errors import InputError, SheetError
 from ..limits import MAX_CELLS, MAX_REPEAT, read_bytes
-from ..xlsx.package import OLE2_MAGIC, calamine_sheets, check_extent, checked_zip, part_xml, sheet_entries, style_kinds, xml_parts
+from ..xlsx.package import OLE2_MAGIC, OpenWorkbook, calamine_sheets, check_extent, checked_zip, part_xml, sheet_entries, style_kinds, xml_parts
 from ..xlsx.sheetxml import hidden_rows, scan_cells
 from ..xlsx.refs import col_letters
 
@@ -143,12 +143,15 @@ def _typed(v: object, fmt: str, r: int, c: int) -> Cell | None:
 # ------------------------------------------------------------------ opening
 
 
-def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
+def read_workbook_grid(path: Path | str, data: bytes | None = None, book: OpenWorkbook | None = None) -> Workbook:
     """Every worksheet of a .xlsx/.xlsm/.xls/.ods workbook, typed; encrypted, corrupt or
     unknown files are refused with one Chinese line. ``data``: the file's bytes, when the
-    caller has read them already (a workbook is read once)."""
+    caller has read them already (a workbook is read once); ``book``: an .xlsx opened and
+    checked already (``xlsx.package.open_workbook``), whose inflated parts are used as they are."""
     path = Path(path)
     label = f"文件 {path}"
+    if book is not None:
+        return _read_xlsx(path, book.data, book.parts, label)
     data = file_bytes(path, data, MAX_BYTES)
     if data[:8] == OLE2_MAGIC:
         return _read_xls(path, data, label)
@@ -160,7 +163,7 @@ def read_workbook_grid(path: Path | str, data: bytes | None = None) -> Workbook:
         return _read_ods(path, zf, label)
     if "xl/workbook.xml" not in names:
         raise SheetError(f"{label}: 缺少部件 xl/workbook.xml，不是有效的 .xlsx 文件")
-    return _read_xlsx(path, data, infos, label)
+    return _read_xlsx(path, data, xml_parts(data, infos, label), label)
 
 
 def file_bytes(path: Path, data: bytes | None, limit: int) -> bytes:
@@ -193,10 +196,10 @@ def _part(zf: zipfile.ZipFile, name: str, label: str) -> str:
 # ------------------------------------------------------------------ xlsx
 
 
-def _read_xlsx(path: Path, data: bytes, infos: list[zipfile.ZipInfo], label: str) -> Workbook:
+def _read_xlsx(path: Path, data: bytes, parts: dict[str, bytes], label: str) -> Workbook:
     """An .xlsx through the package's one reading path (``xlsx.package``: parts, sheets, styles;
-    ``xlsx.sheetxml``: the cells python-calamine does not show) and python-calamine's values."""
-    parts = xml_parts(data, infos, label)
+    ``xlsx.sheetxml``: the cells python-calamine does not show) and python-calamine's values;
+    ``parts``: its XML parts, each inflated once."""
     _, listed = sheet_entries(parts, label)
     entries = [(name, part, state) for name, part, state in listed
                if part in parts and ("worksheets/" in part or part.endswith(".xml") and "chartsheet" not in part)]

@@ -10,6 +10,7 @@ colon, and trailing brackets such as ``(A)``, ``(B/A)``, ``(万元)``, ``(20分)
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -110,7 +111,19 @@ _SHARE = re.compile(r"^(\d+(?:\.\d+)?)分$")
 
 def key(text: object) -> tuple[str, Decimal | None]:
     """A label for comparison, and the share printed in its brackets (``(20分)``)."""
-    k = compact(str(text)).replace("：", ":").rstrip(":")
+    text = text if text.__class__ is str else str(text)
+    return _cached_key(text) if len(text) <= 200 else _key(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _cached_key(text: str) -> tuple[str, Decimal | None]:
+    """``key`` of a short text (labels are), worked out once per text: a form's labels repeat
+    in every form, and the cache holds at most 16,384 texts of 200 characters."""
+    return _key(text)
+
+
+def _key(text: str) -> tuple[str, Decimal | None]:
+    k = compact(text).replace("：", ":").rstrip(":")
     share = None
     while True:
         m = _TRAILING.search(k)

@@ -22,16 +22,29 @@ def _titles(grid: Grid) -> list[str]:
     return texts
 
 
-def _row_texts(grid: Grid, r: int) -> list[str]:
-    return [cell.value for (rr, _), cell in grid.cells.items() if rr == r and isinstance(cell.value, str)]
+class _RowTexts:
+    """The texts of each row of a grid (in the grid's cell order), gathered once when first asked."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self._rows: dict[int, list[str]] | None = None
+
+    def __call__(self, r: int) -> list[str]:
+        if self._rows is None:
+            self._rows = {}
+            for (rr, _), cell in self.grid.cells.items():
+                if isinstance(cell.value, str):
+                    self._rows.setdefault(rr, []).append(cell.value)
+        return self._rows.get(r, [])
 
 
 def kind_of(grid: Grid) -> str | None:
     """'project', 'department' or None (not a self-evaluation form)."""
     titles = _titles(grid)
+    row_texts = _RowTexts(grid)
     has_header = any(cell.kind == "text" and isinstance(cell.value, str)
                      and (L.key(cell.value)[0] == "三级指标" or L.key(cell.value)[0] == L.FLAT_NAME
-                          and L.is_name_header(cell.value, _row_texts(grid, r)))
+                          and L.is_name_header(cell.value, row_texts(r)))
                      for (r, _), cell in grid.cells.items())
     if not has_header:
         return None
@@ -113,8 +126,9 @@ def _unnamed_starts(sec: Section) -> set[int]:
 def _side_heads(grid: Grid) -> list[tuple[int, int]]:
     """The 三级指标 header cells of the first row holding more than one (forms side by side)."""
     rows: dict[int, list[int]] = {}
+    row_texts = _RowTexts(grid)
     for (r, c), cell in sorted(grid.cells.items()):
-        if cell.kind == "text" and isinstance(cell.value, str) and L.is_name_header(cell.value, _row_texts(grid, r)):
+        if cell.kind == "text" and isinstance(cell.value, str) and L.is_name_header(cell.value, row_texts(r)):
             rows.setdefault(r, []).append(c)
     for r, cols in sorted(rows.items()):
         if len(cols) > 1:

@@ -113,19 +113,61 @@ def _ref_row(ref: str) -> int:
     return split_addr(ref)[1]
 
 
+class _Layout:
+    """The formulas perfscore writes into one layout (a template, its tables' row counts and
+    the policy's numbers), each built and normalised once however many sheets share it."""
+
+    def __init__(self, em: Emitter):
+        self.em = em
+        self.fields = em.fields()
+        self.places = {name: em.p.fields(name) for name in self.fields}
+        self._memo: dict[tuple, str | None] = {}
+
+    def formula(self, what: str, *args) -> str | None:
+        key = (what, *args)
+        try:
+            return self._memo[key]
+        except KeyError:
+            text = self._memo[key] = getattr(self.em, what)(*args)
+            return text
+
+
+_LAYOUTS: dict[tuple, _Layout] = {}
+_LAYOUTS_SIZE = 64   # a layout keeps ~50 KB of formula text
+_RULES: dict[tuple[int, str], tuple[Policy, object]] = {}
+
+
+def _layout(compiled: CompiledTemplate, counts: dict[str, int], policy: Policy, kind: str) -> _Layout:
+    """The cached ``_Layout`` of a sheet (bounded: cleared past ``_LAYOUTS_SIZE`` layouts)."""
+    held = _RULES.get((id(policy), kind))
+    if held is None or held[0] is not policy:   # the policy object itself is kept, so its id is never reused
+        if len(_RULES) >= _LAYOUTS_SIZE:
+            _RULES.clear()
+        held = _RULES[(id(policy), kind)] = (policy, rules_for(policy, kind))
+    rules = held[1]
+    key = (id(compiled), compiled.path, tuple(sorted(counts.items())), rules)
+    found = _LAYOUTS.get(key)
+    if found is None or found.em.p.map is not compiled.map:
+        if len(_LAYOUTS) >= _LAYOUTS_SIZE:
+            _LAYOUTS.clear()
+        found = _LAYOUTS[key] = _Layout(Emitter(compiled.places(dict(counts)), rules))
+    return found
+
+
 def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Policy, compiled: CompiledTemplate,
                      rows: dict[str, list[int]]) -> list[Finding]:
     """Hand edits of the live formulas: a value typed over a formula cell, a formula that is
     not the one perfscore writes, a formula without a cached value, a formula where perfscore
     writes a value (完成程度 of a qualitative row)."""
-    em = Emitter(compiled.places(read.counts), rules_for(policy, result.kind))
+    lay = _layout(compiled, read.counts, policy, result.kind)
+    em, formula = lay.em, lay.formula
     expected: list[tuple[str, str | None, str, object]] = []   # (cell, formula or None, what, computed value)
     field_labels = {"execution_rate": "预算执行率", "execution_score": "预算执行率得分" if result.kind == "project" else "预算执行得分",
                     "indicator_score": "指标自评得分小计", "total": "总分", "grade": "等级"}
     computed_fields = {"execution_rate": pct(result.execution_rate), "execution_score": result.execution_score,
                        "indicator_score": result.indicator_score, "total": result.total, "grade": result.grade}
-    for name, text in em.fields().items():
-        for ref in em.p.fields(name):
+    for name, text in lay.fields.items():
+        for ref in lay.places[name]:
             expected.append((ref, text, field_labels[name], computed_fields[name]))
     first = {t: em.p.row(t, 0) for t in read.counts if t in compiled.map.tables}
 
@@ -138,23 +180,31 @@ def formula_findings(path: Path, read: ReadSheet, result: SheetScore, policy: Po
     for ind, cells, i in placed(result.indicators, "indicators"):
         where = f"第{ind.index}个指标「{ind.name}」"
         for key, what in HELPER_LABELS.items():
-            if key in cells and em.helper(key, i):
-                expected.append((cells[key].ref, em.helper(key, i), f"{where}隐藏辅助列（{what}）", cells[key].value or ""))
+            if key in cells:
+                text = formula("helper", key, i)
+                if text:
+                    expected.append((cells[key].ref, text, f"{where}隐藏辅助列（{what}）", cells[key].value or ""))
         if "completion" in cells:
-            expected.append((cells["completion"].ref, em.completion(i) if formula_row(ind) else None, where + "完成程度",
-                             pct(ind.completion_pct)))
-        if "score" in cells and em.score(i, ind.weight):
-            text, split = em.score(i, ind.weight), em.score(i)   # no 分值 column: a blank form's split formula
-            found = read.formulas.get(cells["score"].ref)
-            if split and found is not None and normalize_formula(found) == normalize_formula(split):
-                text = split
-            expected.append((cells["score"].ref, text, where + "得分", ind.score))
+            expected.append((cells["completion"].ref, formula("completion", i) if formula_row(ind) else None,
+                             where + "完成程度", pct(ind.completion_pct)))
+        if "score" in cells:
+            text = formula("score", i, ind.weight)
+            if text:
+                split = formula("score", i, None)   # no 分值 column: a blank form's split formula
+                found = read.formulas.get(cells["score"].ref)
+                if split and found is not None and (found == split or normalize_formula(found) == normalize_formula(split)):
+                    text = split
+                expected.append((cells["score"].ref, text, where + "得分", ind.score))
     for task, cells, i in placed(result.tasks, "tasks"):
         where = f"第{task.index}个任务「{task.name}」"
-        if "rate" in cells and em.task_rate(i):
-            expected.append((cells["rate"].ref, em.task_rate(i), where + "执行率", pct(task.execution_rate)))
-        if "score" in cells and em.task_score(i):
-            expected.append((cells["score"].ref, em.task_score(i), where + "得分", task.score))
+        if "rate" in cells:
+            text = formula("task_rate", i)
+            if text:
+                expected.append((cells["rate"].ref, text, where + "执行率", pct(task.execution_rate)))
+        if "score" in cells:
+            text = formula("task_score", i)
+            if text:
+                expected.append((cells["score"].ref, text, where + "得分", task.score))
     out: list[Finding] = []
     expected.sort(key=lambda e: split_addr(e[0])[::-1])   # reading order: row, then column
     for ref, text, what, value in expected:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, SheetError
+from ..limits import MAX_CELLS as MAX_CELLS_BOUND, MAX_COL, MAX_ROW, MIN_EXTENT_CELLS
 from ..limits import MAX_FILE_BYTES, check_cell_count, read_bytes  # read_bytes: regular files only, bounded
 from ..limits import check_extent as limits_check_extent
 from .cells import parse_attrs, unxesc
@@ -234,7 +235,24 @@ def style_kinds(parts: dict[str, bytes], label: str) -> list[str]:
                   None)
     if styles is None or styles not in parts:
         return []
-    xml = part_xml(parts, styles, label)
+    raw = parts[styles]
+    kinds = _STYLE_KINDS.get(raw) if len(raw) <= _STYLE_CACHE_BYTES else None
+    if kinds is None:
+        kinds = _style_kinds(part_xml(parts, styles, label))
+        if len(raw) <= _STYLE_CACHE_BYTES:
+            if len(_STYLE_KINDS) >= 64:
+                _STYLE_KINDS.clear()
+            _STYLE_KINDS[raw] = kinds
+    return list(kinds)
+
+
+# a styles part's bytes → its kinds (the workbooks filled from one template share their
+# styles): at most 64 parts of at most 256 KB are kept
+_STYLE_KINDS: dict[bytes, tuple[str, ...]] = {}
+_STYLE_CACHE_BYTES = 256 * 1024
+
+
+def _style_kinds(xml: str) -> tuple[str, ...]:
     codes = {}
     for m in _NUMFMT_RE.finditer(xml):
         a = dict(parse_attrs(m.group(1)))
@@ -246,7 +264,7 @@ def style_kinds(parts: dict[str, bytes], label: str) -> list[str]:
         a = dict(parse_attrs(m.group(1)))
         fid = int(a["numFmtId"]) if a.get("numFmtId", "").isdigit() else 0
         kinds.append(format_kind(codes.get(fid), fid))
-    return kinds
+    return tuple(kinds)
 
 
 def find_sheet(sheets: list[tuple[str, str]], name: str) -> int | None:
@@ -323,11 +341,43 @@ _EXTENT_REF_RE = re.compile(rb'\br="([A-Za-z]*)([0-9]*)"')
 _EMPTY_CELL_RE = re.compile(rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
 
 
+# every row or cell tag (prefixed or not, closed or not) and its first r="…", as check_extent
+# reads it ("r" in the second group when the tag has one), for the bound below
+_EXTENT_FAST_RE = re.compile(rb'<(?:\w+:)?(c|row)\b(?:[^<>]*?\b(r)="([A-Za-z]*)([0-9]*)")?')
+
+
+_BOUND_BYTES = 4 * 1024 * 1024   # a 自评表's sheet is ~100 KB; a flat workbook's may be 100 MB
+
+
+def _within_bound(xml: bytes) -> bool:
+    """Whether a worksheet passes ``check_extent`` for certain, told from an upper bound that
+    one C-level pass gives: every cell and row tag, the largest row and column any of them
+    names, plus one step per tag for the tags that name none. A sheet this bound cannot clear
+    (a large or odd one) is checked cell by cell; one past ``_BOUND_BYTES`` is never tried (its
+    list of tags would cost memory in proportion to its cells)."""
+    if len(xml) > _BOUND_BYTES:
+        return False
+    refs = _EXTENT_FAST_RE.findall(xml)
+    cells = [(letters, digits) for tag, r, letters, digits in refs if tag == b"c" and r]
+    letters = set(x for x, _ in cells)
+    digits = set(d for _, d in cells) | set(d for tag, r, x, d in refs if tag == b"row" and r and d and not x)
+    if (b"" in letters or any(len(x) > 3 for x in letters) or b"" in set(d for _, d in cells)
+            or any(len(d) > 7 for d in digits)):
+        return False   # an address check_extent refuses: let it name it
+    steps = len(refs)  # a tag without an address is one row or one column past the one before
+    rows = max(map(int, digits), default=0) + steps
+    cols = max((col_index(x.decode("ascii").upper()) for x in letters), default=0) + steps
+    return steps <= MAX_CELLS_BOUND and rows <= MAX_ROW and cols <= MAX_COL and rows * cols <= MIN_EXTENT_CELLS
+
+
 def check_extent(xml: bytes, where: str) -> None:
     """Refuse a worksheet whose cells with content are too many, or lie too far apart for
     how many they are (limits.check_extent), before python-calamine builds its dense grid;
     ``where`` names the file and sheet. Only cells with content count: calamine, too,
-    reads past the ``<dimension>``, empty rows and formatted empty cells."""
+    reads past the ``<dimension>``, empty rows and formatted empty cells. A sheet of a few
+    thousand cells near A1 passes on an upper bound, without a look at each cell."""
+    if _within_bound(xml):
+        return
     cells, row, col = 0, 0, 0
     far_row, far_col = (0, 0), (0, 0)
     for m in _EXTENT_TAG_RE.finditer(xml):

@@ -5,6 +5,7 @@ value or with an error value.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -169,13 +170,14 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     followers: dict[str, list[tuple[int, int]]] = {}  # and the cells that only carry <f t="shared" si=…/>
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
         return scan
-    for m in _SCAN_CELL_RE.finditer(xml):
-        attrs, inner = m.group(1), m.group(2)
-        style = _SCAN_STYLE_RE.search(attrs) if styles and 's="' in attrs else None
-        styled = style is not None and style.group(1) in styles
+    # the regex splits the cells in C; each cell's own look is a few substring tests, and a
+    # regex only for the cells that hold a formula, an error or one of ``styles``
+    for attrs, inner in _SCAN_CELL_RE.findall(xml):
+        style = _style_of(attrs) if styles and 's="' in attrs else None
+        styled = style is not None and style in styles
         if not inner and not styled:
             continue
-        has_f = inner is not None and _HAS_F_RE.search(inner) is not None
+        has_f = ("f" in inner) and _HAS_F_RE.search(inner) is not None
         is_err = 't="e"' in attrs
         if not has_f and not is_err and not styled:
             continue
@@ -184,7 +186,7 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             continue
         c, r = split_addr(rm.group(1))
         if styled:
-            scan.styled[(r, c)] = style.group(1)
+            scan.styled[(r, c)] = style
         if not has_f and not is_err:
             continue
         vm = _SCAN_V_RE.search(inner) if inner else None
@@ -194,7 +196,7 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
             scan.no_cache.add((r, c))
         if has_f:
             fm = _SCAN_F_RE.search(inner)
-            scan.formulas[(r, c)] = unxesc(html.unescape(fm.group(2) or "")) if fm else ""
+            scan.formulas[(r, c)] = _formula_text(fm.group(2)) if fm else ""
             si = _SHARED_SI_RE.search(fm.group(1)) if fm and _SHARED_T_RE.search(fm.group(1)) else None
             if si is not None:  # Excel's and LibreOffice's filled-down formulas
                 (masters if scan.formulas[(r, c)] else followers).setdefault(si.group(1), []).append((r, c))
@@ -207,7 +209,34 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     return scan
 
 
-_SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
+def _style_of(attrs: str) -> str | None:
+    """A cell's style ``s="…"``: the first ``\bs="([0-9]+)"`` of its attributes, as that regex
+    finds it, with substring searches in its place (most cells of a sheet have one)."""
+    i = attrs.find('s="')
+    while i >= 0:
+        if i == 0 or not (attrs[i - 1].isalnum() or attrs[i - 1] == "_"):
+            j = attrs.find('"', i + 3)
+            value = attrs[i + 3 : j]
+            if j > i + 3 and value.isascii() and value.isdigit():
+                return value
+        i = attrs.find('s="', i + 1)
+    return None
+
+
+def _formula_text(escaped: str | None) -> str:
+    """A formula's text as written in the XML → as typed; the sheets of one layout share
+    their formulas, so each (of at most 2,048 characters: the cache stays small) is
+    unescaped once."""
+    if not escaped:
+        return ""
+    return _unescaped(escaped) if len(escaped) <= 2048 else unxesc(html.unescape(escaped))
+
+
+@functools.lru_cache(maxsize=8192)
+def _unescaped(escaped: str) -> str:
+    return unxesc(html.unescape(escaped))
+
+
 _SCAN_REF_RE = re.compile(r'\br="([A-Za-z]+[0-9]+)"')
 _SCAN_F_RE = re.compile(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>((?:[^<]++|<(?!/?(?:\w+:)?f\b))*+)</(?:\w+:)?f>)")
 _SHARED_T_RE = re.compile(r'\bt="shared"')
