@@ -153,22 +153,6 @@ def test_the_collector_runs_again_after_requests_that_overlap():
         gc.enable()
 
 
-def test_a_cells_style_is_the_first_s_attribute_a_regex_finds():
-    import random
-
-    from perfscore.xlsx.sheetxml import _style_of
-
-    style = re.compile(r'\bs="([0-9]+)"')
-    cases = [' r="A1" s="3"', 's="3"', ' cs="4" s="5"', ' s="x" s="7"', ' s=""', ' s="12', ' _s="3"', ' és="4"',
-             ' é s="4"', ' s="٣"', ' s="3"s="4"', ' r="A1"s="9"', ""]
-    pieces = ['s="', '"', "1", "x", " ", "_", "é", "٣", "c"]
-    rng = random.Random(25)
-    cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
-    for attrs in cases:
-        found = style.search(attrs)
-        assert _style_of(attrs) == (found.group(1) if found else None), attrs
-
-
 def test_a_large_sheet_is_checked_cell_by_cell(tmp_path, monkeypatch):
     """The bound is for small sheets: a large one never builds its list of tags (memory in
     proportion to its cells) and is checked as before."""

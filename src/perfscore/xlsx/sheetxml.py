@@ -171,9 +171,10 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     if ANY_F_RE.search(xml) is None and 't="e"' not in xml and not styles:
         return scan
     # the regex splits the cells in C; each cell's own look is a few substring tests, and a
-    # regex only for the cells that hold a formula, an error or one of ``styles``
+    # regex only for its style (when asked for) and the cells that hold a formula or an error
     for attrs, inner in _SCAN_CELL_RE.findall(xml):
-        style = _style_of(attrs) if styles and 's="' in attrs else None
+        found = _SCAN_STYLE_RE.search(attrs) if styles and 's="' in attrs else None
+        style = found.group(1) if found is not None else None
         styled = style is not None and style in styles
         if not inner and not styled:
             continue
@@ -209,18 +210,7 @@ def scan_cells(xml: str, styles: set[str] = frozenset()) -> Scan:
     return scan
 
 
-def _style_of(attrs: str) -> str | None:
-    """A cell's style ``s="…"``: the first ``\bs="([0-9]+)"`` of its attributes, as that regex
-    finds it, with substring searches in its place (most cells of a sheet have one)."""
-    i = attrs.find('s="')
-    while i >= 0:
-        if i == 0 or not (attrs[i - 1].isalnum() or attrs[i - 1] == "_"):
-            j = attrs.find('"', i + 3)
-            value = attrs[i + 3 : j]
-            if j > i + 3 and value.isascii() and value.isdigit():
-                return value
-        i = attrs.find('s="', i + 1)
-    return None
+_SCAN_STYLE_RE = re.compile(r'\bs="([0-9]+)"')
 
 
 def _formula_text(escaped: str | None) -> str:
