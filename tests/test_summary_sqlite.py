@@ -150,3 +150,13 @@ def test_a_failing_database_leaves_the_previous_set(tmp_path, monkeypatch, jobs)
         run_batch([CHAOYANG, QIAOKOU], out, jobs=jobs)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name != ".out.perfscore-lock"] == ["out"]
+
+
+@pytest.mark.parametrize("first", ["0", "-0", "-0.00", "1.5", "1.50"])
+def test_an_amount_is_stored_as_its_own_text_whatever_came_before(first):
+    """Equal amounts share one text, but 0 and -0 are equal and print 0.00 and -0.00: the
+    text an amount is stored as never depends on the amounts stored before it."""
+    database._FIXED.clear()
+    database._row((Decimal(first),))
+    values = [Decimal(v) for v in ("0", "-0", "-0.00", "0.00", "1.5", "1.50", "-1.5")]
+    assert database._row(values) == tuple(format_fixed(v, 2) for v in values)

@@ -41,9 +41,11 @@ _FIXED: dict[Decimal, str] = {}  # an amount → its 0.00 text (equal amounts ha
 
 
 def _fixed(value: Decimal) -> str:
-    text = _FIXED[value] = format_fixed(value, 2)
-    if len(_FIXED) > 8192:
-        _FIXED.clear()
+    text = format_fixed(value, 2)
+    if value:  # 0 and -0 are one key but two texts (0.00, -0.00): zeros are not kept
+        if len(_FIXED) >= 8192:
+            _FIXED.clear()
+        _FIXED[value] = text
     return text
 
 
