@@ -172,10 +172,7 @@ def _rendered(rows: list[list]) -> Rendered:
 
 
 def _project_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
-    widths: list[int] = []
-    xml = render_row(project_row(r, labels), widths).encode("utf-8")
-    shown = bytes(widths)
-    return Rendered(xml, 1, shown, shown)
+    return _rendered([project_row(r, labels)])
 
 
 def _indicators_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:
