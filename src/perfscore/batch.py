@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from .errors import Failure, OutputError, PerfscoreError, printable
 from .inputs import iter_inputs, read_path
 from .outset import SET_FILES, OutputSet
-from .policy import Policy, PolicyLookup, policy_label
+from .policy import Policy, PolicyLabels, PolicyLookup, policy_label
 from .report.digests import Digest, Place, Results
 from .scoring import score_sheet
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
@@ -194,7 +194,7 @@ def _parts() -> tuple:
     global _BUILT
     if _BUILT is None:
         from .report.database import DATABASE_PART
-        from .report.workbook import INDICATOR_PART, PROBLEM_PART, PROJECT_PART, PolicyLabels
+        from .report.workbook import INDICATOR_PART, PROBLEM_PART, PROJECT_PART
 
         parts = (PROJECT_PART, INDICATOR_PART, PROBLEM_PART, DATABASE_PART)
         _BUILT = parts, [p.name for p in parts], PolicyLabels()

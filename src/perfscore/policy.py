@@ -275,6 +275,15 @@ def policy_label(name: str) -> str:
     return preset_label(name) if name in PRESETS else name
 
 
+class PolicyLabels(dict):
+    """``policy_label`` remembered for one output: the presets' folders are read once per
+    policy, not once per row."""
+
+    def __missing__(self, name: str) -> str:
+        label = self[name] = policy_label(name)
+        return label
+
+
 def _read_policy_file(path: Path, source: str) -> dict:
     from .projectfile import read_mapping
 

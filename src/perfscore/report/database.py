@@ -20,12 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..errors import Failure, OutputError, printable
+from ..policy import PolicyLabels
 from ..values import format_fixed
 from ..writing import TEMP_PREFIX
 from .digests import Part, Results
 from .documents import Grouping, group_results
 from .figures import unit_of
-from .workbook import (INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, PolicyLabels, leading_problem_rows, project_row,
+from .workbook import (INDICATOR_HEADERS, PROBLEM_HEADERS, PROJECT_HEADERS, leading_problem_rows, project_row,
                        sheet_problem_rows, target_rows)
 
 POLICY, SOURCE = "评分规则", "来源文件"

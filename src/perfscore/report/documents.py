@@ -18,7 +18,7 @@ from ..scoring import SheetScore
 from ..terms import GRADES
 from ..values import format_number
 from ..writing import atomic_file
-from ..policy import Policy, policy_label
+from ..policy import Policy, PolicyLabels, policy_label
 from .charts import ScoreBars, grade_chart
 from .digests import Digest, Results
 from .figures import SummaryFigures, Tally, unit_of
@@ -155,13 +155,11 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     results = Results.of(results)
     grouping = Grouping([], Tally())
     styles = set()
-    labels: dict[str, str] = {}  # policy → policy_label (it looks the presets up on disk)
+    labels = PolicyLabels()
     for d in results:
         grouping.overall.add(d)
         styles.add((d.policy, d.report_funds, d.report_style))
-        shown = labels.get(d.policy)
-        if shown is None:
-            shown = labels[d.policy] = policy_label(d.policy)
+        shown = labels[d.policy]
         grouping.policies[shown] = grouping.policies.get(shown, 0) + 1
         if d.kind == "department":
             grouping.department_bars.add(d)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import Failure
-from ..policy import policy_label
+from ..policy import PolicyLabels
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
@@ -117,15 +117,6 @@ def total_rows(figures: SummaryFigures) -> list[list]:
 
 def kind_label(result: SheetScore | Digest) -> str:
     return "整体" if result.kind == "department" else "项目"
-
-
-class PolicyLabels(dict):
-    """``policy_label`` remembered for one output: the presets' folders are read once per
-    policy, not once per row."""
-
-    def __missing__(self, name: str) -> str:
-        label = self[name] = policy_label(name)
-        return label
 
 
 def project_row(r: Digest, labels: PolicyLabels | None = None) -> list:
