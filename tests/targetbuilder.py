@@ -446,6 +446,14 @@ SEED_003 = DepartmentTable(
 )
 
 
+def _section(ws, r: int, label: str, rows: int, headers: tuple[str, ...]) -> None:
+    """A section's label merged down over its header row and ``rows`` rows, its headers from column 2."""
+    _put(ws, r, 1, label)
+    ws.merge_cells(start_row=r, start_column=1, end_row=r + rows, end_column=1)
+    for k, text in enumerate(headers, 2):
+        _put(ws, r, k, text)
+
+
 def write_department(t: DepartmentTable, path: Path) -> Path:
     """The 整体绩效目标申报表 on one sheet as 辽宁 prints it (seed 003): 部门(单位)名称, 财政供养人员,
     年度预算收入 / 支出 (the labels in B:C, the amounts in D), 部门职能概述, 年度主要任务 (重点工作 |
@@ -477,10 +485,7 @@ def write_department(t: DepartmentTable, path: Path) -> Path:
     _put(ws, r, 2, t.function)
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
     r += 1
-    _put(ws, r, 1, "年度主要任务")
-    ws.merge_cells(start_row=r, start_column=1, end_row=r + len(t.tasks), end_column=1)
-    for k, text in enumerate(("重点工作", "对应项目", "预算资金情况(万元)", "完成时限"), 2):
-        _put(ws, r, k, text)
+    _section(ws, r, "年度主要任务", len(t.tasks), ("重点工作", "对应项目", "预算资金情况(万元)", "完成时限"))
     for work, project, budget, deadline in t.tasks:
         r += 1
         _put(ws, r, 2, work)
@@ -492,10 +497,7 @@ def write_department(t: DepartmentTable, path: Path) -> Path:
     _put(ws, r, 2, t.goal)
     ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
     r += 1
-    _put(ws, r, 1, "年度绩效指标")
-    ws.merge_cells(start_row=r, start_column=1, end_row=r + len(t.rows), end_column=1)
-    for k, text in enumerate(("一级指标", "二级指标", "三级指标", "指标值"), 2):
-        _put(ws, r, k, text)
+    _section(ws, r, "年度绩效指标", len(t.rows), ("一级指标", "二级指标", "三级指标", "指标值"))
     ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
     _put(ws, r, 8, "完成时限")
     start = r + 1

@@ -199,6 +199,13 @@ def test_audit_targets_of_the_matching_sheet_reports_nothing(tmp_path):
     assert "与绩效目标表" in result.output and "[" not in result.output
 
 
+
+def _audit_changed(data: dict, path: Path, book: Path):
+    """``perfscore audit`` of ``data`` (under ``liaoning``) written to ``path``, against ``book``."""
+    data["policy"] = "liaoning"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return CliRunner().invoke(main, ["audit", str(path), "--targets", str(book)])
+
 def test_audit_targets_names_a_dropped_a_lowered_and_an_added_indicator(tmp_path):
     path, book, sheet = _real_sheet(tmp_path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -212,10 +219,7 @@ def test_audit_targets_names_a_dropped_a_lowered_and_an_added_indicator(tmp_path
     weights = [i.get("weight") for i in data["indicators"]]
     if all(w is not None for w in weights):
         data["indicators"][-1]["weight"] = dropped["weight"]
-    data["policy"] = "liaoning"
-    changed = tmp_path / "自评表.yaml"
-    changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(main, ["audit", str(changed), "--targets", str(book)])
+    result = _audit_changed(data, tmp_path / "自评表.yaml", book)
     assert result.exit_code == 1, result.output
     assert f"[申报指标缺失] 申报的「{dropped['name']}」" in result.output
     assert f"[目标降低] 「{lowered['name']}」" in result.output and declared in result.output

@@ -19,7 +19,7 @@ from perfscore.forms.targets import read_declarations
 
 from formbuilder import build, convert, soffice
 from targetbuilder import add_declared_sheets, write_monitoring
-from test_targets import _declared, _projects, _table, _target
+from test_targets import _audit_changed, _declared, _projects, _table, _target
 
 DEPARTMENT = "[105]朝阳市司法局"
 
@@ -301,10 +301,7 @@ def test_audit_a_department_self_evaluation_against_its_declaration(tmp_path):
     declared = lowered["target"]
     lowered["target"] = declared.replace("95", "85")
     data["department_budget"] = 1300
-    data["policy"] = "liaoning"
-    changed = tmp_path / "整体.yaml"
-    changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(main, ["audit", str(changed), "--targets", str(book)])
+    result = _audit_changed(data, tmp_path / "整体.yaml", book)
     assert result.exit_code == 1, result.output
     assert f"[申报指标缺失] 申报的「{dropped}」" in result.output
     assert "[目标降低] 「社会民众满意度」" in result.output and declared in result.output
