@@ -8,12 +8,14 @@ so reading a filled sheet does not depend on the writer's module.
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SheetError
 from ..policy import Policy
-from ..resources import TEMPLATE_NAMES, province_at, template_paths
+from ..resources import TEMPLATE_NAMES, province_at, provinces_dir, template_paths, templates_dir
 from ..xlsx.maps import load_map
 from ..xlsx.package import OpenWorkbook
 from ..xlsx.reader import ReadSheet
@@ -112,6 +114,45 @@ def _map_sheet(map_path: Path) -> str:
     return sheet
 
 
+# the shipped templates' worksheet names (casefolded) and their compiled templates, looked at
+# again at most once a second (``_RECHECK``): a province folder copied in (or a template added
+# to one) changes a folder's mtime (``_folders_key``) and lists them again; an edited template
+# or map is compiled again (compile_template keys on mtimes)
+_RECHECK = 1.0
+_SHIPPED: dict = {"checked": None, "key": None, "sheets": (), "compiled": {}}
+
+
+def _folders_key() -> tuple:
+    """The mtimes of the folders the shipped templates are listed from (the generic one, the
+    provinces' folder and each province's)."""
+    key: list = []
+    for folder in (str(templates_dir()), str(provinces_dir())):
+        try:
+            key.append(os.stat(folder).st_mtime_ns)
+        except OSError:
+            key.append(None)
+    try:
+        with os.scandir(provinces_dir()) as it:
+            key += sorted((e.name, e.stat().st_mtime_ns) for e in it if e.is_dir())
+    except OSError:
+        pass
+    return tuple(key)
+
+
+def _shipped() -> dict:
+    """``_SHIPPED``, brought up to date when last checked more than ``_RECHECK`` s ago."""
+    now = time.monotonic()
+    if _SHIPPED["checked"] is None or now - _SHIPPED["checked"] >= _RECHECK:
+        key = _folders_key()
+        if key != _SHIPPED["key"]:
+            _SHIPPED["sheets"] = tuple((_map_sheet(x.with_name(x.stem + ".map.yaml")).casefold(), x)
+                                       for x in template_paths().values())
+            _SHIPPED["key"] = key
+        _SHIPPED["compiled"] = {}
+        _SHIPPED["checked"] = now
+    return _SHIPPED
+
+
 def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> CompiledTemplate | None:
     """The template a filled workbook was filled from: ``template`` when given (its worksheet
     must be there: else a SheetError naming the sheet wanted), else the shipped template whose
@@ -122,10 +163,17 @@ def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> C
         if compiled.map.sheet.casefold() in names:
             return compiled
         raise SheetError(f"文件 {book.path}: 找不到工作表「{compiled.map.sheet}」，不是 perfscore 模板格式的自评表")
-    for xlsx in template_paths().values():  # the folders listed once, not once per name
-        if _map_sheet(xlsx.with_name(xlsx.stem + ".map.yaml")).casefold() in names:
-            compiled = compile_template(xlsx)
-            check_map_names(compiled)
+    shipped = _shipped()
+    for sheet, xlsx in shipped["sheets"]:
+        if sheet in names:
+            compiled = shipped["compiled"].get(xlsx)
+            if compiled is None:
+                compiled = compile_template(xlsx)   # compiled again when the file or its map changed
+                check_map_names(compiled)
+                if compiled.map.sheet.casefold() != sheet:   # a map edited in place: list them again
+                    _SHIPPED["key"] = _SHIPPED["checked"] = None
+                    return filled_template(book)
+                shipped["compiled"][xlsx] = compiled
             return compiled
     return None
 
