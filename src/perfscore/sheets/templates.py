@@ -9,7 +9,6 @@ so reading a filled sheet does not depend on the writer's module.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,12 +113,10 @@ def _map_sheet(map_path: Path) -> str:
     return sheet
 
 
-# the shipped templates' worksheet names (casefolded) and their compiled templates, looked at
-# again at most once a second (``_RECHECK``): a province folder copied in (or a template added
-# to one) changes a folder's mtime (``_folders_key``) and lists them again; an edited template
-# or map is compiled again (compile_template keys on mtimes)
-_RECHECK = 1.0
-_SHIPPED: dict = {"checked": None, "key": None, "sheets": (), "compiled": {}}
+# the shipped templates' worksheet names (casefolded), listed again when a folder they are
+# listed from changed (``_folders_key``: a province folder copied in, a template added to one);
+# an edited template or map is compiled again by compile_template (it keys on mtimes)
+_SHIPPED: dict = {"key": None, "sheets": ()}
 
 
 def _folders_key() -> tuple:
@@ -128,9 +125,9 @@ def _folders_key() -> tuple:
     key: list = []
     for folder in (str(templates_dir()), str(provinces_dir())):
         try:
-            key.append(os.stat(folder).st_mtime_ns)
+            key.append((folder, os.stat(folder).st_mtime_ns))
         except OSError:
-            key.append(None)
+            key.append((folder, None))
     try:
         with os.scandir(provinces_dir()) as it:
             key += sorted((e.name, e.stat().st_mtime_ns) for e in it if e.is_dir())
@@ -139,18 +136,15 @@ def _folders_key() -> tuple:
     return tuple(key)
 
 
-def _shipped() -> dict:
-    """``_SHIPPED``, brought up to date when last checked more than ``_RECHECK`` s ago."""
-    now = time.monotonic()
-    if _SHIPPED["checked"] is None or now - _SHIPPED["checked"] >= _RECHECK:
-        key = _folders_key()
-        if key != _SHIPPED["key"]:
-            _SHIPPED["sheets"] = tuple((_map_sheet(x.with_name(x.stem + ".map.yaml")).casefold(), x)
-                                       for x in template_paths().values())
-            _SHIPPED["key"] = key
-        _SHIPPED["compiled"] = {}
-        _SHIPPED["checked"] = now
-    return _SHIPPED
+def _shipped_sheets(relist: bool = False) -> tuple:
+    """(worksheet name casefolded, template path) of every shipped template, from ``_SHIPPED``
+    while its folders are unchanged."""
+    key = _folders_key()
+    if relist or key != _SHIPPED["key"]:
+        _SHIPPED["sheets"] = tuple((_map_sheet(x.with_name(x.stem + ".map.yaml")).casefold(), x)
+                                   for x in template_paths().values())
+        _SHIPPED["key"] = key
+    return _SHIPPED["sheets"]
 
 
 def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> CompiledTemplate | None:
@@ -163,19 +157,17 @@ def filled_template(book: OpenWorkbook, template: Path | str | None = None) -> C
         if compiled.map.sheet.casefold() in names:
             return compiled
         raise SheetError(f"文件 {book.path}: 找不到工作表「{compiled.map.sheet}」，不是 perfscore 模板格式的自评表")
-    shipped = _shipped()
-    for sheet, xlsx in shipped["sheets"]:
-        if sheet in names:
-            compiled = shipped["compiled"].get(xlsx)
-            if compiled is None:
+    for relist in (False, True):
+        for sheet, xlsx in _shipped_sheets(relist):
+            if sheet in names:
                 compiled = compile_template(xlsx)   # compiled again when the file or its map changed
                 check_map_names(compiled)
-                if compiled.map.sheet.casefold() != sheet:   # a map edited in place: list them again
-                    _SHIPPED["key"] = _SHIPPED["checked"] = None
-                    return filled_template(book)
-                shipped["compiled"][xlsx] = compiled
-            return compiled
-    return None
+                if compiled.map.sheet.casefold() == sheet:
+                    return compiled
+                break   # a map edited in place: list them again
+        else:
+            return None
+    return compiled
 
 
 @dataclass(frozen=True)
