@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -11,13 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from ..errors import Failure
 from ..resources import templates_dir
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..values import format_number
-from ..writing import atomic_file
+from ..writing import TEMP_PREFIX, atomic_file
 from ..policy import Policy, PolicyLabels, policy_label
 from .charts import ScoreBars, grade_chart
 from .digests import Digest, Results
@@ -109,6 +112,7 @@ class Grouping:
     department_bars: ScoreBars = field(default_factory=ScoreBars)
     department_grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
     policies: dict[str, int] = field(default_factory=dict)  # each policy shown, in order of appearance → sheets
+    items: "ReportItems | None" = None  # each sheet's part of the reports, once for md, html and docx
 
     def mixed(self) -> bool:
         """Whether the sheets were scored under more than one policy (their grades do not compare)."""
@@ -191,6 +195,151 @@ def group_results(results: Results | list[Digest], failures: list[Failure]) -> G
     return grouping
 
 
+BLOCK = 256  # a sheet's parts of the reports are pickled (and rendered) this many at a time
+
+
+class _Scratch:
+    """Lists of items pickled a block at a time into an unlinked scratch file and read back
+    by place with ``pread`` (a forked writer reads it too)."""
+
+    def __init__(self, folder: Path | None):
+        import tempfile
+
+        self._fh = tempfile.TemporaryFile(dir=folder, prefix=TEMP_PREFIX)  # noqa: SIM115 - closed with the items
+        self._end = 0
+
+    def add(self, items: list) -> tuple[int, int]:
+        data = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        self._fh.write(data)
+        place = (self._end, len(data))
+        self._end += len(data)
+        return place
+
+    def read(self, places: list[tuple[int, int]]):
+        self._fh.flush()
+        for at, length in places:
+            yield from pickle.loads(os.pread(self._fh.fileno(), length, at))
+
+
+@dataclass
+class ReportItems:
+    """Each sheet's part of report.md, report.html and report.docx, made in one pass over the
+    results and kept in a scratch file (memory does not grow with the sheets): its 自评综述
+    entry (the lead, in its group's style, and the text), its 与原表不一致 lines, its 提示 and,
+    in a batch of several policies, its policy line — so each detail is read, and each lead
+    rendered, once for the three reports."""
+
+    results: Results
+    scratch: _Scratch
+    blocks: dict[object, list[tuple[int, int]]]  # ("entries", group number, department?) or a problem kind → places
+
+    def read(self, key):
+        return self.scratch.read(self.blocks.get(key, ()))
+
+
+def report_items(results: Results, grouping: Grouping, folder: Path | None = None) -> ReportItems:
+    """``grouping``'s ReportItems of ``results``, made on first use (a scratch file in ``folder``)."""
+    if grouping.items is not None and grouping.items.results is results:
+        return grouping.items
+    owner = array("I", bytes(4 * len(results)))  # a place in the results → its group's number
+    for number, group in enumerate(grouping.groups):
+        for place in group.projects:
+            owner[place] = number
+        for place in group.departments:
+            owner[place] = number
+    scratch = _Scratch(folder)
+    blocks: dict[object, list[tuple[int, int]]] = {}
+    pending: dict[object, list] = {}
+    held = 0
+
+    def flush() -> None:
+        for key, items in pending.items():
+            if items:
+                blocks.setdefault(key, []).append(scratch.add(items))
+                items.clear()
+
+    counts: dict[tuple, int] = {}
+    lines: dict[str, str] = {}
+    mixed = grouping.mixed()
+    for place, r in enumerate(results):
+        number = owner[place]
+        key = ("entries", number, r.kind == "department")
+        n = counts[key] = counts.get(key, 0) + 1
+        detail = results.detail(r)
+        who = {"name": r.name, "kind": r.kind, "title": titled(r.name, "项目") if r.kind == "project" else r.name}
+        found = [(key, (style_text(grouping.groups[number].report_style, "lead", who, n), detail.review))]
+        if r.discrepancy_count or r.warning_count or mixed:
+            whom = _who(unit_of(r), r.name)
+            if r.discrepancy_count:
+                found += [("discrepancies", (whom, r.source, f"{label}：原表 {_plain(reported)}，应为 {_plain(computed)}"))
+                          for label, reported, computed, *_ in detail.discrepancies]
+            if r.warning_count:
+                found.append(("warnings", (whom, r.source, detail.warnings)))
+            if mixed:
+                if r.policy not in lines:
+                    lines[r.policy] = policy_line(policy_label(r.policy), grouping)
+                found.append(("policies", (whom, r.source, [lines[r.policy]])))
+        for kind, item in found:
+            items = pending.setdefault(kind, [])
+            items.append(item)
+            held += 1
+            if len(items) >= BLOCK:
+                blocks.setdefault(kind, []).append(scratch.add(items))
+                held -= len(items)
+                items.clear()
+            elif held >= 16 * BLOCK:  # many groups, each with a few: all written out
+                flush()
+                held = 0
+    flush()
+    grouping.items = ReportItems(results, scratch, blocks)
+    return grouping.items
+
+
+def _batched(items, size: int = BLOCK):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# the 自评综述 entries and 问题清单 items of report.md and report.html, BLOCK at a time
+# (the templates' loops over them: one jinja2 piece a block, not five an entry)
+
+def md_entries(entries):
+    for chunk in _batched(entries):
+        yield "".join(f"**{md_escape(e['lead'])}**{md_escape(e['text'])}\n\n" for e in chunk)
+
+
+def html_entries(entries):
+    for chunk in _batched(entries):
+        yield Markup("".join(f'<p class="body"><span class="lead">{escape(e["lead"])}</span>{escape(e["text"])}</p>\n'
+                             for e in chunk))
+
+
+def md_items(items, kind: str):
+    for chunk in _batched(items):
+        if kind == "discrepancies":
+            yield "".join(f"- {md_escape(i['who'])}：{md_escape(i['line'])}（{md_code(i['source'])}）\n" for i in chunk)
+        else:
+            yield "".join(f"- {md_escape(i['who'])}（{md_code(i['source'])}）\n" + "".join(f"  - {md_escape(line)}\n" for line in i["lines"])
+                          for i in chunk)
+
+
+def html_items(items, kind: str):
+    for chunk in _batched(items):
+        if kind == "discrepancies":
+            yield Markup("".join(f'  <li>{escape(i["who"])}：{escape(i["line"])} <span class="source">（{escape(i["source"])}）</span></li>\n'
+                                 for i in chunk))
+        else:
+            yield Markup("".join(f'  <li>{escape(i["who"])} <span class="source">（{escape(i["source"])}）</span>\n    <ul>\n'
+                                 + "".join(f"      <li>{escape(line)}</li>\n" for line in i["lines"]) + "    </ul>\n  </li>\n"
+                                 for i in chunk))
+
+
 def _template_source(name: str) -> str:
     return (templates_dir() / name).read_text("utf-8")
 
@@ -208,6 +357,7 @@ def _environment() -> jinja2.Environment:
     env.filters["md"] = md_escape
     env.filters["code"] = md_code
     env.filters["cn"] = chinese_number
+    env.filters.update(md_entries=md_entries, html_entries=html_entries, md_items=md_items, html_items=html_items)
     return env
 
 
@@ -223,31 +373,33 @@ def _units(figures: SummaryFigures) -> list[dict]:
 
 def report_context(results: Results | list[SheetScore], failures: list[Failure], year: int | None = None,
                    policy: Policy | None = None, grouping: Grouping | None = None, targets: tuple | None = None,
-                   duplicates: list[Failure] = ()) -> dict:
+                   duplicates: list[Failure] = (), scratch: Path | None = None) -> dict:
     """What the report templates render: one group per policy (or 主管部门), each with its
     说明 paragraph and its 自评综述 in the policy's style. The long parts (each 自评综述, the
     findings, the charts) are generators that read one sheet at a time, so memory does not
     grow with the number of sheets. ``policy`` gives the report style of results passed as
     SheetScores (default: the preset each names); ``grouping`` is ``group_results`` of these
     results when the caller has it already; ``duplicates``: the extra copies of a project
-    (重复提交), listed, never counted."""
+    (重复提交), listed, never counted; ``scratch``: the folder of the scratch file that holds each
+    sheet's part of the reports (``report_items``) while they are written (default: the system's)."""
     results = Results.of(results, policy)
     grouping = grouping or group_results(results, failures)
     overall = grouping.overall
     figures = overall.figures(len(failures))
     year = year if year is not None else overall.year
 
-    def entries(group: Group, places: array):
-        for n, place in enumerate(places, 1):
-            r = results.at(place)
-            who = {"name": r.name, "kind": r.kind, "title": titled(r.name, "项目") if r.kind == "project" else r.name}
-            yield {"lead": style_text(group.report_style, "lead", who, n), "text": results.detail(r).review}
+    def shared() -> ReportItems:
+        return report_items(results, grouping, scratch)
 
-    def group_context(group: Group) -> dict:
+    def entries(number: int, departments: bool):
+        for lead, text in shared().read(("entries", number, departments)):
+            yield {"lead": lead, "text": text}
+
+    def group_context(number: int, group: Group) -> dict:
         numbers = group.figures()
         sections = [
-            {"title": "项目绩效自评结果", "entries": entries(group, group.projects), "count": len(group.projects)},
-            {"title": "部门（单位）整体绩效自评结果", "entries": entries(group, group.departments), "count": len(group.departments)},
+            {"title": "项目绩效自评结果", "entries": entries(number, False), "count": len(group.projects)},
+            {"title": "部门（单位）整体绩效自评结果", "entries": entries(number, True), "count": len(group.departments)},
         ]
         return {
             "title": group.title, "policy": group.policy,
@@ -258,33 +410,25 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
         }
 
     def discrepancy_items():
-        for r in results:
-            if r.discrepancy_count:
-                for label, reported, computed, *_ in results.detail(r).discrepancies:
-                    yield {"who": _who(unit_of(r), r.name), "source": r.source,
-                           "line": f"{label}：原表 {_plain(reported)}，应为 {_plain(computed)}"}
+        for who, source, line in shared().read("discrepancies"):
+            yield {"who": who, "source": source, "line": line}
 
-    def warning_items():
-        for r in results:
-            if r.warning_count:
-                yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": results.detail(r).warnings}
-
-    def policy_items():
-        for r, line in mixed_policies(results, grouping):
-            yield {"who": _who(unit_of(r), r.name), "source": r.source, "lines": [line]}
+    def listed(kind: str):
+        for who, source, lines in shared().read(kind):
+            yield {"who": who, "source": source, "lines": lines}
 
     failure_items = [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in failures]
     problems = [
         {"kind": "failures", "title": f"未能评分的项目（{len(failures)}个）", "items": failure_items,
          "count": len(failure_items)},
-        {"kind": "policies", "title": f"评分规则不一致（{len(grouping.policies)}种评分规则）", "items": policy_items(),
+        {"kind": "policies", "title": f"评分规则不一致（{len(grouping.policies)}种评分规则）", "items": listed("policies"),
          "count": len(results) if grouping.mixed() else 0},
         {"kind": "duplicates", "title": f"重复提交（{len(duplicates)}个文件，未重复计入）",
          "items": [{"who": _who(f.unit, f.name), "source": f.source, "lines": f.lines()} for f in duplicates],
          "count": len(duplicates)},
         {"kind": "discrepancies", "title": f"与原表不一致（{overall.discrepancies}处）", "items": discrepancy_items(),
          "count": overall.discrepancies},
-        {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": warning_items(),
+        {"kind": "warnings", "title": f"提示（{overall.warnings}条，不影响评分，不写入说明）", "items": listed("warnings"),
          "count": overall.warnings},
     ]
     if targets is not None:  # batch --targets: its own part of the 问题清单, never the 说明
@@ -304,7 +448,7 @@ def report_context(results: Results | list[SheetScore], failures: list[Failure],
         "policies": list(grouping.policies),
         "figures": figures,
         "grades": GRADES,
-        "groups": [group_context(g) for g in grouping.groups],
+        "groups": [group_context(n, g) for n, g in enumerate(grouping.groups)],
         "problems": [p for p in problems if p["count"]],
         "charts": {
             "grades": grade_chart(figures.grades if overall.projects else grouping.department_grades),
@@ -335,11 +479,11 @@ def write_report(results: Results | list[SheetScore], failures: list[Failure], f
     if fmt == "docx":
         from .word import write_docx
 
-        write_docx(report_context(results, failures, year, policy, grouping, targets, duplicates), Path(path))
+        write_docx(report_context(results, failures, year, policy, grouping, targets, duplicates, Path(path).parent), Path(path))
         return
     with atomic_file(Path(path)) as fh:
         buffer, size = [], 0  # jinja2 yields a piece per template node: written 64 K characters at a time
-        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets, duplicates):
+        for chunk in _report_chunks(results, failures, fmt, year, policy, grouping, targets, duplicates, Path(path).parent):
             buffer.append(chunk)
             size += len(chunk)
             if size >= 1 << 16:
@@ -349,8 +493,9 @@ def write_report(results: Results | list[SheetScore], failures: list[Failure], f
 
 
 def _report_chunks(results, failures: list[Failure], fmt: str, year: int | None, policy: Policy | None = None,
-                   grouping: Grouping | None = None, targets: tuple | None = None, duplicates: list[Failure] = ()):
+                   grouping: Grouping | None = None, targets: tuple | None = None, duplicates: list[Failure] = (),
+                   scratch: Path | None = None):
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format: {fmt!r}")
     template = _environment().get_template(f"report.{fmt}.j2")
-    return template.generate(**report_context(results, failures, year, policy, grouping, targets, duplicates))
+    return template.generate(**report_context(results, failures, year, policy, grouping, targets, duplicates, scratch))

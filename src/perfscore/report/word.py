@@ -86,6 +86,7 @@ def new_document():
 
 
 _SPECIAL = re.compile(r"([\t\r\n])")
+_SLOW = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")  # _SPECIAL's and _NOT_XML's characters
 _TABLE_LOOK = ('<w:tblW w:type="auto" w:w="0"/><w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0"'
                ' w:lastRow="0" w:noHBand="0" w:noVBand="1" w:val="04A0"/>')
 
@@ -94,6 +95,11 @@ def _run(text: object, bold: bool = False) -> str:
     """A ``w:r`` of ``text`` as python-docx's ``run.text`` writes it: a tab is a ``w:tab``, each
     \\r or \\n a ``w:br``, the rest ``w:t`` (xml:space="preserve" when it starts or ends with
     whitespace); bold puts ``w:rPr/w:b`` first. Characters XML cannot hold become U+FFFD."""
+    text = str(text)
+    if text and not _SLOW.search(text):  # no tab, break or character XML cannot hold: one w:t
+        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f"<w:r><w:rPr><w:b/></w:rPr><w:t{space}>{escaped}</w:t></w:r>" if bold else f"<w:r><w:t{space}>{escaped}</w:t></w:r>"
     content = []
     for part in _SPECIAL.split(_t(text)):
         if part == "\t":
@@ -127,6 +133,7 @@ class _Writer:
 
         self.part = document.part
         self.ids: dict[tuple[str, object], str | None] = {}
+        self.heads: dict[tuple[str, str | None], str] = {}  # a paragraph's XML before its run, per style and alignment
         section = document.sections[-1]
         self.block_width = Emu(section.page_width - section.left_margin - section.right_margin)
 
@@ -141,9 +148,13 @@ class _Writer:
 
     def styled(self, text: object = "", style: str = "Normal", align: str | None = None) -> str:
         """``add_paragraph(text, style)`` (a heading is one in its style), aligned."""
-        style_id = self.style_id(style)
-        properties = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + (f'<w:jc w:val="{align}"/>' if align else "")
-        return _p(properties, _run(text) if text else "")
+        key = (style, align)
+        head = self.heads.get(key)
+        if head is None:
+            style_id = self.style_id(style)
+            properties = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + (f'<w:jc w:val="{align}"/>' if align else "")
+            head = self.heads[key] = _p(properties).removesuffix("</w:p>")  # properties is text: never <w:p/>
+        return f"{head}{_run(text)}</w:p>" if text else f"{head}</w:p>"
 
     def heading(self, text: object, level: int, align: str | None = None) -> str:
         return self.styled(text, "Title" if level == 0 else f"Heading {level}", align)
