@@ -59,14 +59,58 @@ def score_bytes(name: str, data: bytes, policy: Policy | str | None = None) -> l
     return out
 
 
-def score_files(paths: Paths, policy: Policy | None = None) -> tuple[list[SheetScore], list[Failure]]:
-    """Score every sheet of every input; the inputs or sheets that fail are listed, not raised."""
-    inputs, failures = read_inputs(paths, policy=policy)
-    results = []
-    for item in inputs:
-        scored = score_input(item)
-        (failures if isinstance(scored, Failure) else results).append(scored)
-    return results, failures
+POOLED = 32  # input files from which ``score_files`` reads on every core (fewer: forking costs more than it saves)
+
+
+def score_files(paths: Paths, policy: Policy | None = None, jobs: int | None = None
+                ) -> tuple[list[SheetScore], list[Failure]]:
+    """Score every sheet of every input; the inputs or sheets that fail are listed, not raised
+    (those that cannot be read first, in input order, then those that cannot be scored).
+    Many files (``POOLED``, where workers fork) are read and scored on ``jobs`` cores
+    (default: all, ``workers.max_jobs``), the results in input order all the same."""
+    from .workers import can_fork, max_jobs, ordered_map
+
+    paths = list(paths)
+    lookup = PolicyLookup(paths)
+    files = discover(paths)
+    jobs = min(max_jobs() if jobs is None else max(jobs, 1), len(files) // 8 or 1)
+    if jobs > 1 and len(files) >= POOLED and can_fork():
+        each = ordered_map(_score_chunk, files, jobs, max(1, min(64, len(files) // (jobs * 8))), _score_init, (policy, lookup))
+    else:
+        _score_init(policy, lookup)
+        each = map(_score_path, files)
+    results: list[SheetScore] = []
+    unread: list[Failure] = []
+    unscored: list[Failure] = []
+    for items in each:
+        for read, item in items:
+            (results if isinstance(item, SheetScore) else unscored if read else unread).append(item)
+    return results, unread + unscored
+
+
+_SCORING: tuple[Policy | None, PolicyLookup] = (None, PolicyLookup())  # score_files's, in this process or a worker
+
+
+def _score_init(policy: Policy | None, lookup: PolicyLookup) -> None:
+    global _SCORING
+    _SCORING = (policy, lookup)
+
+
+def _score_path(path: Path) -> list[tuple[bool, SheetScore | Failure]]:
+    """One input file's sheets, each (whether it was read, its result or Failure); never
+    raises: an unexpected error is that file's Failure, and the other files go on."""
+    policy, lookup = _SCORING
+    try:
+        return [(isinstance(item, Input), score_input(item) if isinstance(item, Input) else item)
+                for item in read_path(path, policy=policy, lookup=lookup)]
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+        from .batch import internal_failure
+
+        return [(False, internal_failure(path, exc))]
+
+
+def _score_chunk(paths: list[Path]) -> list[list[tuple[bool, SheetScore | Failure]]]:
+    return [_score_path(path) for path in paths]
 
 
 def single_input(paths: Paths) -> bool:

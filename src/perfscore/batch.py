@@ -16,9 +16,7 @@ only fixed-size runs of sort keys, merged from disk.
 
 from __future__ import annotations
 
-import collections
 import decimal
-import gc
 import hashlib
 import heapq
 import itertools
@@ -26,11 +24,9 @@ import marshal
 import operator
 import os
 import pickle
-import signal
 import struct
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +38,7 @@ from .outset import SET_FILES, OutputSet
 from .policy import Policy, PolicyLabels, PolicyLookup, policy_label
 from .report.digests import Digest, Place, Results
 from .scoring import score_sheet
+from .workers import MAX_JOBS, max_jobs, ordered_map
 from .writing import TEMP_PREFIX, deferred_sync, fork_writer, numbered_names, os_reason, safe_file_name, stopped_on_error
 
 if TYPE_CHECKING:
@@ -49,12 +46,7 @@ if TYPE_CHECKING:
     from .report.digests import Part
     from .scoring import SheetScore
 
-MAX_JOBS = 8  # worker processes at most, whatever --jobs asks (each holds a Python and its inputs)
 RUN = 4096  # sort keys held in memory at once; longer runs are spooled and merged
-
-
-def max_jobs() -> int:
-    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
 
 
 def bounded_jobs(jobs: int | None, files: int) -> tuple[int, str | None]:
@@ -201,13 +193,10 @@ def _parts() -> tuple:
     return _BUILT
 
 
-def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup, worker: bool = False) -> None:
+def _init(policy: Policy, sheets_dir: Path | None, lookup: PolicyLookup) -> None:
     global _POLICY, _SHEETS, _LOOKUP
     _POLICY, _SHEETS, _LOOKUP = policy, sheets_dir, lookup
     _TEMPLATES.clear()
-    if worker:  # Ctrl-C is the main process's to handle (it stops the workers); SIGTERM kills
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def internal_failure(source: object, exc: BaseException, name: str | None = None, unit: str | None = None) -> Failure:
@@ -364,34 +353,7 @@ def _iterate(files: Iterable[str], jobs: int, policy: Policy, sheets_dir: Path |
         for path in files:
             yield _work(Path(path))
         return
-    gc.freeze()  # the forked workers' collector leaves the inherited heap alone (no copy-on-write storm)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(policy, sheets_dir, lookup, True))
-    try:
-        pending: collections.deque = collections.deque()
-        chunks = iter(lambda: list(itertools.islice(source, chunk)), [])
-        source = iter(files)
-        for paths in chunks:
-            pending.append(pool.submit(_work_chunk, paths))
-            if len(pending) >= 3 * jobs:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    except BaseException:  # interrupted, or the outputs failed: stop the workers now, not after the queue
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            process.terminate()
-        # stopped means stopped: a worker still writing a sheet into the set built aside would
-        # refill the folder while the caller removes it (and leave it behind)
-        for process in processes:
-            process.join(5)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        gc.unfreeze()
-    pool.shutdown()
+    yield from ordered_map(_work_chunk, files, jobs, chunk, _init, (policy, sheets_dir, lookup))
 
 
 class _Paths:

@@ -5,8 +5,8 @@ Numbers are written from their Decimal text, never through float.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
+from json.encoder import encode_basestring as _string  # json.dumps(…, ensure_ascii=False)'s own
 
 from .policy import policy_label
 from .scoring import IndicatorScore, SheetScore
@@ -59,22 +59,55 @@ def result_dict(result: SheetScore) -> dict:
 
 
 def dumps(value: object, indent: int = 2, _level: int = 0) -> str:
-    """JSON with Decimals written as numbers from their exact text."""
-    pad, inner = " " * (indent * _level), " " * (indent * (_level + 1))
-    if isinstance(value, dict):
+    """JSON with Decimals written as numbers from their exact text (``json.dumps(…,
+    indent=2, ensure_ascii=False)``'s layout, the strings escaped by json's own C encoder)."""
+    parts: list[str] = []
+    _dump(value, " " * indent, "\n" + " " * (indent * _level), parts.append)
+    return "".join(parts)
+
+
+_SCALARS = {True: "true", False: "false", None: "null"}
+
+
+def _dump(value: object, step: str, pad: str, put) -> None:
+    kind = type(value)
+    if kind is str:
+        put(_string(value))
+    elif kind is Decimal:
+        put(format_number(value))
+    elif kind is dict:
         if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, indent, _level + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, (list, tuple)):
+            put("{}")
+            return
+        inner, first = pad + step, "{"
+        for key, item in value.items():
+            put(first + inner + _string(str(key)) + ": ")
+            first = ","
+            _dump(item, step, inner, put)
+        put(pad + "}")
+    elif kind is list or kind is tuple:
         if not value:
-            return "[]"
-        return "[\n" + ",\n".join(inner + dumps(v, indent, _level + 1) for v in value) + f"\n{pad}]"
-    if isinstance(value, Decimal):
-        return format_number(value)
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+            put("[]")
+            return
+        inner, first = pad + step, "["
+        for item in value:
+            put(first + inner)
+            first = ","
+            _dump(item, step, inner, put)
+        put(pad + "]")
+    elif kind is int:
+        put(int.__repr__(value))
+    elif value is None or kind is bool:
+        put(_SCALARS[value])
+    elif isinstance(value, str):  # a subclass: as its base
+        put(_string(value))
+    elif isinstance(value, int):
+        put(int.__repr__(value))
+    elif isinstance(value, (Decimal, dict, list, tuple)):
+        _dump(Decimal(value) if isinstance(value, Decimal) else dict(value) if isinstance(value, dict) else list(value),
+              step, pad, put)
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def failure_dict(failure) -> dict:
