@@ -12,7 +12,7 @@ from ..policy import PolicyLabels
 from ..scoring import SheetScore
 from ..terms import GRADES
 from ..writing import TEMP_PREFIX, atomic_file, fork_writer, stopped_on_error
-from ..xlsx.stream import HEADER, MAX_WIDTH, ROWS, ROWS_BYTES, TOTAL, WRAP, PageSetup, Workbook, render_row
+from ..xlsx.stream import HEADER, MAX_WIDTH, ROWS, ROWS_BYTES, TOTAL, WRAP, PageSetup, Workbook, render_rows
 from ..textwidth import cell_width
 from .digests import Digest, Part, Results
 from .documents import Grouping, group_results, mixed_policies, overview_paragraphs
@@ -131,7 +131,7 @@ def project_row(r: Digest, labels: PolicyLabels | None = None) -> list:
 
 
 class Rendered(NamedTuple):
-    """A sheet's rows of one table of summary.xlsx, rendered (``render_row``): UTF-8, one
+    """A sheet's rows of one table of summary.xlsx, rendered (``render_rows``): UTF-8, one
     after the other, each row's number left as ``ROW``, the rows apart by ``ROWS``."""
 
     xml: bytes
@@ -151,15 +151,8 @@ class Rendered(NamedTuple):
 
 
 def _rendered(rows: list[list]) -> Rendered:
-    xml, each = [], []
-    for row in rows:
-        widths: list[int] = []
-        xml.append(render_row(row, widths))
-        each.append(widths)
-    if not each:
-        return Rendered(b"", 0, b"", b"")
-    widest = bytes(map(max, *each)) if len(each) > 1 else bytes(each[0])
-    return Rendered(ROWS.join(xml).encode("utf-8"), len(each), widest, b"".join(map(bytes, each)))
+    xml, widest, row_widths = render_rows(rows)
+    return Rendered(xml.encode("utf-8"), len(rows), widest, row_widths)
 
 
 def _project_rendered(r: Digest, rows: tuple, detail, labels: PolicyLabels) -> Rendered:

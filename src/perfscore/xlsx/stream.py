@@ -76,6 +76,7 @@ ROW_BYTES = ROW.encode("ascii")
 ROWS = "\x02"  # between the rows of several rendered at once (no more in XML than ROW)
 ROWS_BYTES = ROWS.encode("ascii")
 _REFS = [letters + ROW for letters in _LETTERS]  # a cell's reference in a rendered row (ROW: its number)
+ROW_OPEN = f'<row r="{ROW}">'
 
 
 def _attr(text: str) -> str:
@@ -116,6 +117,7 @@ _TEXTS: dict[str, tuple[str, int]] = {}  # a text → its cell's XML after the r
 
 
 def _text_cell(value: str) -> tuple[str, int]:
+    """A non-empty text's cell XML after its reference, and its width."""
     hit = _TEXTS.get(value)
     if hit is None:
         space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
@@ -125,6 +127,27 @@ def _text_cell(value: str) -> tuple[str, int]:
                 _TEXTS.clear()
             _TEXTS[value] = hit
     return hit
+
+
+def _cell(value: object, ref: str, forced: str = "", number: int = NUMBER) -> tuple[str, int] | None:
+    """One cell's XML at ``ref`` and its width (uncapped); None: an empty cell (nothing written)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value:
+            return None
+        tail, w = _TEXTS.get(value) or _text_cell(value)
+        return f'<c r="{ref}"{forced}{tail}', w
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        text = format(value, "f")
+        w = text.find(".")
+        return f'<c r="{ref}" s="{number}"><v>{text}</v></c>', (len(text) if w < 0 else w) + 3  # shown as 0.00
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        return f'<c r="{ref}"{forced}><v>{text}</v></c>', len(text)
+    raise TypeError(f"cannot write {type(value).__name__} to a cell")
 
 
 def render_row(values: Sequence[object], widths: list[int], style: int | None = None, lines: int = 1) -> str:
@@ -137,32 +160,104 @@ def render_row(values: Sequence[object], widths: list[int], style: int | None = 
     number = TOTAL_NUMBER if style == TOTAL else (style or NUMBER)
     height = f' ht="{LINE_HEIGHT * lines}" customHeight="1"' if lines > 1 else ""
     parts = [f'<row r="{ROW}"{height}>']
-    append, texts, refs = parts.append, _TEXTS, _REFS
     for col, value in enumerate(values):
-        if value is None:
-            continue
-        if isinstance(value, str):
-            if not value:
-                continue
-            tail, w = texts.get(value) or _text_cell(value)
-            append(f'<c r="{refs[col]}"{forced}{tail}')
-        elif isinstance(value, Decimal):
-            if not value.is_finite():
-                raise ValueError(f"not a finite number: {value}")
-            text = format(value, "f")
-            w = text.find(".")
-            w = (len(text) if w < 0 else w) + 3  # shown as 0.00
-            append(f'<c r="{refs[col]}" s="{number}"><v>{text}</v></c>')
-        elif isinstance(value, int) and not isinstance(value, bool):
-            text = str(value)
-            w = len(text)
-            append(f'<c r="{refs[col]}"{forced}><v>{text}</v></c>')
-        else:
-            raise TypeError(f"cannot write {type(value).__name__} to a cell")
-        if w > widths[col]:
-            widths[col] = w if w < MAX_WIDTH else MAX_WIDTH
-    append("</row>")
+        hit = _cell(value, _REFS[col], forced, number)
+        if hit is not None:
+            parts.append(hit[0])
+            if hit[1] > widths[col]:
+                widths[col] = min(hit[1], MAX_WIDTH)
+    parts.append("</row>")
     return "".join(parts)
+
+
+_NUMBER_KINDS = frozenset({Decimal, type(None)})
+_INTEGER_KINDS = frozenset({int, type(None)})
+_COLUMNS: list[dict] = []  # per column: a text (or None) → (its whole cell's XML, its width), for render_rows
+
+
+def _column_texts(col: int) -> dict:
+    while len(_COLUMNS) <= col:
+        _COLUMNS.append({})
+    cache = _COLUMNS[col]
+    if len(cache) >= 8192:
+        cache.clear()
+    if not cache:  # an empty cell: nothing written, no width
+        cache[""] = cache[None] = ("", 0)
+    return cache
+
+
+def _column_cell(col: int, value: object) -> tuple[str, int]:
+    """A plain cell of column ``col`` as render_row writes it, and its width (a text's kept)."""
+    if type(value) is not str:
+        hit = _cell(value, _REFS[col])
+        return ("", 0) if hit is None else (hit[0], min(hit[1], MAX_WIDTH))
+    tail, w = _text_cell(value)
+    hit = (f'<c r="{_REFS[col]}"{tail}', w if w < MAX_WIDTH else MAX_WIDTH)
+    if len(value) <= 200:
+        _column_texts(col)[value] = hit
+    return hit
+
+
+def _numbers(col: int, values: Sequence, kinds: frozenset) -> tuple[list[str], list[int]] | None:
+    """A column of Decimals or of ints (either with empty cells) as render_row writes them:
+    (each cell's XML, its width); None when a Decimal is not finite (render_row refuses it)."""
+    present = [v for v in values if v is not None] if type(None) in kinds else values
+    texts = list(map(str, present))
+    joined = "".join(texts)
+    if Decimal in kinds:
+        if "E" in joined:  # str() wrote an exponent: the cell holds the plain digits
+            texts = [format(v, "f") for v in present]
+            joined = "".join(texts)
+        if "N" in joined or "I" in joined:  # NaN, Infinity
+            return None
+        widths = [(len(t) if (i := t.find(".")) < 0 else i) + 3 for t in texts]  # shown as 0.00
+        xml = list(map(f'<c r="{_REFS[col]}" s="{NUMBER}"><v>{{}}</v></c>'.format, texts))
+    else:
+        widths = list(map(len, texts))
+        xml = list(map(f'<c r="{_REFS[col]}"><v>{{}}</v></c>'.format, texts))
+    if widths and max(widths) > MAX_WIDTH:
+        widths = [min(w, MAX_WIDTH) for w in widths]
+    if len(present) < len(values):
+        cells, sizes = iter(xml), iter(widths)
+        xml = [next(cells) if v is not None else "" for v in values]
+        widths = [next(sizes) if v is not None else 0 for v in values]
+    return xml, widths
+
+
+def render_rows(rows: Sequence[Sequence[object]]) -> tuple[str, bytes, bytes]:
+    """Rows of plain cells (``render_row`` with no style), rendered column by column:
+    (their XML, the same text as render_row's, apart by ``ROWS``; the widest cell of each
+    column; each row's own widths, one row after the other). A column of Decimals or of
+    ints is written by one format; a text's cell is remembered whole, per column; any
+    other value is written as render_row writes it. Rows of uneven length go row by row."""
+    if len(rows) > 1 and len(set(map(len, rows))) == 1:
+        cells: list = []
+        widths: list = []
+        for col, values in enumerate(zip(*rows)):
+            column = None
+            if type(values[0]) is not str:
+                kinds = frozenset(map(type, values))
+                if kinds <= _NUMBER_KINDS or kinds <= _INTEGER_KINDS:  # (a bool is no int here)
+                    column = _numbers(col, values, kinds)
+            if column is None:
+                cache = _COLUMNS[col] if col < len(_COLUMNS) and _COLUMNS[col] else _column_texts(col)
+                hits = list(map(cache.get, values))
+                if None in hits:  # a text not seen yet in this column, or another value
+                    hits = [hit or _column_cell(col, v) for hit, v in zip(hits, values)]
+                column = tuple(zip(*hits))
+            cells.append(column[0])
+            widths.append(column[1])
+        template = ROW_OPEN + "{}" * len(cells) + "</row>"
+        return (ROWS.join(map(template.format, *cells)), bytes(map(max, widths)),
+                b"".join(map(bytes, zip(*widths))))
+    xml, each = [], []
+    for row in rows:
+        own: list[int] = []
+        xml.append(render_row(row, own))
+        each.append(own)
+    if not each:
+        return "", b"", b""
+    return ROWS.join(xml), bytes(map(max, *each)) if len(each) > 1 else bytes(each[0]), b"".join(map(bytes, each))
 
 
 class Sheet:
