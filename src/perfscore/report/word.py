@@ -96,12 +96,9 @@ def _run(text: object, bold: bool = False) -> str:
     \\r or \\n a ``w:br``, the rest ``w:t`` (xml:space="preserve" when it starts or ends with
     whitespace); bold puts ``w:rPr/w:b`` first. Characters XML cannot hold become U+FFFD."""
     text = str(text)
-    if text and not _SLOW.search(text):  # no tab, break or character XML cannot hold: one w:t
-        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f"<w:r><w:rPr><w:b/></w:rPr><w:t{space}>{escaped}</w:t></w:r>" if bold else f"<w:r><w:t{space}>{escaped}</w:t></w:r>"
     content = []
-    for part in _SPECIAL.split(_t(text)):
+    # no tab, break or character XML cannot hold: the text is one w:t, unsplit
+    for part in _SPECIAL.split(_t(text)) if _SLOW.search(text) else (text,):
         if part == "\t":
             content.append("<w:tab/>")
         elif part == "\r" or part == "\n":
