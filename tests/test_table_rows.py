@@ -1,6 +1,5 @@
 """The tables' rows built column by column (the batch's workers) are exactly what the row-by-row
-paths build: ``render_rows`` gives render_row's XML and widths for any table, and a summary.sqlite
-row holds the values ``database._row`` makes of the same cells."""
+paths build: ``render_rows`` gives render_row's XML and widths for any table."""
 
 from __future__ import annotations
 
@@ -65,23 +64,3 @@ def test_a_value_no_cell_holds_is_refused_as_row_by_row(bad, error):
         _row_by_row(rows)
     with pytest.raises(error):
         render_rows(rows)
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_a_database_table_holds_what_row_by_row_makes_of_its_cells(seed):
-    from perfscore.report import database
-
-    rng = random.Random(seed)
-    if seed % 3 == 0:
-        database._CELLS.clear()
-        database._CELLS[""] = None
-    kinds = [rng.choice(["text", "text", "number", "count", "mixed"]) for _ in range(rng.randint(1, 12))]
-    if seed % 2:  # the 指标 table's kinds: texts and amounts only
-        kinds = [k if k in ("text", "number") else "text" for k in kinds]
-    rows = [tuple(_value(rng, k) for k in kinds) for _ in range(rng.choice([0, 1, 2, 5, 17]))]
-    before, after = ("朝阳县司法局", ""), (Decimal("-0"), "a.json")
-    expected = [database._row((*before, *row, *after)) for row in rows]
-    assert database._table(rows, before, after) == expected
-    assert database._table(rows, before, after) == expected  # the second time from the cache
-    assert [tuple(map(type, row)) for row in database._table(rows)] == [tuple(map(type, database._row(row)))
-                                                                        for row in rows]

@@ -13,7 +13,6 @@ a new file, nobody reads it yet), and renamed into place when complete.
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import sqlite3
@@ -58,49 +57,11 @@ def _row(values) -> tuple:
     return tuple([(fixed.get(v) or _fixed(v)) if isinstance(v, Decimal) else None if v == "" else v for v in values])
 
 
-class _Cells(dict):
-    """A cell's value → the value ``_row`` stores, for texts and amounts (the two never equal):
-    an empty text NULL, any other text itself, an amount its 0.00 text, each computed once
-    (equal amounts have one text, but 0 and -0 are one key and two texts: zeros are not kept)."""
-
-    def __missing__(self, value):
-        if len(self) >= 16384:
-            self.clear()
-            self[""] = None
-        if type(value) is str:
-            if len(value) <= 200:
-                self[value] = value
-            return value
-        if value is None:
-            return None
-        text = format_fixed(value, 2)
-        if value:
-            self[value] = text
-        return text
-
-
-_CELLS = _Cells({"": None})
-_CELL_KINDS = frozenset({str, Decimal, type(None)})
-
-
-def _table(rows, before: tuple = (), after: tuple = ()) -> list[tuple]:
-    """``_row`` of each of ``rows`` with the values ``before`` and ``after`` it: rows of texts
-    and amounts (the 指标 and 问题 tables) by one C-level lookup of each cell."""
-    if not rows:
-        return []
-    width = len(rows[0])
-    flat = list(itertools.chain.from_iterable(rows))
-    if len(flat) != width * len(rows) or not set(map(type, flat)) <= _CELL_KINDS:  # counts: an int equals an amount
-        return [_row((*before, *row, *after)) for row in rows]
-    cells = map(_CELLS.__getitem__, flat)  # consumed ``width`` cells a row by zip
-    return list(zip(*map(itertools.repeat, _row(before)), *[cells] * width, *map(itertools.repeat, _row(after))))
-
-
 def _rows(r, rows: tuple, detail, labels: PolicyLabels) -> tuple[tuple, list[tuple], list[tuple]]:
     """A sheet's row of 项目, its rows of 指标 and its own rows of 问题, as the database holds them."""
     rules, source, unit, name = labels[r.policy], r.source, unit_of(r), r.name
-    return (_row(project_row(r, labels)), _table(rows, (unit, name), (rules, source)),
-            _table(sheet_problem_rows(r, detail, labels)))
+    return (_row(project_row(r, labels)), [_row((unit, name, *row, rules, source)) for row in rows],
+            [_row(row) for row in sheet_problem_rows(r, detail, labels)])
 
 
 # each sheet's rows of the three tables, as the batch's workers build them
